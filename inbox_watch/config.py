@@ -1,0 +1,334 @@
+"""TOML configuration -> typed settings. Every error names the file, the key and what is allowed."""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from datetime import time
+from pathlib import Path
+from typing import Any
+
+from inbox_watch.errors import ConfigError
+
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+PROVIDERS = ("imap", "gmail", "outlook", "demo")
+SECURITY = ("ssl", "starttls", "none")
+APP_NAME = "inbox-watch"
+
+
+@dataclass(frozen=True, slots=True)
+class RecruiterConfig:
+    name: str = "Recruiter"
+    addresses: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    timezone: str = "Europe/London"
+    workdays: tuple[int, ...] = (0, 1, 2, 3, 4)  # Monday = 0
+    day_start: time = time(9, 0)
+    day_end: time = time(17, 30)
+    holidays: str = "GB"
+    silent_after_business_hours: float = 8.5
+    pull_after_business_days: float = 5.0
+
+    @property
+    def business_hours_per_day(self) -> float:
+        start = self.day_start.hour * 60 + self.day_start.minute
+        end = self.day_end.hour * 60 + self.day_end.minute
+        return (end - start) / 60
+
+
+@dataclass(frozen=True, slots=True)
+class AccountConfig:
+    """One mail account. Keys that do not apply to the provider stay at their defaults."""
+
+    name: str
+    provider: str
+    host: str = ""
+    port: int = 0
+    security: str = "ssl"
+    username: str = ""
+    password_env: str = ""
+    allow_insecure: bool = False
+    smtp_host: str = ""
+    smtp_port: int = 0
+    smtp_security: str = "ssl"
+    smtp_username: str = ""
+    smtp_password_env: str = ""
+    api_base_url: str = ""
+    access_token_env: str = ""
+    client_id: str = ""
+    client_secret: str = ""
+    client_secrets_file: str = ""
+    tenant: str = "common"
+    authority_url: str = ""
+    lookback_days: int = 180
+    interval: int = 300
+    ca_file: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    path: Path | None
+    recruiter: RecruiterConfig = field(default_factory=RecruiterConfig)
+    policy: Policy = field(default_factory=Policy)
+    store_path: Path = field(default_factory=lambda: default_data_dir() / "store.json")
+    templates_dir: Path | None = None
+    accounts: tuple[AccountConfig, ...] = ()
+    interval: int = 300
+
+    def account(self, name: str | None = None) -> AccountConfig:
+        from inbox_watch.errors import UsageError
+
+        if not self.accounts:
+            raise UsageError(
+                f"no [[accounts]] in {self.path or 'the config'}: add one (see README, Configuration)"
+            )
+        if name is None:
+            return self.accounts[0]
+        for account in self.accounts:
+            if account.name == name:
+                return account
+        names = ", ".join(a.name for a in self.accounts)
+        raise UsageError(f"no account named {name!r} (configured: {names})")
+
+
+def default_config_dir() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
+
+
+def default_data_dir() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+def default_config_path() -> Path:
+    env = os.environ.get("INBOX_WATCH_CONFIG")
+    if env:
+        return Path(env)
+    return default_config_dir() / "config.toml"
+
+
+class _Section:
+    """Reads typed keys from one TOML table, naming file and key in every error."""
+
+    def __init__(self, path: Path, prefix: str, data: Any, allowed: set[str]) -> None:
+        if not isinstance(data, dict):
+            raise ConfigError(f"{path}: [{prefix}] must be a table")
+        unknown = sorted(set(data) - allowed)
+        if unknown:
+            raise ConfigError(
+                f"{path}: unknown key {prefix}.{unknown[0]} (allowed: {', '.join(sorted(allowed))})"
+            )
+        self.path, self.prefix, self.data = path, prefix, data
+
+    def _fail(self, key: str, allowed: str, value: Any) -> ConfigError:
+        return ConfigError(f"{self.path}: {self.prefix}.{key} = {value!r} is invalid: {allowed}")
+
+    def str(self, key: str, default: str, choices: tuple[str, ...] | None = None) -> str:
+        value = self.data.get(key, default)
+        if not isinstance(value, str):
+            raise self._fail(key, "expected a string", value)
+        if choices is not None and value not in choices:
+            raise self._fail(key, "expected one of " + ", ".join(repr(c) for c in choices), value)
+        return value
+
+    def int(self, key: str, default: int, minimum: int = 0, maximum: int = 1 << 30) -> int:
+        value = self.data.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
+            raise self._fail(key, f"expected a whole number from {minimum} to {maximum}", value)
+        return value
+
+    def number(self, key: str, default: float, minimum: float = 0.0) -> float:
+        value = self.data.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < minimum:
+            raise self._fail(key, f"expected a number of at least {minimum:g}", value)
+        return float(value)
+
+    def bool(self, key: str, default: bool) -> bool:
+        value = self.data.get(key, default)
+        if not isinstance(value, bool):
+            raise self._fail(key, "expected true or false", value)
+        return value
+
+    def str_list(self, key: str, default: tuple[str, ...]) -> tuple[str, ...]:
+        value = self.data.get(key, list(default))
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise self._fail(key, "expected a list of strings", value)
+        return tuple(value)
+
+
+_HOURS = re.compile(r"^(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+
+
+def _policy(path: Path, data: Any) -> Policy:
+    s = _Section(
+        path,
+        "policy",
+        data,
+        {
+            "timezone",
+            "workdays",
+            "business_hours",
+            "holidays",
+            "silent_after_business_hours",
+            "pull_after_business_days",
+        },
+    )
+    tz = s.str("timezone", "Europe/London")
+    try:
+        from zoneinfo import ZoneInfo
+
+        ZoneInfo(tz)
+    except (KeyError, ValueError, OSError):
+        raise s._fail("timezone", "expected an IANA time zone such as 'Europe/London'", tz) from None
+    days = s.str_list("workdays", WEEKDAYS[:5])
+    bad = [d for d in days if d not in WEEKDAYS]
+    if bad or not days:
+        raise s._fail("workdays", "expected day names from " + ", ".join(WEEKDAYS), days)
+    hours = s.str("business_hours", "09:00-17:30")
+    match = _HOURS.match(hours)
+    if not match:
+        raise s._fail("business_hours", "expected 'HH:MM-HH:MM'", hours)
+    h1, m1, h2, m2 = (int(g) for g in match.groups())
+    if h1 > 23 or h2 > 24 or m1 > 59 or m2 > 59 or (h2, m2) > (24, 0) or (h1, m1) >= (h2, m2):
+        raise s._fail("business_hours", "expected a start before the end within one day", hours)
+    end = time(23, 59, 59) if h2 == 24 else time(h2, m2)
+    country = s.str("holidays", "GB")
+    if country:
+        import holidays as holidays_pkg
+
+        if country.upper() not in holidays_pkg.list_supported_countries():
+            raise s._fail("holidays", "expected a country code of the holidays package or ''", country)
+    return Policy(
+        timezone=tz,
+        workdays=tuple(sorted({WEEKDAYS.index(d) for d in days})),
+        day_start=time(h1, m1),
+        day_end=end,
+        holidays=country.upper(),
+        silent_after_business_hours=s.number("silent_after_business_hours", 8.5),
+        pull_after_business_days=s.number("pull_after_business_days", 5.0),
+    )
+
+
+_ACCOUNT_KEYS = {f for f in AccountConfig.__dataclass_fields__}
+
+
+def _account(path: Path, index: int, data: Any) -> AccountConfig:
+    prefix = f"accounts[{index}]"
+    s = _Section(path, prefix, data, _ACCOUNT_KEYS)
+    name = s.str("name", "")
+    if not name:
+        raise s._fail("name", "every account needs a name", name)
+    provider = s.str("provider", "", PROVIDERS)
+    security = s.str("security", "ssl", SECURITY)
+    default_port = {"ssl": 993, "starttls": 143, "none": 143}[security]
+    smtp_security = s.str("smtp_security", "ssl", SECURITY)
+    default_smtp_port = {"ssl": 465, "starttls": 587, "none": 25}[smtp_security]
+    host = s.str("host", "")
+    if provider == "imap" and not host:
+        raise s._fail("host", "an imap account needs the IMAP server's host name", host)
+    api_base_url = s.str("api_base_url", "")
+    if api_base_url and not re.match(r"^https?://", api_base_url):
+        raise s._fail("api_base_url", "expected an http:// or https:// URL", api_base_url)
+    return AccountConfig(
+        name=name,
+        provider=provider,
+        host=host,
+        port=s.int("port", default_port, 1, 65535),
+        security=security,
+        username=s.str("username", ""),
+        password_env=s.str("password_env", ""),
+        allow_insecure=s.bool("allow_insecure", False),
+        smtp_host=s.str("smtp_host", ""),
+        smtp_port=s.int("smtp_port", default_smtp_port, 1, 65535),
+        smtp_security=smtp_security,
+        smtp_username=s.str("smtp_username", ""),
+        smtp_password_env=s.str("smtp_password_env", ""),
+        api_base_url=api_base_url,
+        access_token_env=s.str("access_token_env", ""),
+        client_id=s.str("client_id", ""),
+        client_secret=s.str("client_secret", ""),
+        client_secrets_file=s.str("client_secrets_file", ""),
+        tenant=s.str("tenant", "common"),
+        authority_url=s.str("authority_url", ""),
+        lookback_days=s.int("lookback_days", 180, 1, 36500),
+        interval=s.int("interval", 300, 5, 86400),
+        ca_file=s.str("ca_file", ""),
+    )
+
+
+def parse_config(text: str, path: Path) -> Config:
+    """Parse and validate config text; ``path`` is used in messages and to resolve relative paths."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    top = _Section(
+        path, "config", data, {"recruiter", "policy", "store", "accounts", "templates", "daemon"}
+    )
+    rec = _Section(path, "recruiter", top.data.get("recruiter", {}), {"name", "addresses"})
+    addresses = tuple(a.strip().lower() for a in rec.str_list("addresses", ()))
+    for address in addresses:
+        if not _EMAIL.match(address):
+            raise rec._fail("addresses", "expected email addresses", address)
+    recruiter = RecruiterConfig(name=rec.str("name", "Recruiter"), addresses=addresses)
+    policy = _policy(path, top.data.get("policy", {}))
+    store = _Section(path, "store", top.data.get("store", {}), {"path"})
+    base = path.parent
+    store_path_text = store.str("path", "")
+    store_path = (
+        base / Path(store_path_text).expanduser()
+        if store_path_text
+        else default_data_dir() / "store.json"
+    )
+    templates = _Section(path, "templates", top.data.get("templates", {}), {"dir"})
+    templates_text = templates.str("dir", "")
+    templates_dir = base / Path(templates_text).expanduser() if templates_text else None
+    daemon = _Section(path, "daemon", top.data.get("daemon", {}), {"interval"})
+    raw_accounts = top.data.get("accounts", [])
+    if not isinstance(raw_accounts, list):
+        raise ConfigError(f"{path}: accounts must be an array of tables ([[accounts]])")
+    accounts = tuple(_account(path, i, a) for i, a in enumerate(raw_accounts))
+    names = [a.name for a in accounts]
+    for name in names:
+        if names.count(name) > 1:
+            raise ConfigError(f"{path}: accounts: the name {name!r} is used twice")
+    return Config(
+        path=path,
+        recruiter=recruiter,
+        policy=policy,
+        store_path=store_path,
+        templates_dir=templates_dir,
+        accounts=accounts,
+        interval=daemon.int("interval", 300, 5, 86400),
+    )
+
+
+def load_config(path: Path | None = None, *, required: bool = True) -> Config:
+    """Load the config from ``path``, $INBOX_WATCH_CONFIG or the user config dir.
+
+    With ``required=False`` a missing default file gives the defaults (no accounts).
+    """
+    explicit = path is not None or bool(os.environ.get("INBOX_WATCH_CONFIG"))
+    path = path or default_config_path()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        if required or explicit:
+            raise ConfigError(
+                f"{path}: config file not found (create it, see README, Configuration)"
+            ) from None
+        return Config(path=None)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read the config file: {exc}") from None
+    return parse_config(text, path)

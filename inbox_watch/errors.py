@@ -1,0 +1,66 @@
+"""One error tree for inbox-watch.
+
+Adapters translate SDK and network errors into these at the boundary; the CLI prints
+``str(error)`` as one line and exits non-zero. Messages never contain passwords or tokens.
+"""
+
+from __future__ import annotations
+
+
+class InboxWatchError(Exception):
+    """Base of every error inbox-watch raises on purpose. ``exit_code`` is the CLI's exit status."""
+
+    exit_code = 1
+
+
+class ConfigError(InboxWatchError):
+    """Raised when the config file is missing, unreadable or has an invalid key; names file and key."""
+
+    exit_code = 2
+
+
+class UsageError(InboxWatchError):
+    """Raised when a command is called with arguments that make no sense (unknown candidate ...)."""
+
+    exit_code = 2
+
+
+class StoreError(InboxWatchError):
+    """Raised when the store file cannot be read, locked or written. Stored state is left intact."""
+
+
+class ProviderError(InboxWatchError):
+    """Raised by a provider when the mail service fails in a way that is not one of the below."""
+
+
+class AuthError(ProviderError):
+    """Raised when sign-in fails: wrong password, revoked or expired grant, missing consent."""
+
+
+class ConnectionFailed(ProviderError):
+    """Raised when the server cannot be reached, TLS fails, or the connection drops mid-operation."""
+
+
+class RateLimited(ProviderError):
+    """Raised when the service keeps answering 429/503 after the back-off budget is spent."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class CursorExpired(ProviderError):
+    """Raised by ``incremental_sync`` when the stored sync position is no longer valid.
+
+    The caller answers with a full sync; it is never a reason to stop syncing.
+    """
+
+
+class CapabilityMissing(ProviderError):
+    """Raised when an operation needs a capability the account or server lacks."""
+
+
+class ActionRefused(InboxWatchError):
+    """Raised when the recruiter asks for an action that a safety rule forbids (a second chase ...)."""
+
+    exit_code = 3

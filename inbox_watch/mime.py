@@ -1,0 +1,307 @@
+"""RFC 5322 / MIME in and out: raw bytes -> MailMessage, OutgoingMessage -> raw bytes.
+
+Pure functions shared by every provider that sees raw mail (IMAP, Gmail raw, .eml files).
+Parsing never raises on broken MIME: a part that does not decode is skipped, and what could
+be read is kept.
+"""
+
+from __future__ import annotations
+
+import email
+import email.header
+import email.policy
+import email.utils
+import re
+from datetime import UTC, datetime
+from email.message import EmailMessage, Message
+from typing import Any
+
+from inbox_watch.models import MailMessage, OutgoingMessage, normalise_message_id
+
+TEXT_LIMIT = 4000
+CALENDAR_LIMIT = 20000
+
+# Header fields classification and threading read; providers fetch only these.
+KEPT_HEADERS = (
+    "auto-submitted",
+    "x-autoreply",
+    "x-autorespond",
+    "precedence",
+    "x-auto-response-suppress",
+    "x-failed-recipients",
+    "content-type",
+    "list-id",
+    "x-ms-exchange-generated-message-source",
+    "return-path",
+)
+FETCH_HEADERS = (
+    "from",
+    "to",
+    "cc",
+    "subject",
+    "date",
+    "message-id",
+    "in-reply-to",
+    "references",
+    *KEPT_HEADERS,
+)
+
+_MSGID = re.compile(r"<[^<>\s]+>")
+_TAGS = re.compile(r"<[^>]*>")
+_BLOCK_TAGS = re.compile(r"<\s*(br|/p|/div|/tr|/li|/h\d)\b[^>]*>", re.I)
+_SCRIPT = re.compile(r"<(script|style)\b.*?</\1\s*>", re.I | re.S)
+_WS = re.compile(r"[ \t\r\f\v]+")
+
+
+def html_to_text(html: str) -> str:
+    """A small, fast HTML-to-text conversion good enough for classification excerpts."""
+    import html as html_mod
+
+    html = _SCRIPT.sub(" ", html)
+    html = _BLOCK_TAGS.sub("\n", html)
+    html = _TAGS.sub(" ", html)
+    text = html_mod.unescape(html)
+    lines = (_WS.sub(" ", line).strip() for line in text.splitlines())
+    return "\n".join(line for line in lines if line)
+
+
+def _decode_header(value: Any) -> str:
+    try:
+        return str(value) if value is not None else ""
+    except Exception:  # noqa: BLE001 - a header that will not decode is read as empty
+        return ""
+
+
+def _addresses(values: list[str]) -> tuple[str, ...]:
+    found = []
+    for _name, addr in email.utils.getaddresses(values):
+        addr = addr.strip().lower()
+        if "@" in addr:
+            found.append(addr)
+    return tuple(dict.fromkeys(found))
+
+
+def parse_date(value: str) -> datetime | None:
+    """Parse an RFC 5322 date into an aware UTC datetime, or None."""
+    if not value:
+        return None
+    try:
+        parsed = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if parsed is None:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def message_ids(value: str) -> tuple[str, ...]:
+    """Every ``<id>`` in a References / In-Reply-To value, in order."""
+    return tuple(_MSGID.findall(value or ""))
+
+
+def _part_text(part: Message) -> str:
+    try:
+        payload = part.get_payload(decode=True)
+    except Exception:  # noqa: BLE001 - undecodable part
+        return ""
+    if not isinstance(payload, bytes):
+        raw = part.get_payload()
+        return raw if isinstance(raw, str) else ""
+    charset = part.get_content_charset() or "utf-8"
+    try:
+        return payload.decode(charset, errors="replace")
+    except LookupError:
+        return payload.decode("utf-8", errors="replace")
+
+
+def _walk(message: Message) -> list[Message]:
+    try:
+        return list(message.walk())
+    except Exception:  # noqa: BLE001 - broken multipart: read the top part only
+        return [message]
+
+
+def parse_bytes(
+    raw: bytes,
+    *,
+    account: str = "",
+    id: str = "",
+    folder: str = "",
+    tags: tuple[str, ...] = (),
+    thread_id: str = "",
+    is_draft: bool = False,
+    fallback_date: datetime | None = None,
+) -> MailMessage:
+    """Turn raw RFC 5322 bytes into a MailMessage. Never raises on malformed input."""
+    message = email.message_from_bytes(raw, policy=email.policy.compat32)
+    return from_email_message(
+        message,
+        account=account,
+        id=id,
+        folder=folder,
+        tags=tags,
+        thread_id=thread_id,
+        is_draft=is_draft,
+        fallback_date=fallback_date,
+    )
+
+
+def _header_str(message: Message, name: str) -> str:
+    raw = message.get(name)
+    if raw is None:
+        return ""
+    try:
+        parts = email.header.decode_header(str(raw))
+        out = []
+        for chunk, charset in parts:
+            if isinstance(chunk, bytes):
+                try:
+                    out.append(chunk.decode(charset or "utf-8", errors="replace"))
+                except LookupError:
+                    out.append(chunk.decode("utf-8", errors="replace"))
+            else:
+                out.append(chunk)
+        return re.sub(r"\s+", " ", "".join(out)).strip()
+    except Exception:  # noqa: BLE001 - an undecodable header is kept as its raw text
+        return re.sub(r"\s+", " ", _decode_header(raw)).strip()
+
+
+def from_email_message(
+    message: Message,
+    *,
+    account: str = "",
+    id: str = "",
+    folder: str = "",
+    tags: tuple[str, ...] = (),
+    thread_id: str = "",
+    is_draft: bool = False,
+    fallback_date: datetime | None = None,
+) -> MailMessage:
+    plain = ""
+    html = ""
+    calendar = ""
+    delivery_status = ""
+    original_headers = ""
+    for part in _walk(message):
+        try:
+            ctype = part.get_content_type()
+        except Exception:  # noqa: BLE001
+            continue
+        if part.is_multipart():
+            continue
+        disposition = str(part.get("Content-Disposition") or "").lower()
+        if ctype == "text/plain" and not plain and "attachment" not in disposition:
+            plain = _part_text(part)
+        elif ctype == "text/html" and not html and "attachment" not in disposition:
+            html = _part_text(part)
+        elif ctype in ("text/calendar", "application/ics") and not calendar:
+            calendar = _part_text(part)[:CALENDAR_LIMIT]
+        elif ctype in ("message/delivery-status", "message/global-delivery-status"):
+            delivery_status = _delivery_status_text(part)
+        elif ctype in ("text/rfc822-headers", "message/rfc822-headers") and not original_headers:
+            original_headers = _part_text(part)
+    # message/rfc822 parts are containers: their headers carry the original Message-ID.
+    original_id = ""
+    for part in _walk(message):
+        try:
+            if part.get_content_type() == "message/rfc822":
+                inner = part.get_payload()
+                if isinstance(inner, list) and inner:
+                    original_id = normalise_message_id(str(inner[0].get("Message-ID", "") or ""))
+                    break
+        except Exception:  # noqa: BLE001
+            continue
+    if not original_id and original_headers:
+        match = re.search(r"^Message-ID:\s*(<[^>]+>)", original_headers, re.I | re.M)
+        if match:
+            original_id = match.group(1)
+    text = plain or html_to_text(html)
+    from_name, from_addr = email.utils.parseaddr(_header_str(message, "From"))
+    date = parse_date(_header_str(message, "Date")) or fallback_date or datetime.fromtimestamp(0, UTC)
+    headers = tuple(
+        (name, _header_str(message, name)) for name in KEPT_HEADERS if message.get(name) is not None
+    )
+    failed = _failed_recipients(delivery_status, _header_str(message, "X-Failed-Recipients"))
+    return MailMessage(
+        account=account,
+        id=id,
+        message_id=normalise_message_id(_header_str(message, "Message-ID")),
+        date=date,
+        from_addr=from_addr.strip().lower(),
+        from_name=from_name.strip(),
+        subject=_header_str(message, "Subject"),
+        to=_addresses([_header_str(message, "To")]),
+        cc=_addresses([_header_str(message, "Cc")]),
+        in_reply_to=(message_ids(_header_str(message, "In-Reply-To")) or ("",))[0],
+        references=message_ids(_header_str(message, "References")),
+        thread_id=thread_id,
+        folder=folder,
+        tags=tags,
+        headers=headers,
+        text=text[:TEXT_LIMIT],
+        calendar=calendar,
+        delivery_status=delivery_status[:TEXT_LIMIT],
+        original_message_id=original_id,
+        failed_recipients=failed,
+        is_draft=is_draft,
+    )
+
+
+def _delivery_status_text(part: Message) -> str:
+    payload = part.get_payload()
+    if isinstance(payload, list):  # compat32 parses delivery-status into header blocks
+        blocks = []
+        for block in payload:
+            try:
+                blocks.append("\n".join(f"{k}: {v}" for k, v in block.items()))
+            except Exception:  # noqa: BLE001
+                continue
+        return "\n\n".join(blocks)
+    return _part_text(part)
+
+
+_FINAL_RECIPIENT = re.compile(
+    r"^(?:Final|Original)-Recipient:\s*(?:rfc822;)?\s*<?([^\s<>;]+@[^\s<>;]+)>?", re.I | re.M
+)
+
+
+def _failed_recipients(delivery_status: str, x_failed: str) -> tuple[str, ...]:
+    found = [m.group(1).lower() for m in _FINAL_RECIPIENT.finditer(delivery_status)]
+    found += [a for a in _addresses([x_failed])]
+    return tuple(dict.fromkeys(found))
+
+
+def make_message_id(domain: str) -> str:
+    """A new, globally unique Message-ID at ``domain``."""
+    return email.utils.make_msgid(domain=domain or "inbox-watch.invalid")
+
+
+def _safe_header(value: str) -> str:
+    """Drop CR/LF so a value can never start a new header line."""
+    return re.sub(r"[\r\n]+", " ", value).strip()
+
+
+def build_email(message: OutgoingMessage, *, date: datetime | None = None) -> bytes:
+    """Render an OutgoingMessage as RFC 5322 bytes with threading headers.
+
+    Names, subjects and addresses are single-line: CR/LF in them cannot inject headers.
+    """
+    out = EmailMessage(policy=email.policy.SMTP)
+    from_header = email.utils.formataddr(
+        (_safe_header(message.from_name), _safe_header(message.from_addr))
+    )
+    out["From"] = from_header
+    out["To"] = ", ".join(_safe_header(a) for a in message.to)
+    if message.cc:
+        out["Cc"] = ", ".join(_safe_header(a) for a in message.cc)
+    out["Subject"] = _safe_header(message.subject)
+    out["Date"] = email.utils.format_datetime(date or datetime.now(UTC))
+    out["Message-ID"] = _safe_header(message.message_id)
+    if message.in_reply_to:
+        out["In-Reply-To"] = _safe_header(message.in_reply_to)
+    if message.references:
+        out["References"] = " ".join(_safe_header(r) for r in message.references)
+    out.set_content(message.body)
+    return out.as_bytes()

@@ -1,0 +1,334 @@
+"""The project's own data types. Providers return these, never SDK objects.
+
+Every type is a frozen, slotted dataclass of plain values, so the engine can take them as pure
+input and the store can serialise them with ``to_dict`` / ``from_dict``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+
+def normalise_message_id(value: str) -> str:
+    """Return an RFC 5322 Message-ID in its canonical ``<local@domain>`` form ("" stays "")."""
+    value = value.strip()
+    if not value:
+        return ""
+    value = value.split()[0]
+    if not value.startswith("<"):
+        value = "<" + value
+    if not value.endswith(">"):
+        value = value + ">"
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class MailMessage:
+    """One email as the engine needs it: addressing, threading, and a short excerpt.
+
+    ``id`` is the provider's own stable id for the message within the account (IMAP:
+    ``folder/uidvalidity/uid``; Gmail: message id; Graph: message id). Addresses are lower-case.
+    ``headers`` keeps only the header fields classification reads (lower-case names), e.g.
+    ``auto-submitted``, ``x-autoreply``, ``precedence``, ``x-auto-response-suppress``,
+    ``content-type``. ``text`` is the first human-readable part, HTML turned into text, capped
+    at a few kilobytes; ``calendar`` the text/calendar part; ``delivery_status`` the
+    message/delivery-status part of a delivery report (or ""); ``original_message_id`` the
+    Message-ID of the message a delivery report is about, when it can be read.
+    """
+
+    account: str
+    id: str
+    message_id: str
+    date: datetime
+    from_addr: str
+    subject: str = ""
+    from_name: str = ""
+    to: tuple[str, ...] = ()
+    cc: tuple[str, ...] = ()
+    in_reply_to: str = ""
+    references: tuple[str, ...] = ()
+    thread_id: str = ""
+    folder: str = ""
+    tags: tuple[str, ...] = ()
+    headers: tuple[tuple[str, str], ...] = ()
+    text: str = ""
+    calendar: str = ""
+    delivery_status: str = ""
+    original_message_id: str = ""
+    failed_recipients: tuple[str, ...] = ()
+    is_draft: bool = False
+
+    def header(self, name: str) -> str:
+        """Return the first kept header called ``name`` (case-insensitive), or ""."""
+        name = name.lower()
+        for key, value in self.headers:
+            if key == name:
+                return value
+        return ""
+
+    @property
+    def recipients(self) -> tuple[str, ...]:
+        return self.to + self.cc
+
+    def to_dict(self) -> dict[str, Any]:
+        data = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        data["date"] = self.date.isoformat()
+        for key in ("to", "cc", "references", "tags", "failed_recipients"):
+            data[key] = list(data[key])
+        data["headers"] = [list(pair) for pair in self.headers]
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> MailMessage:
+        values = dict(data)
+        values["date"] = datetime.fromisoformat(values["date"])
+        for key in ("to", "cc", "references", "tags", "failed_recipients"):
+            values[key] = tuple(values.get(key, ()))
+        values["headers"] = tuple((k, v) for k, v in values.get("headers", ()))
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in values.items() if k in names})
+
+
+@dataclass(frozen=True, slots=True)
+class Thread:
+    """Messages joined by Message-ID / In-Reply-To / References and the provider's thread id."""
+
+    id: str
+    messages: tuple[MailMessage, ...]
+    subject: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A person the recruiter is placing. ``name`` is the key the CLI uses."""
+
+    name: str
+    emails: tuple[str, ...] = ()
+    phone: str = ""
+    role: str = ""
+    employer: str = ""
+    employer_emails: tuple[str, ...] = ()
+    stage: str = ""
+    source: str = "roster"  # "roster" or "tag"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "emails": list(self.emails),
+            "phone": self.phone,
+            "role": self.role,
+            "employer": self.employer,
+            "employer_emails": list(self.employer_emails),
+            "stage": self.stage,
+            "source": self.source,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Candidate:
+        return cls(
+            name=data["name"],
+            emails=tuple(data.get("emails", ())),
+            phone=data.get("phone", ""),
+            role=data.get("role", ""),
+            employer=data.get("employer", ""),
+            employer_emails=tuple(data.get("employer_emails", ())),
+            stage=data.get("stage", ""),
+            source=data.get("source", "roster"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Cursor:
+    """An account's sync position. ``value`` is opaque to everyone but the provider that made it."""
+
+    account: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class Folder:
+    """A folder (IMAP), label (Gmail) or mail folder (Graph) the provider watches."""
+
+    id: str
+    name: str
+    role: str = ""  # "inbox", "sent", "drafts", "candidate" or ""
+    candidate: str = ""  # the candidate name for a Candidates/<Name> folder or tag
+
+
+@dataclass(frozen=True, slots=True)
+class SyncBatch:
+    """What one sync pass brought: new or changed messages, removed ids, and the new cursor.
+
+    ``full`` is True when this batch replaces everything stored for the account (a full sync):
+    stored messages of the account absent from it are dropped.
+    """
+
+    account: str
+    messages: tuple[MailMessage, ...]
+    cursor: Cursor
+    removed: tuple[str, ...] = ()
+    full: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingMessage:
+    """A chaser or employer update ready to be saved as a draft or sent, threaded into a thread.
+
+    ``message_id`` is fixed when the action is queued, so a retry can look it up and never send
+    twice. ``reply_to_id`` is the provider id of the message being answered (Graph's createReply
+    needs it); ``thread_id`` the provider thread id (Gmail's threadId).
+    """
+
+    from_addr: str
+    to: tuple[str, ...]
+    subject: str
+    body: str
+    message_id: str
+    from_name: str = ""
+    cc: tuple[str, ...] = ()
+    in_reply_to: str = ""
+    references: tuple[str, ...] = ()
+    thread_id: str = ""
+    reply_to_id: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        data = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        for key in ("to", "cc", "references"):
+            data[key] = list(data[key])
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> OutgoingMessage:
+        values = dict(data)
+        for key in ("to", "cc", "references"):
+            values[key] = tuple(values.get(key, ()))
+        return cls(**values)
+
+
+class ActionKind(enum.StrEnum):
+    CHASER = "chaser"
+    EMPLOYER_UPDATE = "employer_update"
+
+
+class ActionMode(enum.StrEnum):
+    DRAFT = "draft"
+    SEND = "send"
+
+
+class ActionState(enum.StrEnum):
+    QUEUED = "queued"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """A queued write to a mailbox. Recorded before the provider is called; see outbox.py."""
+
+    id: str
+    kind: ActionKind
+    mode: ActionMode
+    candidate: str
+    account: str
+    message: OutgoingMessage
+    created_at: datetime
+    state: ActionState = ActionState.QUEUED
+    not_before: datetime | None = None
+    done_at: datetime | None = None
+    provider_id: str = ""
+    error: str = ""
+
+
+class Status(enum.StrEnum):
+    SILENT = "silent"
+    AWAITING = "awaiting"
+    REPLIED = "replied"
+    OUT_OF_OFFICE = "out_of_office"
+    BOUNCED = "bounced"
+    SNOOZED = "snoozed"
+    PULLED = "pulled"
+    IDLE = "idle"
+
+
+class NextAction(enum.StrEnum):
+    WAIT = "wait"
+    SEND_CHASER = "send_chaser"
+    CALL = "call"
+    TEXT = "text"
+    MESSAGE_ON_SOCIAL = "message_on_social"
+    UPDATE_EMPLOYER = "update_employer"
+    CONSIDER_PULLING = "consider_pulling"
+    NONE = "none"
+
+
+class Kind(enum.StrEnum):
+    """What ``classify`` makes of one message."""
+
+    SCHEDULING = "scheduling"
+    CALENDAR_RESPONSE = "calendar_response"
+    AUTO_REPLY = "auto_reply"
+    BOUNCE = "bounce"
+    OTHER = "other"
+
+
+@dataclass(frozen=True, slots=True)
+class Classification:
+    kind: Kind
+    reasons: tuple[str, ...] = ()
+    return_date: date | None = None  # out-of-office return date, when stated
+    slot_expires: datetime | None = None  # the latest offered slot / invitation start
+
+
+@dataclass(frozen=True, slots=True)
+class Touch:
+    """A call, text or DM the recruiter logged for a candidate."""
+
+    candidate: str
+    channel: str  # "call" | "text" | "dm"
+    at: datetime
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Snooze:
+    candidate: str
+    until: date
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CandidateState:
+    """The engine's verdict on one candidate at ``now``; one row of ``report``."""
+
+    candidate: Candidate
+    status: Status
+    next_action: NextAction
+    waiting_since: datetime | None = None
+    silent_business_hours: float = 0.0
+    chasers_sent: int = 0
+    employer_waiting: bool = False
+    out_of_office_until: date | None = None
+    score: float = 0.0
+    reasons: tuple[str, ...] = ()
+    threads: tuple[str, ...] = ()
+    last_chaser_at: datetime | None = None
+    scheduling_message: MailMessage | None = None
+    slot_expires: datetime | None = None
+    touches: tuple[Touch, ...] = ()
+    rank: int = 0
+
+
+ProgressCallback = Callable[[int, int | None, str], None]
+"""Called as ``progress(done, total_or_None, what)`` during long provider operations."""
+
+
+def no_progress(done: int, total: int | None, what: str) -> None:
+    """A progress callback that shows nothing."""
+
+

@@ -1,0 +1,83 @@
+"""The interface every mail adapter (providers/imap, gmail, outlook, demo) implements.
+
+A provider does I/O and nothing else: it turns a mail service into :mod:`inbox_watch.models`
+values and carries out drafts and sends. It never touches the store; ``inbox_watch.sync``
+saves what it returns, cursor last.
+
+Errors: every method raises only :mod:`inbox_watch.errors` types (``AuthError``,
+``ConnectionFailed``, ``RateLimited``, ``CursorExpired``, ``CapabilityMissing``,
+``ProviderError``); SDK exceptions are translated at the boundary.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import ClassVar, Protocol, runtime_checkable
+
+from inbox_watch.models import Cursor, Folder, OutgoingMessage, ProgressCallback, SyncBatch
+
+
+class Capability(enum.StrEnum):
+    INCREMENTAL = "incremental"  # incremental_sync from a cursor
+    DRAFTS = "drafts"  # save_draft
+    SEND = "send"  # send
+    TAGS = "tags"  # Candidates/<Name> folders, labels or categories
+    THREAD_IDS = "thread_ids"  # the service has its own thread ids
+    PUSH = "push"  # the service can wake a sync (IMAP IDLE ...)
+
+
+@runtime_checkable
+class MailProvider(Protocol):
+    """One mail account.
+
+    ``capabilities`` is a class attribute; check it before calling an optional method.
+    A provider is used from one thread at a time; ``close`` releases its connections.
+    """
+
+    capabilities: ClassVar[frozenset[Capability]]
+    account: str
+
+    def folders(self) -> list[Folder]:
+        """Return the folders/labels watched: inbox, sent, drafts and every ``Candidates/<Name>``.
+
+        Raises AuthError or ConnectionFailed.
+        """
+        ...
+
+    def full_sync(self, progress: ProgressCallback | None = None) -> SyncBatch:
+        """Fetch every watched message within the look-back window; ``SyncBatch.full`` is True.
+
+        ``progress(done, total, what)`` is called as batches arrive. The returned cursor marks
+        the position read *before* the messages were fetched, so nothing is missed.
+        """
+        ...
+
+    def incremental_sync(
+        self, cursor: Cursor, progress: ProgressCallback | None = None
+    ) -> SyncBatch:
+        """Fetch what changed since ``cursor``; ``SyncBatch.full`` is False.
+
+        Raises CursorExpired when the position is no longer valid (the caller does a full sync).
+        An idle poll must be cheap: one status round trip per folder or one API call.
+        """
+        ...
+
+    def save_draft(self, message: OutgoingMessage) -> str:
+        """Save ``message`` as a draft in its thread; return the provider's id for the draft."""
+        ...
+
+    def send(self, message: OutgoingMessage) -> str:
+        """Send ``message`` in its thread (and keep a copy in Sent); return the provider's id."""
+        ...
+
+    def find_sent(self, message_id: str) -> str | None:
+        """Return the provider id of a sent message with this Message-ID, or None.
+
+        The outbox calls it before retrying a send, so a crash between sending and recording
+        never produces a second email.
+        """
+        ...
+
+    def close(self) -> None:
+        """Release connections. Safe to call twice."""
+        ...
