@@ -1,0 +1,171 @@
+"""The contract every mail provider honours, run against IMAP, Gmail, Outlook and demo alike.
+
+A provider's test module subclasses ``ProviderContract`` and supplies a ``harness`` fixture: a
+real server or a faithful emulator, plus a provider pointed at it. The harness can put mail in
+and read back what the provider wrote, without going through the provider under test.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from typing import Protocol
+
+import pytest
+
+from inbox_watch.errors import CursorExpired
+from inbox_watch.models import MailMessage, OutgoingMessage, SyncBatch
+from inbox_watch.provider import Capability, MailProvider
+
+RECRUITER = "sam@agency.example"
+CANDIDATE = "jane.doe@example.com"
+
+
+class Harness(Protocol):
+    provider: MailProvider
+
+    def deliver(self, raw: bytes, *, folder: str = "inbox", tag: str = "") -> None:
+        """Put ``raw`` in the mailbox: folder "inbox" or "sent"; ``tag`` a candidate name
+        (files it under Candidates/<tag>: folder, label or category)."""
+        ...
+
+    def drafts(self) -> list[bytes]:
+        """Raw RFC 5322 bytes of every draft the server holds, read without the provider."""
+        ...
+
+    def sent(self) -> list[bytes]:
+        """Raw bytes of every message in Sent, read without the provider."""
+        ...
+
+
+def make_raw(
+    *,
+    subject: str,
+    message_id: str,
+    sender: str = RECRUITER,
+    to: str = CANDIDATE,
+    in_reply_to: str = "",
+    body: str = "Hello",
+    when: datetime | None = None,
+) -> bytes:
+    when = when or (datetime.now(UTC) - timedelta(days=1))
+    lines = [
+        f"From: {sender}",
+        f"To: {to}",
+        f"Subject: {subject}",
+        f"Date: {format_datetime(when)}",
+        f"Message-ID: {message_id}",
+    ]
+    if in_reply_to:
+        lines += [f"In-Reply-To: {in_reply_to}", f"References: {in_reply_to}"]
+    lines += ["MIME-Version: 1.0", "Content-Type: text/plain; charset=utf-8", "", body, ""]
+    return "\r\n".join(lines).encode()
+
+
+def _by_id(batch: SyncBatch) -> dict[str, MailMessage]:
+    return {m.message_id: m for m in batch.messages}
+
+
+class ProviderContract:
+    """Behaviour every adapter must show. Subclasses provide the ``harness`` fixture."""
+
+    def test_capabilities_are_declared(self, harness: Harness) -> None:
+        caps = type(harness.provider).capabilities
+        assert isinstance(caps, frozenset)
+        assert all(isinstance(c, Capability) for c in caps)
+        assert Capability.INCREMENTAL in caps
+
+    def test_full_sync_reads_headers_and_threading(self, harness: Harness) -> None:
+        harness.deliver(
+            make_raw(subject="Interview slots", message_id="<c1@agency.example>"), folder="sent"
+        )
+        harness.deliver(
+            make_raw(
+                subject="Re: Interview slots",
+                message_id="<c2@example.com>",
+                sender=CANDIDATE,
+                to=RECRUITER,
+                in_reply_to="<c1@agency.example>",
+                body="Tuesday at 10 works for me.",
+            )
+        )
+        batch = harness.provider.full_sync()
+        assert batch.full
+        assert batch.cursor.account == harness.provider.account
+        found = _by_id(batch)
+        reply = found["<c2@example.com>"]
+        assert reply.from_addr == CANDIDATE
+        assert reply.to == (RECRUITER,)
+        assert reply.subject == "Re: Interview slots"
+        assert reply.in_reply_to == "<c1@agency.example>"
+        assert "Tuesday at 10" in reply.text
+        assert reply.date.tzinfo is not None
+        assert found["<c1@agency.example>"].from_addr == RECRUITER
+
+    def test_incremental_sync_returns_only_what_is_new(self, harness: Harness) -> None:
+        harness.deliver(make_raw(subject="First", message_id="<i1@agency.example>"), folder="sent")
+        first = harness.provider.full_sync()
+        idle = harness.provider.incremental_sync(first.cursor)
+        assert idle.messages == ()
+        assert not idle.full
+        harness.deliver(
+            make_raw(
+                subject="Re: First",
+                message_id="<i2@example.com>",
+                sender=CANDIDATE,
+                to=RECRUITER,
+                in_reply_to="<i1@agency.example>",
+            )
+        )
+        second = harness.provider.incremental_sync(idle.cursor)
+        assert [m.message_id for m in second.messages] == ["<i2@example.com>"]
+        third = harness.provider.incremental_sync(second.cursor)
+        assert third.messages == ()
+
+    def test_garbage_cursor_is_expired_not_a_crash(self, harness: Harness) -> None:
+        from inbox_watch.models import Cursor
+
+        with pytest.raises(CursorExpired):
+            harness.provider.incremental_sync(Cursor(harness.provider.account, "not a cursor"))
+
+    def test_candidate_tag_is_read(self, harness: Harness) -> None:
+        if Capability.TAGS not in type(harness.provider).capabilities:
+            pytest.skip("this provider has no tags")
+        harness.deliver(
+            make_raw(subject="Slots for Ann", message_id="<t1@agency.example>", to="ann@example.org"),
+            folder="sent",
+            tag="Ann Lee",
+        )
+        batch = harness.provider.full_sync()
+        tagged = [m for m in batch.messages if m.message_id == "<t1@agency.example>"]
+        assert tagged and "Ann Lee" in tagged[0].tags
+
+    def _outgoing(self, message_id: str) -> OutgoingMessage:
+        return OutgoingMessage(
+            from_addr=RECRUITER,
+            from_name="Sam Carter",
+            to=(CANDIDATE,),
+            subject="Re: Interview slots",
+            body="Just checking in on the slots below.",
+            message_id=message_id,
+            in_reply_to="<c1@agency.example>",
+            references=("<c1@agency.example>",),
+        )
+
+    def test_draft_is_saved_in_thread(self, harness: Harness) -> None:
+        harness.deliver(make_raw(subject="Interview slots", message_id="<c1@agency.example>"), folder="sent")
+        harness.provider.full_sync()
+        harness.provider.save_draft(self._outgoing("<d1@agency.example>"))
+        drafts = harness.drafts()
+        assert any(b"<d1@agency.example>" in raw for raw in drafts)
+        draft = next(raw for raw in drafts if b"<d1@agency.example>" in raw)
+        assert b"In-Reply-To: <c1@agency.example>" in draft
+
+    def test_send_once_and_find_it(self, harness: Harness) -> None:
+        harness.deliver(make_raw(subject="Interview slots", message_id="<c1@agency.example>"), folder="sent")
+        harness.provider.full_sync()
+        assert harness.provider.find_sent("<s1@agency.example>") is None
+        harness.provider.send(self._outgoing("<s1@agency.example>"))
+        assert harness.provider.find_sent("<s1@agency.example>") is not None
+        copies = [raw for raw in harness.sent() if b"<s1@agency.example>" in raw]
+        assert len(copies) == 1
