@@ -1,0 +1,109 @@
+"""Passwords and tokens: the system keyring, or a private file when no keyring exists.
+
+The fallback file lives in the user data dir, mode 0600, written to a temp file and renamed
+into place. Secrets are never logged.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from pathlib import Path
+
+import orjson
+
+log = logging.getLogger(__name__)
+SERVICE = "inbox-watch"
+
+
+def _fallback_path() -> Path:
+    override = os.environ.get("INBOX_WATCH_SECRETS_FILE")
+    if override:
+        return Path(override)
+    from inbox_watch.config import default_data_dir
+
+    return default_data_dir() / "secrets.json"
+
+
+def _keyring_usable() -> bool:
+    if os.environ.get("INBOX_WATCH_SECRETS_FILE"):
+        return False
+    try:
+        import keyring
+        from keyring.backends import fail
+
+        return not isinstance(keyring.get_keyring(), fail.Keyring)
+    except Exception:  # noqa: BLE001 - any keyring trouble means: use the file
+        return False
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically with mode 0600 (temp file, fsync, rename)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def _read_file() -> dict[str, str]:
+    try:
+        data = orjson.loads(_fallback_path().read_bytes())
+    except (FileNotFoundError, orjson.JSONDecodeError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def get_secret(key: str) -> str | None:
+    """Return the secret stored under ``key`` (e.g. "imap:work"), or None."""
+    if _keyring_usable():
+        import keyring
+
+        try:
+            value = keyring.get_password(SERVICE, key)
+        except Exception:  # noqa: BLE001
+            value = None
+        if value is not None:
+            return value
+    return _read_file().get(key)
+
+
+def set_secret(key: str, value: str) -> str:
+    """Store a secret; return where it went ("the system keyring" or the file path)."""
+    if _keyring_usable():
+        import keyring
+
+        try:
+            keyring.set_password(SERVICE, key, value)
+            return "the system keyring"
+        except Exception:  # noqa: BLE001 - fall back to the private file
+            log.info("keyring refused the secret; using the private file")
+    data = _read_file()
+    data[key] = value
+    write_private(_fallback_path(), orjson.dumps(data))
+    return str(_fallback_path())
+
+
+def delete_secret(key: str) -> None:
+    if _keyring_usable():
+        import keyring
+
+        try:
+            keyring.delete_password(SERVICE, key)
+        except Exception:  # noqa: BLE001
+            pass
+    data = _read_file()
+    if key in data:
+        del data[key]
+        write_private(_fallback_path(), orjson.dumps(data))
