@@ -18,7 +18,7 @@ from typing import Any
 
 from inbox_watch.models import MailMessage, OutgoingMessage, normalise_message_id
 
-TEXT_LIMIT = 4000
+TEXT_LIMIT = 2000
 CALENDAR_LIMIT = 20000
 
 # Header fields classification and threading read; providers fetch only these.
