@@ -118,6 +118,7 @@ _ASK = re.compile(
     r"|pencil(?:led)? in|confirm(?:ing|ed)? (?:your|our|the|a|that)|is confirmed|invit(?:e|ation) to"
     r"|propose|suggest (?:a|we|meeting)|slots?\b|availability|(?:works|work) (?:best|for me)"
     r"|i can (?:do|make)|i'm free|i am free|see you (?:on|at|then)|look forward to (?:meeting|speaking)"
+    r"|which (?:suits|works|is best|is better)|what suits|suits? you|works? for you|would you like to"
     r"|which would you|would you prefer|what would suit|(?:can|could) meet you|are you able to",
     re.I,
 )
