@@ -19,6 +19,7 @@ import email.policy
 import email.utils
 import json
 import re
+import socket
 import threading
 import time
 import urllib.parse
@@ -108,10 +109,11 @@ class GmailEmulator:
         self.token_grants: dict[str, str] = {}  # authorization code -> refresh token
         self.refresh_tokens: set[str] = set()
         self.token_requests: list[dict[str, str]] = []
+        self.threads: dict[str, str] = {}  # Message-ID -> thread id, to thread replies
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self.server.daemon_threads = True
         self.base_url = f"http://127.0.0.1:{self.server.server_port}/"
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
 
     def __enter__(self) -> GmailEmulator:
         self._thread.start()
@@ -164,10 +166,7 @@ class GmailEmulator:
             if not thread_id:  # Gmail threads a reply with the message it references
                 refs = re.findall(r"<[^<>\s]+>", f"{parsed.get('In-Reply-To', '')} "
                                                   f"{parsed.get('References', '')}")
-                for other in self.state.messages.values():
-                    if other.message_id and other.message_id in refs:
-                        thread_id = other.thread_id
-                        break
+                thread_id = next((self.threads[r] for r in refs if r in self.threads), "")
             new_id = self._new_id()
             if internal_date is None:
                 when = email.utils.parsedate_to_datetime(parsed["Date"]) if parsed["Date"] else None
@@ -176,6 +175,8 @@ class GmailEmulator:
             message = StoredMessage(new_id, thread_id or new_id, raw, label_ids, internal_date,
                                     self.state.history_id, message_id)
             self.state.messages[new_id] = message
+            if message_id:
+                self.threads.setdefault(message_id, message.thread_id)
             if record:
                 self._record("messageAdded", message)
             else:
@@ -477,6 +478,10 @@ def _part(message: email.message.Message, part_id: str) -> dict[str, Any]:
 def _handler_for(emulator: GmailEmulator) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+
+        def setup(self) -> None:
+            super().setup()  # answer at once: no Nagle delay between headers and body
+            self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib name
             pass

@@ -229,7 +229,7 @@ def test_send_is_not_repeated_after_a_server_error(harness: GmailHarness) -> Non
     harness.emulator.fail_next(500, path_contains="/messages/send")
     with pytest.raises(Exception, match="HTTP 500"):
         harness.provider.send(ProviderContract()._outgoing("<x1@agency.example>"))
-    assert harness.emulator.api_calls["messages.send"] == 0  # the failure was injected before it
+    assert harness.emulator.http_requests["/gmail/v1/users/me/messages/send"] == 1  # no blind retry
 
 
 def test_drafts_and_sends_are_threaded(harness: GmailHarness) -> None:
