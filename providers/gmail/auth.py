@@ -141,8 +141,12 @@ def authenticate(
                 access_type="offline",
                 prompt="consent",
             )
-    except (OAuth2Error, RequestException, Warning, ValueError) as exc:
-        # Warning: oauthlib raises one when Google grants fewer scopes than asked for.
+    except Warning:  # oauthlib's way of saying Google granted fewer scopes than asked for
+        raise AuthError(
+            f"Gmail sign-in for account {account.name!r}: both permissions (read mail; "
+            f"manage drafts and send) are needed; {reauth_hint(account.name)} and tick both"
+        ) from None
+    except (OAuth2Error, RequestException, ValueError) as exc:
         raise AuthError(
             f"Gmail sign-in for account {account.name!r} failed ({type(exc).__name__}: "
             f"{_short(exc)}); {reauth_hint(account.name)}"

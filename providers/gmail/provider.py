@@ -61,6 +61,7 @@ HISTORY_PAGE_SIZE = 500
 HISTORY_TYPES = ["messageAdded", "messageDeleted", "labelAdded", "labelRemoved"]
 WATCHED_SYSTEM_LABELS = frozenset({"INBOX", "SENT"})
 GONE_LABELS = frozenset({"TRASH", "SPAM"})
+SYSTEM_LABELS = frozenset({"DRAFT", "UNREAD", "STARRED", "IMPORTANT", "CHAT"})
 RATE_LIMIT_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded"})
 HTTP_TIMEOUT = 60
 
@@ -335,16 +336,21 @@ class GmailProvider:
             full=True,
         )
 
+    def _is_candidate(self, label_ids: Iterable[str]) -> bool:
+        """True when any of ``label_ids`` is a Candidates/ label (labels.list again if unknown)."""
+        labels = set(label_ids) - WATCHED_SYSTEM_LABELS - GONE_LABELS - SYSTEM_LABELS
+        if not labels:
+            return False
+        names = self._label_names()
+        if labels - set(names):
+            names = self._label_names(refresh=True)  # a label made since we last looked
+        return any(names.get(lid, "").startswith(CANDIDATE_PREFIX) for lid in labels)
+
     def _watched(self, label_ids: Iterable[str]) -> bool:
         labels = set(label_ids)
         if labels & GONE_LABELS:
             return False
-        if labels & WATCHED_SYSTEM_LABELS:
-            return True
-        names = self._label_names()
-        if any(lid not in names for lid in labels):
-            names = self._label_names(refresh=True)
-        return any(names.get(lid, "").startswith(CANDIDATE_PREFIX) for lid in labels)
+        return bool(labels & WATCHED_SYSTEM_LABELS) or self._is_candidate(labels)
 
     def incremental_sync(
         self, cursor: Cursor, progress: ProgressCallback | None = None
@@ -398,17 +404,24 @@ class GmailProvider:
             if self._watched(message.get("labelIds", ())):
                 fetch.setdefault(message["id"])
                 removed.pop(message["id"], None)
-        for key in ("labelsAdded", "labelsRemoved"):
-            for item in record.get(key, ()):
-                message = item["message"]
-                changed = set(item.get("labelIds", ()))
-                if key == "labelsAdded" and changed & GONE_LABELS:
-                    fetch.pop(message["id"], None)
-                    removed.setdefault(message["id"])
-                elif self._watched(changed) or self._watched(message.get("labelIds", ())):
-                    # a candidate tag changed, or the message came into view: read it again
-                    fetch.setdefault(message["id"])
-                    removed.pop(message["id"], None)
+        for item in record.get("labelsAdded", ()):
+            message, added = item["message"], set(item.get("labelIds", ()))
+            if added & GONE_LABELS:  # trashed or marked as spam: gone from the watched mail
+                fetch.pop(message["id"], None)
+                removed.setdefault(message["id"])
+            elif (added & WATCHED_SYSTEM_LABELS or self._is_candidate(added)) and self._watched(
+                message.get("labelIds", ())
+            ):  # came into view, or a candidate tag was added: read it again
+                fetch.setdefault(message["id"])
+                removed.pop(message["id"], None)
+        for item in record.get("labelsRemoved", ()):
+            message, dropped = item["message"], set(item.get("labelIds", ()))
+            if self._is_candidate(dropped) or (
+                dropped & GONE_LABELS and self._watched(message.get("labelIds", ()))
+            ):  # a candidate tag was removed, or the message came back from trash / spam
+                fetch.setdefault(message["id"])
+                removed.pop(message["id"], None)
+            # Reading (UNREAD removed) or archiving (INBOX removed) changes nothing we keep.
         for item in record.get("messagesDeleted", ()):
             fetch.pop(item["message"]["id"], None)
             removed.setdefault(item["message"]["id"])

@@ -182,6 +182,31 @@ def test_history_paging_tags_and_deletions(harness: GmailHarness, monkeypatch: p
     assert [m.tags for m in again.messages] == [()]
 
 
+def test_reading_or_archiving_fetches_nothing(harness: GmailHarness) -> None:
+    read = harness.emulator.insert(_reply(1), ["INBOX", "UNREAD"]).id
+    archived = harness.deliver(_reply(2))
+    trashed = harness.deliver(_reply(3))
+    cursor = harness.provider.full_sync().cursor
+    harness.emulator.reset_counts()
+    harness.emulator.change_labels(read, remove=("UNREAD",))
+    harness.emulator.change_labels(archived, remove=("INBOX",))
+    harness.emulator.change_labels(trashed, add=("TRASH",))
+    batch = harness.provider.incremental_sync(cursor)
+    assert batch.messages == () and batch.removed == (trashed,)
+    assert harness.emulator.api_calls == {"history.list": 1}
+    harness.emulator.change_labels(trashed, remove=("TRASH",))
+    assert [m.id for m in harness.provider.incremental_sync(batch.cursor).messages] == [trashed]
+
+
+def test_provider_satisfies_the_protocol(harness: GmailHarness) -> None:
+    from inbox_watch.provider import MailProvider
+    from providers import open_provider
+
+    assert isinstance(harness.provider, MailProvider)
+    account = gmail_account(harness.emulator)
+    assert isinstance(open_provider(account, RECRUITER_CONFIG), GmailProvider)
+
+
 def test_idle_poll_is_one_call(harness: GmailHarness) -> None:
     harness.deliver(_reply(1))
     cursor = harness.provider.full_sync().cursor
