@@ -6,7 +6,7 @@ per-method costs), and compares them with the fewest the Gmail API allows:
 
     floor HTTP requests = 1 getProfile (cursor) + 1 labels.list (find Candidates/ labels)
                           + ceil(N / 500) messages.list pages (500 ids a page, the maximum)
-                          + ceil(N / 50) batch requests of messages.get (50 a batch, Google's advice)
+                          + ceil(N / 50) batches of messages.get (50 a batch, as Google advises)
     floor API calls     = 1 + 1 + ceil(N / 500) + N
     floor quota units   = 1 + 1 + 5 * ceil(N / 500) + 5 * N
     idle poll floor     = 1 history.list (2 units)
@@ -100,16 +100,20 @@ def main() -> int:
         ("idle poll HTTP requests", idle_http, 1),
         ("idle poll quota units", idle_units, 2),
     ]
-    print(f"Gmail bench: {MESSAGES} messages ({int(MESSAGES * SENT_SHARE)} in SENT, the rest in "
-          f"INBOX; {CANDIDATE_LABELS} Candidates/ labels), full sync {full_seconds:.1f}s")
+    print(
+        f"Gmail bench: {MESSAGES} messages ({int(MESSAGES * SENT_SHARE)} in SENT, the rest in "
+        f"INBOX; {CANDIDATE_LABELS} Candidates/ labels), full sync {full_seconds:.1f}s"
+    )
     print(f"  calls by method: {', '.join(f'{k} {v}' for k, v in labels)}")
     for name, got, floor in rows:
         ratio = got / floor
         verdict = "PASS" if ratio <= (1.0 if name.startswith("idle") else TARGET) else "FAIL"
         ok = ok and verdict == "PASS"
         print(f"  {name:26} {got:>7} vs floor {floor:>7}  ratio {ratio:.3f}  {verdict}")
-    print(f"  messages read {len(batch.messages)} of {MESSAGES}; idle poll returned "
-          f"{len(idle.messages)} messages")
+    print(
+        f"  messages read {len(batch.messages)} of {MESSAGES}; idle poll returned "
+        f"{len(idle.messages)} messages"
+    )
     print("PASS" if ok else "FAIL")
     return 0 if ok else 1
 

@@ -134,7 +134,8 @@ def authenticate(
                 host="localhost",
                 port=0,
                 authorization_prompt_message=(
-                    "Sign in to Google in the browser window that opens. If none opens, visit: {url}"
+                    "Sign in to Google in the browser window that opens. "
+                    "If none opens, visit: {url}"
                 ),
                 success_message="inbox-watch is signed in. You can close this tab.",
                 open_browser=True,

@@ -81,7 +81,9 @@ class _Retryable(Transient):
 def _give_up(last: Transient) -> Exception:
     kind = getattr(last, "kind", "server")
     if kind == "rate":
-        return RateLimited(f"{last}; Gmail is still rate limiting, try again later", last.retry_after)
+        return RateLimited(
+            f"{last}; Gmail is still rate limiting, try again later", last.retry_after
+        )
     if kind == "network":
         return ConnectionFailed(str(last))
     return ProviderError(f"{last}; Gmail kept failing, try again later")
@@ -93,7 +95,9 @@ def _error_details(exc: HttpError) -> tuple[str, str]:
         body = json.loads(exc.content.decode("utf-8", "replace"))
         error = body["error"]
         reasons = [e.get("reason", "") for e in error.get("errors") or ()]
-        return str(error.get("message", "")), (reasons[0] if reasons else str(error.get("status", "")))
+        return str(error.get("message", "")), (
+            reasons[0] if reasons else str(error.get("status", ""))
+        )
     except (ValueError, KeyError, TypeError, AttributeError):
         return "", ""
 
@@ -358,7 +362,9 @@ class GmailProvider:
         progress = progress or no_progress
         start = cursor.value.strip()
         if not start.isdigit():
-            raise CursorExpired(f"account {self.account!r}: the stored Gmail position is unreadable")
+            raise CursorExpired(
+                f"account {self.account!r}: the stored Gmail position is unreadable"
+            )
         fetch: dict[str, None] = {}
         removed: dict[str, None] = {}
         new_history_id = ""
@@ -443,7 +449,9 @@ class GmailProvider:
         return body
 
     def save_draft(self, message: OutgoingMessage) -> str:
-        request = self._users().drafts().create(userId="me", body={"message": self._raw_body(message)})
+        request = (
+            self._users().drafts().create(userId="me", body={"message": self._raw_body(message)})
+        )
         response = self._call(request, "drafts.create", idempotent=False)
         return str(response["id"])
 

@@ -43,6 +43,7 @@ REASON_PHRASES = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 403: "Forb
                   404: "Not Found", 429: "Too Many Requests", 500: "Internal Server Error",
                   503: "Service Unavailable"}
 NOT_FOUND = "Requested entity was not found."
+JSON = "application/json; charset=UTF-8"
 
 
 def b64url(data: bytes) -> str:
@@ -137,7 +138,8 @@ class GmailEmulator:
         self.state.next_id += 1
         return format(self.state.next_id, "016x")
 
-    def _record(self, kind: str, message: StoredMessage, label_ids: list[str] | None = None) -> None:
+    def _record(self, kind: str, message: StoredMessage, label_ids: list[str] | None = None,
+                ) -> None:
         self.state.history_id += 1
         message.history_id = self.state.history_id
         entry = {"id": self.state.history_id, "kind": kind,
@@ -230,22 +232,28 @@ class GmailEmulator:
         url = urllib.parse.urlsplit(target)
         query = urllib.parse.parse_qs(url.query)
         try:
-            if headers.get("authorization", "") != f"Bearer {self.access_token}":
-                raise ApiError(401, "Request had invalid authentication credentials. Expected "
-                               "OAuth 2 access token, login cookie or other valid authentication "
-                               "credential.")
-            failure = self._take_failure(url.path, inside_batch)
-            if failure is not None:
-                extra = {"Retry-After": failure.retry_after} if failure.retry_after else {}
-                message = ("User-rate limit exceeded." if failure.status == 429
-                           else "Backend Error")
-                raise ApiError(failure.status, message, extra)
+            self.gate(url.path, headers, inside_batch)
             with self.lock:
                 result = self._route(method, url.path, query, body)
-            return 200, {"Content-Type": "application/json; charset=UTF-8"}, json.dumps(result).encode()
+            return 200, {"Content-Type": JSON}, json.dumps(result).encode()
         except ApiError as exc:
-            out = {"Content-Type": "application/json; charset=UTF-8", **exc.headers}
-            return exc.code, out, json.dumps(google_error(exc.code, exc.message)).encode()
+            return self.error_response(exc)
+
+    def gate(self, path: str, headers: dict[str, str], inside_batch: bool) -> None:
+        """Check the bearer token, then play an injected failure if one matches."""
+        if headers.get("authorization", "") != f"Bearer {self.access_token}":
+            raise ApiError(401, "Request had invalid authentication credentials. Expected OAuth 2 "
+                           "access token, login cookie or other valid authentication credential.")
+        failure = self._take_failure(path, inside_batch)
+        if failure is not None:
+            extra = {"Retry-After": failure.retry_after} if failure.retry_after else {}
+            message = "User-rate limit exceeded." if failure.status == 429 else "Backend Error"
+            raise ApiError(failure.status, message, extra)
+
+    @staticmethod
+    def error_response(exc: ApiError) -> tuple[int, dict[str, str], bytes]:
+        body = json.dumps(google_error(exc.code, exc.message)).encode()
+        return exc.code, {"Content-Type": JSON, **exc.headers}, body
 
     def _route(self, method: str, path: str, query: dict[str, list[str]], body: bytes) -> Any:
         prefix = "/gmail/v1/users/me/"
@@ -285,7 +293,8 @@ class GmailEmulator:
             value = value.strip('"')
             if key == "newer_than":
                 units = {"d": 86400, "m": 30 * 86400, "y": 365 * 86400}
-                if message.internal_date < (time.time() - int(value[:-1]) * units[value[-1]]) * 1000:
+                oldest = time.time() - int(value[:-1]) * units[value[-1]]
+                if message.internal_date < oldest * 1000:
                     return False
             elif key == "after":
                 if message.internal_date < int(value) * 1000:
@@ -408,7 +417,7 @@ class GmailEmulator:
             policy=email.policy.compat32)
         parts = container.get_payload() if container.is_multipart() else []
         if not parts or len(parts) > 100:
-            return 400, {"Content-Type": "application/json"}, json.dumps(google_error(
+            return 400, {"Content-Type": JSON}, json.dumps(google_error(
                 400, "A batch holds 1 to 100 calls")).encode()
         boundary = f"batch_{self._new_id()}"
         out = []
@@ -444,15 +453,16 @@ class GmailEmulator:
         elif grant == "refresh_token" and form.get("refresh_token") in self.refresh_tokens:
             refresh = form["refresh_token"]
         if not refresh:
-            body = {"error": "invalid_grant", "error_description": "Token has been expired or revoked."}
-            return 400, {"Content-Type": "application/json"}, json.dumps(body).encode()
+            body = {"error": "invalid_grant",
+                    "error_description": "Token has been expired or revoked."}
+            return 400, {"Content-Type": JSON}, json.dumps(body).encode()
         body = {"access_token": self.access_token, "expires_in": 3599, "token_type": "Bearer",
                 "scope": form.get("scope") or " ".join([
                     "https://www.googleapis.com/auth/gmail.readonly",
                     "https://www.googleapis.com/auth/gmail.compose"])}
         if grant == "authorization_code":
             body["refresh_token"] = refresh
-        return 200, {"Content-Type": "application/json"}, json.dumps(body).encode()
+        return 200, {"Content-Type": JSON}, json.dumps(body).encode()
 
 
 def _part(message: email.message.Message, part_id: str) -> dict[str, Any]:
@@ -504,14 +514,10 @@ def _handler_for(emulator: GmailEmulator) -> type[BaseHTTPRequestHandler]:
                 return self._answer(*emulator.token(form))
             emulator.http_requests["batch" if path == "/batch/gmail/v1" else path] += 1
             if path == "/batch/gmail/v1" and method == "POST":
-                failure = emulator._take_failure(path, False)
-                if failure is not None:
-                    extra = {"Retry-After": failure.retry_after} if failure.retry_after else {}
-                    return self._answer(failure.status, {"Content-Type": "application/json", **extra},
-                                        json.dumps(google_error(failure.status, "Backend Error")).encode())
-                if headers.get("authorization", "") != f"Bearer {emulator.access_token}":
-                    return self._answer(401, {"Content-Type": "application/json"}, json.dumps(
-                        google_error(401, "Request had invalid authentication credentials.")).encode())
+                try:
+                    emulator.gate(path, headers, inside_batch=False)
+                except ApiError as exc:
+                    return self._answer(*emulator.error_response(exc))
                 return self._answer(*emulator.batch(headers.get("content-type", ""), body))
             self._answer(*emulator.dispatch(method, self.path, headers, body))
 

@@ -107,7 +107,9 @@ def test_full_sync_follows_list_pages_and_batches(
     harness.deliver(_reply(99, days_ago=400))  # outside the 180-day look-back
     seen: list[tuple[int, int | None, str]] = []
     batch = harness.provider.full_sync(lambda d, t, w: seen.append((d, t, w)))
-    assert sorted(m.message_id for m in batch.messages) == sorted(f"<r{n}@example.com>" for n in range(10))
+    assert sorted(m.message_id for m in batch.messages) == sorted(
+        f"<r{n}@example.com>" for n in range(10)
+    )
     calls = harness.emulator.api_calls
     assert calls["messages.list"] == 4 + 1  # INBOX: 10 ids at 3 a page; SENT: one empty page
     assert calls["messages.get"] == 10
@@ -116,7 +118,9 @@ def test_full_sync_follows_list_pages_and_batches(
 
 
 def test_message_fields_tags_and_thread_ids(harness: GmailHarness) -> None:
-    first = harness.deliver(make_raw(subject="Slots", message_id="<a1@agency.example>"), folder="sent", tag="Jane Doe")
+    first = harness.deliver(
+        make_raw(subject="Slots", message_id="<a1@agency.example>"), folder="sent", tag="Jane Doe"
+    )
     harness.deliver(
         make_raw(
             subject="Re: Slots",
@@ -139,19 +143,21 @@ def test_message_fields_tags_and_thread_ids(harness: GmailHarness) -> None:
 
 def test_html_and_calendar_parts_are_read(harness: GmailHarness) -> None:
     raw = (
-        "From: sam@agency.example\r\nTo: jane.doe@example.com\r\nSubject: Interview\r\n"
-        "Date: Mon, 23 Nov 2026 10:00:00 +0000\r\nMessage-ID: <cal1@agency.example>\r\n"
-        'MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="b1"\r\n\r\n'
-        '--b1\r\nContent-Type: multipart/alternative; boundary="b2"\r\n\r\n'
-        "--b2\r\nContent-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
-        "<p>Could you do <b>Tuesday 10:00</b>? Caf=C3=A9 downstairs.</p>\r\n"
-        "--b2\r\nContent-Type: text/calendar; method=REQUEST; charset=utf-8\r\n"
-        "Content-Transfer-Encoding: base64\r\n\r\n"
-        "QkVHSU46VkNBTEVOREFSDQpNRVRIT0Q6UkVRVUVTVA0KRU5EOlZDQUxFTkRBUg0K\r\n"
-        "--b2--\r\n--b1\r\nContent-Type: application/pdf; name=cv.pdf\r\n"
-        "Content-Disposition: attachment; filename=cv.pdf\r\nContent-Transfer-Encoding: base64\r\n\r\n"
-        "JVBERi0xLjQK\r\n--b1--\r\n"
-    ).encode()
+        b"From: sam@agency.example\r\nTo: jane.doe@example.com\r\nSubject: Interview\r\n"
+        b"Date: Mon, 23 Nov 2026 10:00:00 +0000\r\nMessage-ID: <cal1@agency.example>\r\n"
+        b'MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="b1"\r\n\r\n'
+        b'--b1\r\nContent-Type: multipart/alternative; boundary="b2"\r\n\r\n'
+        b"--b2\r\nContent-Type: text/html; charset=utf-8\r\n"
+        b"Content-Transfer-Encoding: quoted-printable\r\n\r\n"
+        b"<p>Could you do <b>Tuesday 10:00</b>? Caf=C3=A9 downstairs.</p>\r\n"
+        b"--b2\r\nContent-Type: text/calendar; method=REQUEST; charset=utf-8\r\n"
+        b"Content-Transfer-Encoding: base64\r\n\r\n"
+        b"QkVHSU46VkNBTEVOREFSDQpNRVRIT0Q6UkVRVUVTVA0KRU5EOlZDQUxFTkRBUg0K\r\n"
+        b"--b2--\r\n--b1\r\nContent-Type: application/pdf; name=cv.pdf\r\n"
+        b"Content-Disposition: attachment; filename=cv.pdf\r\n"
+        b"Content-Transfer-Encoding: base64\r\n\r\n"
+        b"JVBERi0xLjQK\r\n--b1--\r\n"
+    )
     harness.deliver(raw, folder="sent")
     (message,) = harness.provider.full_sync().messages
     assert "Tuesday 10:00" in message.text and "Café" in message.text
@@ -159,7 +165,9 @@ def test_html_and_calendar_parts_are_read(harness: GmailHarness) -> None:
     assert message.header("content-type").startswith("multipart/mixed")
 
 
-def test_history_paging_tags_and_deletions(harness: GmailHarness, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_history_paging_tags_and_deletions(
+    harness: GmailHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(gmail_provider, "HISTORY_PAGE_SIZE", 2)
     keep = harness.deliver(_reply(1))
     gone = harness.deliver(_reply(2))
@@ -258,15 +266,22 @@ def test_send_is_not_repeated_after_a_server_error(harness: GmailHarness) -> Non
 
 
 def test_drafts_and_sends_are_threaded(harness: GmailHarness) -> None:
-    original = harness.deliver(make_raw(subject="Interview slots", message_id="<c1@agency.example>"), folder="sent")
+    original = harness.deliver(
+        make_raw(subject="Interview slots", message_id="<c1@agency.example>"), folder="sent"
+    )
     thread_id = harness.emulator.state.messages[original].thread_id
     outgoing = ProviderContract()._outgoing("<d9@agency.example>")
     draft_id = harness.provider.save_draft(outgoing)  # threadId looked up from In-Reply-To
     draft = harness.emulator.state.messages[harness.emulator.state.drafts[draft_id]]
     assert draft.thread_id == thread_id and draft.label_ids == ["DRAFT"]
-    assert b"In-Reply-To: <c1@agency.example>" in draft.raw and b"References: <c1@agency.example>" in draft.raw
+    assert (
+        b"In-Reply-To: <c1@agency.example>" in draft.raw
+        and b"References: <c1@agency.example>" in draft.raw
+    )
     sent_id = harness.provider.send(
-        OutgoingMessage(**{**outgoing.to_dict(), "message_id": "<s9@agency.example>", "thread_id": thread_id})
+        OutgoingMessage(
+            **{**outgoing.to_dict(), "message_id": "<s9@agency.example>", "thread_id": thread_id}
+        )
     )
     sent = harness.emulator.state.messages[sent_id]
     assert sent.thread_id == thread_id and "SENT" in sent.label_ids
@@ -288,12 +303,16 @@ def test_401_is_auth_error_and_token_never_leaks(
     assert secret not in caplog.text
 
 
-def test_missing_token_and_unreachable_server(emulator: GmailEmulator, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_token_and_unreachable_server(
+    emulator: GmailEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv(TOKEN_ENV, raising=False)
     with pytest.raises(AuthError, match=TOKEN_ENV):
         GmailProvider(gmail_account(emulator), RECRUITER_CONFIG).full_sync()
     monkeypatch.setenv(TOKEN_ENV, "x")
-    dead = GmailProvider(gmail_account(emulator, api_base_url="http://127.0.0.1:9/"), RECRUITER_CONFIG)
+    dead = GmailProvider(
+        gmail_account(emulator, api_base_url="http://127.0.0.1:9/"), RECRUITER_CONFIG
+    )
     with pytest.raises(ConnectionFailed, match="cannot reach Gmail"):
         dead.incremental_sync(Cursor("work", "5"))
 
@@ -302,9 +321,14 @@ def test_importing_the_package_does_not_import_google() -> None:
     import subprocess
     import sys
 
-    code = "import sys, providers.gmail; print(any(m.startswith(('google', 'googleapiclient')) for m in sys.modules))"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         env={**os.environ, "PYTHONPATH": os.getcwd()})
+    code = "import sys, providers.gmail; print(any(m.startswith('google') for m in sys.modules))"
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": os.getcwd()},
+    )
     assert out.stdout.strip() == "False"
 
 
@@ -312,15 +336,23 @@ def test_importing_the_package_does_not_import_google() -> None:
 
 
 @pytest.fixture
-def oauth_account(emulator: GmailEmulator, tmp_path, monkeypatch: pytest.MonkeyPatch) -> AccountConfig:
+def oauth_account(
+    emulator: GmailEmulator, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> AccountConfig:
     secrets = tmp_path / "client.json"
-    secrets.write_text(json.dumps({"installed": {
-        "client_id": "123.apps.googleusercontent.com",
-        "client_secret": "client-secret",
-        "auth_uri": emulator.base_url + "auth",
-        "token_uri": emulator.base_url + "token",
-        "redirect_uris": ["http://localhost"],
-    }}))
+    secrets.write_text(
+        json.dumps(
+            {
+                "installed": {
+                    "client_id": "123.apps.googleusercontent.com",
+                    "client_secret": "client-secret",
+                    "auth_uri": emulator.base_url + "auth",
+                    "token_uri": emulator.base_url + "token",
+                    "redirect_uris": ["http://localhost"],
+                }
+            }
+        )
+    )
     monkeypatch.setenv("INBOX_WATCH_SECRETS_FILE", str(tmp_path / "secrets.json"))
     monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")  # the emulated token endpoint is http
     return gmail_account(emulator, access_token_env="", client_secrets_file=str(secrets))
@@ -357,14 +389,18 @@ def test_no_browser_sign_in_stores_grant_privately_and_sync_uses_it(
         GmailProvider(oauth_account, RECRUITER_CONFIG).full_sync()
 
 
-def test_loopback_sign_in(emulator: GmailEmulator, oauth_account: AccountConfig, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_loopback_sign_in(
+    emulator: GmailEmulator, oauth_account: AccountConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
     emulator.token_grants["code-456"] = "1//refresh-def"
 
     class Browser:  # plays Google's consent page: redirects to the loopback server with a code
         def open(self, url: str, new: int = 0, autoraise: bool = True) -> bool:
             query = urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)
             target = f"{query['redirect_uri'][0]}?state={query['state'][0]}&code=code-456"
-            threading.Thread(target=lambda: urllib.request.urlopen(target, timeout=5).read()).start()
+            threading.Thread(
+                target=lambda: urllib.request.urlopen(target, timeout=5).read()
+            ).start()
             return True
 
     monkeypatch.setattr("webbrowser.get", lambda using=None: Browser())
@@ -374,11 +410,17 @@ def test_loopback_sign_in(emulator: GmailEmulator, oauth_account: AccountConfig,
     assert json.loads(get_secret("gmail:work") or "{}")["refresh_token"] == "1//refresh-def"
 
 
-def test_sign_in_refused_or_unconfigured(emulator: GmailEmulator, oauth_account: AccountConfig) -> None:
+def test_sign_in_refused_or_unconfigured(
+    emulator: GmailEmulator, oauth_account: AccountConfig
+) -> None:
     from inbox_watch.errors import ConfigError
 
     with pytest.raises(AuthError, match="access_denied"):
-        authenticate(oauth_account, no_browser=True, echo=lambda _l: None,
-                     read=lambda _p: "http://localhost:53682/?error=access_denied")
+        authenticate(
+            oauth_account,
+            no_browser=True,
+            echo=lambda _l: None,
+            read=lambda _p: "http://localhost:53682/?error=access_denied",
+        )
     with pytest.raises(ConfigError, match="client_id"):
         authenticate(gmail_account(emulator, access_token_env=""), no_browser=True)
