@@ -185,7 +185,7 @@ def load_credentials(account: AccountConfig) -> Credentials:
                 f"account {account.name!r}: access_token_env names ${account.access_token_env}, "
                 "which is not set"
             )
-        return Credentials(token=token)
+        return Credentials(token=token)  # type: ignore[no-untyped-call]  # google-auth is untyped
     stored = get_secret(secret_key(account.name))
     if not stored:
         raise AuthError(
@@ -194,7 +194,7 @@ def load_credentials(account: AccountConfig) -> Credentials:
         )
     try:
         info = json.loads(stored)
-        return Credentials(
+        return Credentials(  # type: ignore[no-untyped-call]  # google-auth is untyped
             token=None,
             refresh_token=info["refresh_token"],
             client_id=info["client_id"],
