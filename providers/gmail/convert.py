@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from email.message import Message
 from typing import Any
@@ -60,6 +60,14 @@ def payload_to_email(payload: Mapping[str, Any]) -> Message:
     else:
         message.set_payload("")
     return message
+
+
+def calendar_parts(payload: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
+    """Every text/calendar or application/ics part of a MessagePart tree, depth first."""
+    if payload.get("mimeType") in ("text/calendar", "application/ics"):
+        yield payload
+    for part in payload.get("parts") or ():
+        yield from calendar_parts(part)
 
 
 def candidate_tags(label_ids: list[str], label_names: Mapping[str, str]) -> tuple[str, ...]:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Iterable
+from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from inbox_watch import mime
@@ -44,6 +45,7 @@ from providers.gmail.auth import load_credentials, reauth_hint
 from providers.gmail.convert import (
     CANDIDATE_PREFIX,
     b64url_encode,
+    calendar_parts,
     candidate_tags,
     to_mail_message,
 )
@@ -64,6 +66,7 @@ GONE_LABELS = frozenset({"TRASH", "SPAM"})
 SYSTEM_LABELS = frozenset({"DRAFT", "UNREAD", "STARRED", "IMPORTANT", "CHAT"})
 RATE_LIMIT_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded"})
 HTTP_TIMEOUT = 60
+CALENDAR_MAX_BYTES = 1 << 20  # an invitation bigger than this is not fetched
 
 
 class _NotFound(ProviderError):
@@ -253,45 +256,43 @@ class GmailProvider:
             if not page_token:
                 return
 
-    def _get_batch(self, ids: list[str]) -> tuple[list[dict[str, Any]], list[str]]:
-        """``messages.get(format=full)`` for up to BATCH_SIZE ids in one batch request.
+    def _run_batch(
+        self, calls: dict[str, Callable[[], Any]], what: str
+    ) -> tuple[dict[str, Any], list[str]]:
+        """Run up to BATCH_SIZE API calls as one batch request.
 
-        Returns (resources, ids that no longer exist). Parts that fail with 429 / 5xx are
-        sent again, alone, after the back-off; the others are kept.
+        ``calls`` maps a key to a function building the request. Returns (answers by key, keys
+        Gmail no longer has). Calls that fail with 429 / 5xx are sent again, alone, after the
+        back-off; answers already received are kept.
         """
         from googleapiclient.http import BatchHttpRequest
 
-        got: dict[str, dict[str, Any]] = {}
+        got: dict[str, Any] = {}
         gone: list[str] = []
-        outstanding = list(ids)
+        outstanding = list(calls)
 
         def attempt() -> None:
             nonlocal outstanding
             errors: dict[str, HttpError] = {}
 
-            def collect(request_id: str, response: Any, exception: Any) -> None:
+            def collect(key: str, response: Any, exception: Any) -> None:
                 if exception is None:
-                    got[request_id] = response
+                    got[key] = response
                 else:
-                    errors[request_id] = exception
+                    errors[key] = exception
 
             batch = BatchHttpRequest(batch_uri=self._batch_uri)
-            messages = self._users().messages()
-            for message_id in outstanding:
-                batch.add(
-                    messages.get(userId="me", id=message_id, format="full"),
-                    callback=collect,
-                    request_id=message_id,
-                )
-            self._attempt(batch.execute, "batch messages.get", idempotent=True)
+            for key in outstanding:
+                batch.add(calls[key](), callback=collect, request_id=key)
+            self._attempt(batch.execute, f"batch {what}", idempotent=True)
             again: list[str] = []
             last: Exception | None = None
-            for message_id, exc in errors.items():
-                error = self._translate(exc, "messages.get")
+            for key, exc in errors.items():
+                error = self._translate(exc, what)
                 if isinstance(error, _NotFound):
-                    gone.append(message_id)
+                    gone.append(key)
                 elif isinstance(error, _Retryable):
-                    again.append(message_id)
+                    again.append(key)
                     last = error
                 else:
                     raise error
@@ -300,7 +301,44 @@ class GmailProvider:
                 raise last
 
         retry(attempt, on_give_up=_give_up)
+        return got, gone
+
+    def _get_batch(self, ids: list[str]) -> tuple[list[dict[str, Any]], list[str]]:
+        """``messages.get(format=full)`` for up to BATCH_SIZE ids: (resources, ids gone)."""
+        messages = self._users().messages()
+        calls: dict[str, Callable[[], Any]] = {
+            message_id: partial(messages.get, userId="me", id=message_id, format="full")
+            for message_id in ids
+        }
+        got, gone = self._run_batch(calls, "messages.get")
         return [got[i] for i in ids if i in got], gone
+
+    def _fetch_calendar_attachments(self, resources: list[dict[str, Any]]) -> None:
+        """Fill in invitations Gmail returned as attachments (``attachmentId``, no data).
+
+        Classification needs the text/calendar part; most invitations carry it inline, and only
+        messages whose every calendar part is an attachment cost one more call each.
+        """
+        wanted: list[tuple[str, dict[str, Any]]] = []  # (message id, part body)
+        for resource in resources:
+            parts = list(calendar_parts(resource.get("payload") or {}))
+            if parts and not any(p.get("body", {}).get("data") for p in parts):
+                body = parts[0].get("body") or {}
+                if body.get("attachmentId") and int(body.get("size", 0)) <= CALENDAR_MAX_BYTES:
+                    wanted.append((str(resource["id"]), body))
+        attachments = self._users().messages().attachments()
+        for start in range(0, len(wanted), BATCH_SIZE):
+            chunk = dict(enumerate(wanted[start : start + BATCH_SIZE]))
+            calls: dict[str, Callable[[], Any]] = {
+                f"a{n}": partial(
+                    attachments.get, userId="me", messageId=message_id, id=body["attachmentId"]
+                )
+                for n, (message_id, body) in chunk.items()
+            }
+            got, _gone = self._run_batch(calls, "messages.attachments.get")
+            for n, (_message_id, body) in chunk.items():
+                if f"a{n}" in got:
+                    body["data"] = got[f"a{n}"].get("data", "")
 
     def _fetch(
         self, ids: list[str], progress: ProgressCallback
@@ -314,6 +352,7 @@ class GmailProvider:
             progress(min(start + BATCH_SIZE, len(ids)), len(ids), "messages")
         if not resources:
             return [], gone
+        self._fetch_calendar_attachments(resources)
         names = self._label_names()
         if any(lid not in names for r in resources for lid in r.get("labelIds", ())):
             names = self._label_names(refresh=True)  # a label made since we last looked
@@ -330,7 +369,7 @@ class GmailProvider:
         for label_id in label_ids:
             for message_id, _thread in self._list_ids(label_id, query):
                 ids.setdefault(message_id)
-            progress(0, len(ids), "listing")
+            progress(len(ids), None, "listing")
         messages, _gone = self._fetch(list(ids), progress)
         log.info("gmail %s: full sync read %d messages", self.account, len(messages))
         return SyncBatch(

@@ -31,7 +31,7 @@ from typing import Any
 # https://developers.google.com/gmail/api/reference/quota
 QUOTA_UNITS = {
     "getProfile": 1, "labels.list": 1, "messages.list": 5, "messages.get": 5,
-    "messages.send": 100, "drafts.create": 10, "history.list": 2,
+    "messages.send": 100, "drafts.create": 10, "history.list": 2, "messages.attachments.get": 5,
 }
 SYSTEM_LABELS = ("INBOX", "SENT", "DRAFT", "SPAM", "TRASH", "UNREAD", "STARRED", "IMPORTANT")
 STATUS_NAMES = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED",
@@ -271,7 +271,9 @@ class GmailEmulator:
         }
         if (method, rest) in routes:
             name, handler = routes[(method, rest)]
-        elif method == "GET" and rest.startswith("messages/"):
+        elif method == "GET" and re.fullmatch(r"messages/[^/]+/attachments/[^/]+", rest):
+            name, handler = "messages.attachments.get", self._attachment
+        elif method == "GET" and re.fullmatch(r"messages/[^/]+", rest):
             name, handler = "messages.get", self._get
         else:
             raise ApiError(404, NOT_FOUND)
@@ -341,7 +343,7 @@ class GmailEmulator:
                               "headers": [{"name": k, "value": str(v)} for k, v in parsed.items()
                                           if not keep or k.lower() in keep]}
         elif fmt == "full":
-            out["payload"] = _part(parsed, "")
+            out["payload"] = _part(parsed, "", message.id)
         return out
 
     def _get(self, rest: str, one: dict[str, str], query: dict[str, list[str]], **_: Any) -> Any:
@@ -352,6 +354,21 @@ class GmailEmulator:
         if fmt not in ("full", "metadata", "raw", "minimal"):
             raise ApiError(400, f"Invalid value for format: {fmt}")
         return self._resource(message, fmt, query.get("metadataHeaders", []))
+
+    def _attachment(self, rest: str, **_: Any) -> Any:
+        _, message_id, _, attachment_id = rest.split("/")
+        message = self.state.messages.get(message_id)
+        try:
+            owner, part_id = base64.urlsafe_b64decode(attachment_id[6:] + "==").decode().split(":")
+        except ValueError:
+            raise ApiError(400, "Invalid attachment token") from None
+        if message is None or owner != message_id:
+            raise ApiError(404, NOT_FOUND)
+        part: Any = email.message_from_bytes(message.raw, policy=email.policy.compat32)
+        for index in part_id.split(".") if part_id else ():
+            part = part.get_payload()[int(index)]
+        data = part.get_payload(decode=True) or b""
+        return {"attachmentId": attachment_id, "size": len(data), "data": b64url(data)}
 
     def _decode_raw(self, body: dict[str, Any]) -> tuple[bytes, str]:
         try:
@@ -465,7 +482,7 @@ class GmailEmulator:
         return 200, {"Content-Type": JSON}, json.dumps(body).encode()
 
 
-def _part(message: email.message.Message, part_id: str) -> dict[str, Any]:
+def _part(message: email.message.Message, part_id: str, owner: str) -> dict[str, Any]:
     """One MessagePart of format=full: headers, mimeType, body.data (base64url) or parts."""
     out: dict[str, Any] = {
         "partId": part_id, "mimeType": message.get_content_type(),
@@ -474,12 +491,13 @@ def _part(message: email.message.Message, part_id: str) -> dict[str, Any]:
     if message.is_multipart():
         children = message.get_payload()
         out["body"] = {"size": 0}
-        out["parts"] = [_part(child, f"{part_id}.{i}" if part_id else str(i))
+        out["parts"] = [_part(child, f"{part_id}.{i}" if part_id else str(i), owner)
                         for i, child in enumerate(children)]
         return out
     data = message.get_payload(decode=True) or b""
     if out["filename"]:
-        out["body"] = {"attachmentId": "ANGjdJ" + b64url(part_id.encode()), "size": len(data)}
+        attachment_id = "ANGjdJ" + b64url(f"{owner}:{part_id}".encode()).rstrip("=")
+        out["body"] = {"attachmentId": attachment_id, "size": len(data)}
     else:
         out["body"] = {"size": len(data), "data": b64url(data)} if data else {"size": 0}
     return out

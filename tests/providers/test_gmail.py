@@ -165,6 +165,47 @@ def test_html_and_calendar_parts_are_read(harness: GmailHarness) -> None:
     assert message.header("content-type").startswith("multipart/mixed")
 
 
+def test_invitation_sent_as_an_attachment_is_fetched(harness: GmailHarness) -> None:
+    invite = "BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nBEGIN:VEVENT\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    raw = (
+        "From: sam@agency.example\r\nTo: jane.doe@example.com\r\nSubject: Invitation\r\n"
+        "Date: Mon, 23 Nov 2026 10:00:00 +0000\r\nMessage-ID: <inv1@agency.example>\r\n"
+        'MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="b1"\r\n\r\n'
+        "--b1\r\nContent-Type: text/plain\r\n\r\nInterview invitation\r\n"
+        "--b1\r\nContent-Type: text/calendar; method=REQUEST; name=invite.ics\r\n"
+        "Content-Disposition: attachment; filename=invite.ics\r\n\r\n"
+        f"{invite}--b1--\r\n"
+    ).encode()
+    harness.deliver(raw, folder="sent")
+    harness.deliver(_reply(1))
+    found = {m.message_id: m for m in harness.provider.full_sync().messages}
+    assert "METHOD:REQUEST" in found["<inv1@agency.example>"].calendar
+    assert harness.emulator.api_calls["messages.attachments.get"] == 1
+
+
+def test_metadata_and_raw_formats_agree_with_full(
+    provider: GmailProvider, harness: GmailHarness
+) -> None:
+    from inbox_watch import mime
+    from providers.gmail.convert import b64url_decode
+
+    message_id = harness.deliver(make_raw(subject="Slots", message_id="<f1@agency.example>"))
+    (full,) = provider.full_sync().messages
+    messages = provider._users().messages()
+    raw = messages.get(userId="me", id=message_id, format="raw").execute()
+    parsed = mime.parse_bytes(b64url_decode(raw["raw"]), id=message_id, thread_id=raw["threadId"])
+    assert (parsed.message_id, parsed.subject, parsed.text, parsed.to) == (
+        full.message_id,
+        full.subject,
+        full.text,
+        full.to,
+    )
+    meta = messages.get(
+        userId="me", id=message_id, format="metadata", metadataHeaders=["From", "Message-ID"]
+    ).execute()
+    assert {h["name"] for h in meta["payload"]["headers"]} == {"From", "Message-ID"}
+
+
 def test_history_paging_tags_and_deletions(
     harness: GmailHarness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
