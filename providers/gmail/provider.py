@@ -65,6 +65,7 @@ WATCHED_SYSTEM_LABELS = frozenset({"INBOX", "SENT"})
 GONE_LABELS = frozenset({"TRASH", "SPAM"})
 SYSTEM_LABELS = frozenset({"DRAFT", "UNREAD", "STARRED", "IMPORTANT", "CHAT"})
 RATE_LIMIT_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded"})
+QUOTA_REASONS = frozenset({"dailyLimitExceeded", "quotaExceeded"})
 HTTP_TIMEOUT = 60
 CALENDAR_MAX_BYTES = 1 << 20  # an invitation bigger than this is not fetched
 
@@ -173,8 +174,10 @@ class GmailProvider:
             return _Retryable(detail, "server", parse_retry_after(exc.resp.get("retry-after")))
         if status == 401:
             return self._auth_error()
-        if status == 403:
-            return AuthError(f"{detail} (missing permission?); {reauth_hint(self.account)}")
+        if status == 403 and reason in QUOTA_REASONS:
+            return RateLimited(f"{detail}; the daily Gmail quota is spent, try again tomorrow")
+        if status == 403 and reason == "insufficientPermissions":
+            return AuthError(f"{detail}; {reauth_hint(self.account)} and allow every permission")
         if status == 404:
             return _NotFound(detail)
         return ProviderError(detail)
@@ -220,7 +223,8 @@ class GmailProvider:
         return self._labels
 
     def _candidate_label_ids(self) -> list[str]:
-        return [i for i, n in self._label_names().items() if n.startswith(CANDIDATE_PREFIX)]
+        names = self._label_names(refresh=True)  # pick up labels made since the last sync
+        return [i for i, n in names.items() if n.startswith(CANDIDATE_PREFIX)]
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -381,7 +385,12 @@ class GmailProvider:
 
     def _is_candidate(self, label_ids: Iterable[str]) -> bool:
         """True when any of ``label_ids`` is a Candidates/ label (labels.list again if unknown)."""
-        labels = set(label_ids) - WATCHED_SYSTEM_LABELS - GONE_LABELS - SYSTEM_LABELS
+        labels = {
+            lid
+            for lid in label_ids
+            if lid not in SYSTEM_LABELS | WATCHED_SYSTEM_LABELS | GONE_LABELS
+            and not lid.startswith("CATEGORY_")
+        }
         if not labels:
             return False
         names = self._label_names()

@@ -25,6 +25,7 @@ import time
 import urllib.parse
 from collections import Counter
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -33,15 +34,13 @@ QUOTA_UNITS = {
     "getProfile": 1, "labels.list": 1, "messages.list": 5, "messages.get": 5,
     "messages.send": 100, "drafts.create": 10, "history.list": 2, "messages.attachments.get": 5,
 }
-SYSTEM_LABELS = ("INBOX", "SENT", "DRAFT", "SPAM", "TRASH", "UNREAD", "STARRED", "IMPORTANT")
+SYSTEM_LABELS = ("INBOX", "SENT", "DRAFT", "SPAM", "TRASH", "UNREAD", "STARRED", "IMPORTANT",
+                 "CATEGORY_PERSONAL", "CATEGORY_PROMOTIONS", "CATEGORY_UPDATES")
 STATUS_NAMES = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED",
                 404: "NOT_FOUND", 429: "RESOURCE_EXHAUSTED", 500: "INTERNAL",
                 503: "UNAVAILABLE"}
 REASONS = {400: "badRequest", 401: "authError", 403: "forbidden", 404: "notFound",
            429: "rateLimitExceeded", 500: "backendError", 503: "backendError"}
-REASON_PHRASES = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden",
-                  404: "Not Found", 429: "Too Many Requests", 500: "Internal Server Error",
-                  503: "Service Unavailable"}
 NOT_FOUND = "Requested entity was not found."
 JSON = "application/json; charset=UTF-8"
 
@@ -454,7 +453,7 @@ class GmailEmulator:
             out.append(
                 f"--{boundary}\r\nContent-Type: application/http\r\n"
                 f"Content-ID: <response-{content_id.strip('<>')}>\r\n\r\n"
-                f"HTTP/1.1 {status} {REASON_PHRASES.get(status, 'Error')}\r\n{header_text}"
+                f"HTTP/1.1 {status} {HTTPStatus(status).phrase}\r\n{header_text}"
                 f"Content-Length: {len(payload)}\r\n\r\n{payload.decode()}\r\n")
         data = ("".join(out) + f"--{boundary}--\r\n").encode()
         return 200, {"Content-Type": f"multipart/mixed; boundary={boundary}"}, data
