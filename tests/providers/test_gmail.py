@@ -426,8 +426,9 @@ def test_no_browser_sign_in_stores_grant_privately_and_sync_uses_it(
     assert gmail.incremental_sync(Cursor("work", str(emulator.state.history_id))).messages == ()
     assert emulator.token_requests[-1]["grant_type"] == "refresh_token"
     emulator.refresh_tokens.clear()  # the recruiter revoked access
-    with pytest.raises(AuthError, match="run `inbox-watch auth work` again"):
+    with pytest.raises(AuthError, match="run `inbox-watch auth work` again") as raised:
         GmailProvider(oauth_account, RECRUITER_CONFIG).full_sync()
+    assert "refresh-abc" not in str(raised.value) and "client-secret" not in str(raised.value)
 
 
 def test_loopback_sign_in(
