@@ -137,15 +137,14 @@ class GmailEmulator:
         self.state.next_id += 1
         return format(self.state.next_id, "016x")
 
-    def _record(self, kind: str, message: StoredMessage, label_ids: list[str] | None = None,
-                ) -> None:
+    def _record(self, kind: str, message: StoredMessage, labels: list[str] | None = None) -> None:
         self.state.history_id += 1
         message.history_id = self.state.history_id
         entry = {"id": self.state.history_id, "kind": kind,
                  "message": {"id": message.id, "threadId": message.thread_id,
                              "labelIds": list(message.label_ids)}}
-        if label_ids is not None:
-            entry["labelIds"] = list(label_ids)
+        if labels is not None:
+            entry["labelIds"] = list(labels)
         self.state.history.append(entry)
 
     def label_id(self, name: str) -> str:
@@ -159,7 +158,7 @@ class GmailEmulator:
             return label_id
 
     def insert(self, raw: bytes, labels: list[str], *, thread_id: str = "",
-               internal_date: int | None = None, record: bool = True) -> StoredMessage:
+               internal_date: int | None = None) -> StoredMessage:
         """Store a message as delivery, send or draft would; label names or ids accepted."""
         with self.lock:
             parsed = email.message_from_bytes(raw, policy=email.policy.compat32)
@@ -178,10 +177,7 @@ class GmailEmulator:
             self.state.messages[new_id] = message
             if message_id:
                 self.threads.setdefault(message_id, message.thread_id)
-            if record:
-                self._record("messageAdded", message)
-            else:
-                message.history_id = self.state.history_id
+            self._record("messageAdded", message)
             return message
 
     def change_labels(
