@@ -21,6 +21,9 @@ _QUOTE_START = re.compile(
     r"On .{4,200}(?:wrote|écrit|schrieb|escribió)\s*:?"
     r"|-{2,}\s*Original Message\s*-{2,}"
     r"|-{2,}\s*Forwarded message\s*-{2,}"
+    r"|-{5,}\s*Forwarded by"
+    r"|\S[^\n]{0,80}\s+on\s+\d{2}/\d{2}/\d{4}\s+\d{2}:\d{2}(?::\d{2})?\s*[AP]M"
+    r"|\S[^\n]{0,60}@[^\n]{1,40}\n\s*\d{2}/\d{2}/\d{4}\s+\d{2}:\d{2}\s*[AP]M"
     r"|_{10,}"
     r"|From:\s.+\n(?:.*\n){0,3}?(?:Sent|Date):\s"
     r"|Le .{4,200}a écrit\s*:"
@@ -47,7 +50,7 @@ _BOUNCE_SUBJECT = re.compile(
     r"undeliver|delivery (?:status notification \(failure\)|failure|has failed|failed)"
     r"|mail delivery (?:failed|failure|subsystem)|returned mail|failure notice"
     r"|delivery notification: delivery has failed|could not be delivered|non[- ]?delivery"
-    r"|message not delivered|unzustellbar|rejected|nicht zugestellt",
+    r"|message not delivered|unzustellbar|rejected|nicht zugestellt|bounce",
     re.I,
 )
 _DELAY_SUBJECT = re.compile(r"\(delay\)|delayed|warning: could not send|delivery delay", re.I)
@@ -56,7 +59,8 @@ _BOUNCE_BODY = re.compile(
     r"could not be delivered|delivery to the following recipient|permanent(?:ly)? (?:error|fatal)"
     r"|user unknown|mailbox (?:unavailable|not found|does not exist)|no such user"
     r"|address (?:not found|rejected)|550[ -]\d?\.?\d?\.?\d?|recipient address rejected"
-    r"|this is a permanent error|delivery has failed|wasn't delivered|was not delivered",
+    r"|this is a permanent error|delivery has failed|wasn't delivered|was not delivered"
+    r"|(?:was|been) rejected|无法发送|无法送达|未能送达|non remis|no se pudo entregar",
     re.I,
 )
 
@@ -74,7 +78,8 @@ _READ_RECEIPT_SUBJECT = re.compile(r"^\s*(?:read|gelesen|lu)\s*:", re.I)
 _OOO_WORDS = re.compile(
     r"out of (?:the )?office|on (?:annual )?leave|on holiday|on vacation|away from (?:the|my) "
     r"(?:office|desk)|limited access to (?:my )?e-?mail|abwesend|absent|parental leave"
-    r"|currently away|will be away|i am away|i'm away|return(?:ing)? (?:on|to)|back (?:on|in)",
+    r"|currently away|will be away|i am away|i'm away|return(?:ing)? (?:on|to)|back (?:on|in)"
+    r"|absente?|nicht im büro|vacaciones|ausencia|de retour|congé|urlaub|fuori ufficio|ferie",
     re.I,
 )
 
@@ -90,39 +95,52 @@ _RESPONSE_SUBJECT = re.compile(
 # --- scheduling -----------------------------------------------------------------------------
 
 _MEET = re.compile(
-    r"\b(?:interview\w*|call|phone ?screen|screening|chat|meet(?:ing)?|catch[- ]up|video|zoom"
-    r"|teams|google meet|slots?|availability|available|free|appointment|conference call"
-    r"|get together|sit down|coffee|lunch)\b",
+    r"\b(?:interview\w*|calls?|phone ?screen|screening|chat|meet(?:ing|ings|s)?|catch[- ]up|video"
+    r"|zoom|teams|google meet|slots?|availability|available|appointment|conference|workshop"
+    r"|get together|sit down|coffee|lunch|dinner|breakfast|diary|calendar|invite"
+    r"|entretien|rendez-vous|rdv|réunion|créneaux?|visio|appel|termin\w*|gespräch|telefonat"
+    r"|vorstellungsgespräch|treffen|entrevista|reunión|llamada)\b",
     re.I,
 )
 _WEEKDAY = (
     r"(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)(?:day|nesday|sday|urday|rsday)?\.?"
 )
+_WEEKDAY_INTL = r"(?:lundi|mardi|mercredi|jeudi|vendredi|montag|dienstag|mittwoch|donnerstag|freitag|lunes|martes|miércoles|jueves|viernes)"
 _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+_MONTH_INTL = r"(?:janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre|januar|februar|märz|juni|juli|oktober|dezember)"
+_CLOCK = (
+    r"\d{1,2}(?::\d{2})?\s*(?:am|pm|a\.m\.|p\.m\.)|\b\d{1,2}[:.]\d{2}\b(?!\.\d)|\b\d{1,2}\s?h(?:\d{2})?\b"
+    r"|\b\d{1,2}\s+uhr\b|\bnoon\b|\bmidday\b"
+)
+_STRONG_TIME = re.compile(_CLOCK, re.I)
 _TIME = re.compile(
     r"\b(?:"
-    + _WEEKDAY
-    + r"|today|tomorrow|tonight|this (?:morning|afternoon|evening|week)|next week"
-    r"|\d{1,2}(?::\d{2})?\s*(?:am|pm|a\.m\.|p\.m\.)|\d{1,2}[:.]\d{2}\b|noon|midday"
-    r"|\d{1,2}(?:st|nd|rd|th)?\s+" + _MONTH + r"|" + _MONTH + r"\s+\d{1,2}(?:st|nd|rd|th)?\b"
+    + _WEEKDAY + r"|" + _WEEKDAY_INTL
+    + r"|today|tomorrow|tonight|this (?:morning|afternoon|evening|week)|next week|any ?time"
+    r"|\d{1,2}(?:st|nd|rd|th)?\.?\s+(?:of\s+)?(?:" + _MONTH + "|" + _MONTH_INTL + r")"
+    r"|" + _MONTH + r"\s+\d{1,2}(?:st|nd|rd|th)?\b"
     r"|\d{1,2}/\d{1,2}(?:/\d{2,4})?"
-    r")",
+    r")|" + _CLOCK,
     re.I,
 )
 _ASK = re.compile(
-    r"are you (?:free|available|around)|would .{0,40}(?:suit|work) (?:for )?you|does .{0,40}work"
+    r"are you (?:free|available|around)|free for|would .{0,40}(?:suit|work) (?:for )?you|does .{0,40}work"
     r"|do(?:es)? any of (?:these|the following)|which (?:of these |one |slot|time|day)"
     r"|let me know (?:if|which|what|when|your)|what times?|when (?:are|would|could) you"
     r"|can (?:you|we) (?:do|make|meet|talk|speak|chat|jump|hop|get)|could (?:you|we) (?:do|make|meet|talk|speak)"
-    r"|how about|how does .{0,40}(?:sound|look)|shall we|schedule|reschedul|set up a|book (?:a|in|you)"
-    r"|pencil(?:led)? in|confirm(?:ing|ed)? (?:your|our|the|a|that)|is confirmed|invit(?:e|ation) to"
-    r"|propose|suggest (?:a|we|meeting)|slots?\b|availability|(?:works|work) (?:best|for me)"
+    r"|how about|what about|how does .{0,40}(?:sound|look)|shall we|schedul|reschedul|set up a|book(?:ed)?\b"
+    r"|pencil(?:led)? in|confirm\w*|invit(?:e|ation) to|all set|moved .{0,60}\bto\b"
+    r"|propos\w*|suggest\w*|slots?\b|availability|(?:works|work) (?:best|for me)|ok (?:with|for) (?:me|you)"
     r"|i can (?:do|make)|i'm free|i am free|see you (?:on|at|then)|look forward to (?:meeting|speaking)"
     r"|which (?:suits|works|is best|is better)|what suits|suits? you|works? for you|would you like to"
-    r"|which would you|would you prefer|what would suit|(?:can|could) meet you|are you able to",
+    r"|which would you|would you prefer|what would suit|(?:can|could) meet|are you able to"
+    r"|are either|still (?:ok|work|suit)|there will be|mark your calendars?|please attend"
+    r"|disponible|convient|seriez-vous|pourriez-vous|passt|können sie|hätten sie zeit|le conviene",
     re.I,
 )
-_NOT_SCHEDULING = re.compile(r"unsubscribe|view (?:this email )?in (?:your )?browser", re.I)
+# Phrases that propose a time on their own ("Let's shoot for Tuesday", "How about Thursday?").
+_PROPOSE = re.compile(r"\b(?:let'?s|let us|we should|shall we)\s+(?:meet|shoot for|do|say|get together|talk|catch up)|how about|what about", re.I)
+_NOT_SCHEDULING = re.compile(r"unsubscribe|view (?:this email )?in (?:your )?browser|manage (?:your )?alerts", re.I)
 
 
 def _calendar_method(message: MailMessage) -> str:
@@ -174,7 +192,7 @@ def _is_bounce(message: MailMessage, content_type: str) -> tuple[bool, str] | No
 
 def _auto_reason(message: MailMessage) -> str:
     auto = message.header("auto-submitted").lower()
-    if auto and not auto.startswith("no"):
+    if auto.startswith("auto-replied"):
         return f"Auto-Submitted: {auto}"
     if message.header("x-autoreply") or message.header("x-autorespond"):
         return "X-Autoreply header"
@@ -247,6 +265,9 @@ def classify(message: MailMessage) -> Classification:
         )
 
     precedence = message.header("precedence").lower()
+    generated = message.header("auto-submitted").lower()
+    if generated and not generated.startswith("no"):
+        return Classification(Kind.OTHER, (f"machine-generated (Auto-Submitted: {generated})",), human=False)
     if precedence in ("bulk", "list", "junk") or message.header("list-id"):
         return Classification(
             Kind.OTHER, (f"bulk or list mail (Precedence: {precedence or 'list'})",), human=False
@@ -256,87 +277,147 @@ def classify(message: MailMessage) -> Classification:
 
 
 def _scheduling_or_other(message: MailMessage) -> Classification:
-    text = own_text(message.text)[:3000]
+    text = own_text(message.text)
+    if len(text.split()) < 4:  # a bare forward: judge what was forwarded
+        text = message.text
+    text = text[:3000]
     subject = re.sub(r"^\s*(?:(?:re|fw|fwd|aw|wg|tr)\s*:\s*)+", "", message.subject, flags=re.I)
     if _NOT_SCHEDULING.search(text):
         return Classification(Kind.OTHER, ("newsletter or bulk mail",), human=False)
-    both = subject + "\n" + text
-    meet = _MEET.search(both)
+    meet = _MEET.search(text) or _MEET.search(subject)
+    when = _TIME.search(text)
+    propose = _PROPOSE.search(text)
+    if propose and (when or re.match(r"(?:let'?s|let us|we should)\s+meet", propose.group(0), re.I)):
+        return Classification(
+            Kind.SCHEDULING,
+            (f"proposes a time ({propose.group(0)!r})",) + ((f"names a time ({when.group(0)!r})",) if when else ()),
+        )
     if not meet:
         return Classification(Kind.OTHER, ("no meeting or call mentioned",))
     ask = _ASK.search(text) or _ASK.search(subject)
-    when = _TIME.search(text) or _TIME.search(subject)
+    reasons = (f"mentions a meeting ({meet.group(0)!r})",)
     if ask and when:
         return Classification(
             Kind.SCHEDULING,
-            (
-                f"mentions a meeting ({meet.group(0)!r})",
-                f"asks or proposes ({ask.group(0)!r})",
-                f"names a time ({when.group(0)!r})",
-            ),
+            reasons + (f"asks, proposes or confirms ({ask.group(0)!r})", f"names a time ({when.group(0)!r})"),
         )
+    clock = _STRONG_TIME.search(text)
+    if clock and (_MEET.search(text) or _MEET.search(subject)):
+        return Classification(Kind.SCHEDULING, reasons + (f"gives a time of day ({clock.group(0)!r})",))
+    if not message.subject.lower().startswith(("re:", "aw:", "sv:")):
+        subject_clock = _STRONG_TIME.search(subject)
+        if subject_clock and _MEET.search(subject):
+            return Classification(Kind.SCHEDULING, reasons + (f"the subject names a time ({subject_clock.group(0)!r})",))
     if ask and re.search(r"interview|call|meet", meet.group(0), re.I) and re.search(
         r"availability|slots?|what times?|when (?:are|would|could) you|schedul|set up|book",
         ask.group(0),
         re.I,
     ):
-        return Classification(
-            Kind.SCHEDULING,
-            (f"mentions a meeting ({meet.group(0)!r})", f"asks for a time ({ask.group(0)!r})"),
-        )
+        return Classification(Kind.SCHEDULING, reasons + (f"asks for a time ({ask.group(0)!r})",))
     return Classification(Kind.OTHER, ("mentions a meeting but proposes no time",))
 
 
 # --- out-of-office return dates -------------------------------------------------------------
 
+_MONTH_ES = r"(?:enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|octubre|noviembre|diciembre)"
+_WEEKDAY_ANY = r"(?:" + _WEEKDAY + "|" + _WEEKDAY_INTL + r"|sábado|domingo|samedi|dimanche|samstag|sonntag)"
+_MONTH_ANY = r"(?:" + _MONTH + "|" + _MONTH_INTL + "|" + _MONTH_ES + r")"
 _DATE_EXPR = re.compile(
-    r"\b(?:(?:" + _WEEKDAY + r"),?\s+)?(?:the\s+)?(?:"
+    r"\b(?:" + _WEEKDAY_ANY + r",?\s+(?:(?:the|dem|le|el)\s+)?)?(?:"
     r"\d{4}-\d{2}-\d{2}"
     r"|\d{1,2}[/.]\d{1,2}(?:[/.]\d{2,4})?"
-    r"|\d{1,2}(?:st|nd|rd|th)?(?:\s+of)?\s+" + _MONTH + r"(?:,?\s+\d{4})?"
-    r"|" + _MONTH + r"\s+\d{1,2}(?:st|nd|rd|th)?(?:,?\s+\d{4})?"
-    r")|\b(?:" + _WEEKDAY + r"|tomorrow)\b",
+    r"|\d{1,2}(?:st|nd|rd|th|er)?\.?(?:\s+(?:of|de))?\s+" + _MONTH_ANY + r"(?:,?\s+(?:de\s+)?\d{4})?"
+    r"|" + _MONTH_ANY + r"\s+\d{1,2}(?:st|nd|rd|th)?(?:,?\s+\d{4})?"
+    r")|\b(?:" + _WEEKDAY_ANY + r"|tomorrow)\b",
     re.I,
 )
-_RETURN_CUE = re.compile(
-    r"(?:back|return(?:ing|s)?|until|till|\btil\b|in the office|reachable|available again"
-    r"|zurück|bis|retour|de retour|jusqu)",
+_BACK_CUE = re.compile(
+    r"back|return(?:ing|s)?|in the office|reachable|available again|zurück|wieder|retour|volver[éa]"
+    r"|regreso|de vuelta|ab\s*$",
     re.I,
 )
+_UNTIL_CUE = re.compile(r"until|till|\btil\b|bis|jusqu|hasta", re.I)
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_INTL_MONTHS = {
+    "janvier": "january", "février": "february", "mars": "march", "avril": "april", "mai": "may",
+    "juin": "june", "juillet": "july", "août": "august", "septembre": "september",
+    "octobre": "october", "novembre": "november", "décembre": "december", "januar": "january",
+    "februar": "february", "märz": "march", "juni": "june", "juli": "july", "oktober": "october",
+    "dezember": "december", "enero": "january", "febrero": "february", "marzo": "march",
+    "abril": "april", "mayo": "may", "junio": "june", "julio": "july", "agosto": "august",
+    "septiembre": "september", "octubre": "october", "noviembre": "november", "diciembre": "december",
+}
+_INTL_DAYS = {
+    "lundi": 0, "mardi": 1, "mercredi": 2, "jeudi": 3, "vendredi": 4, "samedi": 5, "dimanche": 6,
+    "montag": 0, "dienstag": 1, "mittwoch": 2, "donnerstag": 3, "freitag": 4, "samstag": 5,
+    "sonntag": 6, "lunes": 0, "martes": 1, "miércoles": 2, "jueves": 3, "viernes": 4,
+    "sábado": 5, "domingo": 6,
+}
+
+
+def _weekday_index(word: str) -> int | None:
+    word = word.lower().rstrip(".,")
+    if word in _INTL_DAYS:
+        return _INTL_DAYS[word]
+    for index, name in enumerate(_WEEKDAYS):
+        if len(word) >= 3 and name.startswith(word[:3]):
+            return index
+    return None
 
 
 def read_return_date(text: str, sent: datetime) -> date | None:
-    """The return date an out-of-office states ("back on Monday 7 December"), or None."""
-    from dateutil import parser as date_parser
+    """The return date an out-of-office states ("back on Monday 7 December"), or None.
 
+    A "back on" / "de retour le" / "wieder ab" date wins over an "until" date.
+    """
     base = sent.replace(tzinfo=None)
+    found: list[tuple[int, date]] = []
     for match in _DATE_EXPR.finditer(text[:1500]):
         before = text[max(0, match.start() - 60) : match.start()]
-        if not _RETURN_CUE.search(before):
+        if _BACK_CUE.search(before):
+            rank = 0
+        elif _UNTIL_CUE.search(before):
+            rank = 1
+        else:
             continue
-        phrase = match.group(0).strip()
-        if not any(ch.isdigit() for ch in phrase):
-            word = phrase.split()[0].lower().rstrip(".,")
-            if word == "tomorrow":
-                return (base + timedelta(days=1)).date()
-            for index, name in enumerate(_WEEKDAYS):
-                if name.startswith(word[:3]):
-                    delta = (index - base.weekday()) % 7 or 7
-                    return (base + timedelta(days=delta)).date()
+        result = _read_date(match.group(0).strip(), base)
+        if result is not None:
+            found.append((rank, result))
+    if not found:
+        return None
+    return min(found, key=lambda item: item[0])[1]
+
+
+def _read_date(phrase: str, base: datetime) -> date | None:
+    from dateutil import parser as date_parser
+
+    if not any(ch.isdigit() for ch in phrase):
+        word = phrase.split()[0]
+        if word.lower() == "tomorrow":
+            return (base + timedelta(days=1)).date()
+        index = _weekday_index(word)
+        if index is None:
+            return None
+        delta = (index - base.weekday()) % 7 or 7
+        return (base + timedelta(days=delta)).date()
+    words = []
+    for word in re.split(r"[\s,]+", phrase):
+        lowered = word.lower()
+        if lowered in _INTL_DAYS or lowered in ("de", "dem", "le", "el", "the", "of"):
             continue
+        words.append(_INTL_MONTHS.get(lowered, word))
+    cleaned = re.sub(r"(\d)\.(?=\s|$)", r"\1", " ".join(words))
+    cleaned = re.sub(r"(\d)er\b", r"\1", cleaned)
+    try:
+        parsed = date_parser.parse(cleaned, default=base, fuzzy=True, dayfirst=not re.match(r"\d{4}-", cleaned))
+    except (ValueError, OverflowError, TypeError):
+        return None
+    result = parsed.date()
+    if result < base.date() and not re.search(r"\b\d{4}\b", phrase):
         try:
-            parsed = date_parser.parse(
-                phrase, default=base, fuzzy=True, dayfirst=not re.match(r"\d{4}-", phrase)
-            )
-        except (ValueError, OverflowError, TypeError):
-            continue
-        result = parsed.date()
-        if result < base.date() and not re.search(r"\b\d{4}\b", phrase):
-            try:
-                result = result.replace(year=result.year + 1)
-            except ValueError:
-                continue
-        if base.date() - timedelta(days=1) <= result <= base.date() + timedelta(days=400):
-            return result
+            result = result.replace(year=result.year + 1)
+        except ValueError:
+            return None
+    if base.date() - timedelta(days=1) <= result <= base.date() + timedelta(days=400):
+        return result
     return None
