@@ -1,8 +1,8 @@
 """Graph message JSON -> MailMessage, and the calendar / report cases that need the MIME.
 
 Graph gives most of what the engine needs as JSON fields. Two kinds of message are read from
-their MIME instead (``GET /me/messages/{id}/$value`` parsed by :func:`inbox_watch.mime.parse_bytes`),
-because their essential part has no JSON field:
+their MIME instead (``GET /me/messages/{id}/$value``, parsed by
+:func:`inbox_watch.mime.parse_bytes`), because their essential part has no JSON field:
 
 - meeting messages (``@odata.type`` ``#microsoft.graph.eventMessage*``): the ``text/calendar``
   part with its ``METHOD`` (REQUEST / REPLY / CANCEL) and the ``VEVENT``;

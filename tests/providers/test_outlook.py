@@ -405,3 +405,127 @@ def test_factory_builds_outlook(monkeypatch: pytest.MonkeyPatch) -> None:
     assert isinstance(provider, OutlookProvider)
     provider.close()
     provider.close()
+
+
+# -- msal sign-in, offline against a local HTTPS authority -----------------------------------
+
+CLIENT_ID = "11111111-2222-3333-4444-555555555555"
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    from tests.providers.login_emulator import make_certificate
+
+    return make_certificate(tmp_path_factory.mktemp("tls"))
+
+
+@pytest.fixture
+def login(
+    certificate: tuple[Path, Path], graph: GraphEmulator, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[object]:
+    from tests.providers.login_emulator import LoginEmulator
+
+    # requests (inside msal) lets these override msal's verify=: point them at our certificate.
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(certificate[0]))
+    monkeypatch.setenv("CURL_CA_BUNDLE", str(certificate[0]))
+    monkeypatch.setenv("NO_PROXY", "localhost,127.0.0.1")
+    emulator = LoginEmulator(*certificate, client_id=CLIENT_ID).start()
+    emulator.on_token = graph.tokens.add
+    yield emulator
+    emulator.stop()
+
+
+def _msal_account(graph: GraphEmulator, login: object) -> AccountConfig:
+    return AccountConfig(
+        name="work",
+        provider="outlook",
+        api_base_url=graph.base_url,
+        client_id=CLIENT_ID,
+        tenant="organizations",
+        authority_url=login.base_url,  # type: ignore[attr-defined]
+    )
+
+
+def test_device_flow_end_to_end_then_silent_from_cache(
+    graph: GraphEmulator, login: object, tmp_path: Path
+) -> None:
+    from providers.outlook import authenticate
+
+    cache = tmp_path / "data" / "outlook-work.msal-cache.json"
+    shown: list[str] = []
+    account = _msal_account(graph, login)
+    summary = authenticate(account, no_browser=True, echo=shown.append, cache_path=cache)
+    assert "sam@agency.example" in summary and str(cache) in summary
+    assert any("ABCD-EFGH" in line for line in shown)
+    assert login.token_requests("device_code") == 2  # type: ignore[attr-defined]  # pending, then ok
+    assert stat.S_IMODE(cache.stat().st_mode) == 0o600
+    assert "refresh_token" not in summary
+
+    before = login.token_requests()  # type: ignore[attr-defined]
+    provider = OutlookProvider(account, RecruiterConfig(), token_cache_path=cache)
+    graph.deliver_raw(make_raw(subject="Slots", message_id="<x1@agency.example>"), "sentitems")
+    assert len(provider.full_sync().messages) == 1
+    assert login.token_requests() == before  # type: ignore[attr-defined]  # from the cache
+    provider.close()
+
+
+def test_expired_token_is_refreshed_and_cache_saved(
+    graph: GraphEmulator, login: object, tmp_path: Path
+) -> None:
+    from providers.outlook import authenticate
+
+    cache = tmp_path / "cache.json"
+    login.expires_in = 60  # type: ignore[attr-defined]  # msal refreshes within 5 minutes of expiry
+    account = _msal_account(graph, login)
+    authenticate(account, no_browser=True, echo=lambda _line: None, cache_path=cache)
+    saved = cache.read_text()
+    provider = OutlookProvider(account, RecruiterConfig(), token_cache_path=cache)
+    provider.full_sync()
+    assert login.token_requests("refresh_token") == 1  # type: ignore[attr-defined]
+    assert cache.read_text() != saved  # the new refresh token was written back
+    assert stat.S_IMODE(cache.stat().st_mode) == 0o600
+    provider.close()
+
+
+def test_failed_refresh_is_auth_error_naming_the_fix(
+    graph: GraphEmulator, login: object, tmp_path: Path
+) -> None:
+    from providers.outlook import authenticate
+
+    cache = tmp_path / "cache.json"
+    login.expires_in = 60  # type: ignore[attr-defined]
+    account = _msal_account(graph, login)
+    authenticate(account, no_browser=True, echo=lambda _line: None, cache_path=cache)
+    login.revoke_refresh_tokens()  # type: ignore[attr-defined]
+    provider = OutlookProvider(account, RecruiterConfig(), token_cache_path=cache)
+    with pytest.raises(AuthError) as info:
+        provider.full_sync()
+    message = str(info.value)
+    assert "inbox-watch auth work" in message and "invalid_grant" in message
+    assert "\n" not in message
+
+
+def test_unreachable_authority_is_auth_error(
+    graph: GraphEmulator, login: object, tmp_path: Path
+) -> None:
+    from providers.outlook import authenticate
+
+    cache = tmp_path / "cache.json"
+    login.expires_in = 60  # type: ignore[attr-defined]
+    account = _msal_account(graph, login)
+    authenticate(account, no_browser=True, echo=lambda _line: None, cache_path=cache)
+    login.stop()  # type: ignore[attr-defined]
+    provider = OutlookProvider(account, RecruiterConfig(), token_cache_path=cache)
+    with pytest.raises(AuthError) as info:
+        provider.full_sync()
+    assert "inbox-watch auth work" in str(info.value)
+
+
+def test_never_signed_in_is_auth_error(graph: GraphEmulator, tmp_path: Path) -> None:
+    account = AccountConfig(
+        name="work", provider="outlook", api_base_url=graph.base_url, client_id=CLIENT_ID
+    )
+    provider = OutlookProvider(account, RecruiterConfig(), token_cache_path=tmp_path / "none.json")
+    with pytest.raises(AuthError, match="inbox-watch auth work"):
+        provider.full_sync()
+    assert graph.requests == []
