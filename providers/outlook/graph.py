@@ -3,6 +3,8 @@
 Every failure leaves as an :mod:`inbox_watch.errors` type:
 
 - 401 -> AuthError (the token was refused); the message never contains the token;
+- 403 access denied -> AuthError (consent missing for the mail scopes);
+- 404 -> GraphNotFound (a ProviderError);
 - 410 -> CursorExpired (a delta token Graph no longer knows: ``syncStateNotFound``);
 - 429 / 503 (and 502 / 504) -> retried with jitter, honouring ``Retry-After``; RateLimited
   once the back-off budget is spent;
@@ -32,6 +34,10 @@ log = logging.getLogger(__name__)
 
 RETRIED_STATUS = frozenset({429, 502, 503, 504})
 ATTEMPTS = 5
+
+
+class GraphNotFound(ProviderError):
+    """Raised for a 404: the folder or message is gone (deleted, or moved by the user)."""
 
 
 class _Retryable(Transient):
@@ -170,13 +176,23 @@ class GraphClient:
                 f"account {self.account!r}: Microsoft Graph refused the access token "
                 f"({code}); {self.auth_hint}"
             )
+        if status == 403 and code in (
+            "ErrorAccessDenied",
+            "Authorization_RequestDenied",
+            "AccessDenied",
+        ):
+            raise AuthError(
+                f"account {self.account!r}: Microsoft Graph denied access ({code}): the sign-in "
+                f"lacks consent for Mail.ReadWrite / Mail.Send; {self.auth_hint}"
+            )
         if status == 410:
             raise CursorExpired(
                 f"account {self.account!r}: Microsoft Graph no longer knows this sync position "
                 f"({code})"
             )
         detail = f"{code}: {message}" if message else code
-        raise ProviderError(
+        error = GraphNotFound if status == 404 else ProviderError
+        raise error(
             f"account {self.account!r}: Microsoft Graph {method} {_where(url)} failed: "
             f"HTTP {status} {detail}"
         )

@@ -37,7 +37,7 @@ from inbox_watch.models import (
 )
 from inbox_watch.provider import Capability
 from providers.outlook.convert import SELECT_FIELDS, needs_mime, to_mail_message
-from providers.outlook.graph import GraphClient
+from providers.outlook.graph import GraphClient, GraphNotFound
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -271,7 +271,20 @@ class OutlookProvider:
         removed: list[str] = []
         updated: list[_Watched] = []
         for folder in folders:
-            got, gone, folder_now = self._delta_round(folder, report, len(messages))
+            try:
+                got, gone, folder_now = self._delta_round(folder, report, len(messages))
+            except CursorExpired:
+                if folder.delta:
+                    raise  # the caller answers with a full sync
+                # A first round whose skip token went stale mid-way: start it once more.
+                got, gone, folder_now = self._delta_round(folder, report, len(messages))
+            except GraphNotFound:
+                if folder.delta:
+                    # The folder was deleted or renamed away: the folder list is out of date.
+                    raise CursorExpired(
+                        f"account {self.account!r}: the folder {folder.name} is gone"
+                    ) from None
+                raise
             messages += got
             removed += gone
             updated.append(folder_now)

@@ -251,6 +251,13 @@ class GraphEmulator:
             )
         return self.store(message, self.folder_id(folder))
 
+    def remove_folder(self, folder_id: str) -> None:
+        """Delete a folder and its messages (its delta tokens then answer 404)."""
+        with self.lock:
+            for message in [m for m in self.messages.values() if m["parentFolderId"] == folder_id]:
+                self.delete(message["id"])
+            del self.folders[folder_id]
+
     def delete(self, message_id: str) -> None:
         with self.lock:
             message = self.messages.pop(message_id)

@@ -529,3 +529,53 @@ def test_never_signed_in_is_auth_error(graph: GraphEmulator, tmp_path: Path) -> 
     with pytest.raises(AuthError, match="inbox-watch auth work"):
         provider.full_sync()
     assert graph.requests == []
+
+
+def test_deleted_candidate_folder_is_cursor_expired(
+    graph: GraphEmulator, provider: OutlookProvider
+) -> None:
+    candidates = graph.add_folder("Candidates", graph.well_known["msgfolderroot"])
+    ann = graph.add_folder("Ann Lee", candidates)
+    graph.deliver_raw(make_raw(subject="Slots", message_id="<g1@agency.example>"), ann)
+    batch = provider.full_sync()
+    graph.remove_folder(ann)
+    with pytest.raises(CursorExpired):
+        provider.incremental_sync(batch.cursor)
+    assert provider.full_sync().messages == ()
+
+
+def test_access_denied_is_auth_error(graph: GraphEmulator, provider: OutlookProvider) -> None:
+    graph.fail_next(403, retry_after=None, code="ErrorAccessDenied", message="Access is denied.")
+    with pytest.raises(AuthError, match="consent"):
+        provider.full_sync()
+
+
+def test_stale_skip_token_in_a_first_round_restarts_it(
+    graph: GraphEmulator, provider: OutlookProvider
+) -> None:
+    _deliver_many(graph, 5)
+    original = graph._delta
+    calls = {"n": 0}
+
+    def flaky(folder_id, query, prefer):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 2:  # the first nextLink
+            return 410, {}, b'{"error": {"code": "SyncStateNotFound", "message": "gone"}}'
+        return original(folder_id, query, prefer)
+
+    graph._delta = flaky  # type: ignore[method-assign]
+    try:
+        batch = provider.full_sync()
+    finally:
+        del graph._delta
+    assert len(batch.messages) == 5
+    assert len({m.id for m in batch.messages}) == 5
+
+
+def test_empty_token_env_is_auth_error(
+    graph: GraphEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    provider = make_provider(graph, monkeypatch)
+    monkeypatch.setenv(TOKEN_ENV, "")
+    with pytest.raises(AuthError, match=TOKEN_ENV):
+        provider.full_sync()
