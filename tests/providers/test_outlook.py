@@ -579,3 +579,43 @@ def test_empty_token_env_is_auth_error(
     monkeypatch.setenv(TOKEN_ENV, "")
     with pytest.raises(AuthError, match=TOKEN_ENV):
         provider.full_sync()
+
+
+def test_delivery_report_is_read_from_mime(graph: GraphEmulator, provider: OutlookProvider) -> None:
+    raw = (
+        "From: Microsoft Outlook <postmaster@agency.example>\r\nTo: sam@agency.example\r\n"
+        "Subject: Undeliverable: Interview slots\r\nDate: Mon, 23 Nov 2026 10:00:00 +0000\r\n"
+        "Message-ID: <ndr1@agency.example>\r\nMIME-Version: 1.0\r\n"
+        "Content-Type: multipart/report; report-type=delivery-status; boundary=r\r\n\r\n"
+        "--r\r\nContent-Type: text/plain\r\n\r\nDelivery has failed.\r\n"
+        "--r\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; x\r\n\r\n"
+        "Final-Recipient: rfc822; gone@example.com\r\nAction: failed\r\nStatus: 5.1.1\r\n\r\n"
+        "--r\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: <c1@agency.example>\r\n"
+        "--r--\r\n"
+    ).encode()
+    graph.deliver_raw(raw)
+    graph.requests.clear()
+    (report,) = provider.full_sync().messages
+    assert graph.count("GET", "/$value") == 1
+    # The MIME went through inbox_watch.mime.parse_bytes: the original Message-ID is read.
+    # (failed_recipients stays empty here: mime.py skips message/delivery-status parts, which
+    # compat32 parses as multipart -- a core issue reported, not worked around in the adapter.)
+    assert report.original_message_id == "<c1@agency.example>"
+    assert report.from_addr == "postmaster@agency.example"
+
+
+def test_links_to_another_host_are_refused(graph: GraphEmulator, provider: OutlookProvider) -> None:
+    _deliver_many(graph, 4)
+    original = graph._delta
+
+    def hijacked(folder_id, query, prefer):  # type: ignore[no-untyped-def]
+        status, headers, body = original(folder_id, query, prefer)
+        return status, headers, body.replace(b"http://127.0.0.1", b"http://evil.example")
+
+    graph._delta = hijacked  # type: ignore[method-assign]
+    try:
+        with pytest.raises(ProviderError, match="another host"):
+            provider.full_sync()
+    finally:
+        del graph._delta
+    assert not any("evil" in p for _m, p, _q in graph.requests)
