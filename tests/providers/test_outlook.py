@@ -583,16 +583,16 @@ def test_empty_token_env_is_auth_error(
 
 def test_delivery_report_is_read_from_mime(graph: GraphEmulator, provider: OutlookProvider) -> None:
     raw = (
-        "From: Microsoft Outlook <postmaster@agency.example>\r\nTo: sam@agency.example\r\n"
-        "Subject: Undeliverable: Interview slots\r\nDate: Mon, 23 Nov 2026 10:00:00 +0000\r\n"
-        "Message-ID: <ndr1@agency.example>\r\nMIME-Version: 1.0\r\n"
-        "Content-Type: multipart/report; report-type=delivery-status; boundary=r\r\n\r\n"
-        "--r\r\nContent-Type: text/plain\r\n\r\nDelivery has failed.\r\n"
-        "--r\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; x\r\n\r\n"
-        "Final-Recipient: rfc822; gone@example.com\r\nAction: failed\r\nStatus: 5.1.1\r\n\r\n"
-        "--r\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: <c1@agency.example>\r\n"
-        "--r--\r\n"
-    ).encode()
+        b"From: Microsoft Outlook <postmaster@agency.example>\r\nTo: sam@agency.example\r\n"
+        b"Subject: Undeliverable: Interview slots\r\nDate: Mon, 23 Nov 2026 10:00:00 +0000\r\n"
+        b"Message-ID: <ndr1@agency.example>\r\nMIME-Version: 1.0\r\n"
+        b"Content-Type: multipart/report; report-type=delivery-status; boundary=r\r\n\r\n"
+        b"--r\r\nContent-Type: text/plain\r\n\r\nDelivery has failed.\r\n"
+        b"--r\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; x\r\n\r\n"
+        b"Final-Recipient: rfc822; gone@example.com\r\nAction: failed\r\nStatus: 5.1.1\r\n\r\n"
+        b"--r\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: <c1@agency.example>\r\n"
+        b"--r--\r\n"
+    )
     graph.deliver_raw(raw)
     graph.requests.clear()
     (report,) = provider.full_sync().messages
