@@ -205,8 +205,16 @@ class GraphEmulator:
         *,
         categories: list[str] | None = None,
         received: datetime | None = None,
+        transport: bool | None = None,
     ) -> str:
-        """File raw RFC 5322 bytes as Exchange would on delivery (or on sending, for sentitems)."""
+        """File raw RFC 5322 bytes as Exchange would on delivery (or on sending, for sentitems).
+
+        ``internetMessageHeaders`` is Exchange's PidTagTransportMessageHeaders, which is set only
+        when a message arrives over SMTP: by default mail filed in Sent Items or Drafts has none
+        (``transport`` overrides). The MIME (``$value``) keeps every header either way.
+        """
+        if transport is None:
+            transport = folder.lower() not in ("sentitems", "drafts")
         parsed = email.message_from_bytes(raw, policy=email.policy.default)
         headers = [{"name": k, "value": str(v)} for k, v in parsed.items()]
         plain = parsed.get_body(preferencelist=("plain",))
@@ -239,6 +247,7 @@ class GraphEmulator:
             "categories": list(categories or []),
             "conversationId": self._conversation_for(refs),
             "_headers": headers,
+            "_transport": headers if transport else [],
             "_raw": raw,
         }
         calendar = next((p for p in parsed.walk() if p.get_content_type() == "text/calendar"), None)
@@ -497,7 +506,7 @@ class GraphEmulator:
         for name in ["id", *names]:
             if name == "internetMessageHeaders":
                 if fields is not None and not message.get("isDraft"):  # only when selected
-                    out[name] = [dict(h) for h in message.get("_headers") or ()] or None
+                    out[name] = [dict(h) for h in message.get("_transport") or ()] or None
                 continue
             if name in message:
                 out[name] = json.loads(json.dumps(message[name]))
