@@ -40,7 +40,7 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
 WELL_KNOWN = {
     "msgfolderroot": "Top of Information Store",
@@ -252,8 +252,9 @@ class GraphEmulator:
         }
         calendar = next((p for p in parsed.walk() if p.get_content_type() == "text/calendar"), None)
         if calendar is not None:
-            method = (re.search(r"^METHOD:(\w+)", calendar.get_content(), re.M) or [None, ""])[1]
-            kind = "eventMessageResponse" if method.upper() == "REPLY" else "eventMessageRequest"
+            found = re.search(r"^METHOD:(\w+)", calendar.get_content(), re.M)
+            method = found.group(1).upper() if found else ""
+            kind = "eventMessageResponse" if method == "REPLY" else "eventMessageRequest"
             message["@odata.type"] = f"#microsoft.graph.{kind}"
             message["meetingMessageType"] = (
                 "meetingAccepted" if kind == "eventMessageResponse" else "meetingRequest"
@@ -478,13 +479,11 @@ class GraphEmulator:
     ) -> dict[str, Any]:
         top = int(query.get("$top", "10"))
         skip = int(query.get("$skip", "0"))
-        page = {"value": [view(i) for i in items[skip : skip + top]]}
+        page: dict[str, Any] = {"value": [view(i) for i in items[skip : skip + top]]}
         if skip + top < len(items):
             rest = {k: v for k, v in query.items() if k != "$skip"}
             rest["$skip"] = str(skip + top)
-            page["@odata.nextLink"] = f"{self.base_url}/{path}?" + "&".join(
-                f"{k}={v}" for k, v in rest.items()
-            )
+            page["@odata.nextLink"] = f"{self.base_url}/{path}?" + urlencode(rest, safe="$")
         return page
 
     def _view(

@@ -619,3 +619,12 @@ def test_links_to_another_host_are_refused(graph: GraphEmulator, provider: Outlo
     finally:
         del graph._delta
     assert not any("evil" in p for _m, p, _q in graph.requests)
+
+
+def test_candidate_folders_beyond_one_page(graph: GraphEmulator, provider: OutlookProvider) -> None:
+    candidates = graph.add_folder("Candidates", graph.well_known["inbox"])  # under the Inbox
+    for i in range(101):
+        graph.add_folder(f"Person {i:03d}", candidates)
+    names = [f.candidate for f in provider.folders() if f.role == "candidate"]
+    assert len(names) == 101 and names[-1] == "Person 100"
+    assert graph.count("GET", "/childFolders") == 3  # Candidates lookup under Inbox + 2 pages
