@@ -209,7 +209,7 @@ def from_email_message(
         try:
             if part.get_content_type() == "message/rfc822":
                 inner = part.get_payload()
-                if isinstance(inner, list) and inner:
+                if isinstance(inner, list) and inner and isinstance(inner[0], Message):
                     original_id = normalise_message_id(str(inner[0].get("Message-ID", "") or ""))
                     break
         except Exception:  # noqa: BLE001
@@ -255,6 +255,8 @@ def _delivery_status_text(part: Message) -> str:
     if isinstance(payload, list):  # compat32 parses delivery-status into header blocks
         blocks = []
         for block in payload:
+            if not isinstance(block, Message):
+                continue
             try:
                 blocks.append("\n".join(f"{k}: {v}" for k, v in block.items()))
             except Exception:  # noqa: BLE001

@@ -270,8 +270,8 @@ class Store:
 
     def _set_status(self, db: TinyDB, account: str, *, at: datetime, error: str, ok: bool = True) -> None:
         table = db.table("sync_status")
-        doc = table.get(Query().account == account) or {}
-        values = dict(doc)
+        doc = table.get(Query().account == account)
+        values: dict[str, Any] = dict(doc) if isinstance(doc, dict) else {}
         values.update({"account": account, "last_error": error, "last_attempt": at.isoformat()})
         if ok:
             values["last_sync"] = at.isoformat()

@@ -133,9 +133,9 @@ def evaluate(inputs: Inputs, now: datetime) -> list[CandidateState]:
                     recruiter_to[address] = message.date
         elif message.from_addr in contacts:
             for index in lookups[message.from_addr].named_in(message):
-                key = (index, message.from_addr)
-                if key not in named or message.date > named[key]:
-                    named[key] = message.date
+                pair = (index, message.from_addr)
+                if pair not in named or message.date > named[pair]:
+                    named[pair] = message.date
 
     touches: dict[str, list[Touch]] = defaultdict(list)
     for touch in inputs.touches:
@@ -266,13 +266,13 @@ def _candidate_state(
             continue
         if not (set(message.recipients) & addresses) and not message.tags and waiting is None:
             continue  # the recruiter writing to someone else in the thread (the employer)
-        cls = classes.full(message)
         if waiting is None:
-            if cls.kind is Kind.SCHEDULING:
-                waiting = message
+            if classes.full(message).kind is not Kind.SCHEDULING:
+                continue
+            waiting = message
         elif set(message.recipients) & addresses or not (set(message.recipients) & employer):
             chasers.append(message)
-        if cls.kind is Kind.SCHEDULING and message.calendar:
+        if message.calendar and classes.full(message).kind is Kind.SCHEDULING:
             start = invitation_start(message.calendar)
             if start is not None:
                 latest_slot = max(latest_slot or start, start)
@@ -280,8 +280,8 @@ def _candidate_state(
     if pulled:
         return evolve(base, status=Status.PULLED, reasons=("pulled from the campaign",))
     if snooze is not None and snooze.until >= clock.local(now).date():
-        why = f"snoozed until {snooze.until.isoformat()}" + (f": {snooze.reason}" if snooze.reason else "")
-        return evolve(base, status=Status.SNOOZED, next_action=NextAction.WAIT, reasons=(why,))
+        snoozed = f"snoozed until {snooze.until.isoformat()}" + (f": {snooze.reason}" if snooze.reason else "")
+        return evolve(base, status=Status.SNOOZED, next_action=NextAction.WAIT, reasons=(snoozed,))
     if waiting is None:
         asked = any(
             m.from_addr in recruiter and classes.full(m).kind is Kind.SCHEDULING for m in timeline
