@@ -131,6 +131,11 @@ service imap-login {{
     port = {self.port}
   }}
 {imaps}}}
+service anvil {{
+  unix_listener anvil-auth-penalty {{
+    mode = 0
+  }}
+}}
 service stats {{
   unix_listener stats-reader {{
     mode = 0666

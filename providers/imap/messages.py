@@ -1,0 +1,180 @@
+"""FETCH results -> MailMessage, through :mod:`inbox_watch.mime`.
+
+Each message is read in one FETCH as the header fields the engine needs plus the first
+``BODY_BYTES`` of its body (``BODY.PEEK[TEXT]<0.N>``): enough for the first text part of nearly
+every message. A multipart message cut off by that cap may hold a calendar invitation (or its
+text) further down: for those only, ``BODYSTRUCTURE`` names the parts, and the text/calendar
+part (and the first text part, when the excerpt had none) is fetched by its part number.
+"""
+
+from __future__ import annotations
+
+import binascii
+import dataclasses
+import quopri
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from inbox_watch.mime import CALENDAR_LIMIT, FETCH_HEADERS, TEXT_LIMIT, html_to_text, parse_bytes
+from inbox_watch.models import MailMessage
+
+from .fetch import Fetched, parse_fetch, raw_uid_fetch
+
+BODY_BYTES = 8192
+HEADER_SECTION = "HEADER.FIELDS (" + " ".join(h.upper() for h in FETCH_HEADERS) + ")"
+ITEMS = f"(UID INTERNALDATE BODY.PEEK[{HEADER_SECTION}] BODY.PEEK[TEXT]<0.{BODY_BYTES}>)"
+
+
+def message_id_for(folder: str, uidvalidity: int, uid: int) -> str:
+    """The stable provider id of a message: ``folder/uidvalidity/uid``."""
+    return f"{folder}/{uidvalidity}/{uid}"
+
+
+def split_id(provider_id: str) -> tuple[str, int, int]:
+    folder, uidvalidity, uid = provider_id.rsplit("/", 2)
+    return folder, int(uidvalidity), int(uid)
+
+
+def _internaldate(fetched: Fetched) -> datetime | None:
+    text = fetched.internaldate()
+    if not text:
+        return None
+    try:
+        return datetime.strptime(text, "%d-%b-%Y %H:%M:%S %z").astimezone(UTC)
+    except ValueError:
+        return None
+
+
+def build(
+    fetched: Fetched, *, account: str, folder: str, uidvalidity: int, tags: tuple[str, ...]
+) -> MailMessage:
+    header = fetched.sections.get("HEADER.FIELDS", b"")
+    body = fetched.sections.get("TEXT", b"")
+    if header and not header.endswith(b"\n\n") and not header.endswith(b"\r\n\r\n"):
+        header += b"\r\n"
+    return parse_bytes(
+        header + b"\r\n" + body if not header else header + body,
+        account=account,
+        id=message_id_for(folder, uidvalidity, fetched.uid),
+        folder=folder,
+        tags=tags,
+        fallback_date=_internaldate(fetched),
+    )
+
+
+def _is_cut_multipart(fetched: Fetched, message: MailMessage) -> bool:
+    if len(fetched.sections.get("TEXT", b"")) < BODY_BYTES:
+        return False
+    return message.header("content-type").lower().startswith("multipart/")
+
+
+def fetch_messages(
+    client: Any,
+    uids: Sequence[int],
+    *,
+    account: str,
+    folder: str,
+    uidvalidity: int,
+    tags: tuple[str, ...],
+) -> list[MailMessage]:
+    """Read ``uids`` of the selected folder as MailMessages, in UID order (missing UIDs skipped)."""
+    found = parse_fetch(raw_uid_fetch(client._imap, uids, ITEMS))
+    messages: dict[int, MailMessage] = {}
+    cut: list[int] = []
+    for uid in sorted(found):
+        fetched = found[uid]
+        message = build(fetched, account=account, folder=folder, uidvalidity=uidvalidity, tags=tags)
+        messages[uid] = message
+        if _is_cut_multipart(fetched, message):
+            cut.append(uid)
+    if cut:
+        _complete_parts(client, cut, messages)
+    return list(messages.values())
+
+
+# -- the rest of long multipart messages ---------------------------------------------------------
+
+
+def _leaf_parts(body: Any, prefix: str = "") -> list[tuple[str, Any]]:
+    """[(part number, BODYSTRUCTURE of a leaf part)] in order; message/rfc822 is not entered."""
+    if getattr(body, "is_multipart", False):
+        out: list[tuple[str, Any]] = []
+        for index, child in enumerate(body[0], 1):
+            out += _leaf_parts(child, f"{prefix}.{index}" if prefix else str(index))
+        return out
+    return [(prefix or "1", body)]
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bytes):
+        return value.decode("ascii", "replace").lower()
+    return str(value or "").lower()
+
+
+def _param(body: Any, name: str) -> str:
+    params = body[2] if len(body) > 2 and isinstance(body[2], tuple) else ()
+    for key, value in zip(params[::2], params[1::2], strict=False):
+        if _text(key) == name:
+            return _text(value)
+    return ""
+
+
+def _is_attachment(body: Any) -> bool:
+    return any(b"attachment" in repr(x).lower().encode() for x in body[7:10] if x)
+
+
+def _decode(payload: bytes, encoding: str, charset: str) -> str:
+    try:
+        if encoding == "base64":
+            payload = binascii.a2b_base64(payload[: len(payload) // 4 * 4] if payload else b"")
+        elif encoding == "quoted-printable":
+            payload = quopri.decodestring(payload)
+    except (binascii.Error, ValueError):
+        return ""
+    try:
+        return payload.decode(charset or "utf-8", errors="replace")
+    except LookupError:
+        return payload.decode("utf-8", errors="replace")
+
+
+def _complete_parts(client: Any, uids: list[int], messages: dict[int, MailMessage]) -> None:
+    structures = client.fetch(uids, ["BODYSTRUCTURE"])
+    wanted: dict[int, dict[str, tuple[str, str, str, str]]] = {}
+    for uid in uids:
+        body = structures.get(uid, {}).get(b"BODYSTRUCTURE")
+        if body is None:
+            continue
+        parts: dict[str, tuple[str, str, str, str]] = {}
+        leaves = _leaf_parts(body)
+        for number, leaf in leaves:
+            ctype = f"{_text(leaf[0])}/{_text(leaf[1])}"
+            if ctype in ("text/calendar", "application/ics") and not messages[uid].calendar:
+                parts["calendar"] = (number, ctype, _text(leaf[5]), _param(leaf, "charset"))
+                break
+        if not messages[uid].text:
+            for want in ("text/plain", "text/html"):
+                for number, leaf in leaves:
+                    ctype = f"{_text(leaf[0])}/{_text(leaf[1])}"
+                    if ctype == want and not _is_attachment(leaf):
+                        parts["text"] = (number, ctype, _text(leaf[5]), _param(leaf, "charset"))
+                        break
+                if "text" in parts:
+                    break
+        if parts:
+            wanted[uid] = parts
+    for uid, parts in wanted.items():
+        limit = max(CALENDAR_LIMIT, TEXT_LIMIT * 4)
+        sections = " ".join(f"BODY.PEEK[{number}]<0.{limit}>" for number, *_ in parts.values())
+        found = parse_fetch(raw_uid_fetch(client._imap, [uid], f"(UID {sections})"))
+        if uid not in found:
+            continue
+        changes: dict[str, str] = {}
+        for role, (number, ctype, encoding, charset) in parts.items():
+            payload = found[uid].sections.get(number, b"")
+            text = _decode(payload, encoding, charset)
+            if role == "calendar":
+                changes["calendar"] = text[:CALENDAR_LIMIT]
+            else:
+                changes["text"] = (html_to_text(text) if ctype == "text/html" else text)[:TEXT_LIMIT]
+        messages[uid] = dataclasses.replace(messages[uid], **changes)
