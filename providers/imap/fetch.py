@@ -96,3 +96,51 @@ def parse_fetch(data: list[Any]) -> dict[int, Fetched]:
             if section:
                 current.sections[section.group(1).decode("ascii").upper()] = literal
     return found
+
+
+_LITERAL = re.compile(rb"\{(\d+)\}\r\n$")
+
+
+def stream_uid_fetch(imap: Any, uids: Iterable[int], items: str) -> dict[int, Fetched]:
+    """``UID FETCH`` read straight off imaplib's connection: {uid: Fetched}.
+
+    imaplib's response reader costs about as much per literal as the rest of the sync; this
+    one reads each response line and literal once and keeps only the FETCH responses that carry
+    a UID (unsolicited EXISTS / FETCH flag updates are skipped). Raises ``imap.abort`` when the
+    connection closes, ``imap.error`` when the server answers NO / BAD.
+    """
+    tag = imap._new_tag()
+    imap.tagged_commands.pop(tag, None)  # we read the tagged response ourselves
+    imap.send(tag + b" UID FETCH " + uid_set(uids).encode("ascii") + b" " + items.encode("ascii") + b"\r\n")
+    readline, read = imap.readline, imap.read
+    prefix = tag + b" "
+    found: dict[int, Fetched] = {}
+    while True:
+        line = readline()
+        if not line:
+            raise imap.abort("the server closed the connection")
+        if line.startswith(prefix):
+            status = line[len(prefix) :].split(b" ", 1)[0].upper()
+            if status != b"OK":
+                raise imap.error(f"FETCH failed: {line.decode('utf-8', 'replace').strip()}")
+            return found
+        if not line.startswith(b"* ") or b"FETCH" not in line[:40]:
+            while (literal := _LITERAL.search(line)) is not None:  # skip whatever it carries
+                read(int(literal.group(1)))
+                line = readline()
+            continue
+        current = Fetched()
+        while (literal := _LITERAL.search(line)) is not None:
+            data = read(int(literal.group(1)))
+            current.text += line
+            section = _SECTION.search(line[:-2])
+            if section:
+                current.sections[section.group(1).decode("ascii").upper()] = data
+            line = readline()
+            if not line:
+                raise imap.abort("the server closed the connection")
+        current.text += line
+        match = _UID.search(current.text)
+        if match:
+            current.uid = int(match.group(1))
+            found[current.uid] = current

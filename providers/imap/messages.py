@@ -19,10 +19,13 @@ from typing import Any
 from inbox_watch.mime import CALENDAR_LIMIT, FETCH_HEADERS, TEXT_LIMIT, html_to_text, parse_bytes
 from inbox_watch.models import MailMessage
 
-from .fetch import Fetched, parse_fetch, raw_uid_fetch
+from .fastmime import fast_parse
+from .fetch import Fetched, parse_fetch, raw_uid_fetch, stream_uid_fetch
 
 BODY_BYTES = 8192
-HEADER_SECTION = "HEADER.FIELDS (" + " ".join(h.upper() for h in FETCH_HEADERS) + ")"
+# The transfer encoding is not kept, but decoding a single-part body needs it.
+FIELDS = (*FETCH_HEADERS, "content-transfer-encoding")
+HEADER_SECTION = "HEADER.FIELDS (" + " ".join(h.upper() for h in FIELDS) + ")"
 ITEMS = f"(UID INTERNALDATE BODY.PEEK[{HEADER_SECTION}] BODY.PEEK[TEXT]<0.{BODY_BYTES}>)"
 
 
@@ -51,12 +54,19 @@ def build(
 ) -> MailMessage:
     header = fetched.sections.get("HEADER.FIELDS", b"")
     body = fetched.sections.get("TEXT", b"")
-    if header and not header.endswith(b"\n\n") and not header.endswith(b"\r\n\r\n"):
-        header += b"\r\n"
+    if not header.endswith(b"\n\n") and not header.endswith(b"\r\n\r\n"):
+        header += b"\r\n" if header.endswith(b"\n") else b"\r\n\r\n"
+    provider_id = message_id_for(folder, uidvalidity, fetched.uid)
+    fast = fast_parse(
+        header, body, account=account, id=provider_id, folder=folder, tags=tags,
+        fallback_date=lambda: _internaldate(fetched),
+    )
+    if fast is not None:
+        return fast
     return parse_bytes(
-        header + b"\r\n" + body if not header else header + body,
+        header + body,
         account=account,
-        id=message_id_for(folder, uidvalidity, fetched.uid),
+        id=provider_id,
         folder=folder,
         tags=tags,
         fallback_date=_internaldate(fetched),
@@ -79,7 +89,7 @@ def fetch_messages(
     tags: tuple[str, ...],
 ) -> list[MailMessage]:
     """Read ``uids`` of the selected folder as MailMessages, in UID order (missing UIDs skipped)."""
-    found = parse_fetch(raw_uid_fetch(client._imap, uids, ITEMS))
+    found = stream_uid_fetch(client._imap, uids, ITEMS)
     messages: dict[int, MailMessage] = {}
     cut: list[int] = []
     for uid in sorted(found):

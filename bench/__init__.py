@@ -1,0 +1,1 @@
+"""Benchmarks: `python -m bench.imap` and friends, each printing results and ratios."""
