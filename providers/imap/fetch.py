@@ -99,48 +99,76 @@ def parse_fetch(data: list[Any]) -> dict[int, Fetched]:
 
 
 _LITERAL = re.compile(rb"\{(\d+)\}\r\n$")
+MAX_SET_CHARS = 8000  # UID set text per command: well under Dovecot's 64 KB line limit
 
 
-def stream_uid_fetch(imap: Any, uids: Iterable[int], items: str) -> dict[int, Fetched]:
-    """``UID FETCH`` read straight off imaplib's connection: {uid: Fetched}.
+def uid_groups(uids: Sequence[int], max_chars: int = MAX_SET_CHARS) -> list[str]:
+    """UID set strings of at most ~``max_chars`` each, covering ``uids`` in order."""
+    groups: list[str] = []
+    current: list[int] = []
+    length = 0
+    for uid in sorted(uids):
+        current.append(uid)
+        length += len(str(uid)) + 1
+        if length >= max_chars:
+            groups.append(uid_set(current))
+            current, length = [], 0
+    if current:
+        groups.append(uid_set(current))
+    return groups
 
-    imaplib's response reader costs about as much per literal as the rest of the sync; this
-    one reads each response line and literal once and keeps only the FETCH responses that carry
-    a UID (unsolicited EXISTS / FETCH flag updates are skipped). Raises ``imap.abort`` when the
-    connection closes, ``imap.error`` when the server answers NO / BAD.
+
+def stream_uid_fetch(imap: Any, uids: Sequence[int], items: str) -> Iterator[Fetched]:
+    """``UID FETCH`` read straight off imaplib's connection, one Fetched per message as it
+    arrives, so the caller's parsing overlaps the server's work.
+
+    Every command (one per ~8,000 characters of UID set) is sent up front (pipelined); the
+    responses are read in order. imaplib's response reader costs about as much per literal as
+    the rest of the sync; this one reads each line and literal once and keeps only FETCH
+    responses that carry a UID (unsolicited EXISTS / flag updates are skipped). Raises
+    ``imap.abort`` when the connection closes, ``imap.error`` when the server answers NO / BAD
+    (after reading every pending response, so the connection stays usable).
     """
-    tag = imap._new_tag()
-    imap.tagged_commands.pop(tag, None)  # we read the tagged response ourselves
-    imap.send(tag + b" UID FETCH " + uid_set(uids).encode("ascii") + b" " + items.encode("ascii") + b"\r\n")
+    if not uids:
+        return
+    pending: list[bytes] = []
+    for group in uid_groups(uids):
+        tag = imap._new_tag()
+        imap.tagged_commands.pop(tag, None)  # the tagged response is read here, not by imaplib
+        imap.send(tag + b" UID FETCH " + group.encode("ascii") + b" " + items.encode("ascii") + b"\r\n")
+        pending.append(tag)
     readline, read = imap.readline, imap.read
-    prefix = tag + b" "
-    found: dict[int, Fetched] = {}
-    while True:
+    failure = ""
+    while pending:
         line = readline()
         if not line:
             raise imap.abort("the server closed the connection")
-        if line.startswith(prefix):
-            status = line[len(prefix) :].split(b" ", 1)[0].upper()
-            if status != b"OK":
-                raise imap.error(f"FETCH failed: {line.decode('utf-8', 'replace').strip()}")
-            return found
+        if line.startswith(pending[0] + b" "):
+            status = line[len(pending[0]) + 1 :].split(b" ", 1)[0].upper()
+            if status != b"OK" and not failure:
+                failure = line.decode("utf-8", "replace").strip()
+            pending.pop(0)
+            continue
         if not line.startswith(b"* ") or b"FETCH" not in line[:40]:
             while (literal := _LITERAL.search(line)) is not None:  # skip whatever it carries
                 read(int(literal.group(1)))
                 line = readline()
             continue
         current = Fetched()
+        text = [line]
         while (literal := _LITERAL.search(line)) is not None:
             data = read(int(literal.group(1)))
-            current.text += line
-            section = _SECTION.search(line[:-2])
+            section = _SECTION.search(line, 0, len(line) - 2)
             if section:
                 current.sections[section.group(1).decode("ascii").upper()] = data
             line = readline()
             if not line:
                 raise imap.abort("the server closed the connection")
-        current.text += line
+            text.append(line)
+        current.text = b"".join(text)
         match = _UID.search(current.text)
-        if match:
+        if match and not failure:
             current.uid = int(match.group(1))
-            found[current.uid] = current
+            yield current
+    if failure:
+        raise imap.error(f"FETCH failed: {failure}")

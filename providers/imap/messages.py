@@ -12,7 +12,7 @@ from __future__ import annotations
 import binascii
 import dataclasses
 import quopri
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -87,20 +87,30 @@ def fetch_messages(
     folder: str,
     uidvalidity: int,
     tags: tuple[str, ...],
+    progress: Callable[[int], None] | None = None,
+    every: int = 2000,
 ) -> list[MailMessage]:
-    """Read ``uids`` of the selected folder as MailMessages, in UID order (missing UIDs skipped)."""
-    found = stream_uid_fetch(client._imap, uids, ITEMS)
+    """Read ``uids`` of the selected folder as MailMessages, in UID order (missing UIDs skipped).
+
+    ``progress(n)`` is called after every ``every`` messages (and for the rest at the end).
+    """
     messages: dict[int, MailMessage] = {}
     cut: list[int] = []
-    for uid in sorted(found):
-        fetched = found[uid]
+    count = 0
+    for fetched in stream_uid_fetch(client._imap, uids, ITEMS):
         message = build(fetched, account=account, folder=folder, uidvalidity=uidvalidity, tags=tags)
-        messages[uid] = message
+        messages[fetched.uid] = message
         if _is_cut_multipart(fetched, message):
-            cut.append(uid)
+            cut.append(fetched.uid)
+        count += 1
+        if progress is not None and count == every:
+            progress(count)
+            count = 0
     if cut:
         _complete_parts(client, cut, messages)
-    return list(messages.values())
+    if progress is not None and count:
+        progress(count)
+    return [messages[uid] for uid in sorted(messages)]
 
 
 # -- the rest of long multipart messages ---------------------------------------------------------

@@ -159,7 +159,7 @@ class ImapProvider:
             Capability.PUSH,
         }
     )
-    batch_size: int = 2000  # UIDs per FETCH command
+    batch_size: int = 2000  # messages between progress reports
 
     def __init__(self, account: AccountConfig, recruiter: RecruiterConfig | None = None) -> None:
         check_security(account)  # refuses plaintext to a remote host before any I/O
@@ -261,20 +261,17 @@ class ImapProvider:
     ) -> list[MailMessage]:
         from .messages import fetch_messages
 
-        out: list[MailMessage] = []
         tags = (folder.candidate,) if folder.candidate else ()
-        for start in range(0, len(uids), self.batch_size):
-            chunk = uids[start : start + self.batch_size]
-            out += fetch_messages(
-                client,
-                chunk,
-                account=self.account,
-                folder=folder.name,
-                uidvalidity=uidvalidity,
-                tags=tags,
-            )
-            progress(len(chunk))
-        return out
+        return fetch_messages(
+            client,
+            uids,
+            account=self.account,
+            folder=folder.name,
+            uidvalidity=uidvalidity,
+            tags=tags,
+            progress=progress,
+            every=self.batch_size,
+        )
 
     def _leave_folder(self, client: imapclient.IMAPClient) -> None:
         if getattr(client._imap, "state", "") == "SELECTED":

@@ -282,22 +282,35 @@ def test_long_multipart_message_still_gets_its_calendar(plain: ImapHarness) -> N
 # -- failures ------------------------------------------------------------------------------------
 
 
-def test_server_killed_mid_sync_then_next_pass_completes_without_duplicates(
+def _write_maildir(harness: ImapHarness, first: int, count: int) -> None:
+    """Put ``count`` ~9 KB messages straight into the user's INBOX (Maildir cur/): big enough
+    that a FETCH response cannot sit whole in the socket buffers when the server dies."""
+    import os
+    import time
+
+    cur = harness.server.maildir(harness.user) / "cur"
+    filler = ("Some words about the interview and the role. " * 20 + "\r\n") * 10
+    for i in range(first, first + count):
+        raw = make_raw(subject=f"bulk {i}", message_id=f"<bulk{i}@example.com>", body=filler)
+        (cur / f"{int(time.time())}.M{i}P{os.getpid()}.test:2,").write_bytes(raw)
+    harness.server.chown_tree(cur)
+
+
+def test_server_killed_mid_fetch_then_next_pass_completes_without_duplicates(
     plain: ImapHarness,
 ) -> None:
-    for i in range(6):
-        plain.deliver(make_raw(subject=f"m{i}", message_id=f"<k{i}@example.com>"))
-    plain.provider.batch_size = 2
-    calls: list[int] = []
+    plain.world.select_folder("INBOX")  # Dovecot made the Maildir; files can go in now
+    _write_maildir(plain, 0, 1000)
+    plain.provider.batch_size = 100  # progress every 100 messages, mid-response
 
-    def kill_after_first_batch(done: int, total: int | None, what: str) -> None:
-        calls.append(done)
-        if done == 2:
+    def kill_at_first_progress(done: int, total: int | None, what: str) -> None:
+        if done:
             plain.server.kill()
 
     try:
         with pytest.raises(ConnectionFailed) as caught:
-            plain.provider.full_sync(kill_after_first_batch)
+            plain.provider.full_sync(kill_at_first_progress)
+        assert "lost" in str(caught.value)
         assert "\n" not in str(caught.value) and PASSWORD not in str(caught.value)
         with pytest.raises(ConnectionFailed, match="cannot reach"):
             plain.provider.full_sync()  # still down: one clear line, no hang
@@ -306,23 +319,19 @@ def test_server_killed_mid_sync_then_next_pass_completes_without_duplicates(
     plain._world = None  # that connection died with the server
     batch = plain.provider.full_sync()
     ids = [m.id for m in batch.messages]
-    assert len(ids) == len(set(ids)) == 6
+    assert len(ids) == len(set(ids)) == 1000
     # The same for an incremental pass: the cursor stays valid across the failure.
-    for i in range(6, 10):
-        plain.deliver(make_raw(subject=f"m{i}", message_id=f"<k{i}@example.com>"))
-
-    def kill_now(done: int, total: int | None, what: str) -> None:
-        if done == 2:
-            plain.server.kill()
-
+    _write_maildir(plain, 1000, 1000)
     try:
         with pytest.raises(ConnectionFailed):
-            plain.provider.incremental_sync(batch.cursor, kill_now)
+            plain.provider.incremental_sync(batch.cursor, kill_at_first_progress)
     finally:
         plain.server.start()
-    plain._world = None
     new = plain.provider.incremental_sync(batch.cursor)
-    assert sorted(m.message_id for m in new.messages) == [f"<k{i}@example.com>" for i in range(6, 10)]
+    got = [m.message_id for m in new.messages]
+    assert len(got) == len(set(got)) == 1000
+    assert set(got) == {f"<bulk{i}@example.com>" for i in range(1000, 2000)}
+    assert not set(ids) & {m.id for m in new.messages}
 
 
 def test_plaintext_to_a_remote_host_is_refused_before_any_network_use(
