@@ -279,6 +279,29 @@ def test_long_multipart_message_still_gets_its_calendar(plain: ImapHarness) -> N
     assert message.text.startswith("Please find the interview details")
 
 
+def test_long_header_and_missing_date_are_read_right(plain: ImapHarness) -> None:
+    received = "".join(f"Received: from relay{i}.example.net by mx.example.com; hop {i}\r\n"
+                       for i in range(400))  # ~24 KB of header: more than one partial fetch
+    long_header = (
+        f"{received}From: {CANDIDATE}\r\nTo: {RECRUITER}\r\nSubject: Re: Slots\r\n"
+        f"Date: {format_datetime(datetime.now(UTC) - timedelta(hours=2))}\r\n"
+        "Message-ID: <long@example.com>\r\n\r\nThursday 3pm is fine.\r\n"
+    ).encode()
+    undated = (
+        f"From: {CANDIDATE}\r\nTo: {RECRUITER}\r\nSubject: No date\r\n"
+        "Message-ID: <nodate@example.com>\r\n\r\nHello\r\n"
+    ).encode()
+    arrived = datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
+    plain.deliver(long_header)
+    plain.world.append("INBOX", undated, msg_time=arrived)
+    plain.provider.config = AccountConfig(**{**_fields(plain.account), "lookback_days": 36500})
+    found = {m.message_id: m for m in plain.provider.full_sync().messages}
+    assert found["<long@example.com>"].subject == "Re: Slots"
+    assert found["<long@example.com>"].from_addr == CANDIDATE
+    assert "Thursday 3pm" in found["<long@example.com>"].text
+    assert found["<nodate@example.com>"].date == arrived
+
+
 # -- failures ------------------------------------------------------------------------------------
 
 
