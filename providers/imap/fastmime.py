@@ -15,10 +15,11 @@ import email.utils
 import quopri
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 from inbox_watch.mime import (
     CALENDAR_LIMIT,
+    FETCH_HEADERS,
     KEPT_HEADERS,
     TEXT_LIMIT,
     html_to_text,
@@ -38,37 +39,32 @@ class Slow(Exception):
     """This message needs the full parser."""
 
 
+# A well-formed header block, CRLF line ends (as IMAP servers send): compat32's field names
+# are printable ASCII but ":" and space; folded lines start with a space or tab.
+_BLOCK = re.compile(r"(?:[!-9;-~]+:[^\r\n]*\r\n(?:[ \t][^\r\n]*\r\n)*)*(?:\r\n)?")
+_FIELD = re.compile(r"^([!-9;-~]+):[ \t]*([^\r\n]*(?:\r\n[ \t][^\r\n]*)*)", re.M)
+_WANTED = frozenset(
+    (*FETCH_HEADERS, "content-transfer-encoding", "content-disposition")
+)
+
+
 def _headers(block: bytes) -> dict[str, str]:
-    """Header block -> {lower-case name: whitespace-collapsed value}, first occurrence wins."""
+    """Header block -> {lower-case name: whitespace-collapsed value} for the fields read here;
+    the first occurrence wins, as with compat32's ``Message.get``."""
     if not block.isascii() or b"=?" in block:
         raise Slow
+    text = block.decode("ascii")
+    end = text.find("\r\n\r\n")
+    text = text[: end + 4] if end >= 0 else text
+    if _BLOCK.fullmatch(text) is None:
+        raise Slow
     out: dict[str, str] = {}
-    name = ""
-    values: dict[str, list[str]] = {}
-    for line in block.decode("ascii").splitlines():
-        if not line:
-            break
-        if line[0] in " \t":
-            if not name:
-                raise Slow
-            values[name].append(line)
-            continue
-        key, colon, value = line.partition(":")
-        if not colon or not key or key != key.strip() or key.startswith("From "):
-            raise Slow
-        key = key.lower()
-        if key in values:
-            name = "-dup-"  # a repeated header: compat32 keeps the first one
-            values[name] = []
-            continue
-        name = key
-        values[name] = [value]
-    for key, parts in values.items():
-        if key != "-dup-":
-            out[key] = " ".join(" ".join(parts).split())
-    cte = values.get("content-transfer-encoding")
-    if cte is not None and (len(cte) > 1 or cte[0].lstrip(" \t") != out["content-transfer-encoding"]):
-        raise Slow  # compat32 compares the raw value: only a clean one-line value is safe
+    for name, value in _FIELD.findall(text):
+        name = name.lower()
+        if name in _WANTED and name not in out:
+            if name == "content-transfer-encoding" and ("\n" in value or value != value.strip()):
+                raise Slow  # compat32 compares the raw value: only a clean one-line one is safe
+            out[name] = " ".join(value.split())
     return out
 
 
@@ -147,15 +143,12 @@ def _split_multipart(body: bytes, boundary: str) -> list[bytes]:
 
 
 def _split_part(part: bytes) -> tuple[dict[str, str], bytes]:
-    for sep in (b"\r\n\r\n", b"\n\n"):
-        head, found, body = part.partition(sep)
-        if found:
-            if sep == b"\n\n" and b"\r\n" in head:
-                continue
-            return _headers(head + b"\n"), body
-    if part.startswith(b"\r\n") or part.startswith(b"\n"):
-        return {}, part.split(b"\n", 1)[1]
-    raise Slow
+    if part.startswith(b"\r\n"):
+        return {}, part[2:]
+    head, found, body = part.partition(b"\r\n\r\n")
+    if not found:
+        raise Slow
+    return _headers(head + b"\r\n"), body
 
 
 class _Texts:
@@ -249,6 +242,38 @@ def _sender(value: str) -> tuple[str, str]:
     return cached
 
 
+_DATE = re.compile(
+    r"(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), )?(\d{1,2}) "
+    r"(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) (\d{4}) "
+    r"(\d{2}):(\d{2}):(\d{2}) ([+-])(\d{2})(\d{2})"
+)
+_MONTHS = {m: i for i, m in enumerate("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split(), 1)}
+_ZONES: dict[str, timezone] = {}
+
+
+def fast_date(value: str) -> datetime | None:
+    """``inbox_watch.mime.parse_date`` with a quick path for the usual RFC 5322 form."""
+    match = _DATE.fullmatch(value)
+    if match is None:
+        return parse_date(value)
+    day, month, year, hour, minute, second, sign, zh, zm = match.groups()
+    zone_key = sign + zh + zm
+    zone = _ZONES.get(zone_key)
+    if zone is None:
+        seconds = int(zh) * 3600 + int(zm) * 60
+        try:
+            zone = timezone(timedelta(seconds=-seconds if sign == "-" else seconds))
+        except ValueError:
+            return parse_date(value)
+        _ZONES[zone_key] = zone
+    try:
+        when = datetime(int(year), _MONTHS[month], int(day), int(hour), int(minute), int(second),
+                        tzinfo=zone)
+    except ValueError:
+        return parse_date(value)
+    return when.astimezone(UTC)
+
+
 def fast_parse(
     header: bytes,
     body: bytes,
@@ -278,7 +303,7 @@ def fast_parse(
         account=account,
         id=id,
         message_id=normalise_message_id(get("message-id", "")),
-        date=parse_date(get("date", "")) or fallback_date() or _EPOCH,
+        date=fast_date(get("date", "")) or fallback_date() or _EPOCH,
         from_addr=from_addr,
         from_name=from_name,
         subject=get("subject", ""),

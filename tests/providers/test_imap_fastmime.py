@@ -94,3 +94,20 @@ def test_quick_address_reading_agrees_with_the_email_package() -> None:
         assert address_pairs(value) == email.utils.getaddresses([value]), value
         if len(pieces) == 1:
             assert address_pairs(value)[0] == email.utils.parseaddr(value), value
+
+
+def test_quick_dates_agree_with_the_email_package() -> None:
+    from inbox_watch.mime import parse_date
+    from providers.imap.fastmime import fast_date
+
+    rng = random.Random(9)
+    days = ["", "Mon, ", "Sun, "]
+    months = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
+    zones = ["+0000", "-0000", "+0130", "-0800", "+1400", "-2359", "+0099", "+2400"]
+    for _ in range(3000):
+        value = (
+            f"{rng.choice(days)}{rng.randrange(0, 33)} {rng.choice(months)} "
+            f"{rng.randrange(1969, 2040)} {rng.randrange(0, 25):02d}:{rng.randrange(0, 61):02d}:"
+            f"{rng.randrange(0, 62):02d} {rng.choice(zones)}"
+        )
+        assert fast_date(value) == parse_date(value), value
