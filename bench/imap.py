@@ -237,6 +237,11 @@ def main(argv: list[str] | None = None) -> int:
 
         config = work / "config.toml"
         config.write_text(CONFIG.format(host=server.host, port=server.port, user=user, env=PASSWORD_ENV))
+        # The same account with [policy] holidays = "": inbox_watch.config validates the
+        # holidays country by loading the holidays package's country list (~100 ms), a cost of
+        # the config loader, not of the sync path. Both are measured and printed.
+        no_holidays = work / "config-no-holidays.toml"
+        no_holidays.write_text(config.read_text() + '\n[policy]\nholidays = ""\n')
         cursor = work / "cursor.json"
 
         floor_runs, sync_runs, rss = [], [], []
@@ -249,18 +254,20 @@ def main(argv: list[str] | None = None) -> int:
             sync_runs.append(result["sync"])
             rss.append(result["rss_mb"])
             assert result["messages"] == result["ids"] == args.messages == fetched, result
-        floor, sync = min(floor_runs), min(sync_runs)
+        floor, sync = min(floor_runs), min(sync_runs)  # best of: least disturbed by other load
 
-        minimal_runs, idle_runs = [], []
+        minimal_runs, idle_runs, bare_runs = [], [], []
         for _ in range(max(5, args.runs)):
             minimal_runs.append(
                 _python(MINIMAL, server.host, str(server.port), user, PASSWORD_ENV)[0]
             )
             idle_runs.append(_python(IDLE_SYNC, str(config), str(cursor))[0])
+            bare_runs.append(_python(IDLE_SYNC, str(no_holidays), str(cursor))[0])
         minimal, idle = statistics.median(minimal_runs), statistics.median(idle_runs)
+        bare = statistics.median(bare_runs)
         peak = max(rss)
 
-        ratio_sync, ratio_idle = sync / floor, idle / minimal
+        ratio_sync, ratio_idle, ratio_bare = sync / floor, idle / minimal, bare / minimal
         print()
         print(f"{'measure':<46}{'value':>12}{'ratio':>9}  target")
         print(f"{'floor: raw imaplib UID FETCH 1:* (headers)':<46}{floor:>10.2f} s")
@@ -269,13 +276,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{'floor: process import imapclient + login':<46}{minimal * 1000:>9.0f} ms")
         print(f"{'idle incremental sync, whole process':<46}{idle * 1000:>9.0f} ms"
               f"{ratio_idle:>8.2f}x  <= 2x  {verdict(ratio_idle <= 2)}")
+        print(f"{'  same, config without holidays validation':<46}{bare * 1000:>9.0f} ms"
+              f"{ratio_bare:>8.2f}x  <= 2x  {verdict(ratio_bare <= 2)}")
         print(f"{'peak RSS of the full-sync process':<46}{peak:>9.0f} MB"
               f"{'':>9}  < 200  {verdict(peak < 200)}")
         print(textwrap.dedent(f"""
             runs: floor {', '.join(f'{x:.2f}' for x in floor_runs)} s; \
 sync {', '.join(f'{x:.2f}' for x in sync_runs)} s; \
 minimal {', '.join(f'{x * 1000:.0f}' for x in minimal_runs)} ms; \
-idle {', '.join(f'{x * 1000:.0f}' for x in idle_runs)} ms"""))
+idle {', '.join(f'{x * 1000:.0f}' for x in idle_runs)} ms; \
+idle without holidays {', '.join(f'{x * 1000:.0f}' for x in bare_runs)} ms"""))
         ok = ratio_sync <= 2 and ratio_idle <= 2 and peak < 200
         return 0 if ok else 1
     finally:
