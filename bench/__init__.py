@@ -1,1 +1,1 @@
-"""Benchmarks: `python -m bench.imap` and friends, each printing results and ratios."""
+"""Benchmarks, each runnable as ``python -m bench.<name>`` from the repository root."""

@@ -18,7 +18,7 @@ from typing import Any
 
 from inbox_watch.models import MailMessage, OutgoingMessage, normalise_message_id
 
-TEXT_LIMIT = 4000
+TEXT_LIMIT = 2000
 CALENDAR_LIMIT = 20000
 
 # Header fields classification and threading read; providers fetch only these.
@@ -189,6 +189,9 @@ def from_email_message(
             ctype = part.get_content_type()
         except Exception:  # noqa: BLE001
             continue
+        if ctype in ("message/delivery-status", "message/global-delivery-status"):
+            delivery_status = _delivery_status_text(part)
+            continue
         if part.is_multipart():
             continue
         disposition = str(part.get("Content-Disposition") or "").lower()
@@ -198,8 +201,6 @@ def from_email_message(
             html = _part_text(part)
         elif ctype in ("text/calendar", "application/ics") and not calendar:
             calendar = _part_text(part)[:CALENDAR_LIMIT]
-        elif ctype in ("message/delivery-status", "message/global-delivery-status"):
-            delivery_status = _delivery_status_text(part)
         elif ctype in ("text/rfc822-headers", "message/rfc822-headers") and not original_headers:
             original_headers = _part_text(part)
     # message/rfc822 parts are containers: their headers carry the original Message-ID.

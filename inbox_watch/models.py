@@ -283,6 +283,8 @@ class Classification:
     reasons: tuple[str, ...] = ()
     return_date: date | None = None  # out-of-office return date, when stated
     slot_expires: datetime | None = None  # the latest offered slot / invitation start
+    out_of_office: bool = False  # an auto-reply saying the person is away
+    human: bool = True  # False for bulk mail and mail-system notices that are not bounces
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,368 @@
+"""The command line: argument parsing and printing only. Everything else is in service.py."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+from inbox_watch import __version__
+from inbox_watch.errors import InboxWatchError, UsageError
+
+log = logging.getLogger("inbox_watch")
+
+EPILOG = """\
+Start with `inbox-watch demo` to see the dashboard on a sample mailbox.
+Configuration: --config FILE, else $INBOX_WATCH_CONFIG, else the user config dir (see README)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one clear line, exit 2
+        raise UsageError(f"{self.prog}: {message} (see --help)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="inbox-watch",
+        description="Find candidates whose interview-scheduling email went unanswered, and chase them.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--config", type=Path, help="config file (TOML)")
+    parser.add_argument("--debug", action="store_true", help="show debug logs and tracebacks")
+    parser.add_argument("--version", action="version", version=f"inbox-watch {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    sub.add_parser("demo", help="the dashboard on a built-in sample mailbox (no account, no network)").add_argument(
+        "--print", action="store_true", help="print the ranked report instead of opening the dashboard"
+    )
+    sub.add_parser("tui", help="the dashboard (also what a bare `inbox-watch` opens)")
+    p = sub.add_parser("sync", help="one incremental sync pass; prints what changed")
+    p.add_argument("--account", help="only this account")
+    sub.add_parser("daemon", help="sync every interval until SIGTERM/SIGINT")
+    p = sub.add_parser("report", help="the ranked candidates")
+    p.add_argument("--json", action="store_true", help="one JSON object (see README, JSON report)")
+    p.add_argument("--now", help="evaluate as of this ISO 8601 instant")
+    p = sub.add_parser("classify", help="classify .eml files")
+    p.add_argument("--json", action="store_true", help="one JSON object per file, one per line")
+    p.add_argument("files", nargs="+", metavar="FILE.eml")
+    p = sub.add_parser("candidates", help="import or list candidates")
+    csub = p.add_subparsers(dest="candidates_command", metavar="import|list", parser_class=_Parser)
+    csub.required = True
+    csub.add_parser("import", help="import a roster CSV").add_argument("file", type=Path, metavar="FILE.csv")
+    csub.add_parser("list", help="list candidates")
+    for name, what in (("chase", "a chaser in the candidate's thread"), ("update-employer", "a holding reply to the employer")):
+        p = sub.add_parser(name, help=what)
+        p.add_argument("name", metavar="NAME")
+        mode = p.add_mutually_exclusive_group(required=True)
+        mode.add_argument("--draft", action="store_true", help="save it to the mailbox's drafts")
+        mode.add_argument("--send", action="store_true", help="send it now")
+        p.add_argument("--now", help="evaluate as of this ISO 8601 instant")
+        if name == "chase":
+            p.add_argument("--force", action="store_true", help="send even if a chaser went out within a business day")
+    p = sub.add_parser("log", help="log a call, text or DM")
+    p.add_argument("name", metavar="NAME")
+    p.add_argument("channel", choices=("call", "text", "dm"))
+    p.add_argument("--note", default="", help="what was said")
+    p = sub.add_parser("snooze", help="pause a candidate until a date")
+    p.add_argument("name", metavar="NAME")
+    p.add_argument("--until", required=True, metavar="DATE", help="YYYY-MM-DD")
+    p.add_argument("--reason", default="", help="why (shown in the report)")
+    sub.add_parser("pull", help="mark a candidate pulled from the campaign").add_argument("name", metavar="NAME")
+    sub.add_parser("forget", help="erase every trace of a candidate from the store").add_argument("name", metavar="NAME")
+    p = sub.add_parser("auth", help="sign in to an account (OAuth for gmail/outlook, password for imap)")
+    p.add_argument("account", metavar="ACCOUNT")
+    p.add_argument("--no-browser", action="store_true", help="print a URL or code instead of opening a browser")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args_list
+    logging.basicConfig(
+        level=logging.DEBUG if debug else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        args = build_parser().parse_args(args_list)
+        return run(args)
+    except InboxWatchError as exc:
+        if debug:
+            log.exception("failed")
+        print(f"inbox-watch: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("inbox-watch: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the one place a surprise becomes one line
+        if debug:
+            raise
+        print(f"inbox-watch: unexpected error: {type(exc).__name__}: {exc} (run with --debug for details)", file=sys.stderr)
+        return 70
+
+
+def _config(args: argparse.Namespace) -> Any:
+    from inbox_watch.config import load_config
+
+    return load_config(args.config)
+
+
+def _workspace(args: argparse.Namespace) -> Any:
+    from inbox_watch.service import Workspace
+
+    return Workspace.open(_config(args))
+
+
+def run(args: argparse.Namespace) -> int:
+    command = args.command or "tui"
+    handler = COMMANDS[command]
+    return handler(args)
+
+
+# --- commands -----------------------------------------------------------------------------
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from inbox_watch.demo import open_demo
+
+    with open_demo() as workspace:
+        if args.print or not sys.stdout.isatty():
+            from inbox_watch.service import parse_now
+
+            print_report(workspace, workspace.report(parse_now(None)), sys.stdout)
+            return 0
+        return _run_tui(workspace, demo=True)
+
+
+def _run_tui(workspace: Any, *, demo: bool) -> int:
+    try:
+        from tui.app import create_app
+    except ImportError:
+        raise UsageError("the dashboard is not installed in this build; use `inbox-watch report`") from None
+    app = create_app(workspace, demo=demo)
+    app.run()
+    return int(app.return_code or 0)
+
+
+def cmd_tui(args: argparse.Namespace) -> int:
+    return _run_tui(_workspace(args), demo=False)
+
+
+def _progress(stream: TextIO) -> Any:
+    tty = stream.isatty()
+    last = {"shown": -1}
+
+    def progress(done: int, total: int | None, what: str) -> None:
+        if not tty:
+            return
+        step = done * 20 // total if total else done // 500
+        if step != last["shown"]:
+            last["shown"] = step
+            of = f"/{total}" if total else ""
+            print(f"\r  {what}: {done}{of} messages", end="", file=stream, flush=True)
+
+    return progress
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    from inbox_watch.sync import sync_all
+
+    workspace = _workspace(args)
+    results, errors = sync_all(workspace.store, workspace.config, only=args.account, progress=_progress(sys.stderr))
+    if sys.stderr.isatty():
+        print("\r", end="", file=sys.stderr)
+    for result in results:
+        print(result.describe())
+    for name, error in errors:
+        print(f"inbox-watch: {name}: {error}", file=sys.stderr)
+    return 1 if errors else 0
+
+
+def cmd_daemon(args: argparse.Namespace) -> int:
+    from inbox_watch.daemon import run_daemon
+
+    return run_daemon(_workspace(args))
+
+
+def print_report(workspace: Any, report: dict[str, Any], out: TextIO) -> None:
+    rows = report["candidates"]
+    if not rows:
+        print("No candidates yet: import a roster (`inbox-watch candidates import FILE.csv`) and sync.", file=out)
+        return
+    clock = workspace.clock
+    header = f"{'#':>3}  {'candidate':<20} {'status':<13} {'silent':>7} {'ch':>2} {'emp':>3}  {'next action':<17} why"
+    print(header, file=out)
+    for row in rows:
+        silent = clock.format_hours(row["silent_business_hours"]) if row["waiting_since"] else "-"
+        why = row["reasons"][0] if row["reasons"] else ""
+        print(
+            f"{row['rank']:>3}  {row['candidate'][:20]:<20} {row['status']:<13} {silent:>7} "
+            f"{row['chasers_sent']:>2} {'!' if row['employer_waiting'] else '':>3}  {row['next_action']:<17} {why}",
+            file=out,
+        )
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from inbox_watch.service import parse_now
+
+    now = parse_now(args.now)
+    workspace = _workspace(args)
+    report = workspace.report(now)
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False))
+    else:
+        print_report(workspace, report, sys.stdout)
+    return 0
+
+
+def cmd_classify(args: argparse.Namespace) -> int:
+    from inbox_watch.engine.classify import classify
+    from inbox_watch.mime import parse_bytes
+
+    for name in args.files:
+        try:
+            raw = Path(name).read_bytes()
+        except OSError as exc:
+            kind, reasons = "other", [f"cannot read the file: {exc.strerror or exc}"]
+        else:
+            try:
+                result = classify(parse_bytes(raw))
+                kind, reasons = result.kind.value, list(result.reasons)
+            except Exception as exc:  # noqa: BLE001 - a file that cannot be parsed still gets a line
+                log.debug("cannot parse %s", name, exc_info=True)
+                kind, reasons = "other", [f"cannot parse the message: {type(exc).__name__}"]
+        if args.json:
+            print(json.dumps({"file": name, "kind": kind, "reasons": reasons}, ensure_ascii=False))
+        else:
+            print(f"{name}: {kind} ({'; '.join(reasons)})")
+    return 0
+
+
+def cmd_candidates(args: argparse.Namespace) -> int:
+    workspace = _workspace(args)
+    if args.candidates_command == "import":
+        from inbox_watch.roster import read_roster
+
+        candidates = read_roster(args.file)
+        added, updated = workspace.store.upsert_candidates(candidates)
+        print(f"imported {len(candidates)} candidates from {args.file} ({added} new, {updated} updated)")
+        return 0
+    candidates = sorted(workspace.store.candidates(), key=lambda c: c.name.casefold())
+    if not candidates:
+        print("No candidates yet: `inbox-watch candidates import FILE.csv`.")
+    for c in candidates:
+        where = f"{c.role} @ {c.employer}" if c.role or c.employer else ""
+        print(f"{c.name:<24} {', '.join(c.emails):<36} {where:<36} {c.stage}".rstrip())
+    return 0
+
+
+def _now(args: argparse.Namespace) -> datetime:
+    from inbox_watch.service import parse_now
+
+    return parse_now(getattr(args, "now", None))
+
+
+def _carry_out(workspace: Any, state: Any, draft: Any, send: bool, now: datetime) -> int:
+    from inbox_watch.models import ActionMode, ActionState
+
+    action = workspace.queue(state, draft, ActionMode.SEND if send else ActionMode.DRAFT, now)
+    results = workspace.run_actions({action.id}, now)
+    done = [a for a in results if a.state is ActionState.DONE]
+    what = "sent" if send else "saved to drafts"
+    if done:
+        print(f"{draft.kind.replace('_', ' ')} for {state.candidate.name} {what}: {draft.subject} -> {', '.join(draft.to)}")
+        return 0
+    error = results[0].error if results else "not carried out"
+    print(
+        f"inbox-watch: {draft.kind.replace('_', ' ')} for {state.candidate.name} not {what}: {error}; "
+        "it stays queued and the next sync retries it (never twice)",
+        file=sys.stderr,
+    )
+    return 1
+
+
+def cmd_chase(args: argparse.Namespace) -> int:
+    now = _now(args)
+    workspace = _workspace(args)
+    state = workspace.state_of(args.name, now)
+    draft = workspace.chaser_draft(state)
+    if args.send and not args.force:
+        workspace.check_chase_allowed(state, now)
+    return _carry_out(workspace, state, draft, args.send, now)
+
+
+def cmd_update_employer(args: argparse.Namespace) -> int:
+    now = _now(args)
+    workspace = _workspace(args)
+    state = workspace.state_of(args.name, now)
+    draft = workspace.employer_draft(state, now)
+    return _carry_out(workspace, state, draft, args.send, now)
+
+
+def cmd_log(args: argparse.Namespace) -> int:
+    now = _now(args)
+    state = _workspace(args).log_touch(args.name, args.channel, args.note, now)
+    print(f"logged a {args.channel} with {state.candidate.name}; next: {state.next_action.value}")
+    return 0
+
+
+def cmd_snooze(args: argparse.Namespace) -> int:
+    from inbox_watch.service import parse_day
+
+    now = _now(args)
+    state = _workspace(args).snooze(args.name, parse_day(args.until), args.reason, now)
+    print(f"snoozed {state.candidate.name} until {args.until}")
+    return 0
+
+
+def cmd_pull(args: argparse.Namespace) -> int:
+    state = _workspace(args).pull(args.name, _now(args))
+    print(f"{state.candidate.name} is pulled from the campaign (`inbox-watch update-employer` drafts the note)")
+    return 0
+
+
+def cmd_forget(args: argparse.Namespace) -> int:
+    name, counts = _workspace(args).forget(args.name, _now(args))
+    detail = ", ".join(f"{v} {k}" for k, v in counts.items() if v)
+    print(f"forgot {name}: erased {detail or 'nothing else'}")
+    return 0
+
+
+def cmd_auth(args: argparse.Namespace) -> int:
+    config = _config(args)
+    account = config.account(args.account)
+    if account.provider == "imap":
+        from providers.imap import authenticate
+    elif account.provider == "gmail":
+        from providers.gmail import authenticate  # type: ignore[no-redef]
+    elif account.provider == "outlook":
+        from providers.outlook import authenticate  # type: ignore[no-redef]
+    else:
+        raise UsageError(f"account {account.name!r} ({account.provider}) needs no sign-in")
+    print(authenticate(account, no_browser=args.no_browser))
+    return 0
+
+
+COMMANDS = {
+    "demo": cmd_demo,
+    "tui": cmd_tui,
+    "sync": cmd_sync,
+    "daemon": cmd_daemon,
+    "report": cmd_report,
+    "classify": cmd_classify,
+    "candidates": cmd_candidates,
+    "chase": cmd_chase,
+    "update-employer": cmd_update_employer,
+    "log": cmd_log,
+    "snooze": cmd_snooze,
+    "pull": cmd_pull,
+    "forget": cmd_forget,
+    "auth": cmd_auth,
+}
+

@@ -1,0 +1,406 @@
+"""Candidate state: who is silent, since when, for how long in business time, and what next.
+
+Pure: ``evaluate`` takes candidates, messages, the recruiter's logs and ``now``, and returns one
+CandidateState per candidate, ranked. Domain rules: ../shared/DESIGN.md section 3.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time, timedelta
+
+from inbox_watch.config import Policy, RecruiterConfig
+from inbox_watch.engine.classify import classify
+from inbox_watch.engine.clock import BusinessClock
+from inbox_watch.engine.contact import mobile_from_text, suggest_call
+from inbox_watch.engine.rank import rank
+from inbox_watch.engine.threads import assemble_threads, dedupe
+from inbox_watch.models import (
+    Candidate,
+    CandidateState,
+    Classification,
+    Kind,
+    MailMessage,
+    NextAction,
+    Snooze,
+    Status,
+    Thread,
+    Touch,
+)
+
+_DAEMON = re.compile(r"^(mailer-daemon|postmaster|mail-daemon|no-?reply|do-?not-?reply|bounce)", re.I)
+OOO_DEFAULT_PAUSE_DAYS = 2  # an out-of-office with no readable date pauses two business days
+
+
+@dataclass(frozen=True, slots=True)
+class Inputs:
+    """Everything the engine reads, as plain data."""
+
+    candidates: Sequence[Candidate]
+    messages: Sequence[MailMessage]
+    recruiter: RecruiterConfig
+    policy: Policy
+    touches: Sequence[Touch] = ()
+    snoozes: Sequence[Snooze] = ()
+    pulled: frozenset[str] = frozenset()
+    employer_updates_queued: dict[str, datetime] = field(default_factory=dict)
+
+
+def tag_key(name: str) -> str:
+    return " ".join(name.split()).casefold()
+
+
+def evaluate(inputs: Inputs, now: datetime) -> list[CandidateState]:
+    """Every candidate's state at ``now``, ranked (rank 1 = most urgent)."""
+    clock = BusinessClock(inputs.policy)
+    messages = [m for m in dedupe(inputs.messages) if not m.is_draft]
+    classes = {id(m): classify(m) for m in messages}
+    threads = assemble_threads(messages)
+    recruiter = frozenset(inputs.recruiter.addresses)
+
+    by_address: dict[str, list[int]] = defaultdict(list)
+    by_tag: dict[str, list[int]] = defaultdict(list)
+    for index, candidate in enumerate(inputs.candidates):
+        for address in candidate.emails:
+            by_address[address.lower()].append(index)
+        by_tag[tag_key(candidate.name)].append(index)
+
+    candidates = _infer_addresses(inputs.candidates, threads, recruiter, by_tag)
+    for index, candidate in enumerate(candidates):
+        for address in candidate.emails:
+            if index not in by_address[address.lower()]:
+                by_address[address.lower()].append(index)
+
+    threads_of: dict[int, list[Thread]] = defaultdict(list)
+    for thread in threads:
+        owners: set[int] = set()
+        for message in thread.messages:
+            for address in (message.from_addr, *message.to, *message.cc, *message.failed_recipients):
+                owners.update(by_address.get(address, ()))
+            for tag in message.tags:
+                owners.update(by_tag.get(tag_key(tag), ()))
+        for owner in owners:
+            threads_of[owner].append(thread)
+
+    # Employer contacts: who wrote when, and when the recruiter last wrote to them.
+    from_employer: dict[str, list[MailMessage]] = defaultdict(list)
+    recruiter_to: dict[str, datetime] = {}
+    for message in messages:
+        if message.from_addr in recruiter:
+            for address in message.recipients:
+                if address not in recruiter_to or message.date > recruiter_to[address]:
+                    recruiter_to[address] = message.date
+        else:
+            from_employer[message.from_addr].append(message)
+
+    touches: dict[str, list[Touch]] = defaultdict(list)
+    for touch in inputs.touches:
+        touches[tag_key(touch.candidate)].append(touch)
+    snoozes = {tag_key(s.candidate): s for s in inputs.snoozes}
+    pulled = {tag_key(name) for name in inputs.pulled}
+
+    states = []
+    for index, candidate in enumerate(candidates):
+        key = tag_key(candidate.name)
+        states.append(
+            _candidate_state(
+                candidate,
+                threads_of.get(index, []),
+                classes,
+                recruiter,
+                clock,
+                inputs.policy,
+                now,
+                sorted(touches.get(key, []), key=lambda t: t.at),
+                snoozes.get(key),
+                key in pulled,
+                from_employer,
+                recruiter_to,
+            )
+        )
+    return rank(states, clock, now)
+
+
+def _infer_addresses(
+    candidates: Sequence[Candidate],
+    threads: Sequence[Thread],
+    recruiter: frozenset[str],
+    by_tag: dict[str, list[int]],
+) -> list[Candidate]:
+    """Fill in what a tag-only candidate lacks from their tagged threads: the address the
+    recruiter wrote to, and a mobile number from the candidate's own signature."""
+    result = list(candidates)
+    wanted = {i for i, c in enumerate(candidates) if not c.emails or not c.phone}
+    if not wanted:
+        return result
+    for thread in threads:
+        owners = {i for m in thread.messages for t in m.tags for i in by_tag.get(tag_key(t), ())}
+        for index in owners & wanted:
+            candidate = result[index]
+            employer = {a.lower() for a in candidate.employer_emails}
+            emails = list(candidate.emails)
+            if not emails:
+                for message in thread.messages:
+                    if message.from_addr in recruiter:
+                        emails.extend(a for a in message.to if a not in recruiter and a not in employer)
+                        if emails:
+                            break
+            phone = candidate.phone
+            if not phone:
+                for message in thread.messages:
+                    if message.from_addr in emails:
+                        phone = mobile_from_text(message.text)
+                        if phone:
+                            break
+            result[index] = replace(candidate, emails=tuple(dict.fromkeys(emails)), phone=phone)
+    return result
+
+
+def _is_reply(
+    message: MailMessage,
+    cls: Classification,
+    candidate_addresses: frozenset[str],
+    recruiter: frozenset[str],
+    employer: frozenset[str],
+) -> bool:
+    if cls.kind is Kind.CALENDAR_RESPONSE:
+        return message.from_addr not in recruiter
+    if cls.kind not in (Kind.SCHEDULING, Kind.OTHER) or not cls.human:
+        return False
+    if message.from_addr in candidate_addresses:
+        return True
+    if message.from_addr in recruiter or message.from_addr in employer:
+        return False
+    return bool(message.from_addr) and not _DAEMON.match(message.from_addr)
+
+
+def _candidate_state(
+    candidate: Candidate,
+    threads: list[Thread],
+    classes: dict[int, Classification],
+    recruiter: frozenset[str],
+    clock: BusinessClock,
+    policy: Policy,
+    now: datetime,
+    touches: list[Touch],
+    snooze: Snooze | None,
+    pulled: bool,
+    from_employer: dict[str, list[MailMessage]],
+    recruiter_to: dict[str, datetime],
+) -> CandidateState:
+    addresses = frozenset(a.lower() for a in candidate.emails)
+    employer = frozenset(a.lower() for a in candidate.employer_emails)
+    timeline = sorted(
+        (m for t in threads for m in t.messages if m.date <= now), key=lambda m: m.date
+    )
+    thread_ids = tuple(t.id for t in sorted(threads, key=lambda t: t.messages[0].date))
+
+    employer_waiting = _employer_waiting(candidate, employer, threads, from_employer, recruiter_to, now)
+    base = CandidateState(
+        candidate=candidate,
+        status=Status.IDLE,
+        next_action=NextAction.NONE,
+        threads=thread_ids,
+        employer_waiting=employer_waiting,
+        touches=tuple(touches),
+    )
+
+    last_reply: datetime | None = None
+    for message in timeline:
+        if _is_reply(message, classes[id(message)], addresses, recruiter, employer):
+            last_reply = message.date
+    waiting: MailMessage | None = None
+    waiting_cls: Classification | None = None
+    chasers: list[MailMessage] = []
+    latest_slot: datetime | None = None
+    for message in timeline:
+        if message.from_addr not in recruiter or (last_reply and message.date <= last_reply):
+            continue
+        if not (set(message.recipients) & addresses) and not message.tags and waiting is None:
+            continue  # the recruiter writing to someone else in the thread (the employer)
+        cls = classes[id(message)]
+        if waiting is None:
+            if cls.kind is Kind.SCHEDULING:
+                waiting, waiting_cls = message, cls
+        elif set(message.recipients) & addresses or not (set(message.recipients) & employer):
+            chasers.append(message)
+        if cls.kind is Kind.SCHEDULING and cls.slot_expires:
+            latest_slot = max(latest_slot or cls.slot_expires, cls.slot_expires)
+
+    if pulled:
+        return replace(base, status=Status.PULLED, reasons=("pulled from the campaign",))
+    if snooze is not None and snooze.until >= clock.local(now).date():
+        why = f"snoozed until {snooze.until.isoformat()}" + (f": {snooze.reason}" if snooze.reason else "")
+        return replace(base, status=Status.SNOOZED, next_action=NextAction.WAIT, reasons=(why,))
+    if waiting is None:
+        asked = any(
+            m.from_addr in recruiter and classes[id(m)].kind is Kind.SCHEDULING for m in timeline
+        )
+        if last_reply is not None and asked:
+            return replace(base, status=Status.REPLIED, reasons=("the candidate replied",))
+        return replace(base, status=Status.IDLE, reasons=("no scheduling email open",))
+
+    waiting_since = waiting.date
+    sent_ids = {waiting.message_id, *(c.message_id for c in chasers)}
+    after = [m for m in timeline if m.date >= waiting_since]
+    state = replace(
+        base,
+        waiting_since=waiting_since,
+        chasers_sent=len(chasers),
+        last_chaser_at=chasers[-1].date if chasers else None,
+        scheduling_message=chasers[-1] if chasers else waiting,
+        slot_expires=latest_slot or (waiting_cls.slot_expires if waiting_cls else None),
+    )
+    # Bounces of what the recruiter sent to the candidate.
+    for message in after:
+        cls = classes[id(message)]
+        if cls.kind is Kind.BOUNCE and (
+            message.original_message_id in sent_ids
+            or set(message.failed_recipients) & addresses
+            or message.in_reply_to in sent_ids
+        ):
+            address = next(iter(set(message.failed_recipients) & addresses), "")
+            reason = f"delivery to {address or 'the candidate'} failed on {clock.local(message.date):%a %d %b}"
+            suggestion = suggest_call(candidate.phone, now, clock)
+            call = suggestion.describe(clock) if suggestion else "no mobile number known"
+            return replace(
+                state,
+                status=Status.BOUNCED,
+                next_action=NextAction.CALL,
+                silent_business_hours=round(clock.business_hours_between(waiting_since, now), 2),
+                reasons=(reason, "call to get a working address", call),
+            )
+
+    # Out-of-office replies pause the clock until the stated return date.
+    pause_until: datetime | None = None
+    ooo_until: date | None = None
+    for message in after:
+        cls = classes[id(message)]
+        if cls.out_of_office and (message.from_addr in addresses or message.in_reply_to in sent_ids):
+            if cls.return_date:
+                ooo_until = cls.return_date
+                start = datetime.combine(cls.return_date, time(0), tzinfo=clock.tz)
+            else:
+                ooo_until = None
+                start = clock.add_business_hours(
+                    message.date, OOO_DEFAULT_PAUSE_DAYS * policy.business_hours_per_day
+                )
+            pause_until = start if pause_until is None else max(pause_until, start)
+    clock_start = waiting_since
+    if pause_until is not None:
+        if now < pause_until:
+            until = ooo_until.isoformat() if ooo_until else "no return date given"
+            return replace(
+                state,
+                status=Status.OUT_OF_OFFICE,
+                next_action=NextAction.WAIT,
+                out_of_office_until=ooo_until,
+                reasons=(f"out-of-office auto-reply ({until})",),
+            )
+        clock_start = max(waiting_since, pause_until)
+
+    silent = round(clock.business_hours_between(clock_start, now), 2)
+    per_day = policy.business_hours_per_day or 8.0
+    state = replace(state, silent_business_hours=silent)
+    if silent < policy.silent_after_business_hours:
+        due = clock.add_business_hours(clock_start, policy.silent_after_business_hours)
+        return replace(
+            state,
+            status=Status.AWAITING,
+            next_action=NextAction.WAIT,
+            reasons=(
+                f"scheduling email sent {clock.local(waiting_since):%a %d %b %H:%M}",
+                f"silent after {clock.local(due):%a %d %b %H:%M}",
+            ),
+        )
+    next_action, why = _ladder(state, touches, clock, policy, now, per_day, employer, recruiter_to)
+    if next_action in (NextAction.CALL, NextAction.TEXT):
+        suggestion = suggest_call(candidate.phone, now, clock)
+        if suggestion is not None:
+            verb = "call" if next_action is NextAction.CALL else "text"
+            why.append(f"{verb} {suggestion.phone} {clock.local(suggestion.at):%a %H:%M} ({suggestion.why})")
+        elif candidate.phone:
+            why.append("only an office landline is known: find their mobile")
+        else:
+            why.append("no mobile number known")
+    return replace(state, status=Status.SILENT, next_action=next_action, reasons=tuple(why))
+
+
+def _ladder(
+    state: CandidateState,
+    touches: list[Touch],
+    clock: BusinessClock,
+    policy: Policy,
+    now: datetime,
+    per_day: float,
+    employer: frozenset[str],
+    recruiter_to: dict[str, datetime],
+) -> tuple[NextAction, list[str]]:
+    """The escalation ladder's next step for a silent candidate, with reasons."""
+    silent = state.silent_business_hours
+    assert state.waiting_since is not None
+    why = [f"silent for {clock.format_hours(silent)} of business time"]
+    if state.chasers_sent:
+        why.append(f"{state.chasers_sent} chaser{'s' if state.chasers_sent > 1 else ''} unanswered")
+    if state.employer_waiting:
+        why.append("the employer is waiting for news")
+    if silent >= policy.pull_after_business_days * per_day:
+        why.append(f"past {policy.pull_after_business_days:g} business days: consider pulling")
+        return NextAction.CONSIDER_PULLING, why
+    employer_told = any(recruiter_to.get(a, state.waiting_since) > state.waiting_since for a in employer)
+    if state.employer_waiting or (silent >= 2 * per_day and employer and not employer_told):
+        if not state.employer_waiting:
+            why.append("day 3 of silence: give the employer a holding reply")
+        return NextAction.UPDATE_EMPLOYER, why
+    since = [t for t in touches if t.at >= state.waiting_since]
+    last_contact = max([state.last_chaser_at or state.waiting_since, *(t.at for t in since)])
+    if not state.chasers_sent and not since:
+        why.append("no chaser sent yet")
+        return NextAction.SEND_CHASER, why
+    if clock.business_hours_between(last_contact, now) < per_day:
+        due = clock.add_business_hours(last_contact, per_day)
+        why.append(f"last contact {clock.local(last_contact):%a %H:%M}; next step after {clock.local(due):%a %H:%M}")
+        return NextAction.WAIT, why
+    channels = {t.channel for t in since}
+    if "call" not in channels:
+        why.append("a chaser went unanswered for a business day: call their mobile")
+        return NextAction.CALL, why
+    if "text" not in channels:
+        why.append("a call logged, still no answer: send a text")
+        return NextAction.TEXT, why
+    if "dm" not in channels:
+        why.append("call and text logged: try a social message")
+        return NextAction.MESSAGE_ON_SOCIAL, why
+    why.append("every channel tried: update the employer")
+    return NextAction.UPDATE_EMPLOYER, why
+
+
+def _names_candidate(message: MailMessage, name: str) -> bool:
+    lowered = name.casefold()
+    first = lowered.split()[0] if lowered.split() else lowered
+    text = (message.subject + "\n" + message.text[:2000]).casefold()
+    return lowered in text or (len(first) > 2 and re.search(rf"\b{re.escape(first)}\b", text) is not None)
+
+
+def _employer_waiting(
+    candidate: Candidate,
+    employer: frozenset[str],
+    threads: Iterable[Thread],
+    from_employer: dict[str, list[MailMessage]],
+    recruiter_to: dict[str, datetime],
+    now: datetime,
+) -> bool:
+    if not employer:
+        return False
+    in_threads = {id(m) for t in threads for m in t.messages}
+    for address in employer:
+        last_told = recruiter_to.get(address)
+        for message in from_employer.get(address, ()):
+            if message.date > now or (last_told and message.date <= last_told):
+                continue
+            if id(message) in in_threads or _names_candidate(message, candidate.name):
+                return True
+    return False

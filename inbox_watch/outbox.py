@@ -1,0 +1,98 @@
+"""The outbox: every draft or send is recorded, with a stable Message-ID, before a provider is
+called. Draining it again after a crash completes or skips each action; a send is never made
+twice, because a queued send first asks the provider whether that Message-ID is already in Sent.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime
+
+from inbox_watch.errors import InboxWatchError
+from inbox_watch.models import Action, ActionKind, ActionMode, ActionState, OutgoingMessage
+from inbox_watch.provider import MailProvider
+from inbox_watch.store import Store
+
+log = logging.getLogger(__name__)
+
+
+def enqueue(
+    store: Store,
+    *,
+    kind: ActionKind,
+    mode: ActionMode,
+    candidate: str,
+    account: str,
+    message: OutgoingMessage,
+    now: datetime,
+    not_before: datetime | None = None,
+) -> Action:
+    """Record an action in the store; nothing is sent until ``drain`` runs."""
+    action = Action(
+        id=uuid.uuid4().hex,
+        kind=kind,
+        mode=mode,
+        candidate=candidate,
+        account=account,
+        message=message,
+        created_at=now,
+        not_before=not_before,
+    )
+    store.add_action(action)
+    return action
+
+
+def cancel(store: Store, action_id: str) -> bool:
+    """Cancel a queued action that has not been carried out; True when it was cancelled."""
+    with store.transaction():
+        for action in store.actions(state=ActionState.QUEUED):
+            if action.id == action_id:
+                store.update_action(replace(action, state=ActionState.CANCELLED))
+                return True
+    return False
+
+
+def drain(
+    store: Store,
+    provider_for: Callable[[str], MailProvider],
+    now: datetime,
+    *,
+    only: set[str] | None = None,
+    account: str | None = None,
+) -> list[Action]:
+    """Carry out the queued actions that are due (optionally only the ids in ``only``).
+
+    ``account`` limits the pass to one account's actions. Returns the actions as they ended up
+    (done, or still queued with an error).
+    """
+    results = []
+    for action in store.actions(state=ActionState.QUEUED):
+        if only is not None and action.id not in only:
+            continue
+        if account is not None and action.account != account:
+            continue
+        if action.not_before is not None and action.not_before > now:
+            continue
+        try:
+            provider = provider_for(action.account)
+            if action.mode is ActionMode.SEND:
+                existing = provider.find_sent(action.message.message_id)
+                if existing is not None:
+                    log.info("outbox: %s already in Sent; not sending again", action.message.message_id)
+                    provider_id = existing
+                else:
+                    provider_id = provider.send(action.message)
+            else:
+                provider_id = provider.save_draft(action.message)
+        except InboxWatchError as exc:
+            updated = replace(action, error=str(exc))
+            store.update_action(updated)
+            results.append(updated)
+            continue
+        done = replace(action, state=ActionState.DONE, done_at=now, provider_id=provider_id, error="")
+        store.update_action(done)
+        results.append(done)
+    return results

@@ -1,0 +1,253 @@
+"""What the front ends (CLI, dashboard, daemon) do, in one place: read the store, ask the
+engine, queue actions through the outbox. Front ends parse input and show output only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from inbox_watch import outbox
+from inbox_watch.config import AccountConfig, Config
+from inbox_watch.engine import drafts
+from inbox_watch.engine.clock import BusinessClock
+from inbox_watch.engine.state import Inputs, evaluate, tag_key
+from inbox_watch.errors import ActionRefused, UsageError
+from inbox_watch.mime import make_message_id
+from inbox_watch.models import (
+    Action,
+    ActionKind,
+    ActionMode,
+    ActionState,
+    CandidateState,
+    Snooze,
+    Status,
+    Touch,
+)
+from inbox_watch.provider import MailProvider
+from inbox_watch.store import Store
+from inbox_watch.sync import ProviderFactory, default_factory
+
+TOUCH_CHANNELS = ("call", "text", "dm")
+
+
+def iso(value: datetime | date | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def report_row(state: CandidateState) -> dict[str, Any]:
+    """One row of ``report --json`` (the contract in DESIGN.md section 4)."""
+    return {
+        "rank": state.rank,
+        "candidate": state.candidate.name,
+        "emails": list(state.candidate.emails),
+        "status": state.status.value,
+        "waiting_since": iso(state.waiting_since),
+        "silent_business_hours": state.silent_business_hours,
+        "chasers_sent": state.chasers_sent,
+        "employer_waiting": state.employer_waiting,
+        "out_of_office_until": iso(state.out_of_office_until),
+        "next_action": state.next_action.value,
+        "score": state.score,
+        "reasons": list(state.reasons),
+        "threads": list(state.threads),
+    }
+
+
+@dataclass
+class Workspace:
+    """A config and its store, with the operations the front ends offer."""
+
+    config: Config
+    store: Store
+    factory: ProviderFactory | None = None
+
+    @classmethod
+    def open(cls, config: Config, factory: ProviderFactory | None = None) -> Workspace:
+        return cls(config, Store(config.store_path), factory)
+
+    @property
+    def clock(self) -> BusinessClock:
+        return BusinessClock(self.config.policy)
+
+    def inputs(self) -> Inputs:
+        with self.store.reading():
+            return Inputs(
+                candidates=self.store.candidates(),
+                messages=self.store.messages(),
+                recruiter=self.config.recruiter,
+                policy=self.config.policy,
+                touches=self.store.touches(),
+                snoozes=self.store.snoozes(),
+                pulled=self.store.pulled(),
+            )
+
+    def evaluate(self, now: datetime) -> list[CandidateState]:
+        return evaluate(self.inputs(), now)
+
+    def report(self, now: datetime) -> dict[str, Any]:
+        return {"generated_at": now.isoformat(), "candidates": [report_row(s) for s in self.evaluate(now)]}
+
+    def state_of(self, name: str, now: datetime) -> CandidateState:
+        key = tag_key(name)
+        states = self.evaluate(now)
+        for state in states:
+            if tag_key(state.candidate.name) == key:
+                return state
+        matches = [s for s in states if key in tag_key(s.candidate.name)]
+        if len(matches) == 1:
+            return matches[0]
+        if matches:
+            names = ", ".join(s.candidate.name for s in matches[:5])
+            raise UsageError(f"{name!r} matches several candidates: {names}")
+        raise UsageError(f"no candidate called {name!r} (see `inbox-watch candidates list`)")
+
+    # --- drafts and the outbox ---------------------------------------------------------------
+
+    def chaser_draft(self, state: CandidateState) -> drafts.Draft:
+        if state.waiting_since is None:
+            raise ActionRefused(f"{state.candidate.name} has no unanswered scheduling email to chase ({state.status.value})")
+        return drafts.chaser(
+            state,
+            recruiter_name=self.config.recruiter.name,
+            clock=self.clock,
+            templates_dir=self.config.templates_dir,
+        )
+
+    def employer_draft(self, state: CandidateState, now: datetime) -> drafts.Draft:
+        if not state.candidate.employer_emails:
+            raise ActionRefused(
+                f"{state.candidate.name} has no employer contact address (add employer_email to the roster)"
+            )
+        return drafts.employer_update(
+            state,
+            recruiter_name=self.config.recruiter.name,
+            clock=self.clock,
+            now=now,
+            templates_dir=self.config.templates_dir,
+        )
+
+    def check_chase_allowed(self, state: CandidateState, now: datetime) -> None:
+        """Refuse a second chaser within one business day of the last one (sent or queued)."""
+        per_day = self.config.policy.business_hours_per_day
+        moments = [state.last_chaser_at] if state.last_chaser_at else []
+        for action in self.store.actions():
+            if (
+                action.kind is ActionKind.CHASER
+                and action.mode is ActionMode.SEND
+                and action.state in (ActionState.QUEUED, ActionState.DONE)
+                and tag_key(action.candidate) == tag_key(state.candidate.name)
+            ):
+                moments.append(action.done_at or action.created_at)
+        if not moments:
+            return
+        last = max(moments)
+        gap = self.clock.business_hours_between(last, now)
+        if gap < per_day:
+            raise ActionRefused(
+                f"a chaser went to {state.candidate.name} {self.clock.format_hours(gap)} of business time ago "
+                f"({self.clock.local(last):%a %d %b %H:%M}); wait a business day or use --force"
+            )
+
+    def account_for(self, state: CandidateState) -> AccountConfig:
+        message = state.scheduling_message
+        if message is not None:
+            for account in self.config.accounts:
+                if account.name == message.account:
+                    return account
+        return self.config.account()
+
+    def queue(
+        self,
+        state: CandidateState,
+        draft: drafts.Draft,
+        mode: ActionMode,
+        now: datetime,
+        *,
+        not_before: datetime | None = None,
+    ) -> Action:
+        account = self.account_for(state)
+        from_addr = self.config.recruiter.addresses[0] if self.config.recruiter.addresses else account.username
+        if not from_addr:
+            raise UsageError("no sender address: set [recruiter] addresses in the config")
+        if not draft.to:
+            raise ActionRefused(f"no address to write to for {state.candidate.name}")
+        domain = from_addr.split("@")[-1]
+        message = draft.outgoing(
+            from_addr=from_addr, from_name=self.config.recruiter.name, message_id=make_message_id(domain)
+        )
+        kind = ActionKind.CHASER if draft.kind == "chaser" else ActionKind.EMPLOYER_UPDATE
+        return outbox.enqueue(
+            self.store,
+            kind=kind,
+            mode=mode,
+            candidate=state.candidate.name,
+            account=account.name,
+            message=message,
+            now=now,
+            not_before=not_before,
+        )
+
+    def run_actions(self, action_ids: set[str], now: datetime) -> list[Action]:
+        """Carry out the given queued actions now, through each account's provider."""
+        factory = self.factory or default_factory(self.config)
+        providers: dict[str, MailProvider] = {}
+
+        def provider_for(name: str) -> MailProvider:
+            if name not in providers:
+                providers[name] = factory(self.config.account(name))
+            return providers[name]
+
+        try:
+            return outbox.drain(self.store, provider_for, now, only=action_ids)
+        finally:
+            for provider in providers.values():
+                provider.close()
+
+    # --- the recruiter's own records ---------------------------------------------------------
+
+    def log_touch(self, name: str, channel: str, note: str, now: datetime) -> CandidateState:
+        if channel not in TOUCH_CHANNELS:
+            raise UsageError(f"unknown channel {channel!r} (use one of: {', '.join(TOUCH_CHANNELS)})")
+        state = self.state_of(name, now)
+        self.store.add_touch(Touch(state.candidate.name, channel, now, note))
+        return self.state_of(state.candidate.name, now)
+
+    def snooze(self, name: str, until: date, reason: str, now: datetime) -> CandidateState:
+        state = self.state_of(name, now)
+        if until < self.clock.local(now).date():
+            raise UsageError(f"--until {until.isoformat()} is in the past")
+        self.store.set_snooze(Snooze(state.candidate.name, until, reason))
+        return self.state_of(state.candidate.name, now)
+
+    def pull(self, name: str, now: datetime) -> CandidateState:
+        state = self.state_of(name, now)
+        self.store.set_pulled(state.candidate.name)
+        return replace(state, status=Status.PULLED)
+
+    def forget(self, name: str, now: datetime) -> tuple[str, dict[str, int]]:
+        state = self.state_of(name, now)
+        return state.candidate.name, self.store.forget(state.candidate.name)
+
+
+def parse_now(value: str | None) -> datetime:
+    """``--now`` as an aware datetime (UTC when no offset is given); the real time when absent."""
+    if not value:
+        return datetime.now(UTC)
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError(f"--now {value!r} is not an ISO 8601 date-time (e.g. 2026-11-27T09:30:00Z)") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def parse_day(value: str, what: str = "--until") -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"{what} {value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def read_paths(paths: list[str]) -> list[Path]:
+    return [Path(p) for p in paths]

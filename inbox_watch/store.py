@@ -1,0 +1,432 @@
+"""The store: TinyDB behind a small repository API.
+
+Safe with two processes (the daemon and the dashboard): every change runs in ``transaction()``,
+which takes a file lock, reads the file once, lets TinyDB work in memory, and writes the result
+once, atomically (temp file, fsync, rename), with mode 0600. A process killed mid-write leaves
+the previous file intact. Readers never see a half-written file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+from filelock import FileLock, Timeout
+from tinydb import Query, TinyDB
+from tinydb.storages import Storage
+from tinydb.table import Document
+
+from inbox_watch.errors import StoreError
+from inbox_watch.models import (
+    Action,
+    ActionKind,
+    ActionMode,
+    ActionState,
+    Candidate,
+    Cursor,
+    MailMessage,
+    OutgoingMessage,
+    Snooze,
+    SyncBatch,
+    Touch,
+)
+from inbox_watch.secrets import write_private
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+LOCK_TIMEOUT = 30.0
+
+
+def _migrate_0_to_1(db: TinyDB) -> None:
+    """Version 0 is an empty file: nothing to change."""
+
+
+MIGRATIONS = {0: _migrate_0_to_1}
+"""Each entry upgrades the store from that version to the next, inside the open transaction."""
+
+
+class AtomicJSONStorage(Storage):
+    """A TinyDB storage that reopens the file on each read and replaces it atomically on write.
+
+    Inside a transaction the store hands TinyDB a cached copy, so many table operations cost
+    one read and one write.
+    """
+
+    def __init__(self, path: str, **_: Any) -> None:
+        self.path = Path(path)
+        self.cache: dict[str, Any] | None = None
+        self.dirty = False
+
+    def read(self) -> dict[str, Any] | None:
+        if self.cache is None:
+            try:
+                raw = self.path.read_bytes()
+            except FileNotFoundError:
+                return None
+            if not raw.strip():
+                return None
+            try:
+                self.cache = orjson.loads(raw)
+            except orjson.JSONDecodeError as exc:
+                raise StoreError(f"{self.path}: the store file is damaged ({exc}); restore it from a backup or remove it to start afresh") from None
+        return self.cache
+
+    def write(self, data: dict[str, Any]) -> None:
+        self.cache = data
+        self.dirty = True
+
+    def flush(self) -> None:
+        if self.dirty and self.cache is not None:
+            write_private(self.path, orjson.dumps(self.cache))
+        self.dirty = False
+
+    def close(self) -> None:
+        self.cache = None
+
+
+def message_doc_id(account: str, message_id: str) -> int:
+    """A stable TinyDB doc id for a provider message (48 bits of a SHA-1)."""
+    digest = hashlib.sha1(f"{account}\0{message_id}".encode()).hexdigest()
+    return int(digest[:12], 16)
+
+
+def _key(name: str) -> str:
+    return " ".join(name.split()).casefold()
+
+
+def _dt(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+class Store:
+    """Repository API over the TinyDB file at ``path``."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"{self.path.parent}: cannot create the store folder: {exc}") from None
+        self._lock = FileLock(str(self.path) + ".lock", timeout=LOCK_TIMEOUT)
+        self._local = threading.local()
+
+    # --- transactions ----------------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[TinyDB]:
+        """Lock the store and give one TinyDB view; changes are written once, on success."""
+        current = getattr(self._local, "db", None)
+        if current is not None:  # nested: share the outer transaction
+            yield current
+            return
+        try:
+            self._lock.acquire()
+        except Timeout:
+            raise StoreError(f"{self.path}: another inbox-watch process holds the store lock for over {LOCK_TIMEOUT:.0f}s") from None
+        except OSError as exc:
+            raise StoreError(f"{self.path}: cannot lock the store: {exc}") from None
+        try:
+            db = TinyDB(str(self.path), storage=AtomicJSONStorage)
+            storage: AtomicJSONStorage = db.storage  # type: ignore[assignment]
+            self._local.db = db
+            try:
+                self._ensure_schema(db)
+                yield db
+                try:
+                    storage.flush()
+                except OSError as exc:
+                    raise StoreError(f"{self.path}: cannot write the store: {exc}") from None
+            finally:
+                self._local.db = None
+                storage.close()
+        finally:
+            self._lock.release()
+
+    @contextmanager
+    def reading(self) -> Iterator[TinyDB]:
+        """A consistent read-only view without taking the lock (the file is replaced atomically)."""
+        current = getattr(self._local, "db", None)
+        if current is not None:
+            yield current
+            return
+        db = TinyDB(str(self.path), storage=AtomicJSONStorage)
+        try:
+            yield db
+        finally:
+            db.storage.close()
+
+    def _ensure_schema(self, db: TinyDB) -> None:
+        meta = db.table("meta")
+        doc = meta.get(doc_id=1)
+        version = int(doc["schema"]) if doc else 0
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path}: the store was written by a newer inbox-watch (schema {version}); upgrade inbox-watch"
+            )
+        while version < SCHEMA_VERSION:
+            MIGRATIONS[version](db)
+            version += 1
+            meta.upsert(Document({"schema": version}, doc_id=1))
+
+    # --- candidates ------------------------------------------------------------------------
+
+    def candidates(self) -> list[Candidate]:
+        with self.reading() as db:
+            return [Candidate.from_dict(d) for d in db.table("candidates").all()]
+
+    def candidate(self, name: str) -> Candidate | None:
+        key = _key(name)
+        for candidate in self.candidates():
+            if _key(candidate.name) == key:
+                return candidate
+        return None
+
+    def upsert_candidates(self, candidates: Iterable[Candidate]) -> tuple[int, int]:
+        """Add or update candidates by name; return (added, updated)."""
+        added = updated = 0
+        with self.transaction() as db:
+            table = db.table("candidates")
+            existing = {_key(d["name"]): d.doc_id for d in table.all()}
+            new_docs = []
+            replace_ids = []
+            for candidate in candidates:
+                doc_id = existing.get(_key(candidate.name))
+                if doc_id is None:
+                    new_docs.append(candidate.to_dict())
+                    existing[_key(candidate.name)] = -1
+                    added += 1
+                elif doc_id > 0:
+                    replace_ids.append((doc_id, candidate.to_dict()))
+                    updated += 1
+            if new_docs:
+                table.insert_multiple(new_docs)
+            if replace_ids:
+                table.remove(doc_ids=[i for i, _ in replace_ids])
+                table.insert_multiple([Document(d, doc_id=i) for i, d in replace_ids])
+        return added, updated
+
+    # --- messages and cursors ----------------------------------------------------------------
+
+    def messages(self) -> list[MailMessage]:
+        with self.reading() as db:
+            return [MailMessage.from_dict(d) for d in db.table("messages").all()]
+
+    def message_count(self) -> int:
+        with self.reading() as db:
+            return len(db.table("messages"))
+
+    def cursor(self, account: str) -> Cursor | None:
+        with self.reading() as db:
+            doc = db.table("cursors").get(Query().account == account)
+            return Cursor(account, doc["value"]) if doc else None
+
+    def apply_sync(self, batch: SyncBatch, *, at: datetime) -> tuple[int, int]:
+        """Store one sync pass's messages, then its cursor, in one atomic write.
+
+        Returns (new, updated) message counts. Candidates tagged in the mailbox
+        (``Candidates/<Name>``) that the roster lacks are created.
+        """
+        with self.transaction() as db:
+            table = db.table("messages")
+            docs = {message_doc_id(m.account, m.id): m.to_dict() for m in batch.messages}
+            present = set(table._read_table().keys())  # noqa: SLF001 - doc ids only, no copies
+            if batch.full:
+                stale = [
+                    int(i)
+                    for i, d in table._read_table().items()  # noqa: SLF001
+                    if d.get("account") == batch.account and int(i) not in docs
+                ]
+            else:
+                stale = [message_doc_id(batch.account, r) for r in batch.removed]
+            existing = [i for i in docs if str(i) in present]
+            to_remove = [i for i in {*stale, *existing} if str(i) in present]
+            if to_remove:
+                table.remove(doc_ids=to_remove)
+            if docs:
+                table.insert_multiple([Document(d, doc_id=i) for i, d in docs.items()])
+            tags = {t for m in batch.messages for t in m.tags}
+            if tags:
+                known = {_key(d["name"]) for d in db.table("candidates").all()}
+                fresh = [Candidate(name=t, source="tag").to_dict() for t in sorted(tags) if _key(t) not in known]
+                if fresh:
+                    db.table("candidates").insert_multiple(fresh)
+            self._set_status(db, batch.account, at=at, error="")
+            cursors = db.table("cursors")
+            cursors.upsert({"account": batch.account, "value": batch.cursor.value}, Query().account == batch.account)
+        return len(docs) - len(existing), len(existing)
+
+    def record_sync_error(self, account: str, error: str, *, at: datetime) -> None:
+        with self.transaction() as db:
+            self._set_status(db, account, at=at, error=error, ok=False)
+
+    def _set_status(self, db: TinyDB, account: str, *, at: datetime, error: str, ok: bool = True) -> None:
+        table = db.table("sync_status")
+        doc = table.get(Query().account == account) or {}
+        values = dict(doc)
+        values.update({"account": account, "last_error": error, "last_attempt": at.isoformat()})
+        if ok:
+            values["last_sync"] = at.isoformat()
+        table.upsert(values, Query().account == account)
+
+    def sync_status(self) -> list[dict[str, Any]]:
+        with self.reading() as db:
+            return [dict(d) for d in db.table("sync_status").all()]
+
+    # --- touches, snoozes, pulled -----------------------------------------------------------
+
+    def add_touch(self, touch: Touch) -> None:
+        with self.transaction() as db:
+            db.table("touches").insert(
+                {"candidate": touch.candidate, "channel": touch.channel, "at": touch.at.isoformat(), "note": touch.note}
+            )
+
+    def touches(self) -> list[Touch]:
+        with self.reading() as db:
+            return [
+                Touch(d["candidate"], d["channel"], datetime.fromisoformat(d["at"]), d.get("note", ""))
+                for d in db.table("touches").all()
+            ]
+
+    def set_snooze(self, snooze: Snooze) -> None:
+        with self.transaction() as db:
+            db.table("snoozes").upsert(
+                {"candidate": _key(snooze.candidate), "name": snooze.candidate, "until": snooze.until.isoformat(), "reason": snooze.reason},
+                Query().candidate == _key(snooze.candidate),
+            )
+
+    def snoozes(self) -> list[Snooze]:
+        with self.reading() as db:
+            return [
+                Snooze(d["name"], date.fromisoformat(d["until"]), d.get("reason", ""))
+                for d in db.table("snoozes").all()
+            ]
+
+    def set_pulled(self, name: str, pulled: bool = True) -> None:
+        with self.transaction() as db:
+            table = db.table("pulled")
+            table.remove(Query().candidate == _key(name))
+            if pulled:
+                table.insert({"candidate": _key(name), "name": name})
+
+    def pulled(self) -> frozenset[str]:
+        with self.reading() as db:
+            return frozenset(d["name"] for d in db.table("pulled").all())
+
+    # --- outbox ------------------------------------------------------------------------------
+
+    def add_action(self, action: Action) -> None:
+        with self.transaction() as db:
+            db.table("outbox").insert(_action_to_doc(action))
+
+    def actions(self, *, state: ActionState | None = None) -> list[Action]:
+        with self.reading() as db:
+            docs = db.table("outbox").all()
+        actions = [_action_from_doc(d) for d in docs]
+        return [a for a in actions if state is None or a.state is state]
+
+    def update_action(self, action: Action) -> None:
+        with self.transaction() as db:
+            db.table("outbox").update(_action_to_doc(action), Query().id == action.id)
+
+    # --- daemon heartbeat --------------------------------------------------------------------
+
+    def set_heartbeat(self, pid: int, at: datetime) -> None:
+        with self.transaction() as db:
+            db.table("daemon").upsert(Document({"pid": pid, "at": at.isoformat()}, doc_id=1))
+
+    def clear_heartbeat(self) -> None:
+        with self.transaction() as db:
+            db.table("daemon").truncate()
+
+    def heartbeat(self) -> tuple[int, datetime] | None:
+        with self.reading() as db:
+            doc = db.table("daemon").get(doc_id=1)
+        return (int(doc["pid"]), datetime.fromisoformat(doc["at"])) if doc else None
+
+    # --- forget ------------------------------------------------------------------------------
+
+    def forget(self, name: str) -> dict[str, int]:
+        """Erase every trace of a candidate: roster entry, their messages, logs and outbox."""
+        key = _key(name)
+        counts: dict[str, int] = {}
+        with self.transaction() as db:
+            candidates = db.table("candidates")
+            docs = [d for d in candidates.all() if _key(d["name"]) == key]
+            addresses = {a.lower() for d in docs for a in d.get("emails", [])}
+            candidates.remove(doc_ids=[d.doc_id for d in docs])
+            counts["candidates"] = len(docs)
+            messages = db.table("messages")
+            first = key.split()[0] if key.split() else key
+
+            def mentions(doc: dict[str, Any]) -> bool:
+                people = {doc.get("from_addr", ""), *doc.get("to", []), *doc.get("cc", []), *doc.get("failed_recipients", [])}
+                if people & addresses or key in {_key(t) for t in doc.get("tags", [])}:
+                    return True
+                text = (doc.get("subject", "") + "\n" + doc.get("text", "")).casefold()
+                return key in text or (len(first) > 2 and f" {first}" in f" {text}" and key.split()[-1] in text)
+
+            gone = [d.doc_id for d in messages.all() if mentions(d)]
+            messages.remove(doc_ids=gone)
+            counts["messages"] = len(gone)
+            for table_name, field in (("touches", "candidate"), ("outbox", "candidate")):
+                table = db.table(table_name)
+                ids = [d.doc_id for d in table.all() if _key(d.get(field, "")) == key]
+                table.remove(doc_ids=ids)
+                counts[table_name] = len(ids)
+            for table_name in ("snoozes", "pulled"):
+                table = db.table(table_name)
+                ids = [d.doc_id for d in table.all() if d.get("candidate") == key]
+                table.remove(doc_ids=ids)
+                counts[table_name] = len(ids)
+        return counts
+
+
+def _action_to_doc(action: Action) -> dict[str, Any]:
+    return {
+        "id": action.id,
+        "kind": action.kind.value,
+        "mode": action.mode.value,
+        "candidate": action.candidate,
+        "account": action.account,
+        "message": action.message.to_dict(),
+        "created_at": action.created_at.isoformat(),
+        "state": action.state.value,
+        "not_before": action.not_before.isoformat() if action.not_before else None,
+        "done_at": action.done_at.isoformat() if action.done_at else None,
+        "provider_id": action.provider_id,
+        "error": action.error,
+    }
+
+
+def _action_from_doc(doc: dict[str, Any]) -> Action:
+    return Action(
+        id=doc["id"],
+        kind=ActionKind(doc["kind"]),
+        mode=ActionMode(doc["mode"]),
+        candidate=doc["candidate"],
+        account=doc["account"],
+        message=OutgoingMessage.from_dict(doc["message"]),
+        created_at=datetime.fromisoformat(doc["created_at"]),
+        state=ActionState(doc["state"]),
+        not_before=_dt(doc.get("not_before")),
+        done_at=_dt(doc.get("done_at")),
+        provider_id=doc.get("provider_id", ""),
+        error=doc.get("error", ""),
+    )
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def store_mode(path: Path) -> int:
+    return os.stat(path).st_mode & 0o777

@@ -1,0 +1,112 @@
+"""Sync: pull changes from each account, store them with the cursor last, drain the outbox."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from inbox_watch.config import AccountConfig, Config
+from inbox_watch.errors import CursorExpired, InboxWatchError
+from inbox_watch.models import ProgressCallback
+from inbox_watch.provider import MailProvider
+from inbox_watch.store import Store
+
+log = logging.getLogger(__name__)
+
+ProviderFactory = Callable[[AccountConfig], MailProvider]
+
+
+@dataclass(frozen=True, slots=True)
+class SyncResult:
+    account: str
+    full: bool
+    new: int
+    updated: int
+    removed: int
+    actions_done: int = 0
+    actions_failed: int = 0
+
+    def describe(self) -> str:
+        kind = "full sync" if self.full else "incremental sync"
+        parts = [f"{self.account}: {kind}, {self.new} new, {self.updated} updated"]
+        if self.removed:
+            parts.append(f"{self.removed} removed")
+        if self.actions_done:
+            parts.append(f"{self.actions_done} outbox action(s) done")
+        if self.actions_failed:
+            parts.append(f"{self.actions_failed} outbox action(s) waiting to retry")
+        return ", ".join(parts)
+
+
+def default_factory(config: Config) -> ProviderFactory:
+    def factory(account: AccountConfig) -> MailProvider:
+        from providers import open_provider
+
+        return open_provider(account, config.recruiter)
+
+    return factory
+
+
+def sync_account(
+    store: Store,
+    account: AccountConfig,
+    provider: MailProvider,
+    *,
+    progress: ProgressCallback | None = None,
+    now: datetime | None = None,
+    drain_outbox: bool = True,
+) -> SyncResult:
+    """One sync pass for one account. On failure the stored cursor and messages are untouched."""
+    now = now or datetime.now(UTC)
+    cursor = store.cursor(account.name)
+    try:
+        if cursor is None:
+            batch = provider.full_sync(progress)
+        else:
+            try:
+                batch = provider.incremental_sync(cursor, progress)
+            except CursorExpired as exc:
+                log.info("%s: sync position expired (%s); running a full sync", account.name, exc)
+                batch = provider.full_sync(progress)
+    except InboxWatchError as exc:
+        store.record_sync_error(account.name, str(exc), at=now)
+        raise
+    new, updated = store.apply_sync(batch, at=now)
+    done = failed = 0
+    if drain_outbox:
+        from inbox_watch import outbox
+        from inbox_watch.models import ActionState
+
+        for action in outbox.drain(store, lambda _name: provider, now, account=account.name):
+            if action.state is ActionState.DONE:
+                done += 1
+            else:
+                failed += 1
+    return SyncResult(account.name, batch.full, new, updated, len(batch.removed), done, failed)
+
+
+def sync_all(
+    store: Store,
+    config: Config,
+    *,
+    factory: ProviderFactory | None = None,
+    only: str | None = None,
+    progress: ProgressCallback | None = None,
+) -> tuple[list[SyncResult], list[tuple[str, InboxWatchError]]]:
+    """Sync every configured account (or ``only`` one); one account's failure does not stop the rest."""
+    factory = factory or default_factory(config)
+    results, errors = [], []
+    accounts = [config.account(only)] if only else list(config.accounts)
+    for account in accounts:
+        provider = None
+        try:
+            provider = factory(account)
+            results.append(sync_account(store, account, provider, progress=progress))
+        except InboxWatchError as exc:
+            errors.append((account.name, exc))
+        finally:
+            if provider is not None:
+                provider.close()
+    return results, errors
