@@ -441,3 +441,59 @@ def _fields(account: AccountConfig) -> dict[str, Any]:
     import dataclasses
 
     return {f.name: getattr(account, f.name) for f in dataclasses.fields(account)}
+
+
+# -- end to end ----------------------------------------------------------------------------------
+
+
+def test_reply_appended_between_two_syncs_turns_silent_into_replied(
+    plain: ImapHarness, tmp_path: Any
+) -> None:
+    """Real Dovecot -> ImapProvider -> inbox_watch.sync -> store -> engine."""
+    from inbox_watch.config import Policy
+    from inbox_watch.engine.state import Inputs, evaluate
+    from inbox_watch.models import Candidate, Status
+    from inbox_watch.store import Store
+    from inbox_watch.sync import sync_account
+
+    now = datetime.now(UTC)
+    store = Store(tmp_path / "store.json")
+    store.upsert_candidates([Candidate(name="Jane Doe", emails=(CANDIDATE,), employer="Acme")])
+    plain.deliver(
+        make_raw(
+            subject="Interview slots with Acme",
+            message_id="<slots@agency.example>",
+            body="Hi Jane,\n\nAcme can interview you on Tuesday at 10:00 or Wednesday at 14:00. "
+            "Which suits you?\n\nSam",
+            when=now - timedelta(days=6),
+        ),
+        folder="sent",
+    )
+
+    def status() -> Status:
+        inputs = Inputs(
+            candidates=store.candidates(),
+            messages=store.messages(),
+            recruiter=RecruiterConfig("Sam Carter", (RECRUITER,)),
+            policy=Policy(holidays=""),
+        )
+        [state] = evaluate(inputs, now)
+        return state.status
+
+    first = sync_account(store, plain.account, plain.provider, drain_outbox=False)
+    assert first.full and first.new == 1
+    assert status() is Status.SILENT
+    plain.deliver(
+        make_raw(
+            subject="Re: Interview slots with Acme",
+            message_id="<answer@example.com>",
+            sender=CANDIDATE,
+            to=RECRUITER,
+            in_reply_to="<slots@agency.example>",
+            body="Wednesday at 14:00 is perfect, thank you.",
+            when=now - timedelta(hours=1),
+        )
+    )
+    second = sync_account(store, plain.account, plain.provider, drain_outbox=False)
+    assert not second.full and second.new == 1
+    assert status() is Status.REPLIED
