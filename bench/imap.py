@@ -95,10 +95,12 @@ def load_mailbox(server: Dovecot, user: str, count: int) -> dict[str, int]:
     now = datetime.now(UTC)
     maildir = server.maildir(user)
     folders = {"INBOX": maildir}
-    # LAYOUT=fs: folder "Sent" is ~/Maildir/Sent, "Candidates/Jane Doe" ~/Maildir/Candidates/Jane Doe
+    # LAYOUT=fs: folder "Sent" is ~/Maildir/Sent, "Candidates/X Y" ~/Maildir/Candidates/X Y
     folders["Sent"] = maildir / "Sent"
     for n in range(CANDIDATE_FOLDERS):
-        folders[f"Candidates/{FIRST[n]} {LAST[n]}"] = maildir / "Candidates" / f"{FIRST[n]} {LAST[n]}"
+        folders[f"Candidates/{FIRST[n]} {LAST[n]}"] = (
+            maildir / "Candidates" / f"{FIRST[n]} {LAST[n]}"
+        )
     for path in folders.values():
         for sub in ("cur", "new", "tmp"):
             (path / sub).mkdir(parents=True, exist_ok=True)
@@ -211,7 +213,9 @@ def verdict(ok: bool) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.imap", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.imap", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("--messages", type=int, default=20_000)
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args(argv)
@@ -232,11 +236,15 @@ def main(argv: list[str] | None = None) -> int:
             imap.select(f'"{folder}"', readonly=True)
         imap.logout()
         index_s = time.perf_counter() - start
-        print(f"IMAP bench: {args.messages} messages in {len(folders)} folders "
-              f"(written in {load_s:.1f} s, indexed by Dovecot in {index_s:.1f} s)")
+        print(
+            f"IMAP bench: {args.messages} messages in {len(folders)} folders "
+            f"(written in {load_s:.1f} s, indexed by Dovecot in {index_s:.1f} s)"
+        )
 
         config = work / "config.toml"
-        config.write_text(CONFIG.format(host=server.host, port=server.port, user=user, env=PASSWORD_ENV))
+        config.write_text(
+            CONFIG.format(host=server.host, port=server.port, user=user, env=PASSWORD_ENV)
+        )
         # The same account with [policy] holidays = "": inbox_watch.config validates the
         # holidays country by loading the holidays package's country list (~100 ms), a cost of
         # the config loader, not of the sync path. Both are measured and printed.
@@ -271,21 +279,31 @@ def main(argv: list[str] | None = None) -> int:
         print()
         print(f"{'measure':<46}{'value':>12}{'ratio':>9}  target")
         print(f"{'floor: raw imaplib UID FETCH 1:* (headers)':<46}{floor:>10.2f} s")
-        print(f"{'first full sync (ImapProvider.full_sync)':<46}{sync:>10.2f} s"
-              f"{ratio_sync:>8.2f}x  <= 2x  {verdict(ratio_sync <= 2)}")
+        print(
+            f"{'first full sync (ImapProvider.full_sync)':<46}{sync:>10.2f} s"
+            f"{ratio_sync:>8.2f}x  <= 2x  {verdict(ratio_sync <= 2)}"
+        )
         print(f"{'floor: process import imapclient + login':<46}{minimal * 1000:>9.0f} ms")
-        print(f"{'idle incremental sync, whole process':<46}{idle * 1000:>9.0f} ms"
-              f"{ratio_idle:>8.2f}x  <= 2x  {verdict(ratio_idle <= 2)}")
-        print(f"{'  same, config without holidays validation':<46}{bare * 1000:>9.0f} ms"
-              f"{ratio_bare:>8.2f}x  <= 2x  {verdict(ratio_bare <= 2)}")
-        print(f"{'peak RSS of the full-sync process':<46}{peak:>9.0f} MB"
-              f"{'':>9}  < 200  {verdict(peak < 200)}")
-        print(textwrap.dedent(f"""
-            runs: floor {', '.join(f'{x:.2f}' for x in floor_runs)} s; \
-sync {', '.join(f'{x:.2f}' for x in sync_runs)} s; \
-minimal {', '.join(f'{x * 1000:.0f}' for x in minimal_runs)} ms; \
-idle {', '.join(f'{x * 1000:.0f}' for x in idle_runs)} ms; \
-idle without holidays {', '.join(f'{x * 1000:.0f}' for x in bare_runs)} ms"""))
+        print(
+            f"{'idle incremental sync, whole process':<46}{idle * 1000:>9.0f} ms"
+            f"{ratio_idle:>8.2f}x  <= 2x  {verdict(ratio_idle <= 2)}"
+        )
+        print(
+            f"{'  same, config without holidays validation':<46}{bare * 1000:>9.0f} ms"
+            f"{ratio_bare:>8.2f}x  <= 2x  {verdict(ratio_bare <= 2)}"
+        )
+        print(
+            f"{'peak RSS of the full-sync process':<46}{peak:>9.0f} MB"
+            f"{'':>9}  < 200  {verdict(peak < 200)}"
+        )
+        print(
+            textwrap.dedent(f"""
+            runs: floor {", ".join(f"{x:.2f}" for x in floor_runs)} s; \
+sync {", ".join(f"{x:.2f}" for x in sync_runs)} s; \
+minimal {", ".join(f"{x * 1000:.0f}" for x in minimal_runs)} ms; \
+idle {", ".join(f"{x * 1000:.0f}" for x in idle_runs)} ms; \
+idle without holidays {", ".join(f"{x * 1000:.0f}" for x in bare_runs)} ms""")
+        )
         ok = ratio_sync <= 2 and ratio_idle <= 2 and peak < 200
         return 0 if ok else 1
     finally:

@@ -123,7 +123,9 @@ def connect(account: AccountConfig, password: str) -> imapclient.IMAPClient:
     except ssl.SSLError as exc:
         raise ConnectionFailed(f"TLS with {where(account)} failed: {_reason(exc)}") from None
     except (OSError, imaplib.IMAP4.error) as exc:
-        raise ConnectionFailed(f"cannot reach IMAP server {where(account)}: {_reason(exc)}") from None
+        raise ConnectionFailed(
+            f"cannot reach IMAP server {where(account)}: {_reason(exc)}"
+        ) from None
     try:
         if account.security == "starttls":
             try:
@@ -158,10 +160,18 @@ def translated(account: AccountConfig, what: str) -> Iterator[None]:
     except (AuthError, ConnectionFailed, ConfigError):
         raise
     except ssl.SSLError as exc:
-        raise ConnectionFailed(f"TLS with {where(account)} failed while {what}: {_reason(exc)}") from None
+        raise ConnectionFailed(
+            f"TLS with {where(account)} failed while {what}: {_reason(exc)}"
+        ) from None
     except (IMAPClientAbortError, imaplib.IMAP4.abort, OSError, EOFError) as exc:
         raise ConnectionFailed(
             f"connection to {where(account)} lost while {what}: {_reason(exc)}"
         ) from None
     except (IMAPClientError, imaplib.IMAP4.error) as exc:
-        raise ProviderError(f"IMAP server {where(account)} refused {what}: {_reason(exc)}") from None
+        raise ProviderError(
+            f"IMAP server {where(account)} refused {what}: {_reason(exc)}"
+        ) from None
+    except (ValueError, KeyError, IndexError) as exc:  # an answer imapclient could not read
+        raise ProviderError(
+            f"unexpected answer from IMAP server {where(account)} while {what}: {_reason(exc)}"
+        ) from exc

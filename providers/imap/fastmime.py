@@ -43,9 +43,7 @@ class Slow(Exception):
 # are printable ASCII but ":" and space; folded lines start with a space or tab.
 _BLOCK = re.compile(r"(?:[!-9;-~]+:[^\r\n]*\r\n(?:[ \t][^\r\n]*\r\n)*)*(?:\r\n)?")
 _FIELD = re.compile(r"^([!-9;-~]+):[ \t]*([^\r\n]*(?:\r\n[ \t][^\r\n]*)*)", re.M)
-_WANTED = frozenset(
-    (*FETCH_HEADERS, "content-transfer-encoding", "content-disposition")
-)
+_WANTED = frozenset((*FETCH_HEADERS, "content-transfer-encoding", "content-disposition"))
 
 
 def _headers(block: bytes) -> dict[str, str]:
@@ -267,8 +265,9 @@ def fast_date(value: str) -> datetime | None:
             return parse_date(value)
         _ZONES[zone_key] = zone
     try:
-        when = datetime(int(year), _MONTHS[month], int(day), int(hour), int(minute), int(second),
-                        tzinfo=zone)
+        when = datetime(
+            int(year), _MONTHS[month], int(day), int(hour), int(minute), int(second), tzinfo=zone
+        )
     except ValueError:
         return parse_date(value)
     return when.astimezone(UTC)

@@ -83,11 +83,18 @@ def build(
     header, body, cut = pieces
     provider_id = message_id_for(folder, uidvalidity, fetched.uid)
     message = fast_parse(
-        header, body, account=account, id=provider_id, folder=folder, tags=tags,
+        header,
+        body,
+        account=account,
+        id=provider_id,
+        folder=folder,
+        tags=tags,
         fallback_date=lambda: None,
     )
     if message is None:
-        message = parse_bytes(header + body, account=account, id=provider_id, folder=folder, tags=tags)
+        message = parse_bytes(
+            header + body, account=account, id=provider_id, folder=folder, tags=tags
+        )
     return message, cut
 
 
@@ -114,12 +121,16 @@ def fetch_messages(
     def read(items: str, wanted: Sequence[int]) -> None:
         nonlocal count
         for fetched in stream_uid_fetch(client._imap, wanted, items):
-            built = build(fetched, account=account, folder=folder, uidvalidity=uidvalidity, tags=tags)
+            built = build(
+                fetched, account=account, folder=folder, uidvalidity=uidvalidity, tags=tags
+            )
             if built is None:
                 long_header.append(fetched.uid)
                 continue
             messages[fetched.uid], is_cut = built
-            if is_cut and messages[fetched.uid].header("content-type").lower().startswith("multipart/"):
+            if is_cut and messages[fetched.uid].header("content-type").lower().startswith(
+                "multipart/"
+            ):
                 cut.append(fetched.uid)
             count += 1
             if progress is not None and count == every:
@@ -213,18 +224,20 @@ def _complete_parts(client: Any, uids: list[int], messages: dict[int, MailMessag
                     break
         if parts:
             wanted[uid] = parts
+    # One FETCH for every group of messages whose wanted parts have the same numbers.
+    groups: dict[tuple[str, ...], list[int]] = {}
     for uid, parts in wanted.items():
-        limit = max(CALENDAR_LIMIT, TEXT_LIMIT * 4)
-        sections = " ".join(f"BODY.PEEK[{number}]<0.{limit}>" for number, *_ in parts.values())
-        found = parse_fetch(raw_uid_fetch(client._imap, [uid], f"(UID {sections})"))
-        if uid not in found:
-            continue
-        changes: dict[str, str] = {}
-        for role, (number, ctype, encoding, charset) in parts.items():
-            payload = found[uid].sections.get(number, b"")
-            text = _decode(payload, encoding, charset)
-            if role == "calendar":
-                changes["calendar"] = text[:CALENDAR_LIMIT]
-            else:
-                changes["text"] = (html_to_text(text) if ctype == "text/html" else text)[:TEXT_LIMIT]
-        messages[uid] = dataclasses.replace(messages[uid], **changes)
+        groups.setdefault(tuple(sorted({p[0] for p in parts.values()})), []).append(uid)
+    limit = max(CALENDAR_LIMIT, TEXT_LIMIT * 4)
+    for numbers, group in groups.items():
+        sections = " ".join(f"BODY.PEEK[{number}]<0.{limit}>" for number in numbers)
+        for fetched in stream_uid_fetch(client._imap, group, f"(UID {sections})"):
+            message = messages[fetched.uid]
+            calendar, text = message.calendar, message.text
+            for role, (number, ctype, encoding, charset) in wanted[fetched.uid].items():
+                decoded = _decode(fetched.sections.get(number, b""), encoding, charset)
+                if role == "calendar":
+                    calendar = decoded[:CALENDAR_LIMIT]
+                else:
+                    text = (html_to_text(decoded) if ctype == "text/html" else decoded)[:TEXT_LIMIT]
+            messages[fetched.uid] = dataclasses.replace(message, calendar=calendar, text=text)

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-from inbox_watch.errors import ConnectionFailed, CursorExpired
+from inbox_watch.errors import CursorExpired
 from inbox_watch.models import (
     Cursor,
     Folder,
@@ -92,7 +92,9 @@ def decode_cursor(value: str) -> dict[str, FolderState]:
             for name, values in data["folders"].items()
         }
     except (ValueError, TypeError, KeyError, AttributeError) as exc:
-        raise CursorExpired(f"the saved IMAP sync position is unreadable ({exc}); a full sync follows") from None
+        raise CursorExpired(
+            f"the saved IMAP sync position is unreadable ({exc}); a full sync follows"
+        ) from None
 
 
 def _flag_set(flags: Any) -> set[str]:
@@ -197,7 +199,11 @@ class ImapProvider:
             client = self._connection()
             with translated(self.config, what):
                 return work(client)
-        except ConnectionFailed:
+        except CursorExpired:
+            raise  # raised between commands: the connection is in a clean state
+        except BaseException:
+            # Anything else may have left a response half read (a dropped connection, an
+            # interrupt mid-FETCH): start the next call on a fresh connection.
             self._drop()
             raise
 
@@ -283,7 +289,9 @@ class ImapProvider:
     def _examine(self, client: imapclient.IMAPClient, folder: str, expected: int) -> None:
         selected = client.select_folder(folder, readonly=True)
         if int(selected[b"UIDVALIDITY"]) != expected:
-            raise CursorExpired(f"folder {folder!r} was recreated during the sync; a full sync follows")
+            raise CursorExpired(
+                f"folder {folder!r} was recreated during the sync; a full sync follows"
+            )
 
     def full_sync(self, progress: ProgressCallback | None = None) -> SyncBatch:
         report = progress or no_progress
@@ -409,7 +417,9 @@ class ImapProvider:
 
     # -- writing -------------------------------------------------------------------------------
 
-    def _append(self, client: imapclient.IMAPClient, folder: str, raw: bytes, flags: tuple[str, ...]) -> str:
+    def _append(
+        self, client: imapclient.IMAPClient, folder: str, raw: bytes, flags: tuple[str, ...]
+    ) -> str:
         from .messages import message_id_for
 
         response = client.append(folder, raw, flags=flags)
@@ -433,9 +443,11 @@ class ImapProvider:
 
         def work(client: imapclient.IMAPClient) -> str:
             drafts = self._folder_for(client, "drafts")
-            return self._append(client, drafts, raw, ("\\Draft", "\\Seen")) or self._search_id(
-                client, drafts, message.message_id
-            ) or drafts
+            return (
+                self._append(client, drafts, raw, ("\\Draft", "\\Seen"))
+                or self._search_id(client, drafts, message.message_id)
+                or drafts
+            )
 
         return self._run("saving a draft", work)
 
@@ -454,9 +466,11 @@ class ImapProvider:
 
         def work(client: imapclient.IMAPClient) -> str:
             sent = self._folder_for(client, "sent")
-            return self._append(client, sent, raw, ("\\Seen",)) or self._search_id(
-                client, sent, message.message_id
-            ) or sent
+            return (
+                self._append(client, sent, raw, ("\\Seen",))
+                or self._search_id(client, sent, message.message_id)
+                or sent
+            )
 
         return self._run("keeping a copy in Sent", work)
 

@@ -64,15 +64,23 @@ def send_smtp(
             "wrong user name or password"
         ) from None
     except smtplib.SMTPNotSupportedError as exc:
-        raise ConnectionFailed(f"SMTP server {where} does not offer what is needed: {exc}") from None
+        raise ConnectionFailed(
+            f"SMTP server {where} does not offer what is needed: {exc}"
+        ) from None
     except smtplib.SMTPServerDisconnected as exc:
         raise ConnectionFailed(f"connection to SMTP server {where} lost: {_reason(exc)}") from None
     except smtplib.SMTPRecipientsRefused as exc:
         refused = ", ".join(sorted(exc.recipients))
         raise ProviderError(f"SMTP server {where} refused the recipients: {refused}") from None
     except smtplib.SMTPResponseException as exc:
-        text = exc.smtp_error.decode("utf-8", "replace") if isinstance(exc.smtp_error, bytes) else str(exc.smtp_error)
-        raise ProviderError(f"SMTP server {where} refused the message: {exc.smtp_code} {' '.join(text.split())}") from None
+        text = (
+            exc.smtp_error.decode("utf-8", "replace")
+            if isinstance(exc.smtp_error, bytes)
+            else str(exc.smtp_error)
+        )
+        raise ProviderError(
+            f"SMTP server {where} refused the message: {exc.smtp_code} {' '.join(text.split())}"
+        ) from None
     except ssl.SSLError as exc:
         raise ConnectionFailed(f"TLS with SMTP server {where} failed: {_reason(exc)}") from None
     except (OSError, smtplib.SMTPException) as exc:

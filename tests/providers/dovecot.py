@@ -40,9 +40,24 @@ def make_certificate(directory: Path) -> tuple[Path, Path]:
     cert, key = directory / "cert.pem", directory / "key.pem"
     subprocess.run(
         [
-            "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-            "-nodes", "-days", "2", "-subj", "/CN=localhost", "-keyout", str(key), "-out", str(cert),
-            "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=localhost",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-addext",
+            "subjectAltName=DNS:localhost,IP:127.0.0.1",
         ],
         check=True,
         capture_output=True,
@@ -224,7 +239,9 @@ service stats {{
         return maildir
 
     def chown_tree(self, path: Path) -> None:
-        subprocess.run(["chown", "-R", f"{self.mail_user}:{self.mail_group}", str(path)], check=True)
+        subprocess.run(
+            ["chown", "-R", f"{self.mail_user}:{self.mail_group}", str(path)], check=True
+        )
 
 
 def running_dovecot(**kwargs: object) -> Iterator[Dovecot]:

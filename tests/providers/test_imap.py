@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - the fixtures imported from dovecot.py / smtp_server.py are named as arguments
 """ImapProvider against a real Dovecot (and a real aiosmtpd SMTP server), no mocks of imapclient.
 
 The contract suite runs twice: on a plaintext loopback server with "/" as folder separator, and
@@ -19,6 +20,7 @@ from inbox_watch.config import AccountConfig, RecruiterConfig
 from inbox_watch.errors import AuthError, ConfigError, ConnectionFailed, CursorExpired
 from inbox_watch.models import OutgoingMessage
 from providers.imap import ImapProvider, authenticate
+from providers.imap.messages import BODY_BYTES
 from tests.providers.contract import CANDIDATE, RECRUITER, ProviderContract, make_raw
 from tests.providers.dovecot import PASSWORD, Dovecot, dovecot_server, dovecot_tls_server  # noqa: F401
 from tests.providers.smtp_server import SmtpServer, smtp_server  # noqa: F401
@@ -99,7 +101,9 @@ def imap_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
 
 
 @pytest.fixture
-def plain(dovecot_server: Dovecot, smtp_server: SmtpServer, imap_env: None) -> Iterator[ImapHarness]:  # noqa: F811
+def plain(
+    dovecot_server: Dovecot, smtp_server: SmtpServer, imap_env: None
+) -> Iterator[ImapHarness]:
     h = ImapHarness(dovecot_server, smtp_server)
     yield h
     h.close()
@@ -114,7 +118,10 @@ class TestContractPlaintextSlash(ProviderContract):
 class TestContractTlsDot(ProviderContract):
     @pytest.fixture
     def harness(
-        self, dovecot_tls_server: Dovecot, smtp_server: SmtpServer, imap_env: None  # noqa: F811
+        self,
+        dovecot_tls_server: Dovecot,
+        smtp_server: SmtpServer,
+        imap_env: None,
     ) -> Iterator[ImapHarness]:
         h = ImapHarness(dovecot_tls_server, smtp_server, tls=True)
         yield h
@@ -207,7 +214,9 @@ def test_new_candidate_folder_is_read_by_incremental_sync(plain: ImapHarness) ->
     first = plain.provider.full_sync()
     plain.deliver(make_raw(subject="For Bob", message_id="<b1@agency.example>"), tag="Bob Ray")
     batch = plain.provider.incremental_sync(first.cursor)
-    assert [(m.message_id, m.tags) for m in batch.messages] == [("<b1@agency.example>", ("Bob Ray",))]
+    assert [(m.message_id, m.tags) for m in batch.messages] == [
+        ("<b1@agency.example>", ("Bob Ray",))
+    ]
 
 
 def test_idle_poll_is_one_status_per_folder_and_no_fetch(plain: ImapHarness) -> None:
@@ -263,16 +272,21 @@ def test_uidvalidity_change_expires_the_cursor_then_full_sync_recovers(plain: Im
 
 def test_long_multipart_message_still_gets_its_calendar(plain: ImapHarness) -> None:
     when = format_datetime(datetime.now(UTC) - timedelta(hours=3))
-    filler = ("Please find the interview details below. " * 40 + "\r\n") * 12  # > 8 KB
-    ics = "BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nBEGIN:VEVENT\r\nSUMMARY:Interview\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    filler = ("Please find the interview details below. " * 40 + "\r\n") * 30  # ~50 KB
+    ics = (
+        "BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nBEGIN:VEVENT\r\nSUMMARY:Interview\r\n"
+        "END:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
     raw = (
-        f"From: {RECRUITER}\r\nTo: {CANDIDATE}\r\nSubject: Invitation: Interview\r\nDate: {when}\r\n"
+        f"From: {RECRUITER}\r\nTo: {CANDIDATE}\r\nSubject: Invitation: Interview\r\n"
+        f"Date: {when}\r\n"
         "Message-ID: <cal1@agency.example>\r\nMIME-Version: 1.0\r\n"
         'Content-Type: multipart/alternative; boundary="b1"\r\n\r\n'
         f"--b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{filler}\r\n"
-        f'--b1\r\nContent-Type: text/calendar; method=REQUEST; charset=utf-8\r\n\r\n{ics}\r\n--b1--\r\n'
+        "--b1\r\nContent-Type: text/calendar; method=REQUEST; charset=utf-8\r\n\r\n"
+        f"{ics}\r\n--b1--\r\n"
     ).encode()
-    assert len(raw) > 9000
+    assert len(raw) > 2 * BODY_BYTES  # the calendar lies beyond the partial fetch
     plain.deliver(raw, folder="sent")
     [message] = plain.provider.full_sync().messages
     assert "METHOD:REQUEST" in message.calendar
@@ -280,8 +294,9 @@ def test_long_multipart_message_still_gets_its_calendar(plain: ImapHarness) -> N
 
 
 def test_long_header_and_missing_date_are_read_right(plain: ImapHarness) -> None:
-    received = "".join(f"Received: from relay{i}.example.net by mx.example.com; hop {i}\r\n"
-                       for i in range(400))  # ~24 KB of header: more than one partial fetch
+    received = "".join(
+        f"Received: from relay{i}.example.net by mx.example.com; hop {i}\r\n" for i in range(400)
+    )  # ~24 KB of header: more than one partial fetch
     long_header = (
         f"{received}From: {CANDIDATE}\r\nTo: {RECRUITER}\r\nSubject: Re: Slots\r\n"
         f"Date: {format_datetime(datetime.now(UTC) - timedelta(hours=2))}\r\n"
@@ -300,6 +315,27 @@ def test_long_header_and_missing_date_are_read_right(plain: ImapHarness) -> None
     assert found["<long@example.com>"].from_addr == CANDIDATE
     assert "Thursday 3pm" in found["<long@example.com>"].text
     assert found["<nodate@example.com>"].date == arrived
+
+
+def test_push_wakes_on_new_mail(plain: ImapHarness) -> None:
+    import threading
+    import time
+
+    cursor = plain.provider.full_sync().cursor
+    other = plain.server.client(plain.user)  # a second connection delivers while we IDLE
+    timer = threading.Timer(
+        0.2, other.append, ("INBOX", make_raw(subject="ping", message_id="<p1@example.com>"))
+    )
+    timer.start()
+    started = time.monotonic()
+    try:
+        assert plain.provider.wait_for_change(timeout=10) is True
+    finally:
+        timer.join()
+        other.logout()
+    assert time.monotonic() - started < 5
+    batch = plain.provider.incremental_sync(cursor)
+    assert [m.message_id for m in batch.messages] == ["<p1@example.com>"]
 
 
 # -- failures ------------------------------------------------------------------------------------
@@ -372,13 +408,19 @@ def test_plaintext_to_a_remote_host_is_refused_before_any_network_use(
     with pytest.raises(ConfigError):
         authenticate(account, prompt=lambda _: "x", echo=lambda _: None)
     smtp_plain = AccountConfig(
-        name="w", provider="imap", host="imap.example.com", smtp_host="smtp.example.com",
+        name="w",
+        provider="imap",
+        host="imap.example.com",
+        smtp_host="smtp.example.com",
         smtp_security="none",
     )
     with pytest.raises(ConfigError, match="smtp_security"):
         ImapProvider(smtp_plain)
-    ImapProvider(AccountConfig(name="w", provider="imap", host="10.0.0.5", security="none",
-                               allow_insecure=True))  # allowed, and still no I/O
+    ImapProvider(
+        AccountConfig(
+            name="w", provider="imap", host="10.0.0.5", security="none", allow_insecure=True
+        )
+    )  # allowed, and still no I/O
 
 
 def test_wrong_password_is_a_clear_auth_error(
@@ -412,11 +454,17 @@ def test_authenticate_checks_and_stores_the_password(
 
 
 def test_unreachable_server_and_untrusted_certificate_are_connection_failures(
-    dovecot_tls_server: Dovecot, imap_env: None  # noqa: F811
+    dovecot_tls_server: Dovecot,
+    imap_env: None,
 ) -> None:
     server = dovecot_tls_server
-    base = dict(name="w", provider="imap", host="127.0.0.1", username=server.new_user(),
-                password_env=PASSWORD_ENV)
+    base = dict(
+        name="w",
+        provider="imap",
+        host="127.0.0.1",
+        username=server.new_user(),
+        password_env=PASSWORD_ENV,
+    )
     closed = AccountConfig(**base, port=_closed_port(), security="none")
     with pytest.raises(ConnectionFailed, match="cannot reach IMAP server 127.0.0.1"):
         ImapProvider(closed).folders()
@@ -424,7 +472,9 @@ def test_unreachable_server_and_untrusted_certificate_are_connection_failures(
     with pytest.raises(ConnectionFailed, match="TLS with 127.0.0.1.*certificate") as caught:
         ImapProvider(untrusted).folders()
     assert "\n" not in str(caught.value)
-    starttls = AccountConfig(**base, port=server.port, security="starttls", ca_file=str(server.cert))
+    starttls = AccountConfig(
+        **base, port=server.port, security="starttls", ca_file=str(server.cert)
+    )
     assert [f.role for f in ImapProvider(starttls).folders()][:1] == ["inbox"]
     starttls_untrusted = AccountConfig(**base, port=server.port, security="starttls")
     with pytest.raises(ConnectionFailed, match="TLS"):
