@@ -47,9 +47,10 @@ def check_security(account: AccountConfig) -> None:
 
     Raises ConfigError before any network I/O.
     """
-    checks = [("security", account.security, account.host)]
-    if account.smtp_host or account.smtp_port:
-        checks.append(("smtp_security", account.smtp_security, account.smtp_host or account.host))
+    checks = [
+        ("security", account.security, account.host),
+        ("smtp_security", account.smtp_security, account.smtp_host or account.host),
+    ]
     for key, security, host in checks:
         if security not in ("ssl", "starttls", "none"):
             raise ConfigError(

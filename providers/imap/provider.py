@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-from inbox_watch.errors import CursorExpired
+from inbox_watch.errors import ConnectionFailed, CursorExpired
 from inbox_watch.models import (
     Cursor,
     Folder,
@@ -297,6 +297,7 @@ class ImapProvider:
         report = progress or no_progress
 
         def work(client: imapclient.IMAPClient) -> SyncBatch:
+            self._leave_folder(client)  # STATUS of the selected folder can be stale
             boxes = discover(client)
             states: dict[str, FolderState] = {}
             plan: list[tuple[Folder, list[int]]] = []
@@ -472,7 +473,12 @@ class ImapProvider:
                 or sent
             )
 
-        return self._run("keeping a copy in Sent", work)
+        # The message has gone out: the Sent copy is what stops a retry from sending it again,
+        # so a dropped connection gets a second attempt on a fresh one.
+        try:
+            return self._run("keeping a copy in Sent", work)
+        except ConnectionFailed:
+            return self._run("keeping a copy in Sent", work)
 
     def _imap_password(self) -> str:
         if self._password is None:

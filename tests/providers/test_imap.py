@@ -416,6 +416,11 @@ def test_plaintext_to_a_remote_host_is_refused_before_any_network_use(
     )
     with pytest.raises(ConfigError, match="smtp_security"):
         ImapProvider(smtp_plain)
+    smtp_on_imap_host = AccountConfig(
+        name="w", provider="imap", host="imap.example.com", smtp_security="none"
+    )
+    with pytest.raises(ConfigError, match="unencrypted to imap.example.com"):
+        ImapProvider(smtp_on_imap_host)  # smtp_host defaults to the IMAP host
     ImapProvider(
         AccountConfig(
             name="w", provider="imap", host="10.0.0.5", security="none", allow_insecure=True
