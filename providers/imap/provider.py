@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-from inbox_watch.errors import ConnectionFailed, CursorExpired
+from inbox_watch.errors import ConnectionFailed, CursorExpired, ProviderError
 from inbox_watch.models import (
     Cursor,
     Folder,
@@ -326,7 +326,13 @@ class ImapProvider:
             cursor = Cursor(self.account, encode_cursor(states))
             return SyncBatch(self.account, tuple(messages), cursor, full=True)
 
-        return self._run("reading mail", work)
+        try:
+            return self._run("reading mail", work)
+        except CursorExpired:  # a folder was recreated between STATUS and FETCH: start over
+            try:
+                return self._run("reading mail", work)
+            except CursorExpired as exc:
+                raise ProviderError(f"{exc}; the folders keep changing, try again later") from None
 
     def incremental_sync(
         self, cursor: Cursor, progress: ProgressCallback | None = None
