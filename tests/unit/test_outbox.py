@@ -75,3 +75,13 @@ def test_draft_goes_to_drafts_not_sent(tmp_path: Path, provider: DemoProvider) -
     drafts = [m for m in DemoProvider._outgoing["demo"] if m.is_draft]
     assert [d.message_id for d in drafts] == ["<d@agency.example>"]
     assert provider.find_sent("<d@agency.example>") is None
+
+
+def test_a_send_left_queued_too_long_is_not_sent_late(tmp_path: Path, provider: DemoProvider) -> None:
+    store = Store(tmp_path / "s.json")
+    outbox.enqueue(store, kind=ActionKind.CHASER, mode=ActionMode.SEND, candidate="Jane Doe",
+                   account="demo", message=outgoing(), now=NOW)
+    (result,) = outbox.drain(store, lambda _: provider, NOW + timedelta(days=1))
+    assert result.state is ActionState.FAILED
+    assert "not sent" in result.error
+    assert sent_count(provider, "<chase-1@agency.example>") == 0
