@@ -204,11 +204,8 @@ def _policy(path: Path, data: Any) -> Policy:
         raise s._fail("business_hours", "expected a start before the end within one day", hours)
     end = time(23, 59, 59) if h2 == 24 else time(h2, m2)
     country = s.text("holidays", "GB")
-    if country:
-        import holidays as holidays_pkg
-
-        if country.upper() not in holidays_pkg.list_supported_countries():
-            raise s._fail("holidays", "expected a country code of the holidays package or ''", country)
+    if country and not re.fullmatch(r"[A-Za-z]{2,3}", country):
+        raise s._fail("holidays", "expected a country code of the holidays package (e.g. 'GB') or ''", country)
     return Policy(
         timezone=tz,
         workdays=tuple(sorted({WEEKDAYS.index(d) for d in days})),
@@ -312,6 +309,21 @@ def parse_config(text: str, path: Path) -> Config:
         accounts=accounts,
         interval=daemon.whole("interval", 300, 5, 86400),
     )
+
+
+def check_holidays(config: Config) -> None:
+    """Check the holiday country against the holidays package (imported only when the calendar
+    is needed, so an idle sync does not pay for loading every country's rules)."""
+    country = config.policy.holidays
+    if not country:
+        return
+    import holidays as holidays_pkg
+
+    if country not in holidays_pkg.list_supported_countries():
+        raise ConfigError(
+            f"{config.path or 'config'}: policy.holidays = {country!r} is invalid: "
+            "expected a country code of the holidays package (e.g. 'GB') or ''"
+        )
 
 
 def load_config(path: Path | None = None, *, required: bool = True) -> Config:

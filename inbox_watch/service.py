@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from inbox_watch import outbox
-from inbox_watch.config import AccountConfig, Config
+from inbox_watch.config import AccountConfig, Config, check_holidays
 from inbox_watch.engine import drafts
 from inbox_watch.engine.clock import BusinessClock
 from inbox_watch.engine.state import Inputs, evaluate, tag_key
@@ -62,6 +62,7 @@ class Workspace:
     config: Config
     store: Store
     factory: ProviderFactory | None = None
+    _holidays_checked: bool = False
 
     @classmethod
     def open(cls, config: Config, factory: ProviderFactory | None = None) -> Workspace:
@@ -84,6 +85,9 @@ class Workspace:
             )
 
     def evaluate(self, now: datetime) -> list[CandidateState]:
+        if not self._holidays_checked:
+            check_holidays(self.config)
+            self._holidays_checked = True
         return evaluate(self.inputs(), now)
 
     def report(self, now: datetime) -> dict[str, Any]:

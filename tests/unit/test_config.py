@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from inbox_watch.config import load_config, parse_config
+from inbox_watch.config import check_holidays, load_config, parse_config
 from inbox_watch.errors import ConfigError
 
 GOOD = """
@@ -53,7 +53,7 @@ def test_the_design_example_loads(tmp_path: Path) -> None:
     [
         (("timezone = \"Europe/London\"", "timezone = \"Mars/Olympus\""), "policy.timezone"),
         (("business_hours = \"09:00-17:30\"", "business_hours = \"17:30-09:00\""), "policy.business_hours"),
-        (("holidays = \"GB\"", "holidays = \"XX\""), "policy.holidays"),
+        (("holidays = \"GB\"", "holidays = \"Great Britain\""), "policy.holidays"),
         (("\"Fri\"]", "\"Friyay\"]"), "policy.workdays"),
         (("security = \"ssl\"", "security = \"tls\""), "accounts[0].security"),
         (("port = 993", "port = 99999"), "accounts[0].port"),
@@ -71,6 +71,15 @@ def test_errors_name_file_and_key(tmp_path: Path, change: tuple[str, str], expec
     assert str(path) in message
     assert expected in message
     assert "\n" not in message
+
+
+def test_unknown_holiday_country_is_named_before_the_clock_runs(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(GOOD.replace('holidays = "GB"', 'holidays = "XX"'))
+    config = load_config(path)  # loading stays cheap: the holidays package is not imported
+    with pytest.raises(ConfigError) as info:
+        check_holidays(config)
+    assert str(path) in str(info.value) and "policy.holidays" in str(info.value)
 
 
 def test_broken_toml_and_missing_file(tmp_path: Path) -> None:
