@@ -167,30 +167,25 @@ _AVAILABILITY_ASK = re.compile(
 )
 
 
-def _first_in(tokens: list[str], words: frozenset[str]) -> str:
+def _first_in(tokens: list[str], text: str, words: frozenset[str], phrases: tuple[str, ...]) -> str:
+    """The first token in ``words``, else the first of ``phrases`` in ``text``, else ""."""
     for token in tokens:
         if token in words:
             return token
+    for phrase in phrases:
+        if phrase in text:
+            return phrase
     return ""
 
 
 def _meeting_word(tokens: list[str], text: str) -> str:
-    found = _first_in(tokens, _MEET_WORDS)
-    if found:
-        return found
-    for phrase in _MEET_PHRASES:
-        if phrase in text:
-            return phrase
-    return ""
+    return _first_in(tokens, text, _MEET_WORDS, _MEET_PHRASES)
 
 
 def _time_expression(tokens: list[str], text: str) -> str:
-    found = _first_in(tokens, _TIME_WORDS)
+    found = _first_in(tokens, text, _TIME_WORDS, _TIME_PHRASES)
     if found:
         return found
-    for phrase in _TIME_PHRASES:
-        if phrase in text:
-            return phrase
     if _HAS_DIGIT.search(text):
         match = _DIGIT_TIME.search(text)
         if match:
