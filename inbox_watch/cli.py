@@ -172,8 +172,10 @@ def _progress(stream: TextIO) -> Any:
 def cmd_sync(args: argparse.Namespace) -> int:
     from inbox_watch.sync import sync_all
 
-    workspace = _workspace(args)
-    results, errors = sync_all(workspace.store, workspace.config, only=args.account, progress=_progress(sys.stderr))
+    from inbox_watch.store import Store
+
+    config = _config(args)  # no engine needed: a sync only fetches and stores
+    results, errors = sync_all(Store(config.store_path), config, only=args.account, progress=_progress(sys.stderr))
     if sys.stderr.isatty():
         print("\r", end="", file=sys.stderr)
     for result in results:
