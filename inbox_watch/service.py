@@ -13,6 +13,7 @@ from inbox_watch.config import AccountConfig, Config
 from inbox_watch.engine import drafts
 from inbox_watch.engine.clock import BusinessClock
 from inbox_watch.engine.state import Inputs, evaluate, tag_key
+from inbox_watch.engine.threads import assemble_threads, dedupe
 from inbox_watch.errors import ActionRefused, UsageError
 from inbox_watch.mime import make_message_id
 from inbox_watch.models import (
@@ -23,6 +24,7 @@ from inbox_watch.models import (
     CandidateState,
     Snooze,
     Status,
+    Thread,
     Touch,
 )
 from inbox_watch.provider import MailProvider
@@ -85,6 +87,13 @@ class Workspace:
 
     def evaluate(self, now: datetime) -> list[CandidateState]:
         return evaluate(self.inputs(), now)
+
+    def evaluate_with_threads(self, now: datetime) -> tuple[list[CandidateState], dict[str, Thread]]:
+        """``evaluate`` plus every stored thread by the id ``CandidateState.threads`` names it with,
+        from one read of the store (the dashboard shows a candidate's thread as a timeline)."""
+        inputs = self.inputs()
+        messages = [m for m in dedupe(inputs.messages) if not m.is_draft]
+        return evaluate(inputs, now), {t.id: t for t in assemble_threads(messages)}
 
     def report(self, now: datetime) -> dict[str, Any]:
         return {"generated_at": now.isoformat(), "candidates": [report_row(s) for s in self.evaluate(now)]}
