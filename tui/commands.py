@@ -13,7 +13,7 @@ def dashboard_commands() -> list[tuple[str, str, str]]:
     """(title, help, action) for each command, taken from the bindings so they never drift."""
     commands = []
     for binding in MainScreen.BINDINGS:
-        if binding.show:
+        if binding.id != "clear_search":
             key = "/" if binding.key == "slash" else binding.key
             commands.append((f"{binding.description} ({key})", binding.tooltip, binding.action))
     for name, _ in FILTERS:

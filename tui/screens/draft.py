@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Label, TextArea
+from textual.widgets import Footer, Label, Static, TextArea
 
 from inbox_watch.engine.drafts import Draft
 from inbox_watch.errors import ActionRefused
@@ -32,7 +32,7 @@ class DraftOutcome:
 class DraftScreen(ModalScreen[DraftOutcome | None]):
     """Opens in review mode so one-key commands work; ``i`` edits, Escape stops editing."""
 
-    AUTO_FOCUS = None
+    AUTO_FOCUS = ""  # review mode: one-key commands work until `i`
     BINDINGS = [
         Binding("ctrl+s", "send", "Send", id="draft_send", priority=True),
         Binding("d", "save_draft", "Save to Drafts", id="draft_save"),
@@ -52,8 +52,8 @@ class DraftScreen(ModalScreen[DraftOutcome | None]):
             yield Label(self.title_text, id="draft-title")
             yield DraftEditor(self.draft, id="draft-editor")
             yield Label("", id="draft-warning")
-            yield Label(
-                "i edit  ·  Esc stop editing / back  ·  Ctrl+S send (undo while it counts down)  ·  d save to Drafts",
+            yield Static(
+                "i edit · Esc stop editing, then back · Ctrl+S send (u undoes during the countdown) · d save to Drafts",
                 id="draft-hint",
             )
         yield Footer()

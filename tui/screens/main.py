@@ -72,7 +72,9 @@ class MainScreen(Screen[None]):
         Binding("u", "undo_send", "UNDO send", id="undo_send", tooltip="Cancel the send counting down"),
         Binding("f", "cycle_filter", "Filter", id="cycle_filter", tooltip="Cycle the status filter"),
         Binding("slash", "search", "Search", id="search", tooltip="Search candidates by name"),
-        Binding("t", "toggle_detail", "Details", id="toggle_detail", tooltip="Show or hide the detail pane"),
+        Binding(
+            "t", "toggle_detail", "Details", id="toggle_detail", tooltip="Show or hide the detail pane", show=False
+        ),  # not in the footer, to keep it to 80 columns; in help and the command palette
         Binding("escape", "clear_search", "Clear search", id="clear_search", show=False),
     ]
 
@@ -119,6 +121,7 @@ class MainScreen(Screen[None]):
         self.search_text = ""
         self.pending: list[PendingSend] = []
         self.syncing = False
+        self._sync_reason = "manual"
         self.daemon_running: bool | None = None
         self._auto_sync: Timer | None = None
         self._ticker: Timer | None = None
@@ -158,6 +161,7 @@ class MainScreen(Screen[None]):
         if narrow != self._narrow:
             self._narrow = narrow
             self.set_class(narrow, "-narrow")
+            self.query_one(Footer).show_command_palette = not narrow
 
     # --- evaluation --------------------------------------------------------------------------
 
@@ -193,7 +197,7 @@ class MainScreen(Screen[None]):
             self._auto_sync = self.set_interval(interval, self._auto_sync_tick, name="auto-sync")
             stale = [a for a in self.iw.workspace.config.accounts if not self._synced_recently(a.name, accounts, now)]
             if stale:
-                self.action_sync()
+                self.action_sync("auto")
         else:
             self._auto_sync.resume()
 
@@ -210,7 +214,7 @@ class MainScreen(Screen[None]):
 
     def _auto_sync_tick(self) -> None:
         if not self.daemon_running and not self.syncing:
-            self.action_sync()
+            self.action_sync("auto")
         else:
             self.refresh_states()  # keep the daemon indicator and the table fresh
 
@@ -290,11 +294,14 @@ class MainScreen(Screen[None]):
 
     # --- sync --------------------------------------------------------------------------------
 
-    def action_sync(self) -> None:
+    def action_sync(self, reason: str = "manual") -> None:
+        """Sync now. Only a sync the recruiter asked for reports its counts in the status bar."""
         if self.syncing:
-            self.notify("A sync is already running.")
+            if reason == "manual":
+                self.notify("A sync is already running.")
             return
         self.syncing = True
+        self._sync_reason = reason
         self.status_bar.set_activity(progress="syncing...")
         self.run_sync()
 
@@ -320,9 +327,10 @@ class MainScreen(Screen[None]):
 
     def on_main_screen_sync_finished(self, message: SyncFinished) -> None:
         self.syncing = False
-        note = "; ".join(r.describe() for r in message.results)
         error = "; ".join(f"{name}: {one_line(exc)}" for name, exc in message.errors)
-        self.status_bar.set_activity(progress="", note=note, error=error)
+        self.status_bar.set_activity(progress="", error=error)
+        if self._sync_reason == "manual":
+            self.status_bar.set_activity(note="; ".join(r.describe() for r in message.results))
         if error:
             self.notify(error, title="Sync failed", severity="error")
         self.refresh_states()
@@ -465,7 +473,7 @@ class MainScreen(Screen[None]):
         if message.pulled is not None:
             self._offer_employer_note(message.pulled)
         if message.resync and not self.syncing:
-            self.action_sync()  # bring what was sent into the store
+            self.action_sync("after-send")  # bring what was sent into the store
         else:
             self.refresh_states()
 

@@ -76,7 +76,8 @@ def describe(
     recruiter: RecruiterConfig,
     clock: BusinessClock,
     now: datetime,
-) -> Group:
+) -> list[Text]:
+    """The candidate's details as lines of text (the pane shows them; tests read ``.plain``)."""
     candidate = state.candidate
     title = Text(candidate.name, style="bold")
     role = " @ ".join(p for p in (candidate.role, candidate.employer) if p)
@@ -121,13 +122,14 @@ def describe(
             parts.append(line)
     else:
         parts.append(Text("  none"))
-    return Group(*parts)
+    return parts
 
 
 class DetailPane(VerticalScroll):
     """A scrollable description of one candidate."""
 
     can_focus = False
+    plain = ""  # what the pane shows, without styles
 
     def compose(self):  # type: ignore[no-untyped-def]
         yield Static("No candidate selected.", id="detail-body")
@@ -142,8 +144,11 @@ class DetailPane(VerticalScroll):
     ) -> None:
         body = self.query_one("#detail-body", Static)
         if state is None:
-            body.update("No candidate selected.")
+            self.plain = "No candidate selected."
+            body.update(self.plain)
             self.border_title = "Details"
             return
         self.border_title = state.candidate.name
-        body.update(describe(state, messages, recruiter, clock, now))
+        lines = describe(state, messages, recruiter, clock, now)
+        self.plain = "\n".join(line.plain for line in lines)
+        body.update(Group(*lines))
