@@ -3,6 +3,7 @@ engine, queue actions through the outbox. Front ends parse input and show output
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -137,11 +138,17 @@ class Workspace:
             templates_dir=self.config.templates_dir,
         )
 
-    def check_chase_allowed(self, state: CandidateState, now: datetime) -> None:
-        """Refuse a second chaser within one business day of the last one (sent or queued)."""
+    def check_chase_allowed(
+        self, state: CandidateState, now: datetime, actions: Sequence[Action] | None = None
+    ) -> None:
+        """Refuse a second chaser within one business day of the last one (sent or queued).
+
+        ``actions`` is the outbox as the caller last read it (the dashboard keeps one copy per
+        refresh); the store is read when it is not given.
+        """
         per_day = self.config.policy.business_hours_per_day
         moments = [state.last_chaser_at] if state.last_chaser_at else []
-        for action in self.store.actions():
+        for action in self.store.actions() if actions is None else actions:
             if (
                 action.kind is ActionKind.CHASER
                 and action.mode is ActionMode.SEND

@@ -153,15 +153,20 @@ class Store:
 
     @contextmanager
     def reading(self) -> Iterator[TinyDB]:
-        """A consistent read-only view without taking the lock (the file is replaced atomically)."""
-        current = getattr(self._local, "db", None)
+        """A consistent read-only view without taking the lock (the file is replaced atomically).
+
+        Reads nested inside it (in the same thread) share its one read of the file.
+        """
+        current = getattr(self._local, "db", None) or getattr(self._local, "reader", None)
         if current is not None:
             yield current
             return
         db = TinyDB(str(self.path), storage=AtomicJSONStorage)
+        self._local.reader = db
         try:
             yield db
         finally:
+            self._local.reader = None
             db.storage.close()
 
     def _ensure_schema(self, db: TinyDB) -> None:

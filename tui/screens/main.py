@@ -24,7 +24,7 @@ from textual.worker import Worker, WorkerState
 from inbox_watch.engine.drafts import Draft
 from inbox_watch.engine.state import tag_key
 from inbox_watch.errors import ActionRefused, InboxWatchError
-from inbox_watch.models import ActionMode, ActionState, CandidateState, Status, Thread
+from inbox_watch.models import Action, ActionMode, ActionState, CandidateState, Status, Thread
 from inbox_watch.sync import SyncResult, sync_all
 from tui.screens.dialogs import ConfirmDialog, LogTouchDialog, SnoozeDialog, SnoozeEntry, TouchEntry
 from tui.screens.draft import DraftOutcome, DraftScreen
@@ -86,6 +86,7 @@ class MainScreen(Screen[None]):
         threads: dict[str, Thread]
         accounts: list[dict[str, Any]]
         heartbeat: tuple[int, datetime] | None
+        actions: list[Action]
         now: datetime
 
     @dataclass
@@ -117,6 +118,7 @@ class MainScreen(Screen[None]):
         super().__init__()
         self.states: list[CandidateState] = []
         self.threads: dict[str, Thread] = {}
+        self.actions: list[Action] = []  # the outbox as of the last refresh
         self.filter_index = 0
         self.search_text = ""
         self.pending: list[PendingSend] = []
@@ -127,6 +129,7 @@ class MainScreen(Screen[None]):
         self._ticker: Timer | None = None
         self._mailbox_lock = threading.Lock()  # one sync or outbox drain at a time
         self._narrow: bool | None = None
+        self._draft_screen: DraftScreen | None = None
         self._detail_hidden = False
         self.painted = False  # True once the table has shown the first evaluation
 
@@ -168,13 +171,14 @@ class MainScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="evaluate", name="reading the store", exit_on_error=False)
     def refresh_states(self) -> None:
         workspace, now = self.iw.workspace, self.iw.now()
-        states, threads = workspace.evaluate_with_threads(now)
-        self.post_message(
-            self.Evaluated(states, threads, workspace.store.sync_status(), workspace.store.heartbeat(), now)
-        )
+        store = workspace.store
+        with store.reading():  # one read of the store file for all of these
+            states, threads = workspace.evaluate_with_threads(now)
+            accounts, heartbeat, actions = store.sync_status(), store.heartbeat(), store.actions()
+        self.post_message(self.Evaluated(states, threads, accounts, heartbeat, actions, now))
 
     def on_main_screen_evaluated(self, message: Evaluated) -> None:
-        self.states, self.threads = message.states, message.threads
+        self.states, self.threads, self.actions = message.states, message.threads, message.actions
         self._show_states()
         self.painted = True
         config = self.iw.workspace.config
@@ -380,7 +384,11 @@ class MainScreen(Screen[None]):
         self.open_draft(state, draft, f"Update to {state.candidate.employer or 'the employer'} about {state.candidate.name}", check_chase=False)
 
     def open_draft(self, state: CandidateState, draft: Draft, title: str, *, check_chase: bool) -> None:
-        self.app.push_screen(DraftScreen(state, draft, title=title, check_chase=check_chase), self._draft_closed)
+        if self._draft_screen is None:  # built once, reused: opening a draft stays fast
+            self._draft_screen = DraftScreen()
+            self.app.install_screen(self._draft_screen, name="draft")
+        self._draft_screen.prepare(state, draft, title=title, check_chase=check_chase, actions=self.actions)
+        self.app.push_screen("draft", self._draft_closed)
 
     def _draft_closed(self, outcome: DraftOutcome | None) -> None:
         if outcome is None:

@@ -23,6 +23,14 @@ class DraftEditor(Vertical):
         yield Label(f"Subject: {self.draft.subject}", id="draft-subject")
         yield TextArea(self.draft.body, id="draft-body", soft_wrap=True, show_line_numbers=False)
 
+    def load(self, draft: Draft) -> None:
+        """Show another draft in the same widgets."""
+        self.draft = draft
+        self.query_one("#draft-to", Label).update(f"To: {', '.join(draft.to) or '(nobody)'}")
+        self.query_one("#draft-subject", Label).update(f"Subject: {draft.subject}")
+        if self.body.text != draft.body:
+            self.body.load_text(draft.body)
+
     @property
     def body(self) -> TextArea:
         return self.query_one("#draft-body", TextArea)
