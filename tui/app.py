@@ -4,6 +4,8 @@ main screen (tui/screens/main.py) does the work."""
 from __future__ import annotations
 
 import gc
+import threading
+from concurrent.futures import Future
 from datetime import UTC, datetime
 
 from textual.app import App
@@ -11,6 +13,7 @@ from textual.binding import Binding
 
 from inbox_watch.service import Workspace
 from tui.commands import DashboardCommands
+from tui.overview import Overview, read_overview
 from tui.screens.help import HelpScreen
 from tui.screens.main import MainScreen
 
@@ -33,6 +36,7 @@ class InboxWatchApp(App[int]):
         self.fixed_now = now
         self.countdown = countdown
         self.sub_title = "demo mailbox" if demo else ""
+        self._prefetched: Future[Overview] | None = None
 
     def on_mount(self) -> None:
         # The dashboard holds a large, long-lived heap (thousands of candidate states, their
@@ -40,6 +44,24 @@ class InboxWatchApp(App[int]):
         # collections kept landing on key presses: 100-400 ms pauses in bench/tui.py with 2,000
         # candidates. Collecting the young generation less often removes them.
         gc.set_threshold(50_000, 20, 100)
+
+    def prefetch(self) -> None:
+        """Start reading the store and ranking the candidates now, in a thread, so the work
+        overlaps Textual's start-up; the main screen's first refresh takes the result."""
+        future: Future[Overview] = Future()
+
+        def read() -> None:
+            try:
+                future.set_result(read_overview(self.workspace, self.now()))
+            except BaseException as exc:  # noqa: BLE001 -- handed to the worker that waits on it
+                future.set_exception(exc)
+
+        threading.Thread(target=read, name="inbox-watch-first-read", daemon=True).start()
+        self._prefetched = future
+
+    def take_prefetched(self) -> Future[Overview] | None:
+        future, self._prefetched = self._prefetched, None
+        return future
 
     def now(self) -> datetime:
         """The dashboard's clock: fixed when the app was built with ``now`` (tests, snapshots)."""
@@ -67,4 +89,6 @@ def create_app(
     workspace: Workspace, *, demo: bool = False, now: datetime | None = None, countdown: float = DEFAULT_COUNTDOWN
 ) -> InboxWatchApp:
     """The dashboard over ``workspace``; ``now`` fixes the clock, ``countdown`` the undo window."""
-    return InboxWatchApp(workspace, demo=demo, now=now, countdown=countdown)
+    app = InboxWatchApp(workspace, demo=demo, now=now, countdown=countdown)
+    app.prefetch()
+    return app

@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Label, Static, TextArea
+from textual.widgets import Label, Static, TextArea
 
 from inbox_watch.engine.drafts import Draft
 from inbox_watch.errors import ActionRefused
@@ -77,11 +77,13 @@ class DraftScreen(Screen[DraftOutcome | None]):
             yield Label(self.title_text, id="draft-title")
             yield DraftEditor(self.draft, id="draft-editor")
             yield Static("", id="draft-warning")
-            yield Static(
-                "i edit · Esc stop editing, then back · Ctrl+S send (u undoes during the countdown) · d save to Drafts",
-                id="draft-hint",
-            )
-        yield Footer()
+        # The keys as a fixed line rather than a Footer: a Footer recomposes its keys each time
+        # the screen is shown, half the cost of opening a draft in bench/tui.py.
+        yield Static(
+            "[b]^s[/b] Send (u undoes during the countdown)  [b]d[/b] Save to Drafts  "
+            "[b]i[/b] Edit  [b]esc[/b] Stop editing / back",
+            id="draft-keys",
+        )
 
     def on_mount(self) -> None:
         self._show()

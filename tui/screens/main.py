@@ -26,6 +26,7 @@ from inbox_watch.engine.state import tag_key
 from inbox_watch.errors import ActionRefused, InboxWatchError
 from inbox_watch.models import Action, ActionMode, ActionState, CandidateState, Status, Thread
 from inbox_watch.sync import SyncResult, sync_all
+from tui.overview import Overview, read_overview
 from tui.screens.dialogs import ConfirmDialog, LogTouchDialog, SnoozeDialog, SnoozeEntry, TouchEntry
 from tui.screens.draft import DraftOutcome, DraftScreen
 from tui.widgets.candidate_table import CandidateTable
@@ -82,12 +83,7 @@ class MainScreen(Screen[None]):
 
     @dataclass
     class Evaluated(Message):
-        states: list[CandidateState]
-        threads: dict[str, Thread]
-        accounts: list[dict[str, Any]]
-        heartbeat: tuple[int, datetime] | None
-        actions: list[Action]
-        now: datetime
+        overview: Overview
 
     @dataclass
     class SyncProgress(Message):
@@ -170,25 +166,22 @@ class MainScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="evaluate", name="reading the store", exit_on_error=False)
     def refresh_states(self) -> None:
-        workspace, now = self.iw.workspace, self.iw.now()
-        store = workspace.store
-        with store.reading():  # one read of the store file for all of these
-            states, threads = workspace.evaluate_with_threads(now)
-            accounts, heartbeat, actions = store.sync_status(), store.heartbeat(), store.actions()
-        self.post_message(self.Evaluated(states, threads, accounts, heartbeat, actions, now))
+        first = self.iw.take_prefetched()  # the first read, started with the app
+        overview = first.result() if first is not None else read_overview(self.iw.workspace, self.iw.now())
+        self.post_message(self.Evaluated(overview))
 
     def on_main_screen_evaluated(self, message: Evaluated) -> None:
-        self.states, self.threads, self.actions = message.states, message.threads, message.actions
+        overview = message.overview
+        self.states, self.threads, self.actions = overview.states, overview.threads, overview.actions
         self._show_states()
         self.painted = True
-        config = self.iw.workspace.config
-        heartbeat = message.heartbeat
-        interval = config.interval
-        self.daemon_running = heartbeat is not None and message.now - heartbeat[1] <= timedelta(
-            seconds=2 * interval
+        interval = self.iw.workspace.config.interval
+        heartbeat = overview.heartbeat
+        self.daemon_running = heartbeat is not None and overview.now - heartbeat[1] <= timedelta(seconds=2 * interval)
+        self.status_bar.set_sync_status(
+            overview.accounts, self.daemon_running, interval, self.iw.workspace.clock, overview.now
         )
-        self.status_bar.set_sync_status(message.accounts, self.daemon_running, interval, self.iw.workspace.clock, message.now)
-        self._plan_auto_sync(message.accounts, message.now)
+        self._plan_auto_sync(overview.accounts, overview.now)
 
     def _plan_auto_sync(self, accounts: list[dict[str, Any]], now: datetime) -> None:
         """With no daemon, sync every ``interval`` seconds (and at once when the store is stale)."""
