@@ -25,11 +25,22 @@ class InboxWatchApp(App[int]):
     TITLE = "inbox-watch"
     COMMANDS = App.COMMANDS | {DashboardCommands}
     BINDINGS = [
-        Binding("question_mark", "help", "Help", id="help", key_display="?"),
-        Binding("q", "quit", "Quit", id="quit"),
+        Binding(
+            "question_mark", "help", "Help", id="help", key_display="?", tooltip="Show every key"
+        ),
+        Binding(
+            "q", "quit", "Quit", id="quit", tooltip="Quit (a send still counting down is dropped)"
+        ),
     ]
 
-    def __init__(self, workspace: Workspace, *, demo: bool = False, now: datetime | None = None, countdown: float = DEFAULT_COUNTDOWN) -> None:
+    def __init__(
+        self,
+        workspace: Workspace,
+        *,
+        demo: bool = False,
+        now: datetime | None = None,
+        countdown: float = DEFAULT_COUNTDOWN,
+    ) -> None:
         super().__init__()
         self.workspace = workspace
         self.demo = demo
@@ -74,6 +85,8 @@ class InboxWatchApp(App[int]):
         keys = []
         for source in (MainScreen.BINDINGS, self.BINDINGS):
             for binding in source:
+                if not isinstance(binding, Binding):
+                    continue
                 key = {"slash": "/", "question_mark": "?"}.get(binding.key, binding.key)
                 keys.append((key, binding.tooltip or binding.description))
         keys += [
@@ -86,7 +99,11 @@ class InboxWatchApp(App[int]):
 
 
 def create_app(
-    workspace: Workspace, *, demo: bool = False, now: datetime | None = None, countdown: float = DEFAULT_COUNTDOWN
+    workspace: Workspace,
+    *,
+    demo: bool = False,
+    now: datetime | None = None,
+    countdown: float = DEFAULT_COUNTDOWN,
 ) -> InboxWatchApp:
     """The dashboard over ``workspace``; ``now`` fixes the clock, ``countdown`` the undo window."""
     app = InboxWatchApp(workspace, demo=demo, now=now, countdown=countdown)

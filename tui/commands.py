@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import partial
 
+from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from tui.screens.main import FILTERS, MainScreen
@@ -13,7 +14,7 @@ def dashboard_commands() -> list[tuple[str, str, str]]:
     """(title, help, action) for each command, taken from the bindings so they never drift."""
     commands = []
     for binding in MainScreen.BINDINGS:
-        if binding.id != "clear_search":
+        if isinstance(binding, Binding) and binding.id != "clear_search":
             key = "/" if binding.key == "slash" else binding.key
             commands.append((f"{binding.description} ({key})", binding.tooltip, binding.action))
     for name, _ in FILTERS:
@@ -45,4 +46,9 @@ class DashboardCommands(Provider):
         for title, help_text, action in dashboard_commands():
             score = matcher.match(title)
             if score > 0:
-                yield Hit(score, matcher.highlight(title), partial(screen.run_action, action), help=help_text)
+                yield Hit(
+                    score,
+                    matcher.highlight(title),
+                    partial(screen.run_action, action),
+                    help=help_text,
+                )

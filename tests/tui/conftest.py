@@ -4,15 +4,16 @@ factory the CLI uses (``tui.app.create_app``)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+
 from inbox_watch.demo import prepare_demo
 from inbox_watch.service import Workspace
 from providers.demo import DemoProvider
 from tests.tui.helpers import COUNTDOWN, FIXED
 from tui.app import InboxWatchApp, create_app
+
 
 @pytest.fixture(autouse=True)
 def no_demo_mail_left() -> Iterator[None]:

@@ -47,9 +47,11 @@ class HelpScreen(ModalScreen[None]):
             yield Static(key_table(list(COLUMNS_HELP)))
             yield Static(
                 Text(
-                    f"\nSending: Ctrl+S in a draft starts a {self.countdown:g}-second countdown in the status "
+                    f"\nSending: Ctrl+S in a draft starts a {self.countdown:g}-second countdown in "
+                    "the status "
                     "bar; press u to undo. Nothing is queued or sent until it ends.\n"
-                    "Daemon: when `inbox-watch daemon` is running the status bar says so; otherwise the "
+                    "Daemon: when `inbox-watch daemon` is running the status bar says so; "
+                    "otherwise the "
                     "dashboard syncs on its own every interval.\n\nEscape or ? closes this help."
                 )
             )

@@ -64,17 +64,34 @@ def one_line(error: BaseException) -> str:
 
 class MainScreen(Screen[None]):
     BINDINGS = [
-        Binding("c", "chaser", "Chase", id="chaser", tooltip="Draft a chaser in the candidate's thread"),
-        Binding("e", "employer_update", "Employer", id="employer_update", tooltip="Draft a holding reply to the employer"),
+        Binding(
+            "c", "chaser", "Chase", id="chaser", tooltip="Draft a chaser in the candidate's thread"
+        ),
+        Binding(
+            "e",
+            "employer_update",
+            "Employer",
+            id="employer_update",
+            tooltip="Draft a holding reply to the employer",
+        ),
         Binding("l", "log_touch", "Log", id="log_touch", tooltip="Log a call, text or DM"),
         Binding("s", "snooze", "Snooze", id="snooze", tooltip="Snooze until a date, with a reason"),
         Binding("p", "pull", "Pull", id="pull", tooltip="Pull the candidate from the campaign"),
         Binding("r", "sync", "Sync", id="sync", tooltip="Sync every account now"),
-        Binding("u", "undo_send", "UNDO send", id="undo_send", tooltip="Cancel the send counting down"),
-        Binding("f", "cycle_filter", "Filter", id="cycle_filter", tooltip="Cycle the status filter"),
+        Binding(
+            "u", "undo_send", "UNDO send", id="undo_send", tooltip="Cancel the send counting down"
+        ),
+        Binding(
+            "f", "cycle_filter", "Filter", id="cycle_filter", tooltip="Cycle the status filter"
+        ),
         Binding("slash", "search", "Search", id="search", tooltip="Search candidates by name"),
         Binding(
-            "t", "toggle_detail", "Details", id="toggle_detail", tooltip="Show or hide the detail pane", show=False
+            "t",
+            "toggle_detail",
+            "Details",
+            id="toggle_detail",
+            tooltip="Show or hide the detail pane",
+            show=False,
         ),  # not in the footer, to keep it to 80 columns; in help and the command palette
         Binding("escape", "clear_search", "Clear search", id="clear_search", show=False),
     ]
@@ -134,7 +151,9 @@ class MainScreen(Screen[None]):
         return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder="search by name; Enter keeps the filter, Escape clears it", id="search")
+        yield Input(
+            placeholder="search by name; Enter keeps the filter, Escape clears it", id="search"
+        )
         with Container(id="body"):
             yield CandidateTable(id="candidates")
             yield DetailPane(id="detail")
@@ -164,20 +183,30 @@ class MainScreen(Screen[None]):
 
     # --- evaluation --------------------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, group="evaluate", name="reading the store", exit_on_error=False)
+    @work(
+        thread=True, exclusive=True, group="evaluate", name="reading the store", exit_on_error=False
+    )
     def refresh_states(self) -> None:
         first = self.iw.take_prefetched()  # the first read, started with the app
-        overview = first.result() if first is not None else read_overview(self.iw.workspace, self.iw.now())
+        overview = (
+            first.result() if first is not None else read_overview(self.iw.workspace, self.iw.now())
+        )
         self.post_message(self.Evaluated(overview))
 
     def on_main_screen_evaluated(self, message: Evaluated) -> None:
         overview = message.overview
-        self.states, self.threads, self.actions = overview.states, overview.threads, overview.actions
+        self.states, self.threads, self.actions = (
+            overview.states,
+            overview.threads,
+            overview.actions,
+        )
         self._show_states()
         self.painted = True
         interval = self.iw.workspace.config.interval
         heartbeat = overview.heartbeat
-        self.daemon_running = heartbeat is not None and overview.now - heartbeat[1] <= timedelta(seconds=2 * interval)
+        self.daemon_running = heartbeat is not None and overview.now - heartbeat[1] <= timedelta(
+            seconds=2 * interval
+        )
         self.status_bar.set_sync_status(
             overview.accounts, self.daemon_running, interval, self.iw.workspace.clock, overview.now
         )
@@ -192,7 +221,11 @@ class MainScreen(Screen[None]):
             return
         if self._auto_sync is None:
             self._auto_sync = self.set_interval(interval, self._auto_sync_tick, name="auto-sync")
-            stale = [a for a in self.iw.workspace.config.accounts if not self._synced_recently(a.name, accounts, now)]
+            stale = [
+                a
+                for a in self.iw.workspace.config.accounts
+                if not self._synced_recently(a.name, accounts, now)
+            ]
             if stale:
                 self.action_sync("auto")
         else:
@@ -221,7 +254,8 @@ class MainScreen(Screen[None]):
         return [
             s
             for s in self.states
-            if (statuses is None or s.status in statuses) and (not needle or needle in tag_key(s.candidate.name))
+            if (statuses is None or s.status in statuses)
+            and (not needle or needle in tag_key(s.candidate.name))
         ]
 
     def _show_states(self) -> None:
@@ -232,7 +266,11 @@ class MainScreen(Screen[None]):
     def _update_title(self) -> None:
         shown, total = len(self.table.shown), len(self.states)
         mode = "demo mailbox" if self.iw.demo else "inbox-watch"
-        title = f"{mode}: {shown} of {total} candidates" if shown != total else f"{mode}: {total} candidates"
+        title = (
+            f"{mode}: {shown} of {total} candidates"
+            if shown != total
+            else f"{mode}: {total} candidates"
+        )
         title += f"  filter: {FILTERS[self.filter_index][0]}"
         if self.search_text:
             title += f"  search: {self.search_text!r}"
@@ -240,9 +278,15 @@ class MainScreen(Screen[None]):
 
     def _show_detail(self) -> None:
         state = self.table.selected
-        messages = [m for tid in state.threads for m in self.threads[tid].messages if tid in self.threads] if state else []
+        messages = (
+            [m for tid in state.threads for m in self.threads[tid].messages if tid in self.threads]
+            if state
+            else []
+        )
         workspace = self.iw.workspace
-        self.query_one(DetailPane).show(state, messages, workspace.config.recruiter, workspace.clock, self.iw.now())
+        self.query_one(DetailPane).show(
+            state, messages, workspace.config.recruiter, workspace.clock, self.iw.now()
+        )
 
     @on(DataTable.RowHighlighted, "#candidates")
     def _row_highlighted(self) -> None:
@@ -314,13 +358,17 @@ class MainScreen(Screen[None]):
                 self.post_message(self.SyncProgress(done, total, what))
 
         with self._mailbox_lock:
-            results, errors = sync_all(workspace.store, workspace.config, factory=workspace.factory, progress=progress)
+            results, errors = sync_all(
+                workspace.store, workspace.config, factory=workspace.factory, progress=progress
+            )
         self.post_message(self.SyncFinished(results, errors))
 
     def on_main_screen_sync_progress(self, message: SyncProgress) -> None:
         if self.syncing:
             of = f"/{message.total}" if message.total else ""
-            self.status_bar.set_activity(progress=f"syncing {message.what}: {message.done}{of} messages")
+            self.status_bar.set_activity(
+                progress=f"syncing {message.what}: {message.done}{of} messages"
+            )
 
     def on_main_screen_sync_finished(self, message: SyncFinished) -> None:
         self.syncing = False
@@ -340,7 +388,8 @@ class MainScreen(Screen[None]):
         worker = event.worker
         if worker.group == "sync":
             self.syncing = False
-        text = f"{worker.name or 'background task'} failed: {one_line(worker.error or Exception('unknown'))}"
+        error = worker.error or Exception("unknown error")
+        text = f"{worker.name or 'background task'} failed: {one_line(error)}"
         self.status_bar.set_activity(progress="", error=text)
         self.notify(text, title="Error", severity="error")
         if worker.group != "evaluate":
@@ -374,13 +423,22 @@ class MainScreen(Screen[None]):
         except InboxWatchError as exc:
             self.notify(one_line(exc), title="No employer update", severity="warning")
             return
-        self.open_draft(state, draft, f"Update to {state.candidate.employer or 'the employer'} about {state.candidate.name}", check_chase=False)
+        self.open_draft(
+            state,
+            draft,
+            f"Update to {state.candidate.employer or 'the employer'} about {state.candidate.name}",
+            check_chase=False,
+        )
 
-    def open_draft(self, state: CandidateState, draft: Draft, title: str, *, check_chase: bool) -> None:
+    def open_draft(
+        self, state: CandidateState, draft: Draft, title: str, *, check_chase: bool
+    ) -> None:
         if self._draft_screen is None:  # built once, reused: opening a draft stays fast
             self._draft_screen = DraftScreen()
             self.app.install_screen(self._draft_screen, name="draft")
-        self._draft_screen.prepare(state, draft, title=title, check_chase=check_chase, actions=self.actions)
+        self._draft_screen.prepare(
+            state, draft, title=title, check_chase=check_chase, actions=self.actions
+        )
         self.app.push_screen("draft", self._draft_closed)
 
     def _draft_closed(self, outcome: DraftOutcome | None) -> None:
@@ -394,8 +452,12 @@ class MainScreen(Screen[None]):
     def start_countdown(self, outcome: DraftOutcome) -> None:
         seconds = self.iw.countdown
         what = "chaser" if outcome.draft.kind == "chaser" else "employer update"
-        pending = PendingSend(outcome, time.monotonic() + seconds, label=f"{what} to {', '.join(outcome.draft.to)}")
-        pending.timer = self.set_timer(seconds, lambda: self._countdown_over(pending), name="send-countdown")
+        pending = PendingSend(
+            outcome, time.monotonic() + seconds, label=f"{what} to {', '.join(outcome.draft.to)}"
+        )
+        pending.timer = self.set_timer(
+            seconds, lambda: self._countdown_over(pending), name="send-countdown"
+        )
         self.pending.append(pending)
         if self._ticker is None:
             self._ticker = self.set_interval(0.25, self._tick, name="countdown-ticker")
@@ -412,7 +474,9 @@ class MainScreen(Screen[None]):
         latest = self.pending[-1]
         left = max(0, int(latest.deadline - time.monotonic() + 0.999))
         more = f" (+{len(self.pending) - 1} more)" if len(self.pending) > 1 else ""
-        self.status_bar.set_activity(countdown=f"Sending {latest.label} in {left}s{more}  -  press u to undo")
+        self.status_bar.set_activity(
+            countdown=f"Sending {latest.label} in {left}s{more}  -  press u to undo"
+        )
 
     def _countdown_over(self, pending: PendingSend) -> None:
         if pending not in self.pending:
@@ -457,11 +521,16 @@ class MainScreen(Screen[None]):
         verb = "sent to" if outcome.mode is ActionMode.SEND else "saved to Drafts for"
         result = done[0] if done else None
         if result is not None and result.state is ActionState.DONE:
-            self.post_message(self.ActionFinished(f"The {what} was {verb} {', '.join(draft.to)}.", resync=True))
+            self.post_message(
+                self.ActionFinished(f"The {what} was {verb} {', '.join(draft.to)}.", resync=True)
+            )
         else:
             error = result.error if result is not None else "not carried out"
             self.post_message(
-                self.ActionFinished(f"The {what} is queued and will be retried at the next sync: {error}", error=True)
+                self.ActionFinished(
+                    f"The {what} is queued and will be retried at the next sync: {error}",
+                    error=True,
+                )
             )
 
     def on_main_screen_action_finished(self, message: ActionFinished) -> None:
@@ -526,10 +595,15 @@ class MainScreen(Screen[None]):
         def confirmed(yes: bool | None) -> None:
             if yes:
                 now = self.iw.now()
-                self.record(f"Pulled {name} from the campaign.", lambda: self.iw.workspace.pull(name, now))
+                self.record(
+                    f"Pulled {name} from the campaign.", lambda: self.iw.workspace.pull(name, now)
+                )
 
         self.app.push_screen(
-            ConfirmDialog(f"Pull {name} from the campaign?\nThey will stop showing as needing action.", yes="Pull"),
+            ConfirmDialog(
+                f"Pull {name} from the campaign?\nThey will stop showing as needing action.",
+                yes="Pull",
+            ),
             confirmed,
         )
 
@@ -542,7 +616,10 @@ class MainScreen(Screen[None]):
                 self.action_employer_update(state)
 
         self.app.push_screen(
-            ConfirmDialog(f"Write to {state.candidate.employer or 'the employer'} about {state.candidate.name} now?", yes="Write"),
+            ConfirmDialog(
+                f"Write to {state.candidate.employer or 'the employer'} "
+                f"about {state.candidate.name} now?",
+                yes="Write",
+            ),
             answered,
         )
-

@@ -45,7 +45,12 @@ class StatusBar(Static):
         self._now: datetime | None = None
 
     def set_sync_status(
-        self, accounts: list[dict[str, Any]], daemon: bool, interval: int, clock: BusinessClock, now: datetime
+        self,
+        accounts: list[dict[str, Any]],
+        daemon: bool,
+        interval: int,
+        clock: BusinessClock,
+        now: datetime,
     ) -> None:
         self.accounts, self.daemon, self.interval = accounts, daemon, interval
         self._clock, self._now = clock, now
@@ -60,10 +65,15 @@ class StatusBar(Static):
     def line_sync(self) -> Text:
         text = Text()
         if self._clock is not None and self._now is not None:
-            for index, account in enumerate(sorted(self.accounts, key=lambda a: a.get("account", ""))):
+            for index, account in enumerate(
+                sorted(self.accounts, key=lambda a: a.get("account", ""))
+            ):
                 if index:
                     text.append("  ")
-                text.append(f"{account.get('account', '?')}: synced {when(account.get('last_sync'), self._clock, self._now)}")
+                text.append(
+                    f"{account.get('account', '?')}: synced "
+                    f"{when(account.get('last_sync'), self._clock, self._now)}"
+                )
                 if account.get("last_error"):
                     text.append(" (failed since)", style="bold red")
         if not self.accounts:
