@@ -16,26 +16,16 @@ from textual.widgets.data_table import RowKey
 from inbox_watch.engine.clock import BusinessClock
 from inbox_watch.engine.state import tag_key
 from inbox_watch.models import CandidateState, Status
+from tui.widgets.palette import status_style
 
-STATUS_STYLE: dict[Status, str] = {
-    Status.SILENT: "bold red",
-    Status.BOUNCED: "bold magenta",
-    Status.AWAITING: "yellow",
-    Status.OUT_OF_OFFICE: "cyan",
-    Status.SNOOZED: "blue",
-    Status.REPLIED: "green",
-    Status.PULLED: "dim",
-    Status.IDLE: "dim",
-}
-
-WIDE_TABLE = 96  # from this many columns of table width, show "role @ employer" too
+WIDE_TABLE = 110  # from this many columns of table width, show "role @ employer" too
 
 Values = tuple[str, ...]
 
 
 def status_text(status: Status) -> Text:
     """The status word, coloured; the word itself carries the meaning without colour."""
-    return Text(status.value.replace("_", " "), style=STATUS_STYLE.get(status, ""))
+    return Text(status.value.replace("_", " "), style=status_style(status))
 
 
 def silent_for(state: CandidateState, clock: BusinessClock) -> str:

@@ -17,6 +17,7 @@ from inbox_watch.engine.clock import BusinessClock
 from inbox_watch.engine.contact import is_landline, suggest_call
 from inbox_watch.models import CandidateState, Classification, Kind, MailMessage
 from tui.widgets.candidate_table import silent_for, status_text
+from tui.widgets.palette import style
 
 SECTION = "bold underline"
 
@@ -24,13 +25,13 @@ SECTION = "bold underline"
 def message_marker(cls: Classification) -> Text:
     """What a message is, in words (colour is only a help)."""
     if cls.kind is Kind.AUTO_REPLY:
-        return Text("[out of office]" if cls.out_of_office else "[auto-reply]", style="cyan")
+        return Text("[out of office]" if cls.out_of_office else "[auto-reply]", style=style("cyan"))
     if cls.kind is Kind.BOUNCE:
-        return Text("[bounce]", style="bold magenta")
+        return Text("[bounce]", style=style("bold magenta"))
     if cls.kind is Kind.CALENDAR_RESPONSE:
-        return Text("[calendar reply]", style="green")
+        return Text("[calendar reply]", style=style("green"))
     if cls.kind is Kind.SCHEDULING:
-        return Text("[scheduling]", style="yellow")
+        return Text("[scheduling]", style=style("yellow"))
     if not cls.human:
         return Text("[automated]", style="dim")
     return Text("")

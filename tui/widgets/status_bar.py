@@ -14,6 +14,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from inbox_watch.engine.clock import BusinessClock
+from tui.widgets.palette import style
 
 
 def when(value: str | None, clock: BusinessClock, now: datetime) -> str:
@@ -75,14 +76,14 @@ class StatusBar(Static):
                     f"{when(account.get('last_sync'), self._clock, self._now)}"
                 )
                 if account.get("last_error"):
-                    text.append(" (failed since)", style="bold red")
+                    text.append(" (failed since)", style=style("bold red"))
         if not self.accounts:
             text.append("no sync yet")
         text.append("  |  ")
         if self.daemon is None:
             text.append("daemon: ?")
         elif self.daemon:
-            text.append("daemon: running", style="green")
+            text.append("daemon: running", style=style("green"))
         else:
             text.append(f"daemon: off, dashboard syncs every {self.interval}s")
         return text
@@ -93,7 +94,7 @@ class StatusBar(Static):
         if self.progress:
             return Text(self.progress, style="bold")
         if self.error:
-            return Text(f"error: {self.error}", style="bold red")
+            return Text(f"error: {self.error}", style=style("bold red"))
         return Text(self.note or "ready", style="dim" if not self.note else "")
 
     def refresh_line(self) -> None:
