@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+from datetime import timedelta
 
 from textual.widgets import Input
 
@@ -304,3 +305,29 @@ async def test_narrow_terminal_puts_details_below(app: InboxWatchApp) -> None:
         assert detail.region.y > table(app).region.y
         await pilot.press("t")
         assert not detail.display or detail.region.height == 0
+
+
+async def test_daemon_indicator_and_own_sync(workspace: Workspace) -> None:
+    async with create_app(workspace, demo=True, now=FIXED).run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert "daemon: off, dashboard syncs every 60s" in status_text(pilot.app)
+        assert pilot.app.screen._auto_sync is not None  # the dashboard syncs on its own
+    workspace.store.set_heartbeat(4242, FIXED - timedelta(seconds=30))
+    async with create_app(workspace, demo=True, now=FIXED).run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert "daemon: running" in status_text(pilot.app)
+        assert pilot.app.screen._auto_sync is None  # the daemon syncs; the dashboard does not
+
+
+def test_sync_progress_messages_collapse() -> None:
+    first, second = MainScreen.SyncProgress(1, 10, "demo"), MainScreen.SyncProgress(2, 10, "demo")
+    assert second.can_replace(first)
+
+
+def test_no_color_keeps_the_word_and_drops_the_colour(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from tui.widgets.candidate_table import status_text as cell
+
+    monkeypatch.setenv("NO_COLOR", "1")
+    text = cell(Status.SILENT)
+    assert text.plain == "silent"
+    assert text.style.color is None and text.style.bold  # type: ignore[union-attr]
