@@ -18,7 +18,7 @@ from textual.containers import Container
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Input
+from textual.widgets import DataTable, Input
 from textual.worker import Worker, WorkerState
 
 from inbox_watch.engine.drafts import Draft
@@ -31,6 +31,7 @@ from tui.screens.dialogs import ConfirmDialog, LogTouchDialog, SnoozeDialog, Sno
 from tui.screens.draft import DraftOutcome, DraftScreen
 from tui.widgets.candidate_table import CandidateTable
 from tui.widgets.detail_pane import DetailPane
+from tui.widgets.footer import DashboardFooter
 from tui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
@@ -158,7 +159,7 @@ class MainScreen(Screen[None]):
             yield CandidateTable(id="candidates")
             yield DetailPane(id="detail")
         yield StatusBar(id="status")
-        yield Footer(compact=True)
+        yield DashboardFooter(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#search", Input).display = False
@@ -179,7 +180,7 @@ class MainScreen(Screen[None]):
         if narrow != self._narrow:
             self._narrow = narrow
             self.set_class(narrow, "-narrow")
-            self.query_one(Footer).show_command_palette = not narrow
+            self.query_one(DashboardFooter).show_command_palette = not narrow
 
     # --- evaluation --------------------------------------------------------------------------
 
