@@ -19,7 +19,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Input
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from inbox_watch.engine.drafts import Draft
 from inbox_watch.engine.state import tag_key
@@ -192,7 +192,8 @@ class MainScreen(Screen[None]):
         overview = (
             first.result() if first is not None else read_overview(self.iw.workspace, self.iw.now())
         )
-        self.post_message(self.Evaluated(overview))
+        if not get_current_worker().is_cancelled:  # a newer refresh has started: it will post
+            self.post_message(self.Evaluated(overview))
 
     def on_main_screen_evaluated(self, message: Evaluated) -> None:
         overview = message.overview
