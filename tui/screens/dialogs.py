@@ -95,13 +95,14 @@ class SnoozeDialog(ModalScreen[SnoozeEntry | None]):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="snooze_cancel")]
 
-    def __init__(self, name: str, today: date) -> None:
+    def __init__(self, name: str, today: date, suggested: date | None = None) -> None:
         super().__init__(classes="dialog")
         self.candidate_name = name
         self.today = today
+        self.suggested = suggested or today + timedelta(days=2)
 
     def compose(self) -> ComposeResult:
-        default = self.today + timedelta(days=2)
+        default = self.suggested
         with Vertical(classes="dialog-box"):
             yield Label(
                 f"Snooze {self.candidate_name} until (YYYY-MM-DD)", classes="dialog-question"

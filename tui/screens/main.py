@@ -576,7 +576,12 @@ class MainScreen(Screen[None]):
         state = self._selected()
         if state is None:
             return
-        today = self.iw.workspace.clock.local(self.iw.now()).date()
+        clock = self.iw.workspace.clock
+        today = clock.local(self.iw.now()).date()
+        suggested, business_days = today, 0
+        while business_days < 2:  # two business days on, as a starting point
+            suggested += timedelta(days=1)
+            business_days += clock.is_business_day(suggested)
 
         def snoozed(entry: SnoozeEntry | None) -> None:
             if entry is not None:
@@ -586,7 +591,7 @@ class MainScreen(Screen[None]):
                     lambda: self.iw.workspace.snooze(name, entry.until, entry.reason, now),
                 )
 
-        self.app.push_screen(SnoozeDialog(state.candidate.name, today), snoozed)
+        self.app.push_screen(SnoozeDialog(state.candidate.name, today, suggested), snoozed)
 
     def action_pull(self) -> None:
         state = self._selected()
