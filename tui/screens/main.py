@@ -411,7 +411,7 @@ class MainScreen(Screen[None]):
             return
         try:
             draft = self.iw.workspace.chaser_draft(state)
-        except InboxWatchError as exc:
+        except (InboxWatchError, OSError) as exc:  # OSError: an unreadable template file
             self.notify(one_line(exc), title="No chaser", severity="warning")
             return
         self.open_draft(state, draft, f"Chaser to {state.candidate.name}", check_chase=True)
@@ -422,7 +422,7 @@ class MainScreen(Screen[None]):
             return
         try:
             draft = self.iw.workspace.employer_draft(state, self.iw.now())
-        except InboxWatchError as exc:
+        except (InboxWatchError, OSError) as exc:  # OSError: an unreadable template file
             self.notify(one_line(exc), title="No employer update", severity="warning")
             return
         self.open_draft(
