@@ -2,204 +2,36 @@
 key press to screen updated for moving the cursor and opening a chaser draft (target < 50 ms).
 
 Run from the repository root: ``python -m bench.tui``. Measured with Textual's pilot (headless),
-on a synthetic store written once into a temporary folder.
+on a store filled once from bench.synthetic (about ten messages a candidate).
 """
 
 from __future__ import annotations
 
 import asyncio
-import random
 import shutil
 import statistics
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from textual import events
 
+from bench.synthetic import SAM, mailbox
 from inbox_watch.config import AccountConfig, Config, Policy, RecruiterConfig
 from inbox_watch.errors import ConnectionFailed
-from inbox_watch.models import Candidate, Cursor, MailMessage, SyncBatch
+from inbox_watch.models import Cursor, SyncBatch
 from inbox_watch.service import Workspace
 from inbox_watch.store import Store
 
-NOW = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)
-RECRUITER = RecruiterConfig(name="Sam Carter", addresses=("sam@agency.example",))
-ACCOUNT = AccountConfig(name="bench", provider="demo", interval=300)
-EMPLOYERS = ("Northwind", "Contoso", "Fabrikam", "Tailspin", "Litware", "Adatum", "Woodgrove")
-ROLES = (
-    "Data Engineer",
-    "Finance Analyst",
-    "QA Engineer",
-    "Product Designer",
-    "Support Lead",
-    "Cloud Engineer",
-)
-FIRST = (
-    "Priya",
-    "Tom",
-    "Aisha",
-    "Daniel",
-    "Lena",
-    "Marco",
-    "Sofia",
-    "James",
-    "Hannah",
-    "Oliver",
-    "Chloe",
-    "Maya",
-)
-LAST = (
-    "Shah",
-    "Becker",
-    "Khan",
-    "Okafor",
-    "Fischer",
-    "Rossi",
-    "Almeida",
-    "Whitfield",
-    "Cho",
-    "Grant",
-    "Dubois",
-)
+NOW = datetime(2026, 11, 27, 12, tzinfo=UTC)  # bench.synthetic's clock
+RECRUITER = RecruiterConfig(name="Sam Carter", addresses=(SAM,))
+ACCOUNT = AccountConfig(name="bench", provider="demo", interval=300)  # bench.synthetic's account
 
 START_TARGET = 1.0
 KEY_TARGET = 0.050
 RUNS = 3
-
-
-def _reply(
-    index: int,
-    kind: str,
-    sender: str,
-    candidate: str,
-    when: datetime,
-    subject: str,
-    text: str,
-    **extra: Any,
-) -> MailMessage:
-    """A message in candidate ``index``'s thread, answering the first scheduling email."""
-    first_id = f"<s{index}@agency.example>"
-    return MailMessage(
-        account=ACCOUNT.name,
-        id=f"m{index}-1",
-        message_id=f"<{kind}{index}@example.com>",
-        date=when,
-        from_addr=sender,
-        subject=subject,
-        to=(RECRUITER.addresses[0],) if sender != RECRUITER.addresses[0] else (candidate,),
-        in_reply_to=first_id,
-        references=(first_id,),
-        thread_id=f"t{index}",
-        text=text,
-        **extra,
-    )
-
-
-def synthetic_mailbox(
-    count: int, now: datetime = NOW, seed: int = 7
-) -> tuple[list[Candidate], list[MailMessage]]:
-    """``count`` candidates, each with a scheduling thread: some answered, some chased, some
-    silent for days, some with an out-of-office reply, some with the employer asking."""
-    rng = random.Random(seed)
-    candidates, messages = [], []
-    for index in range(count):
-        name = f"{rng.choice(FIRST)} {rng.choice(LAST)} {index:04d}"
-        address = f"cand{index:04d}@example.com"
-        employer = rng.choice(EMPLOYERS)
-        contact = f"talent@{employer.lower()}.example"
-        role = rng.choice(ROLES)
-        candidates.append(
-            Candidate(
-                name,
-                (address,),
-                f"07700 9{index:05d}",
-                role,
-                employer,
-                (contact,),
-                "first interview",
-            )
-        )
-        subject = f"{employer} interview: {role} ({name})"
-        sent = now - timedelta(hours=rng.randint(1, 24 * 9))
-        first_id = f"<s{index}@agency.example>"
-        messages.append(
-            MailMessage(
-                account=ACCOUNT.name,
-                id=f"m{index}-0",
-                message_id=first_id,
-                date=sent,
-                from_addr=RECRUITER.addresses[0],
-                from_name=RECRUITER.name,
-                to=(address,),
-                subject=subject,
-                thread_id=f"t{index}",
-                text=(
-                    f"Hi {name.split()[0]},\n\n{employer} would like to interview you for the "
-                    f"{role} role. Are you free on Monday at 10:00 or Tuesday at 14:00? "
-                    "Let me know which time suits you.\n\nSam"
-                ),
-            )
-        )
-        fate = rng.random()
-        later = sent + timedelta(hours=rng.randint(1, 30))
-        if later >= now or fate >= 0.7:
-            continue
-
-        if fate < 0.3:
-            messages.append(
-                _reply(
-                    index,
-                    "r",
-                    address,
-                    address,
-                    later,
-                    f"Re: {subject}",
-                    "Monday at 10 works for me, thanks!",
-                )
-            )
-        elif fate < 0.5:
-            messages.append(
-                _reply(
-                    index,
-                    "c",
-                    RECRUITER.addresses[0],
-                    address,
-                    later,
-                    f"Re: {subject}",
-                    "Just checking you saw my note about the interview times below?",
-                )
-            )
-        elif fate < 0.6:
-            messages.append(
-                _reply(
-                    index,
-                    "o",
-                    address,
-                    address,
-                    later,
-                    f"Automatic reply: {subject}",
-                    "I am out of the office until Monday 30 November with limited access to email.",
-                    headers=(("auto-submitted", "auto-replied"),),
-                )
-            )
-        else:
-            messages.append(
-                MailMessage(
-                    account=ACCOUNT.name,
-                    id=f"m{index}-1",
-                    message_id=f"<e{index}@{employer.lower()}.example>",
-                    date=later,
-                    from_addr=contact,
-                    subject=f"{name} - any news?",
-                    to=(RECRUITER.addresses[0],),
-                    text=f"Hi Sam, has {name} confirmed a time yet?",
-                )
-            )
-    return candidates, messages
 
 
 def bench_workspace(folder: Path, count: int) -> Workspace:
@@ -216,7 +48,7 @@ def bench_workspace(folder: Path, count: int) -> Workspace:
         raise ConnectionFailed("the bench has no mail server")
 
     workspace = Workspace(config, Store(config.store_path), no_network)
-    candidates, messages = synthetic_mailbox(count)
+    candidates, messages = mailbox(count)
     workspace.store.upsert_candidates(candidates)
     workspace.store.apply_sync(
         SyncBatch(ACCOUNT.name, tuple(messages), Cursor(ACCOUNT.name, "bench"), full=True), at=NOW
@@ -271,9 +103,7 @@ async def measure(workspace: Workspace, count: int) -> dict[str, float]:
 
         opens = []
         for _ in range(10):
-            opens.append(
-                await key_to_screen(pilot, "c", until=lambda: isinstance(app.screen, DraftScreen))
-            )
+            opens.append(await key_to_screen(pilot, "c", until=lambda: isinstance(app.screen, DraftScreen)))
             await pilot.press("escape")
             await pilot.pause(0.05)  # let the main screen's footer recompose before the next press
             await pilot.pause()
@@ -294,10 +124,7 @@ def main(count: int = 2000) -> int:
         t0 = time.perf_counter()
         with workspace.store.reading():
             workspace.evaluate(NOW)
-        print(
-            f"for scale, the store read and engine alone: {time.perf_counter() - t0:.3f} s "
-            f"for {count} candidates"
-        )
+        print(f"for scale, the store read and engine alone: {time.perf_counter() - t0:.3f} s for {count} candidates")
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     # This machine is shared and its timings swing by up to 2.5x: report the median of RUNS
@@ -311,10 +138,7 @@ def main(count: int = 2000) -> int:
         target = START_TARGET if what.startswith("start") else KEY_TARGET
         verdict = "PASS" if seconds < target else "FAIL"
         failed |= verdict == "FAIL"
-        print(
-            f"{verdict}  {what}: {seconds * 1000:.0f} ms "
-            f"(target < {target * 1000:.0f} ms, {seconds / target:.2f}x)"
-        )
+        print(f"{verdict}  {what}: {seconds * 1000:.0f} ms (target < {target * 1000:.0f} ms, {seconds / target:.2f}x)")
     return 1 if failed else 0
 
 

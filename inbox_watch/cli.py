@@ -5,12 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import sys
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, NoReturn, TextIO
 
 from inbox_watch import __version__
 from inbox_watch.errors import InboxWatchError, UsageError
@@ -23,7 +22,7 @@ Configuration: --config FILE, else $INBOX_WATCH_CONFIG, else the user config dir
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one clear line, exit 2
+    def error(self, message: str) -> NoReturn:  # one clear line, exit 2
         raise UsageError(f"{self.prog}: {message} (see --help)")
 
 

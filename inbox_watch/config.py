@@ -131,7 +131,7 @@ class _Section:
     def _fail(self, key: str, allowed: str, value: Any) -> ConfigError:
         return ConfigError(f"{self.path}: {self.prefix}.{key} = {value!r} is invalid: {allowed}")
 
-    def str(self, key: str, default: str, choices: tuple[str, ...] | None = None) -> str:
+    def text(self, key: str, default: str, choices: tuple[str, ...] | None = None) -> str:
         value = self.data.get(key, default)
         if not isinstance(value, str):
             raise self._fail(key, "expected a string", value)
@@ -139,7 +139,7 @@ class _Section:
             raise self._fail(key, "expected one of " + ", ".join(repr(c) for c in choices), value)
         return value
 
-    def int(self, key: str, default: int, minimum: int = 0, maximum: int = 1 << 30) -> int:
+    def whole(self, key: str, default: int, minimum: int = 0, maximum: int = 1 << 30) -> int:
         value = self.data.get(key, default)
         if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
             raise self._fail(key, f"expected a whole number from {minimum} to {maximum}", value)
@@ -151,7 +151,7 @@ class _Section:
             raise self._fail(key, f"expected a number of at least {minimum:g}", value)
         return float(value)
 
-    def bool(self, key: str, default: bool) -> bool:
+    def flag(self, key: str, default: bool) -> bool:
         value = self.data.get(key, default)
         if not isinstance(value, bool):
             raise self._fail(key, "expected true or false", value)
@@ -184,7 +184,7 @@ def _policy(path: Path, data: Any) -> Policy:
             "pull_after_business_days",
         },
     )
-    tz = s.str("timezone", "Europe/London")
+    tz = s.text("timezone", "Europe/London")
     try:
         from zoneinfo import ZoneInfo
 
@@ -195,7 +195,7 @@ def _policy(path: Path, data: Any) -> Policy:
     bad = [d for d in days if d not in WEEKDAYS]
     if bad or not days:
         raise s._fail("workdays", "expected day names from " + ", ".join(WEEKDAYS), days)
-    hours = s.str("business_hours", "09:00-17:30")
+    hours = s.text("business_hours", "09:00-17:30")
     match = _HOURS.match(hours)
     if not match:
         raise s._fail("business_hours", "expected 'HH:MM-HH:MM'", hours)
@@ -203,12 +203,9 @@ def _policy(path: Path, data: Any) -> Policy:
     if h1 > 23 or h2 > 24 or m1 > 59 or m2 > 59 or (h2, m2) > (24, 0) or (h1, m1) >= (h2, m2):
         raise s._fail("business_hours", "expected a start before the end within one day", hours)
     end = time(23, 59, 59) if h2 == 24 else time(h2, m2)
-    country = s.str("holidays", "GB")
-    if country:
-        import holidays as holidays_pkg
-
-        if country.upper() not in holidays_pkg.list_supported_countries():
-            raise s._fail("holidays", "expected a country code of the holidays package or ''", country)
+    country = s.text("holidays", "GB")
+    if country and not re.fullmatch(r"[A-Za-z]{2,3}", country):
+        raise s._fail("holidays", "expected a country code of the holidays package (e.g. 'GB') or ''", country)
     return Policy(
         timezone=tz,
         workdays=tuple(sorted({WEEKDAYS.index(d) for d in days})),
@@ -226,44 +223,44 @@ _ACCOUNT_KEYS = {f for f in AccountConfig.__dataclass_fields__}
 def _account(path: Path, index: int, data: Any) -> AccountConfig:
     prefix = f"accounts[{index}]"
     s = _Section(path, prefix, data, _ACCOUNT_KEYS)
-    name = s.str("name", "")
+    name = s.text("name", "")
     if not name:
         raise s._fail("name", "every account needs a name", name)
-    provider = s.str("provider", "", PROVIDERS)
-    security = s.str("security", "ssl", SECURITY)
+    provider = s.text("provider", "", PROVIDERS)
+    security = s.text("security", "ssl", SECURITY)
     default_port = {"ssl": 993, "starttls": 143, "none": 143}[security]
-    smtp_security = s.str("smtp_security", "ssl", SECURITY)
+    smtp_security = s.text("smtp_security", "ssl", SECURITY)
     default_smtp_port = {"ssl": 465, "starttls": 587, "none": 25}[smtp_security]
-    host = s.str("host", "")
+    host = s.text("host", "")
     if provider == "imap" and not host:
         raise s._fail("host", "an imap account needs the IMAP server's host name", host)
-    api_base_url = s.str("api_base_url", "")
+    api_base_url = s.text("api_base_url", "")
     if api_base_url and not re.match(r"^https?://", api_base_url):
         raise s._fail("api_base_url", "expected an http:// or https:// URL", api_base_url)
     return AccountConfig(
         name=name,
         provider=provider,
         host=host,
-        port=s.int("port", default_port, 1, 65535),
+        port=s.whole("port", default_port, 1, 65535),
         security=security,
-        username=s.str("username", ""),
-        password_env=s.str("password_env", ""),
-        allow_insecure=s.bool("allow_insecure", False),
-        smtp_host=s.str("smtp_host", ""),
-        smtp_port=s.int("smtp_port", default_smtp_port, 1, 65535),
+        username=s.text("username", ""),
+        password_env=s.text("password_env", ""),
+        allow_insecure=s.flag("allow_insecure", False),
+        smtp_host=s.text("smtp_host", ""),
+        smtp_port=s.whole("smtp_port", default_smtp_port, 1, 65535),
         smtp_security=smtp_security,
-        smtp_username=s.str("smtp_username", ""),
-        smtp_password_env=s.str("smtp_password_env", ""),
+        smtp_username=s.text("smtp_username", ""),
+        smtp_password_env=s.text("smtp_password_env", ""),
         api_base_url=api_base_url,
-        access_token_env=s.str("access_token_env", ""),
-        client_id=s.str("client_id", ""),
-        client_secret=s.str("client_secret", ""),
-        client_secrets_file=s.str("client_secrets_file", ""),
-        tenant=s.str("tenant", "common"),
-        authority_url=s.str("authority_url", ""),
-        lookback_days=s.int("lookback_days", 180, 1, 36500),
-        interval=s.int("interval", 300, 5, 86400),
-        ca_file=s.str("ca_file", ""),
+        access_token_env=s.text("access_token_env", ""),
+        client_id=s.text("client_id", ""),
+        client_secret=s.text("client_secret", ""),
+        client_secrets_file=s.text("client_secrets_file", ""),
+        tenant=s.text("tenant", "common"),
+        authority_url=s.text("authority_url", ""),
+        lookback_days=s.whole("lookback_days", 180, 1, 36500),
+        interval=s.whole("interval", 300, 5, 86400),
+        ca_file=s.text("ca_file", ""),
     )
 
 
@@ -281,18 +278,18 @@ def parse_config(text: str, path: Path) -> Config:
     for address in addresses:
         if not _EMAIL.match(address):
             raise rec._fail("addresses", "expected email addresses", address)
-    recruiter = RecruiterConfig(name=rec.str("name", "Recruiter"), addresses=addresses)
+    recruiter = RecruiterConfig(name=rec.text("name", "Recruiter"), addresses=addresses)
     policy = _policy(path, top.data.get("policy", {}))
     store = _Section(path, "store", top.data.get("store", {}), {"path"})
     base = path.parent
-    store_path_text = store.str("path", "")
+    store_path_text = store.text("path", "")
     store_path = (
         base / Path(store_path_text).expanduser()
         if store_path_text
         else default_data_dir() / "store.json"
     )
     templates = _Section(path, "templates", top.data.get("templates", {}), {"dir"})
-    templates_text = templates.str("dir", "")
+    templates_text = templates.text("dir", "")
     templates_dir = base / Path(templates_text).expanduser() if templates_text else None
     daemon = _Section(path, "daemon", top.data.get("daemon", {}), {"interval"})
     raw_accounts = top.data.get("accounts", [])
@@ -310,8 +307,23 @@ def parse_config(text: str, path: Path) -> Config:
         store_path=store_path,
         templates_dir=templates_dir,
         accounts=accounts,
-        interval=daemon.int("interval", 300, 5, 86400),
+        interval=daemon.whole("interval", 300, 5, 86400),
     )
+
+
+def check_holidays(config: Config) -> None:
+    """Check the holiday country against the holidays package (imported only when the calendar
+    is needed, so an idle sync does not pay for loading every country's rules)."""
+    country = config.policy.holidays
+    if not country:
+        return
+    import holidays as holidays_pkg
+
+    if country not in holidays_pkg.list_supported_countries():
+        raise ConfigError(
+            f"{config.path or 'config'}: policy.holidays = {country!r} is invalid: "
+            "expected a country code of the holidays package (e.g. 'GB') or ''"
+        )
 
 
 def load_config(path: Path | None = None, *, required: bool = True) -> Config:

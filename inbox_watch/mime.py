@@ -189,6 +189,9 @@ def from_email_message(
             ctype = part.get_content_type()
         except Exception:  # noqa: BLE001
             continue
+        if ctype in ("message/delivery-status", "message/global-delivery-status"):
+            delivery_status = _delivery_status_text(part)
+            continue
         if part.is_multipart():
             continue
         disposition = str(part.get("Content-Disposition") or "").lower()
@@ -198,8 +201,6 @@ def from_email_message(
             html = _part_text(part)
         elif ctype in ("text/calendar", "application/ics") and not calendar:
             calendar = _part_text(part)[:CALENDAR_LIMIT]
-        elif ctype in ("message/delivery-status", "message/global-delivery-status"):
-            delivery_status = _delivery_status_text(part)
         elif ctype in ("text/rfc822-headers", "message/rfc822-headers") and not original_headers:
             original_headers = _part_text(part)
     # message/rfc822 parts are containers: their headers carry the original Message-ID.
@@ -208,7 +209,7 @@ def from_email_message(
         try:
             if part.get_content_type() == "message/rfc822":
                 inner = part.get_payload()
-                if isinstance(inner, list) and inner:
+                if isinstance(inner, list) and inner and isinstance(inner[0], Message):
                     original_id = normalise_message_id(str(inner[0].get("Message-ID", "") or ""))
                     break
         except Exception:  # noqa: BLE001
@@ -254,6 +255,8 @@ def _delivery_status_text(part: Message) -> str:
     if isinstance(payload, list):  # compat32 parses delivery-status into header blocks
         blocks = []
         for block in payload:
+            if not isinstance(block, Message):
+                continue
             try:
                 blocks.append("\n".join(f"{k}: {v}" for k, v in block.items()))
             except Exception:  # noqa: BLE001

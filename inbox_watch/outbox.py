@@ -9,7 +9,7 @@ import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from inbox_watch.errors import InboxWatchError
 from inbox_watch.models import Action, ActionKind, ActionMode, ActionState, OutgoingMessage
@@ -17,6 +17,9 @@ from inbox_watch.provider import MailProvider
 from inbox_watch.store import Store
 
 log = logging.getLogger(__name__)
+
+MAX_AGE = timedelta(hours=12)
+"""A send still queued after this long is not sent any more: the moment for it has passed."""
 
 
 def enqueue(
@@ -83,6 +86,16 @@ def drain(
                 if existing is not None:
                     log.info("outbox: %s already in Sent; not sending again", action.message.message_id)
                     provider_id = existing
+                elif now - action.created_at > MAX_AGE:
+                    expired = replace(
+                        action,
+                        state=ActionState.FAILED,
+                        error=f"not sent: queued {action.created_at:%d %b %H:%M} and still unsent after "
+                        f"{MAX_AGE.total_seconds() / 3600:.0f} hours; send it again if it is still wanted",
+                    )
+                    store.update_action(expired)
+                    results.append(expired)
+                    continue
                 else:
                     provider_id = provider.send(action.message)
             else:

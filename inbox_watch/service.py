@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from inbox_watch import outbox
-from inbox_watch.config import AccountConfig, Config
+from inbox_watch.config import AccountConfig, Config, check_holidays
 from inbox_watch.engine import drafts
 from inbox_watch.engine.clock import BusinessClock
 from inbox_watch.engine.state import Inputs, evaluate, tag_key
@@ -65,6 +65,7 @@ class Workspace:
     config: Config
     store: Store
     factory: ProviderFactory | None = None
+    _holidays_checked: bool = False
 
     @classmethod
     def open(cls, config: Config, factory: ProviderFactory | None = None) -> Workspace:
@@ -87,11 +88,17 @@ class Workspace:
             )
 
     def evaluate(self, now: datetime) -> list[CandidateState]:
+        if not self._holidays_checked:
+            check_holidays(self.config)
+            self._holidays_checked = True
         return evaluate(self.inputs(), now)
 
     def evaluate_with_threads(self, now: datetime) -> tuple[list[CandidateState], dict[str, Thread]]:
         """``evaluate`` plus every stored thread by the id ``CandidateState.threads`` names it with,
         from one read of the store (the dashboard shows a candidate's thread as a timeline)."""
+        if not self._holidays_checked:
+            check_holidays(self.config)
+            self._holidays_checked = True
         inputs = self.inputs()
         messages = [m for m in dedupe(inputs.messages) if not m.is_draft]
         return evaluate(inputs, now), {t.id: t for t in assemble_threads(messages)}

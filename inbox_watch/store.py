@@ -54,6 +54,58 @@ MIGRATIONS = {0: _migrate_0_to_1}
 """Each entry upgrades the store from that version to the next, inside the open transaction."""
 
 
+class _Snapshots:
+    """The last parsed contents of the store file, keyed by its inode, size and mtime.
+
+    Every write replaces the file (a new inode), so an unchanged key means unchanged contents:
+    a process reads the file once per change, not once per question.
+    """
+
+    def __init__(self) -> None:
+        self._key: tuple[int, int, int] | None = None
+        self._data: dict[str, Any] | None = None
+
+    @staticmethod
+    def _stat(path: Path) -> tuple[int, int, int] | None:
+        try:
+            st = os.stat(path)
+        except FileNotFoundError:
+            return None
+        return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+    def load(self, path: Path, *, private: bool = False) -> dict[str, Any] | None:
+        """The file's contents; ``private=True`` parses a copy of its own that the caller may
+        change (a transaction), leaving the shared snapshot alone."""
+        key = self._stat(path)
+        if key is None:
+            return None
+        if key == self._key and self._data is not None and not private:
+            return self._data
+        try:
+            raw = path.read_bytes()
+        except FileNotFoundError:
+            return None
+        if not raw.strip():
+            return None
+        try:
+            data = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            raise StoreError(
+                f"{path}: the store file is damaged ({exc}); restore it from a backup or remove it to start afresh"
+            ) from None
+        if not isinstance(data, dict):
+            raise StoreError(f"{path}: the store file is damaged (not a JSON object)")
+        if not private:
+            self._key, self._data = key, data
+        return data
+
+    def remember(self, path: Path, data: dict[str, Any]) -> None:
+        self._key, self._data = self._stat(path), data
+
+    def forget(self) -> None:
+        self._key = self._data = None
+
+
 class AtomicJSONStorage(Storage):
     """A TinyDB storage that reopens the file on each read and replaces it atomically on write.
 
@@ -61,23 +113,16 @@ class AtomicJSONStorage(Storage):
     one read and one write.
     """
 
-    def __init__(self, path: str, **_: Any) -> None:
+    def __init__(self, path: str, snapshots: _Snapshots | None = None, private: bool = False, **_: Any) -> None:
         self.path = Path(path)
         self.cache: dict[str, Any] | None = None
         self.dirty = False
+        self.snapshots = snapshots or _Snapshots()
+        self.private = private
 
     def read(self) -> dict[str, Any] | None:
         if self.cache is None:
-            try:
-                raw = self.path.read_bytes()
-            except FileNotFoundError:
-                return None
-            if not raw.strip():
-                return None
-            try:
-                self.cache = orjson.loads(raw)
-            except orjson.JSONDecodeError as exc:
-                raise StoreError(f"{self.path}: the store file is damaged ({exc}); restore it from a backup or remove it to start afresh") from None
+            self.cache = self.snapshots.load(self.path, private=self.private)
         return self.cache
 
     def write(self, data: dict[str, Any]) -> None:
@@ -86,7 +131,9 @@ class AtomicJSONStorage(Storage):
 
     def flush(self) -> None:
         if self.dirty and self.cache is not None:
+            self.snapshots.forget()
             write_private(self.path, orjson.dumps(self.cache))
+            self.snapshots.remember(self.path, self.cache)
         self.dirty = False
 
     def close(self) -> None:
@@ -118,6 +165,7 @@ class Store:
             raise StoreError(f"{self.path.parent}: cannot create the store folder: {exc}") from None
         self._lock = FileLock(str(self.path) + ".lock", timeout=LOCK_TIMEOUT)
         self._local = threading.local()
+        self._snapshots = _Snapshots()
 
     # --- transactions ----------------------------------------------------------------------
 
@@ -135,7 +183,7 @@ class Store:
         except OSError as exc:
             raise StoreError(f"{self.path}: cannot lock the store: {exc}") from None
         try:
-            db = TinyDB(str(self.path), storage=AtomicJSONStorage)
+            db = TinyDB(str(self.path), storage=AtomicJSONStorage, snapshots=self._snapshots, private=True)
             storage: AtomicJSONStorage = db.storage  # type: ignore[assignment]
             self._local.db = db
             try:
@@ -144,6 +192,7 @@ class Store:
                 try:
                     storage.flush()
                 except OSError as exc:
+                    self._snapshots.forget()
                     raise StoreError(f"{self.path}: cannot write the store: {exc}") from None
             finally:
                 self._local.db = None
@@ -153,20 +202,15 @@ class Store:
 
     @contextmanager
     def reading(self) -> Iterator[TinyDB]:
-        """A consistent read-only view without taking the lock (the file is replaced atomically).
-
-        Reads nested inside it (in the same thread) share its one read of the file.
-        """
-        current = getattr(self._local, "db", None) or getattr(self._local, "reader", None)
+        """A consistent read-only view without taking the lock (the file is replaced atomically)."""
+        current = getattr(self._local, "db", None)
         if current is not None:
             yield current
             return
-        db = TinyDB(str(self.path), storage=AtomicJSONStorage)
-        self._local.reader = db
+        db = TinyDB(str(self.path), storage=AtomicJSONStorage, snapshots=self._snapshots)
         try:
             yield db
         finally:
-            self._local.reader = None
             db.storage.close()
 
     def _ensure_schema(self, db: TinyDB) -> None:
@@ -275,8 +319,8 @@ class Store:
 
     def _set_status(self, db: TinyDB, account: str, *, at: datetime, error: str, ok: bool = True) -> None:
         table = db.table("sync_status")
-        doc = table.get(Query().account == account) or {}
-        values = dict(doc)
+        doc = table.get(Query().account == account)
+        values: dict[str, Any] = dict(doc) if isinstance(doc, dict) else {}
         values.update({"account": account, "last_error": error, "last_attempt": at.isoformat()})
         if ok:
             values["last_sync"] = at.isoformat()

@@ -4,11 +4,10 @@ then the rest. Every score is explained by the state's reasons."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import datetime
 
 from inbox_watch.engine.clock import BusinessClock
-from inbox_watch.models import CandidateState, Status
+from inbox_watch.models import CandidateState, Status, evolve
 
 _GROUP = {
     Status.SILENT: 0,
@@ -58,6 +57,9 @@ def rank(states: Sequence[CandidateState], clock: BusinessClock, now: datetime) 
     scored = []
     for state in states:
         value, extra = score(state, clock, now)
-        scored.append(replace(state, score=value, reasons=state.reasons + tuple(extra)))
-    scored.sort(key=lambda s: (_GROUP[s.status], -s.score, s.candidate.name.casefold()))
-    return [replace(s, rank=i) for i, s in enumerate(scored, start=1)]
+        scored.append((_GROUP[state.status], -value, state.candidate.name.casefold(), value, extra, state))
+    scored.sort(key=lambda row: row[:3])
+    return [
+        evolve(state, score=value, reasons=state.reasons + tuple(extra), rank=i)
+        for i, (_, _, _, value, extra, state) in enumerate(scored, start=1)
+    ]

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 
 from inbox_watch.config import Policy, RecruiterConfig
-from inbox_watch.engine.classify import classify
+from inbox_watch.engine.classify import classify, invitation_start, read_return_date
 from inbox_watch.engine.clock import BusinessClock
 from inbox_watch.engine.contact import mobile_from_text, suggest_call
 from inbox_watch.engine.rank import rank
@@ -29,6 +29,7 @@ from inbox_watch.models import (
     Status,
     Thread,
     Touch,
+    evolve,
 )
 
 _DAEMON = re.compile(r"^(mailer-daemon|postmaster|mail-daemon|no-?reply|do-?not-?reply|bounce)", re.I)
@@ -49,6 +50,35 @@ class Inputs:
     employer_updates_queued: dict[str, datetime] = field(default_factory=dict)
 
 
+class _Classes:
+    """Classifications, made when first needed and kept for the evaluation.
+
+    ``full`` reads the content (is it a scheduling email?); ``shape`` stops once it knows
+    whether a message is a calendar reply, an auto-reply, a bounce or a human message, which
+    is all a reply needs. Messages nobody asks about are never classified.
+    """
+
+    __slots__ = ("_full", "_shape")
+
+    def __init__(self) -> None:
+        self._full: dict[int, Classification] = {}
+        self._shape: dict[int, Classification] = {}
+
+    def full(self, message: MailMessage) -> Classification:
+        key = id(message)
+        found = self._full.get(key)
+        if found is None:
+            found = self._full[key] = classify(message, read_dates=False)
+        return found
+
+    def shape(self, message: MailMessage) -> Classification:
+        key = id(message)
+        found = self._full.get(key) or self._shape.get(key)
+        if found is None:
+            found = self._shape[key] = classify(message, read_dates=False, content=False)
+        return found
+
+
 def tag_key(name: str) -> str:
     return " ".join(name.split()).casefold()
 
@@ -57,7 +87,7 @@ def evaluate(inputs: Inputs, now: datetime) -> list[CandidateState]:
     """Every candidate's state at ``now``, ranked (rank 1 = most urgent)."""
     clock = BusinessClock(inputs.policy)
     messages = [m for m in dedupe(inputs.messages) if not m.is_draft]
-    classes = {id(m): classify(m) for m in messages}
+    classes = _Classes()
     threads = assemble_threads(messages)
     recruiter = frozenset(inputs.recruiter.addresses)
 
@@ -85,16 +115,27 @@ def evaluate(inputs: Inputs, now: datetime) -> list[CandidateState]:
         for owner in owners:
             threads_of[owner].append(thread)
 
-    # Employer contacts: who wrote when, and when the recruiter last wrote to them.
-    from_employer: dict[str, list[MailMessage]] = defaultdict(list)
+    # Employer contacts: when the recruiter last wrote to each, and which candidates their
+    # messages name.
     recruiter_to: dict[str, datetime] = {}
+    contacts: dict[str, list[int]] = defaultdict(list)
+    for index, candidate in enumerate(candidates):
+        for address in candidate.employer_emails:
+            contacts[address.lower()].append(index)
+    named: dict[tuple[int, str], datetime] = {}
+    lookups = {address: _NameLookup(indices, candidates) for address, indices in contacts.items()}
     for message in messages:
+        if message.date > now:
+            continue
         if message.from_addr in recruiter:
             for address in message.recipients:
                 if address not in recruiter_to or message.date > recruiter_to[address]:
                     recruiter_to[address] = message.date
-        else:
-            from_employer[message.from_addr].append(message)
+        elif message.from_addr in contacts:
+            for index in lookups[message.from_addr].named_in(message):
+                pair = (index, message.from_addr)
+                if pair not in named or message.date > named[pair]:
+                    named[pair] = message.date
 
     touches: dict[str, list[Touch]] = defaultdict(list)
     for touch in inputs.touches:
@@ -117,7 +158,8 @@ def evaluate(inputs: Inputs, now: datetime) -> list[CandidateState]:
                 sorted(touches.get(key, []), key=lambda t: t.at),
                 snoozes.get(key),
                 key in pulled,
-                from_employer,
+                named,
+                index,
                 recruiter_to,
             )
         )
@@ -161,26 +203,29 @@ def _infer_addresses(
 
 def _is_reply(
     message: MailMessage,
-    cls: Classification,
+    classes: _Classes,
     candidate_addresses: frozenset[str],
     recruiter: frozenset[str],
     employer: frozenset[str],
 ) -> bool:
+    sender = message.from_addr
+    if sender in recruiter or not sender:
+        return False
+    from_candidate = sender in candidate_addresses
+    if not from_candidate and sender in employer:
+        return False
+    cls = classes.shape(message)
     if cls.kind is Kind.CALENDAR_RESPONSE:
-        return message.from_addr not in recruiter
-    if cls.kind not in (Kind.SCHEDULING, Kind.OTHER) or not cls.human:
-        return False
-    if message.from_addr in candidate_addresses:
         return True
-    if message.from_addr in recruiter or message.from_addr in employer:
+    if cls.kind is not Kind.OTHER or not cls.human:
         return False
-    return bool(message.from_addr) and not _DAEMON.match(message.from_addr)
+    return from_candidate or not _DAEMON.match(sender)
 
 
 def _candidate_state(
     candidate: Candidate,
     threads: list[Thread],
-    classes: dict[int, Classification],
+    classes: _Classes,
     recruiter: frozenset[str],
     clock: BusinessClock,
     policy: Policy,
@@ -188,7 +233,8 @@ def _candidate_state(
     touches: list[Touch],
     snooze: Snooze | None,
     pulled: bool,
-    from_employer: dict[str, list[MailMessage]],
+    named: dict[tuple[int, str], datetime],
+    index: int,
     recruiter_to: dict[str, datetime],
 ) -> CandidateState:
     addresses = frozenset(a.lower() for a in candidate.emails)
@@ -198,7 +244,7 @@ def _candidate_state(
     )
     thread_ids = tuple(t.id for t in sorted(threads, key=lambda t: t.messages[0].date))
 
-    employer_waiting = _employer_waiting(candidate, employer, threads, from_employer, recruiter_to, now)
+    employer_waiting = _employer_waiting(employer, timeline, named, index, recruiter_to)
     base = CandidateState(
         candidate=candidate,
         status=Status.IDLE,
@@ -210,10 +256,9 @@ def _candidate_state(
 
     last_reply: datetime | None = None
     for message in timeline:
-        if _is_reply(message, classes[id(message)], addresses, recruiter, employer):
+        if _is_reply(message, classes, addresses, recruiter, employer):
             last_reply = message.date
     waiting: MailMessage | None = None
-    waiting_cls: Classification | None = None
     chasers: list[MailMessage] = []
     latest_slot: datetime | None = None
     for message in timeline:
@@ -221,42 +266,44 @@ def _candidate_state(
             continue
         if not (set(message.recipients) & addresses) and not message.tags and waiting is None:
             continue  # the recruiter writing to someone else in the thread (the employer)
-        cls = classes[id(message)]
         if waiting is None:
-            if cls.kind is Kind.SCHEDULING:
-                waiting, waiting_cls = message, cls
+            if classes.full(message).kind is not Kind.SCHEDULING:
+                continue
+            waiting = message
         elif set(message.recipients) & addresses or not (set(message.recipients) & employer):
             chasers.append(message)
-        if cls.kind is Kind.SCHEDULING and cls.slot_expires:
-            latest_slot = max(latest_slot or cls.slot_expires, cls.slot_expires)
+        if message.calendar and classes.full(message).kind is Kind.SCHEDULING:
+            start = invitation_start(message.calendar)
+            if start is not None:
+                latest_slot = max(latest_slot or start, start)
 
     if pulled:
-        return replace(base, status=Status.PULLED, reasons=("pulled from the campaign",))
+        return evolve(base, status=Status.PULLED, reasons=("pulled from the campaign",))
     if snooze is not None and snooze.until >= clock.local(now).date():
-        why = f"snoozed until {snooze.until.isoformat()}" + (f": {snooze.reason}" if snooze.reason else "")
-        return replace(base, status=Status.SNOOZED, next_action=NextAction.WAIT, reasons=(why,))
+        snoozed = f"snoozed until {snooze.until.isoformat()}" + (f": {snooze.reason}" if snooze.reason else "")
+        return evolve(base, status=Status.SNOOZED, next_action=NextAction.WAIT, reasons=(snoozed,))
     if waiting is None:
         asked = any(
-            m.from_addr in recruiter and classes[id(m)].kind is Kind.SCHEDULING for m in timeline
+            m.from_addr in recruiter and classes.full(m).kind is Kind.SCHEDULING for m in timeline
         )
         if last_reply is not None and asked:
-            return replace(base, status=Status.REPLIED, reasons=("the candidate replied",))
-        return replace(base, status=Status.IDLE, reasons=("no scheduling email open",))
+            return evolve(base, status=Status.REPLIED, reasons=("the candidate replied",))
+        return evolve(base, status=Status.IDLE, reasons=("no scheduling email open",))
 
     waiting_since = waiting.date
     sent_ids = {waiting.message_id, *(c.message_id for c in chasers)}
     after = [m for m in timeline if m.date >= waiting_since]
-    state = replace(
+    state = evolve(
         base,
         waiting_since=waiting_since,
         chasers_sent=len(chasers),
         last_chaser_at=chasers[-1].date if chasers else None,
         scheduling_message=chasers[-1] if chasers else waiting,
-        slot_expires=latest_slot or (waiting_cls.slot_expires if waiting_cls else None),
+        slot_expires=latest_slot,
     )
     # Bounces of what the recruiter sent to the candidate.
     for message in after:
-        cls = classes[id(message)]
+        cls = classes.shape(message)
         if cls.kind is Kind.BOUNCE and (
             message.original_message_id in sent_ids
             or set(message.failed_recipients) & addresses
@@ -266,7 +313,7 @@ def _candidate_state(
             reason = f"delivery to {address or 'the candidate'} failed on {clock.local(message.date):%a %d %b}"
             suggestion = suggest_call(candidate.phone, now, clock)
             call = suggestion.describe(clock) if suggestion else "no mobile number known"
-            return replace(
+            return evolve(
                 state,
                 status=Status.BOUNCED,
                 next_action=NextAction.CALL,
@@ -278,11 +325,12 @@ def _candidate_state(
     pause_until: datetime | None = None
     ooo_until: date | None = None
     for message in after:
-        cls = classes[id(message)]
+        cls = classes.shape(message)
         if cls.out_of_office and (message.from_addr in addresses or message.in_reply_to in sent_ids):
-            if cls.return_date:
-                ooo_until = cls.return_date
-                start = datetime.combine(cls.return_date, time(0), tzinfo=clock.tz)
+            return_date = read_return_date(message.text[:2000], message.date)
+            if return_date:
+                ooo_until = return_date
+                start = datetime.combine(return_date, time(0), tzinfo=clock.tz)
             else:
                 ooo_until = None
                 start = clock.add_business_hours(
@@ -293,7 +341,7 @@ def _candidate_state(
     if pause_until is not None:
         if now < pause_until:
             until = ooo_until.isoformat() if ooo_until else "no return date given"
-            return replace(
+            return evolve(
                 state,
                 status=Status.OUT_OF_OFFICE,
                 next_action=NextAction.WAIT,
@@ -304,10 +352,10 @@ def _candidate_state(
 
     silent = round(clock.business_hours_between(clock_start, now), 2)
     per_day = policy.business_hours_per_day or 8.0
-    state = replace(state, silent_business_hours=silent)
+    state = evolve(state, silent_business_hours=silent)
     if silent < policy.silent_after_business_hours:
         due = clock.add_business_hours(clock_start, policy.silent_after_business_hours)
-        return replace(
+        return evolve(
             state,
             status=Status.AWAITING,
             next_action=NextAction.WAIT,
@@ -326,7 +374,7 @@ def _candidate_state(
             why.append("only an office landline is known: find their mobile")
         else:
             why.append("no mobile number known")
-    return replace(state, status=Status.SILENT, next_action=next_action, reasons=tuple(why))
+    return evolve(state, status=Status.SILENT, next_action=next_action, reasons=tuple(why))
 
 
 def _ladder(
@@ -378,29 +426,55 @@ def _ladder(
     return NextAction.UPDATE_EMPLOYER, why
 
 
-def _names_candidate(message: MailMessage, name: str) -> bool:
-    lowered = name.casefold()
-    first = lowered.split()[0] if lowered.split() else lowered
-    text = (message.subject + "\n" + message.text[:2000]).casefold()
-    return lowered in text or (len(first) > 2 and re.search(rf"\b{re.escape(first)}\b", text) is not None)
+_WORDS = re.compile(r"[^\W_]+")
+
+
+class _NameLookup:
+    """Finds which of one employer contact's candidates a message names: by full name, or by
+    first name when no other candidate of that contact shares it."""
+
+    def __init__(self, indices: list[int], candidates: Sequence[Candidate]) -> None:
+        self.full: dict[str, list[int]] = defaultdict(list)
+        firsts: dict[str, list[int]] = defaultdict(list)
+        for index in indices:
+            words = _WORDS.findall(candidates[index].name.casefold())
+            if words:
+                self.full[" ".join(words)].append(index)
+                if len(words[0]) > 2:
+                    firsts[words[0]].append(index)
+        self.first = {name: found[0] for name, found in firsts.items() if len(found) == 1}
+        self.starts = {key.split(" ", 1)[0] for key in self.full}
+        self.longest = max((key.count(" ") + 1 for key in self.full), default=1)
+
+    def named_in(self, message: MailMessage) -> set[int]:
+        words = _WORDS.findall((message.subject + "\n" + message.text[:2000]).casefold())
+        found: set[int] = set()
+        for i, word in enumerate(words):
+            if word in self.first:
+                found.add(self.first[word])
+            if word not in self.starts:
+                continue
+            for n in range(2, self.longest + 1):
+                found.update(self.full.get(" ".join(words[i : i + n]), ()))
+        return found
 
 
 def _employer_waiting(
-    candidate: Candidate,
     employer: frozenset[str],
-    threads: Iterable[Thread],
-    from_employer: dict[str, list[MailMessage]],
+    timeline: list[MailMessage],
+    named: dict[tuple[int, str], datetime],
+    index: int,
     recruiter_to: dict[str, datetime],
-    now: datetime,
 ) -> bool:
-    if not employer:
-        return False
-    in_threads = {id(m) for t in threads for m in t.messages}
+    """The employer contact wrote about this candidate (in their thread, or naming them) after
+    the recruiter last wrote to that contact."""
     for address in employer:
-        last_told = recruiter_to.get(address)
-        for message in from_employer.get(address, ()):
-            if message.date > now or (last_told and message.date <= last_told):
-                continue
-            if id(message) in in_threads or _names_candidate(message, candidate.name):
+        last = named.get((index, address))
+        for message in timeline:
+            if message.from_addr == address and (last is None or message.date > last):
+                last = message.date
+        if last is not None:
+            told = recruiter_to.get(address)
+            if told is None or last > told:
                 return True
     return False

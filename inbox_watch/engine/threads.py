@@ -53,14 +53,14 @@ def assemble_threads(messages: Sequence[MailMessage]) -> list[Thread]:
     by_thread_id: dict[tuple[str, str], int] = {}
     for i, message in enumerate(messages):
         if message.message_id:
-            first = by_message_id.setdefault(message.message_id, i)
-            if first != i:
-                uf.union(first, i)
+            seen = by_message_id.setdefault(message.message_id, i)
+            if seen != i:
+                uf.union(seen, i)
         if message.thread_id:
             key = (message.account, message.thread_id)
-            first = by_thread_id.setdefault(key, i)
-            if first != i:
-                uf.union(first, i)
+            seen = by_thread_id.setdefault(key, i)
+            if seen != i:
+                uf.union(seen, i)
     for i, message in enumerate(messages):
         for ref in (message.in_reply_to, *message.references, message.original_message_id):
             if ref:

@@ -1,0 +1,533 @@
+"""GmailProvider: the Gmail API (google-api-python-client) behind :class:`MailProvider`.
+
+Full sync: ``users.getProfile`` (the history id, read first, becomes the cursor), ``labels.list``,
+``messages.list`` over INBOX, SENT and every ``Candidates/<Name>`` label within the look-back
+window (500 ids a page), then ``messages.get(format=full)`` in batch requests of 50.
+``format=full`` gives headers and the text/calendar parts in one call per message, without
+attachment bytes (``format=raw`` would download every CV).
+
+Incremental sync: ``history.list`` from the stored history id; an idle poll is that one call.
+A 404 means the id is older than Gmail keeps: CursorExpired, and the sync layer does a full sync.
+
+Every error leaves as an :mod:`inbox_watch.errors` type; 429 and 5xx are retried with the shared
+back-off policy (:mod:`inbox_watch.retry`), honouring Retry-After.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterable
+from functools import partial
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+
+from inbox_watch import mime
+from inbox_watch.config import AccountConfig, RecruiterConfig
+from inbox_watch.errors import (
+    AuthError,
+    ConnectionFailed,
+    CursorExpired,
+    ProviderError,
+    RateLimited,
+)
+from inbox_watch.models import (
+    Cursor,
+    Folder,
+    MailMessage,
+    OutgoingMessage,
+    ProgressCallback,
+    SyncBatch,
+    no_progress,
+)
+from inbox_watch.provider import Capability
+from inbox_watch.retry import Transient, retry
+from providers.gmail.auth import load_credentials, reauth_hint
+from providers.gmail.convert import (
+    CANDIDATE_PREFIX,
+    b64url_encode,
+    calendar_parts,
+    candidate_tags,
+    to_mail_message,
+)
+
+if TYPE_CHECKING:
+    from googleapiclient.errors import HttpError
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+DEFAULT_API_BASE_URL = "https://gmail.googleapis.com/"
+BATCH_SIZE = 50  # Google: "larger batches are likely to trigger rate limiting"
+LIST_PAGE_SIZE = 500  # the most messages.list returns per page
+HISTORY_PAGE_SIZE = 500
+HISTORY_TYPES = ["messageAdded", "messageDeleted", "labelAdded", "labelRemoved"]
+WATCHED_SYSTEM_LABELS = frozenset({"INBOX", "SENT"})
+GONE_LABELS = frozenset({"TRASH", "SPAM"})
+SYSTEM_LABELS = frozenset({"DRAFT", "UNREAD", "STARRED", "IMPORTANT", "CHAT"})
+RATE_LIMIT_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded"})
+QUOTA_REASONS = frozenset({"dailyLimitExceeded", "quotaExceeded"})
+HTTP_TIMEOUT = 60
+CALENDAR_MAX_BYTES = 1 << 20  # an invitation bigger than this is not fetched
+
+
+class _NotFound(ProviderError):
+    """Gmail answered 404 (the caller decides what that means)."""
+
+
+class _Retryable(Transient):
+    """A transient failure; ``kind`` is "rate", "server" or "network"."""
+
+    def __init__(self, message: str, kind: str, retry_after: float | None = None) -> None:
+        super().__init__(message, retry_after)
+        self.kind = kind
+
+
+def _give_up(last: Transient) -> Exception:
+    kind = getattr(last, "kind", "server")
+    if kind == "rate":
+        return RateLimited(
+            f"{last}; Gmail is still rate limiting, try again later", last.retry_after
+        )
+    if kind == "network":
+        return ConnectionFailed(str(last))
+    return ProviderError(f"{last}; Gmail kept failing, try again later")
+
+
+def _error_details(exc: HttpError) -> tuple[str, str]:
+    """(message, reason) from Google's JSON error body; never the request's credentials."""
+    try:
+        body = json.loads(exc.content.decode("utf-8", "replace"))
+        error = body["error"]
+        reasons = [e.get("reason", "") for e in error.get("errors") or ()]
+        return str(error.get("message", "")), (
+            reasons[0] if reasons else str(error.get("status", ""))
+        )
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return "", ""
+
+
+class GmailProvider:
+    """One Gmail mailbox. See the module docstring for the calls each operation makes."""
+
+    capabilities: ClassVar[frozenset[Capability]] = frozenset(
+        {
+            Capability.INCREMENTAL,
+            Capability.DRAFTS,
+            Capability.SEND,
+            Capability.TAGS,
+            Capability.THREAD_IDS,
+        }
+    )
+
+    def __init__(self, account: AccountConfig, recruiter: RecruiterConfig) -> None:
+        self.account = account.name
+        self._config = account
+        self._recruiter = recruiter
+        base = account.api_base_url or DEFAULT_API_BASE_URL
+        self._base_url = base if base.endswith("/") else base + "/"
+        self._batch_uri = self._base_url + "batch/gmail/v1"
+        self._service: Any = None
+        self._labels: dict[str, str] | None = None  # label id -> name
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    def _users(self) -> Any:
+        if self._service is None:
+            import google_auth_httplib2
+            import httplib2
+            from googleapiclient.discovery import build
+
+            http = google_auth_httplib2.AuthorizedHttp(
+                load_credentials(self._config), http=httplib2.Http(timeout=HTTP_TIMEOUT)
+            )
+            self._service = build(
+                "gmail",
+                "v1",
+                http=http,
+                static_discovery=True,
+                cache_discovery=False,
+                client_options={"api_endpoint": self._base_url},
+            )
+        return self._service.users()
+
+    def _auth_error(self) -> AuthError:
+        if self._config.access_token_env:
+            return AuthError(
+                f"Gmail rejected the access token in ${self._config.access_token_env} for account "
+                f"{self.account!r} (expired or revoked): set a fresh one"
+            )
+        return AuthError(
+            f"Gmail sign-in for account {self.account!r} has expired or was revoked: "
+            f"{reauth_hint(self.account)}"
+        )
+
+    def _translate(self, exc: HttpError, what: str) -> Exception:
+        """An HttpError as an inbox-watch error, or a _Retryable for 429 / 5xx."""
+        from inbox_watch.retry import parse_retry_after
+
+        status = int(exc.resp.status)
+        message, reason = _error_details(exc)
+        detail = f"Gmail {what}: HTTP {status}" + (f" {message}" if message else "")
+        if status == 429 or (status == 403 and reason in RATE_LIMIT_REASONS):
+            return _Retryable(detail, "rate", parse_retry_after(exc.resp.get("retry-after")))
+        if status >= 500:
+            return _Retryable(detail, "server", parse_retry_after(exc.resp.get("retry-after")))
+        if status == 401:
+            return self._auth_error()
+        if status == 403 and reason in QUOTA_REASONS:
+            return RateLimited(f"{detail}; the daily Gmail quota is spent, try again tomorrow")
+        if status == 403 and reason == "insufficientPermissions":
+            return AuthError(f"{detail}; {reauth_hint(self.account)} and allow every permission")
+        if status == 404:
+            return _NotFound(detail)
+        return ProviderError(detail)
+
+    def _attempt(self, run: Callable[[], T], what: str, *, idempotent: bool) -> T:
+        """Run one HTTP exchange, translating every failure; retryable ones as _Retryable.
+
+        A write that is not idempotent is retried only after a 429 (Google did not act on it);
+        after a 5xx or a dropped connection the outbox checks ``find_sent`` before trying again.
+        """
+        import httplib2
+        from google.auth.exceptions import RefreshError, TransportError
+        from googleapiclient.errors import HttpError
+
+        try:
+            return run()
+        except HttpError as exc:
+            error = self._translate(exc, what)
+        except RefreshError:
+            raise self._auth_error() from None
+        except (OSError, httplib2.HttpLib2Error, TransportError) as exc:
+            error = _Retryable(
+                f"cannot reach Gmail at {self._base_url} ({type(exc).__name__})", "network"
+            )
+        if isinstance(error, _Retryable) and (idempotent or error.kind == "rate"):
+            raise error
+        if isinstance(error, _Retryable):
+            raise _give_up(error) from None
+        raise error from None
+
+    def _call(self, request: Any, what: str, *, idempotent: bool = True) -> Any:
+        return retry(
+            lambda: self._attempt(request.execute, what, idempotent=idempotent),
+            on_give_up=_give_up,
+        )
+
+    def _label_names(self, *, refresh: bool = False) -> dict[str, str]:
+        if self._labels is None or refresh:
+            response = self._call(self._users().labels().list(userId="me"), "labels.list")
+            self._labels = {
+                str(label["id"]): str(label.get("name", "")) for label in response.get("labels", ())
+            }
+        return self._labels
+
+    def _candidate_label_ids(self) -> list[str]:
+        names = self._label_names(refresh=True)  # pick up labels made since the last sync
+        return [i for i, n in names.items() if n.startswith(CANDIDATE_PREFIX)]
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def folders(self) -> list[Folder]:
+        names = self._label_names(refresh=True)
+        found = [
+            Folder(id="INBOX", name="INBOX", role="inbox"),
+            Folder(id="SENT", name="SENT", role="sent"),
+            Folder(id="DRAFT", name="DRAFT", role="drafts"),
+        ]
+        for label_id, name in sorted(names.items(), key=lambda item: item[1]):
+            tags = candidate_tags([label_id], names)
+            if tags:
+                found.append(Folder(id=label_id, name=name, role="candidate", candidate=tags[0]))
+        return found
+
+    def _list_ids(self, label_id: str, query: str) -> Iterable[tuple[str, str]]:
+        """(message id, thread id) for every message under ``label_id`` matching ``query``."""
+        page_token: str | None = None
+        while True:
+            params: dict[str, Any] = {
+                "userId": "me",
+                "labelIds": [label_id],
+                "maxResults": LIST_PAGE_SIZE,
+                "q": query,
+            }
+            if page_token:
+                params["pageToken"] = page_token
+            response = self._call(self._users().messages().list(**params), "messages.list")
+            for item in response.get("messages", ()):
+                yield str(item["id"]), str(item.get("threadId", ""))
+            page_token = response.get("nextPageToken")
+            if not page_token:
+                return
+
+    def _run_batch(
+        self, calls: dict[str, Callable[[], Any]], what: str
+    ) -> tuple[dict[str, Any], list[str]]:
+        """Run up to BATCH_SIZE API calls as one batch request.
+
+        ``calls`` maps a key to a function building the request. Returns (answers by key, keys
+        Gmail no longer has). Calls that fail with 429 / 5xx are sent again, alone, after the
+        back-off; answers already received are kept.
+        """
+        from googleapiclient.http import BatchHttpRequest
+
+        got: dict[str, Any] = {}
+        gone: list[str] = []
+        outstanding = list(calls)
+
+        def attempt() -> None:
+            nonlocal outstanding
+            errors: dict[str, HttpError] = {}
+
+            def collect(key: str, response: Any, exception: Any) -> None:
+                if exception is None:
+                    got[key] = response
+                else:
+                    errors[key] = exception
+
+            batch = BatchHttpRequest(batch_uri=self._batch_uri)
+            for key in outstanding:
+                batch.add(calls[key](), callback=collect, request_id=key)
+            self._attempt(batch.execute, f"batch {what}", idempotent=True)
+            again: list[str] = []
+            last: Exception | None = None
+            for key, exc in errors.items():
+                error = self._translate(exc, what)
+                if isinstance(error, _NotFound):
+                    gone.append(key)
+                elif isinstance(error, _Retryable):
+                    again.append(key)
+                    last = error
+                else:
+                    raise error
+            outstanding = again
+            if last is not None:
+                raise last
+
+        retry(attempt, on_give_up=_give_up)
+        return got, gone
+
+    def _get_batch(self, ids: list[str]) -> tuple[list[dict[str, Any]], list[str]]:
+        """``messages.get(format=full)`` for up to BATCH_SIZE ids: (resources, ids gone)."""
+        messages = self._users().messages()
+        calls: dict[str, Callable[[], Any]] = {
+            message_id: partial(messages.get, userId="me", id=message_id, format="full")
+            for message_id in ids
+        }
+        got, gone = self._run_batch(calls, "messages.get")
+        return [got[i] for i in ids if i in got], gone
+
+    def _fetch_calendar_attachments(self, resources: list[dict[str, Any]]) -> None:
+        """Fill in invitations Gmail returned as attachments (``attachmentId``, no data).
+
+        Classification needs the text/calendar part; most invitations carry it inline, and only
+        messages whose every calendar part is an attachment cost one more call each.
+        """
+        wanted: list[tuple[str, dict[str, Any]]] = []  # (message id, part body)
+        for resource in resources:
+            parts = list(calendar_parts(resource.get("payload") or {}))
+            if parts and not any(p.get("body", {}).get("data") for p in parts):
+                body = parts[0].get("body") or {}
+                if body.get("attachmentId") and int(body.get("size", 0)) <= CALENDAR_MAX_BYTES:
+                    wanted.append((str(resource["id"]), body))
+        attachments = self._users().messages().attachments()
+        for start in range(0, len(wanted), BATCH_SIZE):
+            chunk = dict(enumerate(wanted[start : start + BATCH_SIZE]))
+            calls: dict[str, Callable[[], Any]] = {
+                f"a{n}": partial(
+                    attachments.get, userId="me", messageId=message_id, id=body["attachmentId"]
+                )
+                for n, (message_id, body) in chunk.items()
+            }
+            got, _gone = self._run_batch(calls, "messages.attachments.get")
+            for n, (_message_id, body) in chunk.items():
+                if f"a{n}" in got:
+                    body["data"] = got[f"a{n}"].get("data", "")
+
+    def _fetch(
+        self, ids: list[str], progress: ProgressCallback
+    ) -> tuple[list[MailMessage], list[str]]:
+        resources: list[dict[str, Any]] = []
+        gone: list[str] = []
+        for start in range(0, len(ids), BATCH_SIZE):
+            found, missing = self._get_batch(ids[start : start + BATCH_SIZE])
+            resources += found
+            gone += missing
+            progress(min(start + BATCH_SIZE, len(ids)), len(ids), "messages")
+        if not resources:
+            return [], gone
+        self._fetch_calendar_attachments(resources)
+        names = self._label_names()
+        if any(lid not in names for r in resources for lid in r.get("labelIds", ())):
+            names = self._label_names(refresh=True)  # a label made since we last looked
+        messages = [to_mail_message(r, account=self.account, label_names=names) for r in resources]
+        return messages, gone
+
+    def full_sync(self, progress: ProgressCallback | None = None) -> SyncBatch:
+        progress = progress or no_progress
+        profile = self._call(self._users().getProfile(userId="me"), "getProfile")
+        history_id = str(profile["historyId"])  # read first: nothing after it is missed
+        label_ids = ["INBOX", "SENT", *self._candidate_label_ids()]
+        query = f"newer_than:{self._config.lookback_days}d"
+        ids: dict[str, None] = {}
+        for label_id in label_ids:
+            for message_id, _thread in self._list_ids(label_id, query):
+                ids.setdefault(message_id)
+            progress(len(ids), None, "listing")
+        messages, _gone = self._fetch(list(ids), progress)
+        log.info("gmail %s: full sync read %d messages", self.account, len(messages))
+        return SyncBatch(
+            account=self.account,
+            messages=tuple(messages),
+            cursor=Cursor(self.account, history_id),
+            full=True,
+        )
+
+    def _is_candidate(self, label_ids: Iterable[str]) -> bool:
+        """True when any of ``label_ids`` is a Candidates/ label (labels.list again if unknown)."""
+        labels = {
+            lid
+            for lid in label_ids
+            if lid not in SYSTEM_LABELS | WATCHED_SYSTEM_LABELS | GONE_LABELS
+            and not lid.startswith("CATEGORY_")
+        }
+        if not labels:
+            return False
+        names = self._label_names()
+        if labels - set(names):
+            names = self._label_names(refresh=True)  # a label made since we last looked
+        return any(names.get(lid, "").startswith(CANDIDATE_PREFIX) for lid in labels)
+
+    def _watched(self, label_ids: Iterable[str]) -> bool:
+        labels = set(label_ids)
+        if labels & GONE_LABELS:
+            return False
+        return bool(labels & WATCHED_SYSTEM_LABELS) or self._is_candidate(labels)
+
+    def incremental_sync(
+        self, cursor: Cursor, progress: ProgressCallback | None = None
+    ) -> SyncBatch:
+        progress = progress or no_progress
+        start = cursor.value.strip()
+        if not start.isdigit():
+            raise CursorExpired(
+                f"account {self.account!r}: the stored Gmail position is unreadable"
+            )
+        fetch: dict[str, None] = {}
+        removed: dict[str, None] = {}
+        new_history_id = ""
+        page_token: str | None = None
+        while True:
+            params: dict[str, Any] = {
+                "userId": "me",
+                "startHistoryId": start,
+                "historyTypes": HISTORY_TYPES,
+                "maxResults": HISTORY_PAGE_SIZE,
+            }
+            if page_token:
+                params["pageToken"] = page_token
+            try:
+                response = self._call(self._users().history().list(**params), "history.list")
+            except _NotFound:
+                raise CursorExpired(
+                    f"account {self.account!r}: Gmail no longer has history from id {start}; "
+                    "a full sync is needed"
+                ) from None
+            new_history_id = new_history_id or str(response.get("historyId", start))
+            for record in response.get("history", ()):
+                self._apply_history(record, fetch, removed)
+            page_token = response.get("nextPageToken")
+            if not page_token:
+                break
+        messages, gone = self._fetch(list(fetch), progress) if fetch else ([], [])
+        for message_id in gone:
+            removed.setdefault(message_id)
+        return SyncBatch(
+            account=self.account,
+            messages=tuple(messages),
+            cursor=Cursor(self.account, new_history_id),
+            removed=tuple(removed),
+        )
+
+    def _apply_history(
+        self, record: dict[str, Any], fetch: dict[str, None], removed: dict[str, None]
+    ) -> None:
+        """Fold one history record into the ids to (re)fetch and the ids removed."""
+        for item in record.get("messagesAdded", ()):
+            message = item["message"]
+            if self._watched(message.get("labelIds", ())):
+                fetch.setdefault(message["id"])
+                removed.pop(message["id"], None)
+        for item in record.get("labelsAdded", ()):
+            message, added = item["message"], set(item.get("labelIds", ()))
+            if added & GONE_LABELS:  # trashed or marked as spam: gone from the watched mail
+                fetch.pop(message["id"], None)
+                removed.setdefault(message["id"])
+            elif (added & WATCHED_SYSTEM_LABELS or self._is_candidate(added)) and self._watched(
+                message.get("labelIds", ())
+            ):  # came into view, or a candidate tag was added: read it again
+                fetch.setdefault(message["id"])
+                removed.pop(message["id"], None)
+        for item in record.get("labelsRemoved", ()):
+            message, dropped = item["message"], set(item.get("labelIds", ()))
+            if self._is_candidate(dropped) or (
+                dropped & GONE_LABELS and self._watched(message.get("labelIds", ()))
+            ):  # a candidate tag was removed, or the message came back from trash / spam
+                fetch.setdefault(message["id"])
+                removed.pop(message["id"], None)
+            # Reading (UNREAD removed) or archiving (INBOX removed) changes nothing we keep.
+        for item in record.get("messagesDeleted", ()):
+            fetch.pop(item["message"]["id"], None)
+            removed.setdefault(item["message"]["id"])
+
+    # -- writing ----------------------------------------------------------------------------
+
+    def _thread_for(self, message: OutgoingMessage) -> str:
+        """Gmail's threadId for the message being answered (one messages.list if not given)."""
+        if message.thread_id or not message.in_reply_to:
+            return message.thread_id
+        found = self._find(message.in_reply_to, sent_only=False)
+        return found[1] if found else ""
+
+    def _raw_body(self, message: OutgoingMessage) -> dict[str, str]:
+        body = {"raw": b64url_encode(mime.build_email(message))}
+        thread_id = self._thread_for(message)
+        if thread_id:
+            body["threadId"] = thread_id
+        return body
+
+    def save_draft(self, message: OutgoingMessage) -> str:
+        request = (
+            self._users().drafts().create(userId="me", body={"message": self._raw_body(message)})
+        )
+        response = self._call(request, "drafts.create", idempotent=False)
+        return str(response["id"])
+
+    def send(self, message: OutgoingMessage) -> str:
+        request = self._users().messages().send(userId="me", body=self._raw_body(message))
+        response = self._call(request, "messages.send", idempotent=False)
+        return str(response["id"])
+
+    def _find(self, message_id: str, *, sent_only: bool) -> tuple[str, str] | None:
+        bare = message_id.strip().strip("<>")
+        if not bare:
+            return None
+        params: dict[str, Any] = {"userId": "me", "q": f"rfc822msgid:{bare}", "maxResults": 1}
+        if sent_only:
+            params["labelIds"] = ["SENT"]
+        response = self._call(self._users().messages().list(**params), "messages.list")
+        for item in response.get("messages", ()):
+            return str(item["id"]), str(item.get("threadId", ""))
+        return None
+
+    def find_sent(self, message_id: str) -> str | None:
+        found = self._find(message_id, sent_only=True)
+        return found[0] if found else None
+
+    def close(self) -> None:
+        service, self._service = self._service, None
+        if service is not None:
+            try:
+                service.close()
+            except Exception:  # noqa: BLE001 - closing must never fail
+                log.debug("closing the Gmail service failed", exc_info=True)

@@ -1,0 +1,534 @@
+"""ImapProvider: any IMAP server (imapclient) plus SMTP (smtplib) for sending.
+
+Watched folders: INBOX, Sent (found by SPECIAL-USE, else by its usual names) and every folder
+under ``Candidates/`` (messages there carry the candidate's name as a tag). Drafts is found the
+same way as Sent and used for ``save_draft``.
+
+Cursor: a JSON object holding, per watched folder, ``[UIDVALIDITY, UIDNEXT, HIGHESTMODSEQ,
+MESSAGES]`` (HIGHESTMODSEQ 0 without CONDSTORE). An incremental pass costs one LIST plus one
+STATUS per folder when nothing changed. New UIDs are read; with QRESYNC, messages expunged since
+the cursor come back in ``SyncBatch.removed``. A changed UIDVALIDITY, or a watched folder that
+disappeared, raises CursorExpired: the caller answers with a full sync, which replaces
+everything stored for the account. A new ``Candidates/`` folder is read in full.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+
+from inbox_watch.errors import ConnectionFailed, CursorExpired, ProviderError
+from inbox_watch.models import (
+    Cursor,
+    Folder,
+    OutgoingMessage,
+    ProgressCallback,
+    SyncBatch,
+    no_progress,
+)
+from inbox_watch.provider import Capability
+
+from .connect import check_security, connect, password_for, translated
+
+if TYPE_CHECKING:
+    import imapclient
+
+    from inbox_watch.config import AccountConfig, RecruiterConfig
+    from inbox_watch.models import MailMessage
+
+T = TypeVar("T")
+CANDIDATES = "Candidates"
+SENT_NAMES = ("sent", "sent items", "sent mail", "sent messages", "[gmail]/sent mail")
+DRAFTS_NAMES = ("drafts", "draft", "[gmail]/drafts")
+_APPENDUID = re.compile(rb"APPENDUID (\d+) (\d+)")
+_CURSOR_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class FolderState:
+    uidvalidity: int
+    uidnext: int
+    highestmodseq: int = 0
+    messages: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Mailboxes:
+    """What LIST told us: the watched folders, and where drafts and sent copies go."""
+
+    watched: tuple[Folder, ...]
+    sent: str | None
+    drafts: str | None
+    delimiter: str
+
+
+def encode_cursor(states: dict[str, FolderState]) -> str:
+    return json.dumps(
+        {
+            "v": _CURSOR_VERSION,
+            "folders": {
+                name: [s.uidvalidity, s.uidnext, s.highestmodseq, s.messages]
+                for name, s in states.items()
+            },
+        },
+        separators=(",", ":"),
+        sort_keys=True,
+    )
+
+
+def decode_cursor(value: str) -> dict[str, FolderState]:
+    """Parse a cursor value; anything unexpected raises CursorExpired."""
+    try:
+        data = json.loads(value)
+        if data["v"] != _CURSOR_VERSION:
+            raise ValueError("other cursor version")
+        return {
+            str(name): FolderState(*(int(x) for x in values))
+            for name, values in data["folders"].items()
+        }
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise CursorExpired(
+            f"the saved IMAP sync position is unreadable ({exc}); a full sync follows"
+        ) from None
+
+
+def _flag_set(flags: Any) -> set[str]:
+    return {(f.decode() if isinstance(f, bytes) else str(f)).lower() for f in flags}
+
+
+def discover(client: imapclient.IMAPClient) -> Mailboxes:
+    """One LIST: INBOX, Sent and Drafts (SPECIAL-USE first, then usual names), Candidates/*."""
+    entries = client.list_folders()
+    delimiter = next((d.decode() if isinstance(d, bytes) else d for _, d, _ in entries if d), "/")
+    sent = drafts = inbox = None
+    by_lower: dict[str, str] = {}
+    candidates: list[Folder] = []
+    for flags, delim, name in entries:
+        name = name.decode() if isinstance(name, bytes) else name
+        names = _flag_set(flags)
+        if "\\noselect" in names or "\\nonexistent" in names:
+            continue
+        by_lower.setdefault(name.lower(), name)
+        if name.upper() == "INBOX":
+            inbox = name
+        if "\\sent" in names and sent is None:
+            sent = name
+        if "\\drafts" in names and drafts is None:
+            drafts = name
+        d = delim.decode() if isinstance(delim, bytes) else (delim or delimiter)
+        for prefix in (f"{CANDIDATES}{d}", f"INBOX{d}{CANDIDATES}{d}"):
+            if name.startswith(prefix) and len(name) > len(prefix):
+                tag = name[len(prefix) :]
+                candidates.append(Folder(id=name, name=name, role="candidate", candidate=tag))
+                break
+    for wanted, names_list in (("sent", SENT_NAMES), ("drafts", DRAFTS_NAMES)):
+        if (sent if wanted == "sent" else drafts) is not None:
+            continue
+        for common in names_list:
+            found = by_lower.get(common) or by_lower.get(f"inbox{delimiter}{common}")
+            if found:
+                if wanted == "sent":
+                    sent = found
+                else:
+                    drafts = found
+                break
+    watched = [Folder(id=inbox or "INBOX", name=inbox or "INBOX", role="inbox")]
+    if sent:
+        watched.append(Folder(id=sent, name=sent, role="sent"))
+    watched += sorted(candidates, key=lambda f: f.name)
+    return Mailboxes(tuple(watched), sent, drafts, delimiter)
+
+
+class ImapProvider:
+    """A mail account on an IMAP server; see the module docstring for folders and cursors.
+
+    Methods raise only inbox_watch.errors types: ConfigError (plaintext to a remote host),
+    AuthError (wrong password), ConnectionFailed (unreachable, TLS failure, dropped connection:
+    the next call reconnects), CursorExpired, ProviderError (the server refused a command).
+    """
+
+    capabilities: ClassVar[frozenset[Capability]] = frozenset(
+        {
+            Capability.INCREMENTAL,
+            Capability.DRAFTS,
+            Capability.SEND,
+            Capability.TAGS,
+            Capability.PUSH,
+        }
+    )
+    batch_size: int = 2000  # messages between progress reports
+
+    def __init__(self, account: AccountConfig, recruiter: RecruiterConfig | None = None) -> None:
+        check_security(account)  # refuses plaintext to a remote host before any I/O
+        self.config = account
+        self.account = account.name
+        self.recruiter = recruiter
+        self._client: imapclient.IMAPClient | None = None
+        self._password: str | None = None
+        self._capabilities: frozenset[str] = frozenset()
+        self._enabled: set[str] = set()
+
+    # -- connection ----------------------------------------------------------------------------
+
+    def _connection(self) -> imapclient.IMAPClient:
+        if self._client is None:
+            if self._password is None:
+                self._password = password_for(self.config)
+            self._client = connect(self.config, self._password)
+            self._enabled = set()
+            with translated(self.config, "reading capabilities"):
+                self._capabilities = frozenset(
+                    c.decode().upper() for c in self._client.capabilities()
+                )
+        return self._client
+
+    def _drop(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            with contextlib.suppress(Exception):
+                client.shutdown()
+
+    def _run(self, what: str, work: Callable[[imapclient.IMAPClient], T]) -> T:
+        """Run ``work`` on a live connection; translate errors; drop a broken connection."""
+        try:
+            client = self._connection()
+            with translated(self.config, what):
+                return work(client)
+        except CursorExpired:
+            raise  # raised between commands: the connection is in a clean state
+        except BaseException:
+            # Anything else may have left a response half read (a dropped connection, an
+            # interrupt mid-FETCH): start the next call on a fresh connection.
+            self._drop()
+            raise
+
+    def _enable(self, client: imapclient.IMAPClient, extension: str) -> bool:
+        if extension in self._enabled:
+            return True
+        if extension not in self._capabilities or "ENABLE" not in self._capabilities:
+            return False
+        client.enable(extension)
+        self._enabled.add(extension)
+        return True
+
+    def close(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            with contextlib.suppress(Exception):
+                client.logout()
+            with contextlib.suppress(Exception):
+                client.shutdown()
+
+    def __enter__(self) -> ImapProvider:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def folders(self) -> list[Folder]:
+        def work(client: imapclient.IMAPClient) -> list[Folder]:
+            boxes = discover(client)
+            out = list(boxes.watched)
+            if boxes.drafts:
+                out.insert(2 if boxes.sent else 1, Folder(boxes.drafts, boxes.drafts, "drafts"))
+            return out
+
+        return self._run("listing folders", work)
+
+    def _status(self, client: imapclient.IMAPClient, folder: str) -> FolderState:
+        items = ["UIDVALIDITY", "UIDNEXT", "MESSAGES"]
+        if "CONDSTORE" in self._capabilities:
+            items.append("HIGHESTMODSEQ")
+        status = client.folder_status(folder, items)
+        return FolderState(
+            uidvalidity=int(status[b"UIDVALIDITY"]),
+            uidnext=int(status[b"UIDNEXT"]),
+            highestmodseq=int(status.get(b"HIGHESTMODSEQ", 0)),
+            messages=int(status.get(b"MESSAGES", 0)),
+        )
+
+    def _since(self) -> date:
+        return date.today() - timedelta(days=self.config.lookback_days or 180)
+
+    def _read(
+        self,
+        client: imapclient.IMAPClient,
+        folder: Folder,
+        uidvalidity: int,
+        uids: list[int],
+        progress: Callable[[int], None],
+    ) -> list[MailMessage]:
+        from .messages import fetch_messages
+
+        tags = (folder.candidate,) if folder.candidate else ()
+        return fetch_messages(
+            client,
+            uids,
+            account=self.account,
+            folder=folder.name,
+            uidvalidity=uidvalidity,
+            tags=tags,
+            progress=progress,
+            every=self.batch_size,
+        )
+
+    def _leave_folder(self, client: imapclient.IMAPClient) -> None:
+        if getattr(client._imap, "state", "") == "SELECTED":
+            if "UNSELECT" in self._capabilities:
+                client.unselect_folder()
+            else:
+                client.close_folder()  # read-only (EXAMINE): CLOSE expunges nothing
+
+    def _examine(self, client: imapclient.IMAPClient, folder: str, expected: int) -> None:
+        selected = client.select_folder(folder, readonly=True)
+        if int(selected[b"UIDVALIDITY"]) != expected:
+            raise CursorExpired(
+                f"folder {folder!r} was recreated during the sync; a full sync follows"
+            )
+
+    def full_sync(self, progress: ProgressCallback | None = None) -> SyncBatch:
+        report = progress or no_progress
+
+        def work(client: imapclient.IMAPClient) -> SyncBatch:
+            self._leave_folder(client)  # STATUS of the selected folder can be stale
+            boxes = discover(client)
+            states: dict[str, FolderState] = {}
+            plan: list[tuple[Folder, list[int]]] = []
+            since = self._since()
+            for folder in boxes.watched:
+                state = self._status(client, folder.name)  # the position, read before fetching
+                states[folder.name] = state
+                self._examine(client, folder.name, state.uidvalidity)
+                uids = sorted(u for u in client.search(["SINCE", since]) if u < state.uidnext)
+                plan.append((folder, uids))
+            total = sum(len(uids) for _, uids in plan)
+            done = 0
+            report(0, total, "messages")
+
+            def step(count: int) -> None:
+                nonlocal done
+                done += count
+                report(done, total, "messages")
+
+            messages: list[MailMessage] = []
+            for folder, uids in plan:
+                if not uids:
+                    continue
+                self._examine(client, folder.name, states[folder.name].uidvalidity)
+                messages += self._read(client, folder, states[folder.name].uidvalidity, uids, step)
+            cursor = Cursor(self.account, encode_cursor(states))
+            return SyncBatch(self.account, tuple(messages), cursor, full=True)
+
+        try:
+            return self._run("reading mail", work)
+        except CursorExpired:  # a folder was recreated between STATUS and FETCH: start over
+            try:
+                return self._run("reading mail", work)
+            except CursorExpired as exc:
+                raise ProviderError(f"{exc}; the folders keep changing, try again later") from None
+
+    def incremental_sync(
+        self, cursor: Cursor, progress: ProgressCallback | None = None
+    ) -> SyncBatch:
+        old_states = decode_cursor(cursor.value)
+        report = progress or no_progress
+
+        def work(client: imapclient.IMAPClient) -> SyncBatch:
+            self._leave_folder(client)  # STATUS of the selected folder can be stale
+            boxes = discover(client)
+            names = {f.name for f in boxes.watched}
+            gone = sorted(set(old_states) - names)
+            if gone:
+                raise CursorExpired(f"folder {gone[0]!r} is gone; a full sync follows")
+            states: dict[str, FolderState] = {}
+            todo: list[tuple[Folder, FolderState, FolderState | None]] = []
+            for folder in boxes.watched:
+                state = self._status(client, folder.name)
+                states[folder.name] = state
+                old = old_states.get(folder.name)
+                if old is not None and old.uidvalidity != state.uidvalidity:
+                    raise CursorExpired(
+                        f"UIDVALIDITY of {folder.name!r} changed; a full sync follows"
+                    )
+                if old is None or state != old:
+                    todo.append((folder, state, old))
+            messages: list[MailMessage] = []
+            removed: list[str] = []
+            done = 0
+
+            def step(count: int) -> None:
+                nonlocal done
+                done += count
+                report(done, None, "messages")
+
+            for folder, state, old in todo:
+                if old is None:  # a folder new since the cursor: read it whole
+                    self._examine(client, folder.name, state.uidvalidity)
+                    uids = sorted(
+                        u for u in client.search(["SINCE", self._since()]) if u < state.uidnext
+                    )
+                    messages += self._read(client, folder, state.uidvalidity, uids, step)
+                    continue
+                new: list[int] = []
+                if state.uidnext > old.uidnext:
+                    self._examine(client, folder.name, state.uidvalidity)
+                    found = client.search(["UID", f"{old.uidnext}:{state.uidnext - 1}"])
+                    new = sorted(u for u in found if old.uidnext <= u < state.uidnext)
+                    messages += self._read(client, folder, state.uidvalidity, new, step)
+                if old.messages + len(new) > state.messages:  # something was expunged
+                    removed += self._vanished(client, folder.name, state, old)
+            return SyncBatch(
+                self.account,
+                tuple(messages),
+                Cursor(self.account, encode_cursor(states)),
+                removed=tuple(removed),
+            )
+
+        return self._run("reading new mail", work)
+
+    def _vanished(
+        self, client: imapclient.IMAPClient, folder: str, state: FolderState, old: FolderState
+    ) -> list[str]:
+        """Ids of messages expunged since ``old`` (QRESYNC only; without it, none are known)."""
+        from .fetch import raw_uid_fetch
+        from .messages import message_id_for
+
+        if not old.highestmodseq or not self._enable(client, "QRESYNC"):
+            return []
+        self._examine(client, folder, state.uidvalidity)
+        imap = client._imap
+        imap.untagged_responses.pop("VANISHED", None)
+        raw_uid_fetch(
+            imap,
+            range(1, max(old.uidnext, 2)),
+            "(UID)",
+            f"(CHANGEDSINCE {old.highestmodseq} VANISHED)",
+        )
+        uids: list[int] = []
+        for line in imap.untagged_responses.pop("VANISHED", []):
+            text = line.decode() if isinstance(line, bytes) else str(line)
+            text = text.replace("(EARLIER)", "").strip()
+            for part in text.split(","):
+                if not part.strip():
+                    continue
+                low, _, high = part.strip().partition(":")
+                uids += range(int(low), int(high or low) + 1)
+        return [message_id_for(folder, state.uidvalidity, uid) for uid in uids if uid < old.uidnext]
+
+    # -- writing -------------------------------------------------------------------------------
+
+    def _append(
+        self, client: imapclient.IMAPClient, folder: str, raw: bytes, flags: tuple[str, ...]
+    ) -> str:
+        from .messages import message_id_for
+
+        response = client.append(folder, raw, flags=flags)
+        match = _APPENDUID.search(response if isinstance(response, bytes) else b"")
+        if match:
+            return message_id_for(folder, int(match.group(1)), int(match.group(2)))
+        return ""
+
+    def _folder_for(self, client: imapclient.IMAPClient, role: str) -> str:
+        boxes = discover(client)
+        name = boxes.sent if role == "sent" else boxes.drafts
+        if name is None:  # no Sent / Drafts folder at all: make the usual one
+            name = "Sent" if role == "sent" else "Drafts"
+            client.create_folder(name)
+        return name
+
+    def save_draft(self, message: OutgoingMessage) -> str:
+        from inbox_watch.mime import build_email
+
+        raw = build_email(message)
+
+        def work(client: imapclient.IMAPClient) -> str:
+            drafts = self._folder_for(client, "drafts")
+            return (
+                self._append(client, drafts, raw, ("\\Draft", "\\Seen"))
+                or self._search_id(client, drafts, message.message_id)
+                or drafts
+            )
+
+        return self._run("saving a draft", work)
+
+    def send(self, message: OutgoingMessage) -> str:
+        """Send by SMTP, then keep a copy in Sent (``\\Seen``). A message whose Message-ID is
+        already in Sent is not sent again: its id is returned."""
+        from inbox_watch.mime import build_email
+
+        from .smtp import send_smtp
+
+        already = self.find_sent(message.message_id)
+        if already:
+            return already
+        raw = build_email(message)
+        send_smtp(self.config, message, raw, imap_password=self._imap_password)
+
+        def work(client: imapclient.IMAPClient) -> str:
+            sent = self._folder_for(client, "sent")
+            return (
+                self._append(client, sent, raw, ("\\Seen",))
+                or self._search_id(client, sent, message.message_id)
+                or sent
+            )
+
+        # The message has gone out: the Sent copy is what stops a retry from sending it again,
+        # so a dropped connection gets a second attempt on a fresh one.
+        try:
+            return self._run("keeping a copy in Sent", work)
+        except ConnectionFailed:
+            return self._run("keeping a copy in Sent", work)
+
+    def _imap_password(self) -> str:
+        if self._password is None:
+            self._password = password_for(self.config)
+        return self._password
+
+    def _search_id(self, client: imapclient.IMAPClient, folder: str, message_id: str) -> str | None:
+        from .messages import message_id_for
+
+        if not message_id.strip():
+            return None
+        selected = client.select_folder(folder, readonly=True)
+        uids = client.search(["HEADER", "Message-ID", message_id.strip()])
+        if not uids:
+            return None
+        return message_id_for(folder, int(selected[b"UIDVALIDITY"]), max(uids))
+
+    def find_sent(self, message_id: str) -> str | None:
+        def work(client: imapclient.IMAPClient) -> str | None:
+            sent = discover(client).sent
+            if sent is None:
+                return None
+            return self._search_id(client, sent, message_id)
+
+        return self._run("looking for a sent message", work)
+
+    # -- push ----------------------------------------------------------------------------------
+
+    def wait_for_change(self, timeout: float) -> bool:
+        """Block up to ``timeout`` seconds in IMAP IDLE on INBOX; True when the server reported
+        a change (sync then). Without IDLE, sleeps and returns True."""
+
+        def work(client: imapclient.IMAPClient) -> bool:
+            if "IDLE" not in self._capabilities:
+                import time
+
+                time.sleep(timeout)
+                return True
+            client.select_folder("INBOX", readonly=True)
+            client.idle()
+            try:
+                responses = client.idle_check(timeout=timeout)
+            finally:
+                client.idle_done()
+            return bool(responses)
+
+        return self._run("waiting for new mail", work)

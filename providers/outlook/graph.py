@@ -1,0 +1,233 @@
+"""A small Microsoft Graph client on plain httpx: bearer token, paging, errors, back-off.
+
+Every failure leaves as an :mod:`inbox_watch.errors` type:
+
+- 401 -> AuthError (the token was refused); the message never contains the token;
+- 403 access denied -> AuthError (consent missing for the mail scopes);
+- 404 -> GraphNotFound (a ProviderError);
+- 410 -> CursorExpired (a delta token Graph no longer knows: ``syncStateNotFound``);
+- 429 / 503 (and 502 / 504) -> retried with jitter, honouring ``Retry-After``; RateLimited
+  once the back-off budget is spent;
+- a dropped or refused connection -> retried, then ConnectionFailed;
+- any other 4xx / 5xx -> ProviderError naming Graph's ``error.code`` and ``error.message``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from inbox_watch.errors import (
+    AuthError,
+    ConnectionFailed,
+    CursorExpired,
+    ProviderError,
+    RateLimited,
+)
+from inbox_watch.retry import Transient, parse_retry_after, retry
+
+log = logging.getLogger(__name__)
+
+RETRIED_STATUS = frozenset({429, 502, 503, 504})
+ATTEMPTS = 5
+
+
+class GraphNotFound(ProviderError):
+    """Raised for a 404: the folder or message is gone (deleted, or moved by the user)."""
+
+
+class _Retryable(Transient):
+    def __init__(self, message: str, retry_after: float | None, *, network: bool) -> None:
+        super().__init__(message, retry_after)
+        self.network = network
+
+
+def graph_error(response: httpx.Response) -> tuple[str, str]:
+    """Graph's ``{"error": {"code", "message"}}`` body as (code, first line of message)."""
+    try:
+        body = response.json()
+        error = body.get("error", {}) if isinstance(body, dict) else {}
+        code = str(error.get("code", "") or "")
+        message = str(error.get("message", "") or "")
+    except ValueError:
+        code, message = "", ""
+    message = (message.strip().splitlines() or [""])[0][:300]
+    return code or response.reason_phrase or "error", message
+
+
+def _where(url: str) -> str:
+    """The path of a URL without its query (delta and skip tokens stay out of messages)."""
+    return urlsplit(url).path
+
+
+class GraphClient:
+    """Requests to ``{base_url}/...`` with a bearer token from ``token()``.
+
+    ``token`` is called by ``authorize()`` (once per provider operation), not on each request.
+    Links Graph returns (``@odata.nextLink`` / ``@odata.deltaLink``) are followed only when
+    they point at the same origin as ``base_url``, so the token never goes to another host.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        token: Callable[[], str],
+        *,
+        account: str,
+        auth_hint: str,
+        verify: str | bool = True,
+        timeout: float = 60.0,
+        attempts: int = ATTEMPTS,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._token_source = token
+        self._token = ""
+        self.account = account
+        self.auth_hint = auth_hint
+        self.attempts = attempts
+        self._http = httpx.Client(
+            timeout=timeout,
+            verify=verify,
+            headers={"Accept": "application/json", "User-Agent": "inbox-watch"},
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def authorize(self) -> None:
+        """Get a fresh access token (msal: silent, from the cache or by refresh)."""
+        self._token = self._token_source()
+
+    def same_origin(self, url: str) -> bool:
+        base, other = urlsplit(self.base_url), urlsplit(url)
+        return (base.scheme, base.netloc) == (other.scheme, other.netloc)
+
+    def url(self, path_or_url: str) -> str:
+        if path_or_url.startswith(("http://", "https://")):
+            if not self.same_origin(path_or_url):
+                raise ProviderError(
+                    f"account {self.account!r}: Microsoft Graph returned a link to another host "
+                    f"({urlsplit(path_or_url).netloc}); refusing to send the token there"
+                )
+            return path_or_url
+        return self.base_url + "/" + path_or_url.lstrip("/")
+
+    def request(
+        self,
+        method: str,
+        path_or_url: str,
+        *,
+        params: dict[str, str] | None = None,
+        json: Any = None,
+        content: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        """One request, retried on 429/5xx-unavailable and dropped connections."""
+        if not self._token:
+            self.authorize()
+        url = self.url(path_or_url)
+        all_headers = {"Authorization": f"Bearer {self._token}", **(headers or {})}
+
+        def attempt() -> httpx.Response:
+            try:
+                response = self._http.request(
+                    method, url, params=params, json=json, content=content, headers=all_headers
+                )
+            except httpx.TransportError as exc:
+                raise _Retryable(
+                    f"{type(exc).__name__} talking to {urlsplit(url).netloc}", None, network=True
+                ) from None
+            if response.status_code in RETRIED_STATUS:
+                code, message = graph_error(response)
+                raise _Retryable(
+                    f"HTTP {response.status_code} {code}",
+                    parse_retry_after(response.headers.get("Retry-After")),
+                    network=False,
+                )
+            return response
+
+        def give_up(last: Transient) -> Exception:
+            if isinstance(last, _Retryable) and last.network:
+                return ConnectionFailed(
+                    f"account {self.account!r}: cannot reach Microsoft Graph at "
+                    f"{urlsplit(self.base_url).netloc}: {last}"
+                )
+            return RateLimited(
+                f"account {self.account!r}: Microsoft Graph is throttling or unavailable "
+                f"({last}) after {self.attempts} attempts; try again later",
+                retry_after=last.retry_after,
+            )
+
+        response = retry(attempt, attempts=self.attempts, on_give_up=give_up)
+        self._raise_for_status(method, url, response)
+        return response
+
+    def _raise_for_status(self, method: str, url: str, response: httpx.Response) -> None:
+        status = response.status_code
+        if status < 400:
+            return
+        code, message = graph_error(response)
+        if status == 401:
+            raise AuthError(
+                f"account {self.account!r}: Microsoft Graph refused the access token "
+                f"({code}); {self.auth_hint}"
+            )
+        if status == 403 and code in (
+            "ErrorAccessDenied",
+            "Authorization_RequestDenied",
+            "AccessDenied",
+        ):
+            raise AuthError(
+                f"account {self.account!r}: Microsoft Graph denied access ({code}): the sign-in "
+                f"lacks consent for Mail.ReadWrite / Mail.Send; {self.auth_hint}"
+            )
+        if status == 410:
+            raise CursorExpired(
+                f"account {self.account!r}: Microsoft Graph no longer knows this sync position "
+                f"({code})"
+            )
+        detail = f"{code}: {message}" if message else code
+        error = GraphNotFound if status == 404 else ProviderError
+        raise error(
+            f"account {self.account!r}: Microsoft Graph {method} {_where(url)} failed: "
+            f"HTTP {status} {detail}"
+        )
+
+    def get_json(self, path_or_url: str, **kwargs: Any) -> dict[str, Any]:
+        response = self.request("GET", path_or_url, **kwargs)
+        return _json(response)
+
+    def pages(
+        self,
+        path_or_url: str,
+        *,
+        params: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """Every page of a collection, following ``@odata.nextLink``."""
+        page = self.get_json(path_or_url, params=params, headers=headers)
+        yield page
+        while page.get("@odata.nextLink"):
+            page = self.get_json(str(page["@odata.nextLink"]), headers=headers)
+            yield page
+
+
+def _json(response: httpx.Response) -> dict[str, Any]:
+    if not response.content:
+        return {}
+    try:
+        data = response.json()
+    except ValueError:
+        raise ProviderError(
+            f"Microsoft Graph answered {_where(str(response.request.url))} with something that "
+            "is not JSON"
+        ) from None
+    if not isinstance(data, dict):
+        raise ProviderError(
+            f"Microsoft Graph answered {_where(str(response.request.url))} with unexpected JSON"
+        )
+    return data

@@ -1,0 +1,450 @@
+"""OutlookProvider: Microsoft 365 / Outlook.com through Microsoft Graph (plain httpx, no SDK).
+
+Sync reads each watched folder with a delta query (``/me/mailFolders/{id}/messages/delta``):
+Inbox, Sent Items and every child folder of a folder named ``Candidates``. The cursor keeps one
+``@odata.deltaLink`` per folder, so an idle poll is one GET per folder. A delta token Graph has
+forgotten (HTTP 410) raises CursorExpired and the sync layer answers with a full sync.
+
+Drafts are made with ``createReply`` on the message being answered (Graph threads them and sets
+``In-Reply-To`` / ``References``), then PATCHed with the text, the recipients and the outbox's
+Message-ID (``internetMessageId`` may be set while ``isDraft`` is true). Sending is
+``POST /me/messages/{draft}/send``; ``find_sent`` looks the Message-ID up in Sent Items.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import os
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+from urllib.parse import quote
+
+from inbox_watch.errors import AuthError, CursorExpired, ProviderError
+from inbox_watch.mime import build_email, parse_bytes
+from inbox_watch.models import (
+    Cursor,
+    Folder,
+    MailMessage,
+    OutgoingMessage,
+    ProgressCallback,
+    SyncBatch,
+    no_progress,
+)
+from inbox_watch.provider import Capability
+from providers.outlook.convert import SELECT_FIELDS, needs_mime, to_mail_message
+from providers.outlook.graph import GraphClient, GraphNotFound
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from inbox_watch.config import AccountConfig, RecruiterConfig
+
+log = logging.getLogger(__name__)
+
+DEFAULT_API_BASE_URL = "https://graph.microsoft.com/v1.0"
+CANDIDATES_FOLDER = "Candidates"
+CURSOR_VERSION = 1
+# Re-list the folders (a new Candidates/<Name> folder) at most this often during incremental syncs.
+FOLDER_REFRESH_SECONDS = 3600.0
+# Ids that survive a move between folders, so a move is never "removed" plus an unknown "new".
+IMMUTABLE_IDS = 'IdType="ImmutableId"'
+
+
+@dataclass(frozen=True, slots=True)
+class _Watched:
+    """One folder whose messages are synced, with its delta link once a round has finished."""
+
+    id: str
+    name: str
+    role: str = ""
+    candidate: str = ""
+    delta: str = ""
+
+    def folder(self) -> Folder:
+        return Folder(id=self.id, name=self.name, role=self.role, candidate=self.candidate)
+
+
+def _odata_string(value: str) -> str:
+    """A value as an OData string literal (single quotes doubled)."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _recipients(addresses: tuple[str, ...]) -> list[dict[str, Any]]:
+    return [{"emailAddress": {"address": a}} for a in addresses]
+
+
+class OutlookProvider:
+    """One Microsoft 365 / Outlook.com mailbox. See the module docstring for the Graph calls."""
+
+    capabilities: ClassVar[frozenset[Capability]] = frozenset(
+        {
+            Capability.INCREMENTAL,
+            Capability.DRAFTS,
+            Capability.SEND,
+            Capability.TAGS,
+            Capability.THREAD_IDS,
+        }
+    )
+
+    def __init__(
+        self,
+        account: AccountConfig,
+        recruiter: RecruiterConfig,
+        *,
+        token_cache_path: Path | None = None,
+        page_size: int = 200,
+        now: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.account = account.name
+        self.config = account
+        self.recruiter = recruiter
+        self.page_size = page_size
+        self._now = now or (lambda: datetime.now(UTC))
+        self._token_source = self._make_token_source(token_cache_path)
+        self._client = GraphClient(
+            account.api_base_url or DEFAULT_API_BASE_URL,
+            self._token_source,
+            account=account.name,
+            auth_hint=self._auth_hint(),
+            verify=account.ca_file or True,
+        )
+
+    # -- sign-in ---------------------------------------------------------------------------
+
+    def _auth_hint(self) -> str:
+        if self.config.access_token_env:
+            return f"check the bearer token in ${self.config.access_token_env}"
+        return f"run `inbox-watch auth {self.account}` to sign in again"
+
+    def _make_token_source(self, cache_path: Path | None) -> Callable[[], str]:
+        env = self.config.access_token_env
+        if env:
+
+            def from_env() -> str:
+                token = os.environ.get(env, "").strip()
+                if not token:
+                    raise AuthError(
+                        f"account {self.account!r}: access_token_env names ${env}, "
+                        "which is empty or unset"
+                    )
+                return token
+
+            return from_env
+        from providers.outlook.auth import MsalTokens  # msal itself is imported on first use
+
+        return MsalTokens(self.config, cache_path)
+
+    # -- folders ---------------------------------------------------------------------------
+
+    def _well_known(self, name: str, role: str) -> _Watched:
+        data = self._client.get_json(f"me/mailFolders/{name}", params={"$select": "id,displayName"})
+        return _Watched(id=str(data["id"]), name=str(data.get("displayName") or name), role=role)
+
+    def _candidates_root(self) -> dict[str, Any] | None:
+        params = {
+            "$filter": f"displayName eq {_odata_string(CANDIDATES_FOLDER)}",
+            "$select": "id,displayName",
+        }
+        for parent in ("me/mailFolders", "me/mailFolders/inbox/childFolders"):
+            found = self._client.get_json(parent, params=params).get("value") or []
+            if found:
+                return dict(found[0])
+        return None
+
+    def _watched(self) -> list[_Watched]:
+        """Inbox, Sent Items and the children of the Candidates folder (each one a candidate)."""
+        watched = [self._well_known("inbox", "inbox"), self._well_known("sentitems", "sent")]
+        root = self._candidates_root()
+        if root is not None:
+            path = f"me/mailFolders/{quote(str(root['id']), safe='')}/childFolders"
+            params = {"$select": "id,displayName", "$top": "100"}
+            for page in self._client.pages(path, params=params):
+                for child in page.get("value") or ():
+                    name = str(child.get("displayName") or "").strip()
+                    if name:
+                        watched.append(
+                            _Watched(
+                                id=str(child["id"]),
+                                name=f"{CANDIDATES_FOLDER}/{name}",
+                                role="candidate",
+                                candidate=name,
+                            )
+                        )
+        return watched
+
+    def folders(self) -> list[Folder]:
+        self._client.authorize()
+        listed = [w.folder() for w in self._watched()]
+        drafts = self._well_known("drafts", "drafts")
+        return listed[:2] + [drafts.folder()] + listed[2:]
+
+    # -- sync ------------------------------------------------------------------------------
+
+    def _delta_headers(self) -> dict[str, str]:
+        return {
+            "Prefer": (
+                f'odata.maxpagesize={self.page_size}, outlook.body-content-type="text", '
+                + IMMUTABLE_IDS
+            )
+        }
+
+    def _first_delta_params(self) -> dict[str, str]:
+        since = self._now() - timedelta(days=self.config.lookback_days)
+        return {
+            "$select": ",".join(SELECT_FIELDS),
+            "$filter": f"receivedDateTime ge {since.strftime('%Y-%m-%dT%H:%M:%SZ')}",
+        }
+
+    def _delta_round(
+        self, folder: _Watched, progress: ProgressCallback, done: int
+    ) -> tuple[list[MailMessage], list[str], _Watched]:
+        """One delta round for ``folder``: from its delta link, or from scratch when it has none."""
+        if folder.delta:
+            start, params = folder.delta, None
+        else:
+            start = f"me/mailFolders/{quote(folder.id, safe='')}/messages/delta"
+            params = self._first_delta_params()
+        messages: list[MailMessage] = []
+        removed: list[str] = []
+        delta_link = ""
+        for page in self._client.pages(start, params=params, headers=self._delta_headers()):
+            for item in page.get("value") or ():
+                if not isinstance(item, dict) or not item.get("id"):
+                    continue
+                if "@removed" in item:
+                    removed.append(str(item["id"]))
+                    continue
+                messages.append(self._message(item, folder))
+            delta_link = str(page.get("@odata.deltaLink") or "")
+            progress(done + len(messages), None, folder.name)
+        if not delta_link:
+            raise ProviderError(
+                f"account {self.account!r}: Microsoft Graph ended a delta round for "
+                f"{folder.name} without a deltaLink"
+            )
+        return (
+            messages,
+            removed,
+            _Watched(
+                id=folder.id,
+                name=folder.name,
+                role=folder.role,
+                candidate=folder.candidate,
+                delta=delta_link,
+            ),
+        )
+
+    def _message(self, item: dict[str, Any], folder: _Watched) -> MailMessage:
+        message = to_mail_message(
+            item, account=self.account, folder=folder.name, folder_candidate=folder.candidate
+        )
+        if not needs_mime(item):
+            return message
+        # Invitations and delivery reports: their calendar / delivery-status part is in the MIME.
+        response = self._client.request(
+            "GET",
+            f"me/messages/{quote(message.id, safe='')}/$value",
+            headers={"Accept": "message/rfc822, */*", "Prefer": IMMUTABLE_IDS},
+        )
+        parsed = parse_bytes(
+            response.content,
+            account=self.account,
+            id=message.id,
+            folder=message.folder,
+            tags=message.tags,
+            thread_id=message.thread_id,
+            is_draft=message.is_draft,
+            fallback_date=message.date,
+        )
+        return parsed
+
+    def _sync(
+        self, folders: list[_Watched], progress: ProgressCallback | None
+    ) -> tuple[list[MailMessage], list[str], list[_Watched]]:
+        report = progress or no_progress
+        messages: list[MailMessage] = []
+        removed: list[str] = []
+        updated: list[_Watched] = []
+        for folder in folders:
+            try:
+                got, gone, folder_now = self._delta_round(folder, report, len(messages))
+            except CursorExpired:
+                if folder.delta:
+                    raise  # the caller answers with a full sync
+                # A first round whose skip token went stale mid-way: start it once more.
+                got, gone, folder_now = self._delta_round(folder, report, len(messages))
+            except GraphNotFound:
+                if folder.delta:
+                    # The folder was deleted or renamed away: the folder list is out of date.
+                    raise CursorExpired(
+                        f"account {self.account!r}: the folder {folder.name} is gone"
+                    ) from None
+                raise
+            messages += got
+            removed += gone
+            updated.append(folder_now)
+        seen = {m.id for m in messages}
+        # A message moved between watched folders shows as removed from one, added to another.
+        removed = list(dict.fromkeys(r for r in removed if r not in seen))
+        return messages, removed, updated
+
+    def _cursor(self, folders: list[_Watched], listed_at: float) -> Cursor:
+        value = {
+            "v": CURSOR_VERSION,
+            "listed_at": listed_at,
+            "base": self._client.base_url,
+            "folders": [
+                {
+                    "id": f.id,
+                    "name": f.name,
+                    "role": f.role,
+                    "candidate": f.candidate,
+                    "delta": f.delta,
+                }
+                for f in folders
+            ],
+        }
+        return Cursor(self.account, json.dumps(value, separators=(",", ":")))
+
+    def _parse_cursor(self, cursor: Cursor) -> tuple[list[_Watched], float]:
+        try:
+            data = json.loads(cursor.value)
+            if (
+                not isinstance(data, dict)
+                or data.get("v") != CURSOR_VERSION
+                or data.get("base") != self._client.base_url
+            ):
+                raise ValueError("not an Outlook cursor of this version and endpoint")
+            folders = [
+                _Watched(
+                    id=str(f["id"]),
+                    name=str(f["name"]),
+                    role=str(f.get("role", "")),
+                    candidate=str(f.get("candidate", "")),
+                    delta=str(f["delta"]),
+                )
+                for f in data["folders"]
+            ]
+            if not folders or not all(
+                f.delta and self._client.same_origin(f.delta) for f in folders
+            ):
+                raise ValueError("a folder without a usable delta link")
+            return folders, float(data.get("listed_at", 0.0))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise CursorExpired(
+                f"account {self.account!r}: the stored Outlook sync position is unusable ({exc})"
+            ) from None
+
+    def full_sync(self, progress: ProgressCallback | None = None) -> SyncBatch:
+        self._client.authorize()
+        listed_at = time.time()
+        messages, _removed, folders = self._sync(self._watched(), progress)
+        return SyncBatch(
+            account=self.account,
+            messages=tuple(messages),
+            cursor=self._cursor(folders, listed_at),
+            full=True,
+        )
+
+    def incremental_sync(
+        self, cursor: Cursor, progress: ProgressCallback | None = None
+    ) -> SyncBatch:
+        folders, listed_at = self._parse_cursor(cursor)
+        self._client.authorize()
+        if time.time() - listed_at > FOLDER_REFRESH_SECONDS:
+            known = {f.id: f for f in folders}
+            folders = [known.get(w.id, w) for w in self._watched()]  # new folders: a first round
+            listed_at = time.time()
+        messages, removed, updated = self._sync(folders, progress)
+        return SyncBatch(
+            account=self.account,
+            messages=tuple(messages),
+            cursor=self._cursor(updated, listed_at),
+            removed=tuple(removed),
+            full=False,
+        )
+
+    # -- drafts and sending ----------------------------------------------------------------
+
+    def _find(self, internet_message_id: str, folder: str = "") -> str | None:
+        """The Graph id of the message with this Message-ID (in ``folder`` if given), or None."""
+        if not internet_message_id:
+            return None
+        where = f"me/mailFolders/{folder}/messages" if folder else "me/messages"
+        data = self._client.get_json(
+            where,
+            params={
+                "$filter": f"internetMessageId eq {_odata_string(internet_message_id)}",
+                "$select": "id",
+                "$top": "1",
+            },
+            headers={"Prefer": IMMUTABLE_IDS},
+        )
+        found = data.get("value") or []
+        return str(found[0]["id"]) if found else None
+
+    def _create_draft(self, message: OutgoingMessage) -> str:
+        original = message.reply_to_id or self._find(message.in_reply_to)
+        headers = {"Prefer": IMMUTABLE_IDS}
+        if original:
+            draft = self._client.request(
+                "POST",
+                f"me/messages/{quote(original, safe='')}/createReply",
+                json={},
+                headers=headers,
+            ).json()
+            draft_id = str(draft["id"])
+            update: dict[str, Any] = {
+                "subject": message.subject,
+                "body": {"contentType": "text", "content": message.body},
+                "toRecipients": _recipients(message.to),
+                "ccRecipients": _recipients(message.cc),
+                "internetMessageId": message.message_id,
+            }
+            self._client.request(
+                "PATCH", f"me/messages/{quote(draft_id, safe='')}", json=update, headers=headers
+            )
+            return draft_id
+        # No message to answer in this mailbox: create the draft from MIME, which carries the
+        # Message-ID, In-Reply-To and References exactly as the outbox fixed them.
+        raw = base64.b64encode(build_email(message, date=self._now()))
+        created = self._client.request(
+            "POST",
+            "me/messages",
+            content=raw,
+            headers={"Content-Type": "text/plain", **headers},
+        ).json()
+        return str(created["id"])
+
+    def save_draft(self, message: OutgoingMessage) -> str:
+        self._client.authorize()
+        existing = self._find(message.message_id, "drafts")
+        if existing:
+            return existing
+        return self._create_draft(message)
+
+    def send(self, message: OutgoingMessage) -> str:
+        self._client.authorize()
+        already = self._find(message.message_id, "sentitems")
+        if already:
+            return already
+        draft_id = self._find(message.message_id, "drafts") or self._create_draft(message)
+        self._client.request(
+            "POST",
+            f"me/messages/{quote(draft_id, safe='')}/send",
+            headers={"Prefer": IMMUTABLE_IDS},
+        )
+        # The copy in Sent Items gets its own id; Exchange may file it a moment later.
+        return self._find(message.message_id, "sentitems") or draft_id
+
+    def find_sent(self, message_id: str) -> str | None:
+        self._client.authorize()
+        return self._find(message_id, "sentitems")
+
+    def close(self) -> None:
+        self._client.close()

@@ -1,0 +1,162 @@
+"""The command line end to end, as a script would use it: real processes, the demo account."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import corpus_dir
+
+ROOT = Path(__file__).resolve().parents[2]
+ROW_KEYS = {
+    "rank", "candidate", "emails", "status", "waiting_since", "silent_business_hours", "chasers_sent",
+    "employer_waiting", "out_of_office_until", "next_action", "score", "reasons", "threads",
+}
+STATUSES = {"silent", "awaiting", "replied", "out_of_office", "bounced", "snoozed", "pulled", "idle"}
+ACTIONS = {"wait", "send_chaser", "call", "text", "message_on_social", "update_employer", "consider_pulling", "none"}
+
+
+def cli(*args: str, config: Path | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, "-m", "inbox_watch"]
+    if config is not None:
+        command += ["--config", str(config)]
+    result = subprocess.run(command + list(args), capture_output=True, text=True, env=env, timeout=120)
+    if check:
+        assert result.returncode == 0, result.stderr
+    return result
+
+
+@pytest.fixture
+def demo_config(tmp_path: Path) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(
+        '[recruiter]\nname = "Sam Carter"\naddresses = ["sam@agency.example"]\n'
+        f'[store]\npath = "{tmp_path / "store.json"}"\n'
+        '[[accounts]]\nname = "demo"\nprovider = "demo"\n'
+    )
+    return path
+
+
+def test_report_json_contract_on_the_demo_account(demo_config: Path) -> None:
+    now = datetime.now(UTC).replace(microsecond=0).isoformat()  # the demo mailbox is anchored to now
+    synced = cli("sync", config=demo_config)
+    assert "demo: full sync" in synced.stdout
+    report = json.loads(cli("report", "--json", "--now", now, config=demo_config).stdout)
+    assert set(report) == {"generated_at", "candidates"}
+    assert datetime.fromisoformat(report["generated_at"]).isoformat() == now
+    rows = report["candidates"]
+    assert len(rows) >= 15
+    assert [r["rank"] for r in rows] == list(range(1, len(rows) + 1))
+    for row in rows:
+        assert set(row) == ROW_KEYS
+        assert row["status"] in STATUSES and row["next_action"] in ACTIONS
+        assert isinstance(row["emails"], list) and isinstance(row["reasons"], list) and row["reasons"]
+        assert isinstance(row["silent_business_hours"], (int, float))
+        assert isinstance(row["chasers_sent"], int) and isinstance(row["employer_waiting"], bool)
+        if row["waiting_since"]:
+            datetime.fromisoformat(row["waiting_since"])
+    statuses = {r["status"] for r in rows}
+    assert {"silent", "awaiting", "replied", "out_of_office", "bounced", "idle"} <= statuses
+    # Those who need the recruiter now come first.
+    groups = [0 if r["status"] in ("silent", "bounced") else 1 if r["status"] == "awaiting" else 2 for r in rows]
+    assert groups == sorted(groups)
+    names = [r["candidate"] for r in rows]
+    assert len(names) == len(set(names))
+
+
+def test_second_sync_is_incremental_and_changes_nothing(demo_config: Path) -> None:
+    cli("sync", config=demo_config)
+    again = cli("sync", config=demo_config)
+    assert "incremental sync, 0 new, 0 updated" in again.stdout
+
+
+def test_classify_json_contract_on_real_mail(tmp_path: Path) -> None:
+    files = sorted(corpus_dir().glob("*.eml"))[:40]
+    broken = tmp_path / "broken.eml"
+    broken.write_bytes(b"\xff\xfe\x00garbage")
+    missing = tmp_path / "missing.eml"
+    out = cli("classify", "--json", *map(str, files), str(broken), str(missing)).stdout.splitlines()
+    assert len(out) == len(files) + 2
+    kinds = set()
+    for line, name in zip(out, [*map(str, files), str(broken), str(missing)], strict=True):
+        row = json.loads(line)
+        assert set(row) == {"file", "kind", "reasons"} and row["file"] == name
+        assert row["kind"] in {"scheduling", "calendar_response", "auto_reply", "bounce", "other"}
+        kinds.add(row["kind"])
+    assert json.loads(out[-1])["kind"] == "other" and "cannot read" in json.loads(out[-1])["reasons"][0]
+    assert {"scheduling", "bounce", "other"} <= kinds
+
+
+def test_chase_draft_send_and_the_one_day_guard(demo_config: Path) -> None:
+    cli("sync", config=demo_config)
+    rows = json.loads(cli("report", "--json", config=demo_config).stdout)["candidates"]
+    target = next(r["candidate"] for r in rows if r["next_action"] == "send_chaser")
+    drafted = cli("chase", target, "--draft", config=demo_config)
+    assert "saved to drafts" in drafted.stdout
+    sent = cli("chase", target, "--send", config=demo_config)
+    assert "sent" in sent.stdout
+    again = cli("chase", target, "--send", config=demo_config, check=False)
+    assert again.returncode != 0
+    assert "wait a business day or use --force" in again.stderr
+    assert len(again.stderr.strip().splitlines()) == 1
+
+
+def test_roster_import_log_snooze_pull_forget(tmp_path: Path, demo_config: Path) -> None:
+    roster = tmp_path / "roster.csv"
+    roster.write_text(
+        "name,email,phone,role,employer,employer_email,stage\n"
+        "Jane Doe,jane@example.com;jd@example.net,07700 900001,Analyst,Acme,hr@acme.example,first\n"
+    )
+    assert "1 new" in cli("candidates", "import", str(roster), config=demo_config).stdout
+    listed = cli("candidates", "list", config=demo_config).stdout
+    assert "Jane Doe" in listed and "jd@example.net" in listed
+    assert "next:" in cli("log", "Jane Doe", "call", "--note", "voicemail", config=demo_config).stdout
+    cli("snooze", "Jane Doe", "--until", "2099-01-01", "--reason", "ill", config=demo_config)
+    row = next(r for r in json.loads(cli("report", "--json", config=demo_config).stdout)["candidates"] if r["candidate"] == "Jane Doe")
+    assert row["status"] == "snoozed"
+    cli("pull", "Jane Doe", config=demo_config)
+    cli("forget", "Jane Doe", config=demo_config)
+    assert "Jane Doe" not in cli("candidates", "list", config=demo_config).stdout
+    assert b"jane" not in (tmp_path / "store.json").read_bytes().lower()
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (("report",), "config file not found"),
+        (("chase", "Nobody", "--send"), "config file not found"),
+        (("frobnicate",), "invalid choice"),
+        (("report", "--now", "yesterday"), "not an ISO 8601"),
+    ],
+)
+def test_errors_are_one_line_without_traceback(tmp_path: Path, args: tuple[str, ...], needle: str) -> None:
+    config = tmp_path / "absent.toml" if args[0] != "report" or "--now" not in args else None
+    if config is None:
+        config = tmp_path / "c.toml"
+        config.write_text('[store]\npath = "s.json"\n')
+    result = cli(*args, config=config, check=False)
+    assert result.returncode != 0
+    assert needle in result.stderr
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_unknown_candidate_and_bad_roster(tmp_path: Path, demo_config: Path) -> None:
+    result = cli("chase", "Nobody Atall", "--draft", config=demo_config, check=False)
+    assert result.returncode == 2 and "no candidate called 'Nobody Atall'" in result.stderr
+    bad = tmp_path / "bad.csv"
+    bad.write_text("name,email\nEve,not-an-address\n")
+    result = cli("candidates", "import", str(bad), config=demo_config, check=False)
+    assert result.returncode == 2 and f"{bad}:2" in result.stderr
+
+
+def test_demo_prints_the_ranked_mailbox_without_a_config() -> None:
+    out = cli("demo", "--print").stdout
+    assert "consider_pulling" in out and "out_of_office" in out and "bounced" in out

@@ -1,0 +1,113 @@
+"""The IMAP fast parsing path must give exactly what inbox_watch.mime.parse_bytes gives.
+
+Each message is cut the way the IMAP provider fetches it: the header fields it asks for
+(``BODY[HEADER.FIELDS (...)]``, CRLF line ends as a server sends them) and the body, whole or
+cut at ``BODY_BYTES`` like ``BODY[TEXT]<0.N>``. Where the fast path answers, its MailMessage
+must equal the full parser's, field for field.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from inbox_watch.mime import parse_bytes
+from providers.imap.fastmime import fast_parse
+from providers.imap.messages import BODY_BYTES, FIELDS
+
+CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "real-mail"
+if not CORPUS.is_dir():
+    CORPUS = Path("/work/shared/corpus/real-mail")
+
+
+def as_fetched(raw: bytes, *, all_fields: bool = False) -> tuple[bytes, bytes]:
+    """(header block, body) as the provider gets them from a server: the whole header
+    (``BODY[]<0.N>``) or only the fields it names (``BODY[HEADER.FIELDS (...)]``)."""
+    raw = raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+    head, sep, body = raw.partition(b"\r\n\r\n")
+    if not sep:
+        head, body = raw, b""
+    if all_fields:
+        return head + b"\r\n\r\n", body
+    kept: list[bytes] = []
+    keep = False
+    for line in head.split(b"\r\n"):
+        if line[:1] in (b" ", b"\t"):
+            if keep:
+                kept.append(line)
+            continue
+        name = line.split(b":", 1)[0].strip().lower().decode("latin-1")
+        keep = b":" in line and name in FIELDS
+        if keep:
+            kept.append(line)
+    header = b"".join(line + b"\r\n" for line in kept) + b"\r\n"
+    return header, body
+
+
+def corpus() -> list[bytes]:
+    from bench.imap import _message
+
+    rng, now = random.Random(3), datetime.now(UTC)
+    made = [_message(i, rng, now) for i in range(40)]
+    real = [p.read_bytes() for p in sorted(CORPUS.glob("*.eml"))] if CORPUS.is_dir() else []
+    return real + made
+
+
+def test_fast_path_agrees_with_the_full_parser() -> None:
+    messages = corpus()
+    if len(messages) < 100:
+        pytest.skip(f"the shared real-mail corpus is not at {CORPUS}")
+    fallback = datetime(2020, 1, 1, tzinfo=UTC)
+    fast_count = total = 0
+    for raw, all_fields in [(m, a) for m in messages for a in (True, False)]:
+        header, body = as_fetched(raw, all_fields=all_fields)
+        for cut in (body, body[:BODY_BYTES], body[:300]):
+            total += 1
+            kwargs = dict(account="a", id="INBOX/1/1", folder="INBOX", tags=("T",))
+            fast = fast_parse(header, cut, fallback_date=lambda: fallback, **kwargs)
+            if fast is None:
+                continue
+            fast_count += 1
+            full = parse_bytes(header + cut, fallback_date=fallback, **kwargs)
+            assert fast == full, raw[:300]
+    assert fast_count >= total // 3  # the fast path is actually used on real mail
+
+
+def test_quick_address_reading_agrees_with_the_email_package() -> None:
+    import email.utils
+
+    from providers.imap.fastmime import address_pairs
+
+    names = ["", "Jane Doe", "O'Brien", "Anne-Marie Li 2", "jane", '"Doe, Jane"', "J. Doe", "Zoë"]
+    addrs = ["jane@example.com", "j.doe+x@mail.example.co.uk", "a_b%c=d@x", "x@localhost", "a..b@x"]
+    rng = random.Random(5)
+    for _ in range(3000):
+        pieces = []
+        for _ in range(rng.randrange(1, 4)):
+            name, addr = rng.choice(names), rng.choice(addrs)
+            form = rng.randrange(3)
+            pieces.append(f"{name} <{addr}>" if form == 0 else f"<{addr}>" if form == 1 else addr)
+        value = rng.choice([", ", ","]).join(pieces)
+        assert address_pairs(value) == email.utils.getaddresses([value]), value
+        if len(pieces) == 1:
+            assert address_pairs(value)[0] == email.utils.parseaddr(value), value
+
+
+def test_quick_dates_agree_with_the_email_package() -> None:
+    from inbox_watch.mime import parse_date
+    from providers.imap.fastmime import fast_date
+
+    rng = random.Random(9)
+    days = ["", "Mon, ", "Sun, "]
+    months = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
+    zones = ["+0000", "-0000", "+0130", "-0800", "+1400", "-2359", "+0099", "+2400"]
+    for _ in range(3000):
+        value = (
+            f"{rng.choice(days)}{rng.randrange(0, 33)} {rng.choice(months)} "
+            f"{rng.randrange(1969, 2040)} {rng.randrange(0, 25):02d}:{rng.randrange(0, 61):02d}:"
+            f"{rng.randrange(0, 62):02d} {rng.choice(zones)}"
+        )
+        assert fast_date(value) == parse_date(value), value

@@ -1,0 +1,129 @@
+"""Classification of single messages, and every real third-party message without an exception."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from inbox_watch.engine.classify import classify, invitation_start, own_text, read_return_date
+from inbox_watch.mime import parse_bytes
+from inbox_watch.models import Kind
+from tests.builders import SAM, at, msg
+from tests.conftest import corpus_dir
+
+REAL = sorted(corpus_dir().glob("*.eml"))
+
+
+def test_the_real_corpus_is_there() -> None:
+    # The corpus ships beside the checkout (../shared); CI lays it there too.
+    assert len(REAL) == 150, f"expected 150 real messages in {corpus_dir()}"
+
+
+@pytest.mark.parametrize("path", REAL, ids=lambda p: p.name)
+def test_every_real_message_parses_and_classifies(path: Path) -> None:
+    message = parse_bytes(path.read_bytes(), id=path.name)
+    result = classify(message)
+    assert result.kind in set(Kind)
+    assert result.reasons, "every verdict explains itself"
+    json.dumps({"kind": result.kind.value, "reasons": list(result.reasons)})
+
+
+def test_slots_from_the_recruiter_are_scheduling() -> None:
+    m = msg("2026-11-23 10:00", SAM, "jane@example.com", "Acme interview",
+            "Hi Jane, Acme can do Tuesday at 10am or Thursday at 2pm. Which suits you best?")
+    result = classify(m)
+    assert result.kind is Kind.SCHEDULING
+    assert any("tuesday" in r.lower() for r in result.reasons)
+
+
+def test_quoted_history_does_not_make_a_reply_scheduling() -> None:
+    text = "Thanks Sam, that's kind of you.\n\nOn Mon, 23 Nov 2026 at 10:00, Sam wrote:\n> Are you free Tuesday at 10am for a call?"
+    m = msg("2026-11-23 11:00", "jane@example.com", SAM, "Re: Acme interview", text)
+    assert own_text(text).strip() == "Thanks Sam, that's kind of you."
+    assert classify(m).kind is Kind.OTHER
+
+
+def test_human_message_about_being_out_of_office_is_not_an_auto_reply() -> None:
+    m = msg("2026-11-23 11:00", "jane@example.com", SAM, "Re: out of office next week?",
+            "I'm on holiday until Monday, will reply properly then!")
+    assert classify(m).kind is not Kind.AUTO_REPLY
+
+
+@pytest.mark.parametrize(
+    ("headers", "subject"),
+    [
+        ((("auto-submitted", "auto-replied"),), "Re: slots"),
+        ((("x-autoreply", "yes"),), "Re: slots"),
+        ((("precedence", "auto_reply"),), "Re: slots"),
+        ((), "Automatic reply: Interview slots"),
+        ((), "Abwesenheitsnotiz: Interview"),
+    ],
+)
+def test_auto_replies(headers: tuple[tuple[str, str], ...], subject: str) -> None:
+    m = msg("2026-11-23 11:00", "jane@example.com", SAM, subject, "I am out of the office until 30/11/2026.", headers=headers)
+    result = classify(m)
+    assert result.kind is Kind.AUTO_REPLY
+    assert result.out_of_office
+    assert result.return_date == date(2026, 11, 30)
+
+
+def test_calendar_request_hidden_behind_vtimezone_reads_the_vevent_start() -> None:
+    calendar = (
+        "BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nBEGIN:VTIMEZONE\r\nTZID:GMT Standard Time\r\n"
+        "BEGIN:STANDARD\r\nDTSTART:16010101T020000\r\nTZOFFSETFROM:+0100\r\nTZOFFSETTO:+0000\r\n"
+        "RRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=10\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\n"
+        "BEGIN:VEVENT\r\nUID:1\r\nDTSTART;TZID=GMT Standard Time:20261201T100000\r\nSUMMARY:Interview\r\n"
+        "END:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+    m = msg("2026-11-23 10:00", SAM, "jane@example.com", "Invitation: Interview", "", calendar=calendar,
+            headers=(("auto-submitted", "auto-generated"),))
+    assert classify(m).kind is Kind.SCHEDULING
+    start = invitation_start(calendar)
+    assert start is not None and (start.year, start.month, start.day, start.hour) == (2026, 12, 1, 10)
+
+
+def test_calendar_reply_with_auto_submitted_is_a_response() -> None:
+    m = msg("2026-11-23 10:00", "jane@example.com", SAM, "Accepted: Interview", "",
+            calendar="BEGIN:VCALENDAR\nMETHOD:REPLY\nBEGIN:VEVENT\nATTENDEE;PARTSTAT=ACCEPTED:mailto:j@example.com\nEND:VEVENT\nEND:VCALENDAR",
+            headers=(("auto-submitted", "auto-generated"),))
+    result = classify(m)
+    assert result.kind is Kind.CALENDAR_RESPONSE
+    assert "accepted" in result.reasons[0]
+
+
+def test_delay_warning_is_not_a_bounce() -> None:
+    m = msg("2026-11-23 10:00", "mailer-daemon@mx.example", SAM, "Delivery Status Notification (Delay)",
+            "This is a warning", delivery_status="Final-Recipient: rfc822; jane@example.com\nAction: delayed")
+    result = classify(m)
+    assert result.kind is Kind.OTHER
+    assert not result.human
+
+
+def test_plain_text_bounce_from_mailer_daemon() -> None:
+    m = msg("2026-11-23 10:00", "MAILER-DAEMON@mx.example", SAM, "failure notice",
+            "Sorry, I wasn't able to deliver your message to the following addresses.\n<jane@example.com>:\n550 5.1.1 user unknown")
+    assert classify(m).kind is Kind.BOUNCE
+
+
+def test_broken_mime_never_raises() -> None:
+    raw = b"Content-Type: multipart/mixed; boundary=\"x\"\r\nSubject: =?utf-8?q?broken\r\n\r\n--x\r\nContent-Type: multipart/alternative\r\n\r\nno end"
+    message = parse_bytes(raw)
+    assert classify(message).kind is Kind.OTHER
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("I will be back on Monday 30 November 2026.", date(2026, 11, 30)),
+        ("I'm away until Monday.", date(2026, 11, 30)),
+        ("returning 03/12/2026", date(2026, 12, 3)),
+        ("Out of office until 14 December", date(2026, 12, 14)),
+        ("Ich bin bis 10.12.2026 nicht im Büro", date(2026, 12, 10)),
+        ("I am on leave with no access to email.", None),
+    ],
+)
+def test_return_dates(text: str, expected: date | None) -> None:
+    assert read_return_date(text, at("2026-11-25 10:00")) == expected

@@ -1,0 +1,64 @@
+"""Business time: workdays, working hours, the time zone, bank holidays and DST."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from inbox_watch.config import Policy
+from inbox_watch.engine.clock import BusinessClock
+from tests.builders import at
+
+clock = BusinessClock(Policy())
+
+
+def test_hours_within_one_working_day() -> None:
+    assert clock.business_hours_between(at("2026-11-23 10:00"), at("2026-11-23 12:30")) == 2.5
+
+
+def test_evenings_do_not_count() -> None:
+    assert clock.business_hours_between(at("2026-11-23 17:00"), at("2026-11-24 09:30")) == 1.0
+
+
+def test_weekend_is_skipped() -> None:
+    # Friday 16:30 to Monday 10:00: one hour on Friday, one on Monday.
+    assert clock.business_hours_between(at("2026-11-27 16:30"), at("2026-11-30 10:00")) == 2.0
+
+
+def test_bank_holiday_is_skipped() -> None:
+    # Christmas Day and Boxing Day (substitute Monday 28 Dec 2026) are GB bank holidays.
+    hours = clock.business_hours_between(at("2026-12-24 16:00"), at("2026-12-29 10:00"))
+    assert hours == 2.5
+    assert not clock.is_business_day(at("2026-12-28 10:00").date())
+
+
+def test_no_holidays_when_country_is_empty() -> None:
+    plain = BusinessClock(Policy(holidays=""))
+    assert plain.is_business_day(at("2026-12-25 10:00").date())
+
+
+def test_dst_change_keeps_wall_clock_hours() -> None:
+    # Clocks go back on Sunday 25 Oct 2026; Friday 17:00 to Monday 10:00 is 1.5 hours either way.
+    assert clock.business_hours_between(at("2026-10-23 16:30"), at("2026-10-26 10:00")) == 2.0
+    # And spring forward (29 Mar 2026): a whole Monday is still 8.5 hours.
+    assert clock.business_hours_between(at("2026-03-27 17:30"), at("2026-03-30 17:30")) == 8.5
+
+
+def test_other_time_zone_and_workdays() -> None:
+    policy = Policy(timezone="America/New_York", workdays=(6, 0, 1, 2, 3), holidays="US")
+    ny = BusinessClock(policy)
+    # 14:00-16:00 UTC on a Friday is a day off there.
+    friday = at("2026-11-20 14:00").astimezone(ny.tz)
+    assert ny.business_hours_between(friday, friday + timedelta(hours=2)) == 0.0
+
+
+def test_add_and_subtract_are_inverse() -> None:
+    start = at("2026-11-26 15:00")
+    later = clock.add_business_hours(start, 12)
+    assert clock.business_hours_between(start, later) == 12.0
+    assert clock.sub_business_hours(later, 12) == start
+
+
+def test_format_for_people() -> None:
+    assert clock.format_hours(0.5) == "30m"
+    assert clock.format_hours(3) == "3h"
+    assert clock.format_hours(8.5 * 2 + 3) == "2d 3h"

@@ -1,0 +1,104 @@
+"""Config: valid files load; every error names the file, the key and what is allowed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from inbox_watch.config import check_holidays, load_config, parse_config
+from inbox_watch.errors import ConfigError
+
+GOOD = """
+[recruiter]
+name = "Sam Carter"
+addresses = ["Sam@Agency.example"]
+
+[policy]
+timezone = "Europe/London"
+workdays = ["Mon", "Tue", "Wed", "Thu", "Fri"]
+business_hours = "09:00-17:30"
+holidays = "GB"
+silent_after_business_hours = 8.5
+pull_after_business_days = 5
+
+[store]
+path = "data/store.json"
+
+[[accounts]]
+name = "work"
+provider = "imap"
+host = "imap.example.com"
+port = 993
+security = "ssl"
+username = "sam@agency.example"
+password_env = "INBOX_WATCH_IMAP_PASSWORD"
+smtp_host = "smtp.example.com"
+"""
+
+
+def test_the_design_example_loads(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(GOOD)
+    config = load_config(path)
+    assert config.recruiter.addresses == ("sam@agency.example",)
+    assert config.policy.business_hours_per_day == 8.5
+    assert config.store_path == tmp_path / "data" / "store.json"
+    account = config.account("work")
+    assert (account.port, account.smtp_port, account.security) == (993, 465, "ssl")
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (("timezone = \"Europe/London\"", "timezone = \"Mars/Olympus\""), "policy.timezone"),
+        (("business_hours = \"09:00-17:30\"", "business_hours = \"17:30-09:00\""), "policy.business_hours"),
+        (("holidays = \"GB\"", "holidays = \"Great Britain\""), "policy.holidays"),
+        (("\"Fri\"]", "\"Friyay\"]"), "policy.workdays"),
+        (("security = \"ssl\"", "security = \"tls\""), "accounts[0].security"),
+        (("port = 993", "port = 99999"), "accounts[0].port"),
+        (("provider = \"imap\"", "provider = \"aol\""), "accounts[0].provider"),
+        (("smtp_host", "smtp_hots"), "accounts[0].smtp_hots"),
+        (("silent_after_business_hours = 8.5", "silent_after_business_hours = \"soon\""), "policy.silent_after_business_hours"),
+    ],
+)
+def test_errors_name_file_and_key(tmp_path: Path, change: tuple[str, str], expected: str) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(GOOD.replace(*change))
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    message = str(info.value)
+    assert str(path) in message
+    assert expected in message
+    assert "\n" not in message
+
+
+def test_unknown_holiday_country_is_named_before_the_clock_runs(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(GOOD.replace('holidays = "GB"', 'holidays = "XX"'))
+    config = load_config(path)  # loading stays cheap: the holidays package is not imported
+    with pytest.raises(ConfigError) as info:
+        check_holidays(config)
+    assert str(path) in str(info.value) and "policy.holidays" in str(info.value)
+
+
+def test_broken_toml_and_missing_file(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text("[recruiter\nname=")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config(path)
+    with pytest.raises(ConfigError, match="not found"):
+        load_config(tmp_path / "nope.toml")
+
+
+def test_environment_variable_names_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text(GOOD)
+    monkeypatch.setenv("INBOX_WATCH_CONFIG", str(path))
+    assert load_config().path == path
+
+
+def test_duplicate_account_names(tmp_path: Path) -> None:
+    text = GOOD + '\n[[accounts]]\nname = "work"\nprovider = "demo"\n'
+    with pytest.raises(ConfigError, match="used twice"):
+        parse_config(text, tmp_path / "c.toml")

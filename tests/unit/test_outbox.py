@@ -1,0 +1,87 @@
+"""The outbox: recorded before the provider is called; never sends twice."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from inbox_watch import outbox
+from inbox_watch.config import AccountConfig
+from inbox_watch.models import ActionKind, ActionMode, ActionState, OutgoingMessage
+from inbox_watch.store import Store
+from providers.demo import DEMO_RECRUITER, DemoProvider
+
+NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
+
+
+@pytest.fixture
+def provider() -> DemoProvider:
+    DemoProvider._outgoing.clear()
+    return DemoProvider(AccountConfig(name="demo", provider="demo"), DEMO_RECRUITER, now=NOW)
+
+
+def outgoing(message_id: str = "<chase-1@agency.example>") -> OutgoingMessage:
+    return OutgoingMessage(
+        from_addr="sam@agency.example", to=("jane@example.com",), subject="Re: slots", body="Any news?",
+        message_id=message_id, in_reply_to="<a@agency.example>", references=("<a@agency.example>",),
+    )
+
+
+def sent_count(provider: DemoProvider, message_id: str) -> int:
+    return sum(1 for m in DemoProvider._outgoing.get("demo", []) if m.message_id == message_id and not m.is_draft)
+
+
+def test_action_is_recorded_before_sending_and_done_after(tmp_path: Path, provider: DemoProvider) -> None:
+    store = Store(tmp_path / "s.json")
+    action = outbox.enqueue(store, kind=ActionKind.CHASER, mode=ActionMode.SEND, candidate="Jane Doe",
+                            account="demo", message=outgoing(), now=NOW)
+    assert store.actions(state=ActionState.QUEUED)[0].message.message_id == "<chase-1@agency.example>"
+    assert sent_count(provider, "<chase-1@agency.example>") == 0
+    (done,) = outbox.drain(store, lambda _: provider, NOW)
+    assert done.id == action.id and done.state is ActionState.DONE
+    assert sent_count(provider, "<chase-1@agency.example>") == 1
+    # Draining again (a double key press, a second process) sends nothing more.
+    assert outbox.drain(store, lambda _: provider, NOW) == []
+    assert sent_count(provider, "<chase-1@agency.example>") == 1
+
+
+def test_crash_between_send_and_record_never_sends_twice(tmp_path: Path, provider: DemoProvider) -> None:
+    store = Store(tmp_path / "s.json")
+    action = outbox.enqueue(store, kind=ActionKind.CHASER, mode=ActionMode.SEND, candidate="Jane Doe",
+                            account="demo", message=outgoing(), now=NOW)
+    provider.send(action.message)  # the process died right after the provider accepted it
+    (done,) = outbox.drain(store, lambda _: provider, NOW)
+    assert done.state is ActionState.DONE
+    assert sent_count(provider, "<chase-1@agency.example>") == 1
+
+
+def test_not_before_and_cancel(tmp_path: Path, provider: DemoProvider) -> None:
+    store = Store(tmp_path / "s.json")
+    action = outbox.enqueue(store, kind=ActionKind.CHASER, mode=ActionMode.SEND, candidate="Jane Doe",
+                            account="demo", message=outgoing(), now=NOW, not_before=NOW + timedelta(seconds=10))
+    assert outbox.drain(store, lambda _: provider, NOW) == []
+    assert outbox.cancel(store, action.id)
+    assert outbox.drain(store, lambda _: provider, NOW + timedelta(minutes=1)) == []
+    assert sent_count(provider, "<chase-1@agency.example>") == 0
+
+
+def test_draft_goes_to_drafts_not_sent(tmp_path: Path, provider: DemoProvider) -> None:
+    store = Store(tmp_path / "s.json")
+    outbox.enqueue(store, kind=ActionKind.CHASER, mode=ActionMode.DRAFT, candidate="Jane Doe",
+                   account="demo", message=outgoing("<d@agency.example>"), now=NOW)
+    outbox.drain(store, lambda _: provider, NOW)
+    drafts = [m for m in DemoProvider._outgoing["demo"] if m.is_draft]
+    assert [d.message_id for d in drafts] == ["<d@agency.example>"]
+    assert provider.find_sent("<d@agency.example>") is None
+
+
+def test_a_send_left_queued_too_long_is_not_sent_late(tmp_path: Path, provider: DemoProvider) -> None:
+    store = Store(tmp_path / "s.json")
+    outbox.enqueue(store, kind=ActionKind.CHASER, mode=ActionMode.SEND, candidate="Jane Doe",
+                   account="demo", message=outgoing(), now=NOW)
+    (result,) = outbox.drain(store, lambda _: provider, NOW + timedelta(days=1))
+    assert result.state is ActionState.FAILED
+    assert "not sent" in result.error
+    assert sent_count(provider, "<chase-1@agency.example>") == 0

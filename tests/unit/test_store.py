@@ -1,0 +1,116 @@
+"""The store: private, atomic, safe with two processes, forgetful on request."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import orjson
+import pytest
+
+from inbox_watch.errors import StoreError
+from inbox_watch.models import Cursor, SyncBatch, Touch
+from inbox_watch.store import Store
+from tests.builders import SAM, SLOTS, jane, msg
+
+NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_file_is_private_and_versioned(tmp_path: Path) -> None:
+    store = Store(tmp_path / "store.json")
+    store.upsert_candidates([jane()])
+    assert os.stat(store.path).st_mode & 0o777 == 0o600
+    data = orjson.loads(store.path.read_bytes())
+    assert data["meta"]["1"]["schema"] == 1
+
+
+def test_newer_schema_is_refused_with_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "store.json"
+    path.write_bytes(orjson.dumps({"meta": {"1": {"schema": 99}}}))
+    with pytest.raises(StoreError, match="newer inbox-watch"):
+        Store(path).upsert_candidates([jane()])
+
+
+def test_damaged_file_gives_one_clear_error_and_is_left_alone(tmp_path: Path) -> None:
+    path = tmp_path / "store.json"
+    path.write_bytes(b'{"candidates": {"1": {"na')
+    with pytest.raises(StoreError, match="damaged"):
+        Store(path).candidates()
+    assert path.read_bytes() == b'{"candidates": {"1": {"na'
+
+
+def test_sync_batch_and_cursor_are_written_together(tmp_path: Path) -> None:
+    store = Store(tmp_path / "store.json")
+    messages = tuple(msg("2026-11-23 10:00", SAM, f"c{i}@example.com", f"S{i}", SLOTS, tags=("Ann Lee",) if i == 0 else ()) for i in range(3))
+    new, updated = store.apply_sync(SyncBatch("work", messages, Cursor("work", "c1"), full=True), at=NOW)
+    assert (new, updated) == (3, 0)
+    assert store.cursor("work") == Cursor("work", "c1")
+    assert [c.name for c in store.candidates()] == ["Ann Lee"]  # created from the tag
+    # The same messages again update in place; nothing is stored twice.
+    new, updated = store.apply_sync(SyncBatch("work", messages[:1], Cursor("work", "c2")), at=NOW)
+    assert (new, updated) == (0, 1)
+    assert store.message_count() == 3
+    # A full sync drops what the mailbox no longer has.
+    store.apply_sync(SyncBatch("work", messages[:2], Cursor("work", "c3"), full=True), at=NOW)
+    assert store.message_count() == 2
+
+
+def test_forget_erases_every_trace(tmp_path: Path) -> None:
+    store = Store(tmp_path / "store.json")
+    store.upsert_candidates([jane()])
+    sent = msg("2026-11-23 10:00", SAM, "jane@example.com", "Slots", SLOTS)
+    other = msg("2026-11-23 10:00", SAM, "bob@example.com", "Slots for Bob", "Hi Bob, are you free Tuesday at 10?")
+    employer = msg("2026-11-23 11:00", "hr@acme.example", SAM, "Shortlist", "Any news from Jane Doe?")
+    store.apply_sync(SyncBatch("work", (sent, other, employer), Cursor("work", "c")), at=NOW)
+    store.add_touch(Touch("Jane Doe", "call", NOW, "left voicemail"))
+    store.set_pulled("Jane Doe")
+    counts = store.forget("jane doe")
+    assert counts["candidates"] == 1 and counts["messages"] == 2 and counts["touches"] == 1
+    raw = store.path.read_bytes().lower()
+    assert b"jane" not in raw
+    assert store.message_count() == 1
+
+
+WRITER = """
+import sys
+from pathlib import Path
+from inbox_watch.store import Store
+from inbox_watch.models import Touch
+from datetime import datetime, UTC
+store = Store(Path(sys.argv[1]))
+for i in range(int(sys.argv[3])):
+    store.add_touch(Touch(sys.argv[2], "call", datetime.now(UTC), str(i)))
+"""
+
+
+def test_two_processes_writing_at_once_lose_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "store.json"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    procs = [
+        subprocess.Popen([sys.executable, "-c", WRITER, str(path), name, "150"], env=env)
+        for name in ("daemon", "dashboard")
+    ]
+    assert [p.wait(timeout=120) for p in procs] == [0, 0]
+    touches = Store(path).touches()
+    assert len(touches) == 300
+    assert {t.note for t in touches if t.candidate == "daemon"} == {str(i) for i in range(150)}
+
+
+def test_process_killed_mid_write_leaves_a_readable_file(tmp_path: Path) -> None:
+    path = tmp_path / "store.json"
+    Store(path).upsert_candidates([jane()])
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "-c", WRITER, str(path), "busy", "100000"], env=env)
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=10)
+    store = Store(path)
+    assert store.candidates()[0].name == "Jane Doe"
+    assert len(store.touches()) > 0
+    store.add_touch(Touch("after", "text", NOW))  # the lock left behind does not block us
