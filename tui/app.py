@@ -25,12 +25,8 @@ class InboxWatchApp(App[int]):
     TITLE = "inbox-watch"
     COMMANDS = App.COMMANDS | {DashboardCommands}
     BINDINGS = [
-        Binding(
-            "question_mark", "help", "Help", id="help", key_display="?", tooltip="Show every key"
-        ),
-        Binding(
-            "q", "quit", "Quit", id="quit", tooltip="Quit (a send still counting down is dropped)"
-        ),
+        Binding("question_mark", "help", "Help", id="help", key_display="?", tooltip="Show every key"),
+        Binding("q", "quit", "Quit", id="quit", tooltip="Quit (a send still counting down is dropped)"),
     ]
 
     def __init__(

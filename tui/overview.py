@@ -27,6 +27,4 @@ def read_overview(workspace: Workspace, now: datetime) -> Overview:
     store = workspace.store
     with store.reading():  # one read of the store file for all of these
         states, threads = workspace.evaluate_with_threads(now)
-        return Overview(
-            states, threads, store.sync_status(), store.heartbeat(), store.actions(), now
-        )
+        return Overview(states, threads, store.sync_status(), store.heartbeat(), store.actions(), now)

@@ -57,9 +57,7 @@ async def test_table_is_ranked_like_the_report(app: InboxWatchApp, workspace: Wo
         assert "Why this rank" in app.screen.query_one(DetailPane).plain
 
 
-async def test_chaser_is_sent_once_after_the_countdown(
-    app: InboxWatchApp, workspace: Workspace
-) -> None:
+async def test_chaser_is_sent_once_after_the_countdown(app: InboxWatchApp, workspace: Workspace) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await select(pilot, "Priya Shah")
         await pilot.press("c")
@@ -67,9 +65,7 @@ async def test_chaser_is_sent_once_after_the_countdown(
         await pilot.press("ctrl+s")
         assert isinstance(app.screen, MainScreen)
         assert "press u to undo" in status_text(app)
-        assert (
-            outgoing() == [] and workspace.store.actions() == []
-        )  # nothing leaves during the countdown
+        assert outgoing() == [] and workspace.store.actions() == []  # nothing leaves during the countdown
         await pilot.pause(COUNTDOWN + 0.3)
         await settle(pilot)
         sent = outgoing()
@@ -83,9 +79,7 @@ async def test_chaser_is_sent_once_after_the_countdown(
         assert len(outgoing()) == 1  # the sync that followed did not send it again
 
 
-async def test_undo_during_the_countdown_sends_nothing(
-    app: InboxWatchApp, workspace: Workspace
-) -> None:
+async def test_undo_during_the_countdown_sends_nothing(app: InboxWatchApp, workspace: Workspace) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await select(pilot, "Priya Shah")
         await pilot.press("c", "ctrl+s")
@@ -110,9 +104,7 @@ async def test_edited_chaser_is_saved_to_drafts(app: InboxWatchApp, workspace: W
         assert [a.mode for a in workspace.store.actions()] == [ActionMode.DRAFT]
 
 
-async def test_second_chaser_within_a_day_asks_first(
-    app: InboxWatchApp, workspace: Workspace
-) -> None:
+async def test_second_chaser_within_a_day_asks_first(app: InboxWatchApp, workspace: Workspace) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await select(pilot, "Priya Shah")
         await pilot.press("c", "ctrl+s")
@@ -152,9 +144,7 @@ async def test_log_a_call(app: InboxWatchApp, workspace: Workspace) -> None:
         await pilot.press(*"left voicemail", "enter")
         await settle(pilot)
         touches = workspace.store.touches()
-        assert [(t.candidate, t.channel, t.note) for t in touches] == [
-            ("Tom Becker", "call", "left voicemail")
-        ]
+        assert [(t.candidate, t.channel, t.note) for t in touches] == [("Tom Becker", "call", "left voicemail")]
         assert "Touches logged" in app.screen.query_one(DetailPane).plain
 
 
@@ -171,9 +161,7 @@ async def test_snooze_with_a_date_and_reason(app: InboxWatchApp, workspace: Work
         ]
         lena = next(s for s in app.screen.states if s.candidate.name == "Lena Fischer")
         assert lena.status is Status.SNOOZED
-        assert (
-            table(app).selected is not None and table(app).selected.candidate.name == "Lena Fischer"
-        )
+        assert table(app).selected is not None and table(app).selected.candidate.name == "Lena Fischer"
 
 
 async def test_snooze_rejects_a_past_date(app: InboxWatchApp, workspace: Workspace) -> None:
@@ -189,9 +177,7 @@ async def test_snooze_rejects_a_past_date(app: InboxWatchApp, workspace: Workspa
         assert workspace.store.snoozes() == []
 
 
-async def test_pull_asks_then_offers_the_employer_note(
-    app: InboxWatchApp, workspace: Workspace
-) -> None:
+async def test_pull_asks_then_offers_the_employer_note(app: InboxWatchApp, workspace: Workspace) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await select(pilot, "Daniel Okafor")
         await pilot.press("p")
@@ -216,14 +202,10 @@ async def test_sync_now_keeps_the_cursor(app: InboxWatchApp) -> None:
         await pilot.press("r")
         await settle(pilot)
         assert "demo: incremental sync" in status_text(app)
-        assert (
-            table(app).selected is not None and table(app).selected.candidate.name == "Marco Rossi"
-        )
+        assert table(app).selected is not None and table(app).selected.candidate.name == "Marco Rossi"
 
 
-async def test_a_provider_error_is_one_line_and_no_crash(
-    app: InboxWatchApp, workspace: Workspace
-) -> None:
+async def test_a_provider_error_is_one_line_and_no_crash(app: InboxWatchApp, workspace: Workspace) -> None:
     def broken(account: AccountConfig):  # type: ignore[no-untyped-def]
         raise ConnectionFailed("imap.example.com: connection refused")
 
@@ -311,12 +293,17 @@ async def test_daemon_indicator_and_own_sync(workspace: Workspace) -> None:
     async with create_app(workspace, demo=True, now=FIXED).run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         assert "daemon: off, dashboard syncs every 60s" in status_text(pilot.app)
-        assert pilot.app.screen._auto_sync is not None  # the dashboard syncs on its own
+        assert not pilot.app.screen.syncing  # the demo store was synced just now
+        pilot.app.screen._auto_sync_tick()  # what the interval timer calls
+        assert pilot.app.screen.syncing  # the dashboard syncs on its own
+        await settle(pilot)
     workspace.store.set_heartbeat(4242, FIXED - timedelta(seconds=30))
     async with create_app(workspace, demo=True, now=FIXED).run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         assert "daemon: running" in status_text(pilot.app)
-        assert pilot.app.screen._auto_sync is None  # the daemon syncs; the dashboard does not
+        pilot.app.screen._auto_sync_tick()
+        assert not pilot.app.screen.syncing  # the daemon syncs; the dashboard only re-reads
+        await settle(pilot)
 
 
 def test_sync_progress_messages_collapse() -> None:

@@ -68,9 +68,7 @@ class LogTouchDialog(ModalScreen[TouchEntry | None]):
                 for index, channel in enumerate(TOUCH_CHANNELS):
                     yield RadioButton(CHANNEL_LABELS[channel], value=index == 0, name=channel)
             yield Input(placeholder="note (optional), Enter to save", id="note")
-            yield Label(
-                "Resets the ladder step; the silence clock keeps running.", classes="dialog-hint"
-            )
+            yield Label("Resets the ladder step; the silence clock keeps running.", classes="dialog-hint")
 
     def on_mount(self) -> None:
         self.query_one("#note", Input).focus()
@@ -104,9 +102,7 @@ class SnoozeDialog(ModalScreen[SnoozeEntry | None]):
     def compose(self) -> ComposeResult:
         default = self.suggested
         with Vertical(classes="dialog-box"):
-            yield Label(
-                f"Snooze {self.candidate_name} until (YYYY-MM-DD)", classes="dialog-question"
-            )
+            yield Label(f"Snooze {self.candidate_name} until (YYYY-MM-DD)", classes="dialog-question")
             yield Input(default.isoformat(), id="until")
             yield Input(placeholder="reason (e.g. on holiday), Enter to save", id="reason")
             yield Label("", id="snooze-error", classes="dialog-error")

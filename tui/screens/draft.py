@@ -99,9 +99,7 @@ class DraftScreen(Screen[DraftOutcome | None]):
                 self.app.workspace.check_chase_allowed(self.state, self.app.now(), self.actions)  # type: ignore[attr-defined]
             except ActionRefused as exc:
                 self.refusal = str(exc).replace("or use --force", "or send anyway")
-        self.query_one("#draft-warning", Static).update(
-            f"Careful: {self.refusal}" if self.refusal else ""
-        )
+        self.query_one("#draft-warning", Static).update(f"Careful: {self.refusal}" if self.refusal else "")
 
     def editor(self) -> DraftEditor:
         return self.query_one(DraftEditor)
@@ -128,8 +126,6 @@ class DraftScreen(Screen[DraftOutcome | None]):
                 if yes:
                     self.dismiss(DraftOutcome(ActionMode.SEND, draft, state, force=True))
 
-            self.app.push_screen(
-                ConfirmDialog(f"{self.refusal}\n\nSend anyway?", yes="Send anyway"), answered
-            )
+            self.app.push_screen(ConfirmDialog(f"{self.refusal}\n\nSend anyway?", yes="Send anyway"), answered)
             return
         self.dismiss(DraftOutcome(ActionMode.SEND, draft, state, force=self.force))

@@ -65,9 +65,7 @@ def one_line(error: BaseException) -> str:
 
 class MainScreen(Screen[None]):
     BINDINGS = [
-        Binding(
-            "c", "chaser", "Chase", id="chaser", tooltip="Draft a chaser in the candidate's thread"
-        ),
+        Binding("c", "chaser", "Chase", id="chaser", tooltip="Draft a chaser in the candidate's thread"),
         Binding(
             "e",
             "employer_update",
@@ -79,12 +77,8 @@ class MainScreen(Screen[None]):
         Binding("s", "snooze", "Snooze", id="snooze", tooltip="Snooze until a date, with a reason"),
         Binding("p", "pull", "Pull", id="pull", tooltip="Pull the candidate from the campaign"),
         Binding("r", "sync", "Sync", id="sync", tooltip="Sync every account now"),
-        Binding(
-            "u", "undo_send", "UNDO send", id="undo_send", tooltip="Cancel the send counting down"
-        ),
-        Binding(
-            "f", "cycle_filter", "Filter", id="cycle_filter", tooltip="Cycle the status filter"
-        ),
+        Binding("u", "undo_send", "UNDO send", id="undo_send", tooltip="Cancel the send counting down"),
+        Binding("f", "cycle_filter", "Filter", id="cycle_filter", tooltip="Cycle the status filter"),
         Binding("slash", "search", "Search", id="search", tooltip="Search candidates by name"),
         Binding(
             "t",
@@ -152,9 +146,7 @@ class MainScreen(Screen[None]):
         return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
-        yield Input(
-            placeholder="search by name; Enter keeps the filter, Escape clears it", id="search"
-        )
+        yield Input(placeholder="search by name; Enter keeps the filter, Escape clears it", id="search")
         with Container(id="body"):
             yield CandidateTable(id="candidates")
             yield DetailPane(id="detail")
@@ -184,14 +176,10 @@ class MainScreen(Screen[None]):
 
     # --- evaluation --------------------------------------------------------------------------
 
-    @work(
-        thread=True, exclusive=True, group="evaluate", name="reading the store", exit_on_error=False
-    )
+    @work(thread=True, exclusive=True, group="evaluate", name="reading the store", exit_on_error=False)
     def refresh_states(self) -> None:
         first = self.iw.take_prefetched()  # the first read, started with the app
-        overview = (
-            first.result() if first is not None else read_overview(self.iw.workspace, self.iw.now())
-        )
+        overview = first.result() if first is not None else read_overview(self.iw.workspace, self.iw.now())
         if not get_current_worker().is_cancelled:  # a newer refresh has started: it will post
             self.post_message(self.Evaluated(overview))
 
@@ -206,42 +194,36 @@ class MainScreen(Screen[None]):
         self.painted = True
         interval = self.iw.workspace.config.interval
         heartbeat = overview.heartbeat
-        self.daemon_running = heartbeat is not None and overview.now - heartbeat[1] <= timedelta(
-            seconds=2 * interval
-        )
+        self.daemon_running = heartbeat is not None and overview.now - heartbeat[1] <= timedelta(seconds=2 * interval)
         self.status_bar.set_sync_status(
             overview.accounts, self.daemon_running, interval, self.iw.workspace.clock, overview.now
         )
         self._plan_auto_sync(overview.accounts, overview.now)
 
     def _plan_auto_sync(self, accounts: list[dict[str, Any]], now: datetime) -> None:
-        """With no daemon, sync every ``interval`` seconds (and at once when the store is stale)."""
-        interval = self.iw.workspace.config.interval
-        if self.daemon_running:
-            if self._auto_sync is not None:
-                self._auto_sync.pause()
+        """Every ``interval`` seconds: sync when no daemon is running, else re-read the store the
+        daemon keeps fresh. At start, with no daemon, sync at once if the store is stale."""
+        if self._auto_sync is not None:
             return
-        if self._auto_sync is None:
-            self._auto_sync = self.set_interval(interval, self._auto_sync_tick, name="auto-sync")
-            stale = [
-                a
-                for a in self.iw.workspace.config.accounts
-                if not self._synced_recently(a.name, accounts, now)
-            ]
-            if stale:
-                self.action_sync("auto")
-        else:
-            self._auto_sync.resume()
+        interval = self.iw.workspace.config.interval
+        self._auto_sync = self.set_interval(interval, self._auto_sync_tick, name="auto-sync")
+        stale = [
+            a
+            for a in self.iw.workspace.config.accounts
+            if not self._synced_within(a.name, accounts, now, timedelta(seconds=interval))
+        ]
+        if stale and not self.daemon_running:
+            self.action_sync("auto")
 
     @staticmethod
-    def _synced_recently(name: str, accounts: list[dict[str, Any]], now: datetime) -> bool:
+    def _synced_within(name: str, accounts: list[dict[str, Any]], now: datetime, window: timedelta) -> bool:
         for status in accounts:
             if status.get("account") == name and status.get("last_sync"):
                 try:
                     last = datetime.fromisoformat(status["last_sync"])
                 except ValueError:
                     return False
-                return now - last < timedelta(seconds=60)
+                return now - last < window
         return False
 
     def _auto_sync_tick(self) -> None:
@@ -256,8 +238,7 @@ class MainScreen(Screen[None]):
         return [
             s
             for s in self.states
-            if (statuses is None or s.status in statuses)
-            and (not needle or needle in tag_key(s.candidate.name))
+            if (statuses is None or s.status in statuses) and (not needle or needle in tag_key(s.candidate.name))
         ]
 
     def _show_states(self) -> None:
@@ -268,11 +249,7 @@ class MainScreen(Screen[None]):
     def _update_title(self) -> None:
         shown, total = len(self.table.shown), len(self.states)
         mode = "demo mailbox" if self.iw.demo else "inbox-watch"
-        title = (
-            f"{mode}: {shown} of {total} candidates"
-            if shown != total
-            else f"{mode}: {total} candidates"
-        )
+        title = f"{mode}: {shown} of {total} candidates" if shown != total else f"{mode}: {total} candidates"
         title += f"  filter: {FILTERS[self.filter_index][0]}"
         if self.search_text:
             title += f"  search: {self.search_text!r}"
@@ -281,14 +258,10 @@ class MainScreen(Screen[None]):
     def _show_detail(self) -> None:
         state = self.table.selected
         messages = (
-            [m for tid in state.threads for m in self.threads[tid].messages if tid in self.threads]
-            if state
-            else []
+            [m for tid in state.threads for m in self.threads[tid].messages if tid in self.threads] if state else []
         )
         workspace = self.iw.workspace
-        self.query_one(DetailPane).show(
-            state, messages, workspace.config.recruiter, workspace.clock, self.iw.now()
-        )
+        self.query_one(DetailPane).show(state, messages, workspace.config.recruiter, workspace.clock, self.iw.now())
 
     @on(DataTable.RowHighlighted, "#candidates")
     def _row_highlighted(self) -> None:
@@ -360,17 +333,13 @@ class MainScreen(Screen[None]):
                 self.post_message(self.SyncProgress(done, total, what))
 
         with self._mailbox_lock:
-            results, errors = sync_all(
-                workspace.store, workspace.config, factory=workspace.factory, progress=progress
-            )
+            results, errors = sync_all(workspace.store, workspace.config, factory=workspace.factory, progress=progress)
         self.post_message(self.SyncFinished(results, errors))
 
     def on_main_screen_sync_progress(self, message: SyncProgress) -> None:
         if self.syncing:
             of = f"/{message.total}" if message.total else ""
-            self.status_bar.set_activity(
-                progress=f"syncing {message.what}: {message.done}{of} messages"
-            )
+            self.status_bar.set_activity(progress=f"syncing {message.what}: {message.done}{of} messages")
 
     def on_main_screen_sync_finished(self, message: SyncFinished) -> None:
         self.syncing = False
@@ -432,15 +401,11 @@ class MainScreen(Screen[None]):
             check_chase=False,
         )
 
-    def open_draft(
-        self, state: CandidateState, draft: Draft, title: str, *, check_chase: bool
-    ) -> None:
+    def open_draft(self, state: CandidateState, draft: Draft, title: str, *, check_chase: bool) -> None:
         if self._draft_screen is None:  # built once, reused: opening a draft stays fast
             self._draft_screen = DraftScreen()
             self.app.install_screen(self._draft_screen, name="draft")
-        self._draft_screen.prepare(
-            state, draft, title=title, check_chase=check_chase, actions=self.actions
-        )
+        self._draft_screen.prepare(state, draft, title=title, check_chase=check_chase, actions=self.actions)
         self.app.push_screen("draft", self._draft_closed)
 
     def _draft_closed(self, outcome: DraftOutcome | None) -> None:
@@ -454,12 +419,8 @@ class MainScreen(Screen[None]):
     def start_countdown(self, outcome: DraftOutcome) -> None:
         seconds = self.iw.countdown
         what = "chaser" if outcome.draft.kind == "chaser" else "employer update"
-        pending = PendingSend(
-            outcome, time.monotonic() + seconds, label=f"{what} to {', '.join(outcome.draft.to)}"
-        )
-        pending.timer = self.set_timer(
-            seconds, lambda: self._countdown_over(pending), name="send-countdown"
-        )
+        pending = PendingSend(outcome, time.monotonic() + seconds, label=f"{what} to {', '.join(outcome.draft.to)}")
+        pending.timer = self.set_timer(seconds, lambda: self._countdown_over(pending), name="send-countdown")
         self.pending.append(pending)
         if self._ticker is None:
             self._ticker = self.set_interval(0.25, self._tick, name="countdown-ticker")
@@ -476,9 +437,7 @@ class MainScreen(Screen[None]):
         latest = self.pending[-1]
         left = max(0, int(latest.deadline - time.monotonic() + 0.999))
         more = f" (+{len(self.pending) - 1} more)" if len(self.pending) > 1 else ""
-        self.status_bar.set_activity(
-            countdown=f"Sending {latest.label} in {left}s{more}  -  press u to undo"
-        )
+        self.status_bar.set_activity(countdown=f"Sending {latest.label} in {left}s{more}  -  press u to undo")
 
     def _countdown_over(self, pending: PendingSend) -> None:
         if pending not in self.pending:
@@ -523,9 +482,7 @@ class MainScreen(Screen[None]):
         verb = "sent to" if outcome.mode is ActionMode.SEND else "saved to Drafts for"
         result = done[0] if done else None
         if result is not None and result.state is ActionState.DONE:
-            self.post_message(
-                self.ActionFinished(f"The {what} was {verb} {', '.join(draft.to)}.", resync=True)
-            )
+            self.post_message(self.ActionFinished(f"The {what} was {verb} {', '.join(draft.to)}.", resync=True))
         else:
             error = result.error if result is not None else "not carried out"
             self.post_message(
@@ -602,9 +559,7 @@ class MainScreen(Screen[None]):
         def confirmed(yes: bool | None) -> None:
             if yes:
                 now = self.iw.now()
-                self.record(
-                    f"Pulled {name} from the campaign.", lambda: self.iw.workspace.pull(name, now)
-                )
+                self.record(f"Pulled {name} from the campaign.", lambda: self.iw.workspace.pull(name, now))
 
         self.app.push_screen(
             ConfirmDialog(
@@ -624,8 +579,7 @@ class MainScreen(Screen[None]):
 
         self.app.push_screen(
             ConfirmDialog(
-                f"Write to {state.candidate.employer or 'the employer'} "
-                f"about {state.candidate.name} now?",
+                f"Write to {state.candidate.employer or 'the employer'} about {state.candidate.name} now?",
                 yes="Write",
             ),
             answered,

@@ -135,8 +135,7 @@ class CandidateTable(DataTable[str | Text]):
         by_key = dict(zip(keys, states, strict=True))
         columns = self._columns()
         self._widths = {
-            column: max((len(v[index]) for v in values.values()), default=0)
-            for column, _, index, _ in columns
+            column: max((len(v[index]) for v in values.values()), default=0) for column, _, index, _ in columns
         }
         if keys == self._keys:
             for key in keys:
@@ -162,9 +161,7 @@ class CandidateTable(DataTable[str | Text]):
         """Column widths from the plain values already at hand, instead of DataTable measuring
         every cell through Rich (0.3 s for 2,000 rows in bench/tui.py); then the usual sizing."""
         for column in self.ordered_columns:
-            column.content_width = max(
-                column.content_width, self._widths.get(str(column.key.value), 0)
-            )
+            column.content_width = max(column.content_width, self._widths.get(str(column.key.value), 0))
         super()._update_dimensions(())
 
     def select_name(self, name: str) -> bool:

@@ -104,9 +104,7 @@ def describe(
         suggestion = suggest_call(candidate.phone, now, clock)
         line = Text(f"  mobile {candidate.phone}")
         if suggestion is not None:
-            line.append(
-                f"\n  call {clock.local(suggestion.at):%a %H:%M} ({suggestion.why})", style="bold"
-            )
+            line.append(f"\n  call {clock.local(suggestion.at):%a %H:%M} ({suggestion.why})", style="bold")
         parts.append(line)
     elif candidate.phone:
         parts.append(Text(f"  {candidate.phone} is an office landline: find their mobile"))

@@ -66,14 +66,11 @@ class StatusBar(Static):
     def line_sync(self) -> Text:
         text = Text()
         if self._clock is not None and self._now is not None:
-            for index, account in enumerate(
-                sorted(self.accounts, key=lambda a: a.get("account", ""))
-            ):
+            for index, account in enumerate(sorted(self.accounts, key=lambda a: a.get("account", ""))):
                 if index:
                     text.append("  ")
                 text.append(
-                    f"{account.get('account', '?')}: synced "
-                    f"{when(account.get('last_sync'), self._clock, self._now)}"
+                    f"{account.get('account', '?')}: synced {when(account.get('last_sync'), self._clock, self._now)}"
                 )
                 if account.get("last_error"):
                     text.append(" (failed since)", style=style("bold red"))
