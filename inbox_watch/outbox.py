@@ -50,7 +50,7 @@ def enqueue(
 
 def cancel(store: Store, action_id: str) -> bool:
     """Cancel a queued action that has not been carried out; True when it was cancelled."""
-    with store.transaction():
+    with store.state_transaction():
         for action in store.actions(state=ActionState.QUEUED):
             if action.id == action_id:
                 store.update_action(replace(action, state=ActionState.CANCELLED))

@@ -1,5 +1,9 @@
 """The store: TinyDB behind a small repository API.
 
+Two files: the mail file (candidates, message summaries, the recruiter's logs) and a small
+state file beside it (sync positions and status, the outbox, the daemon's heartbeat), so the
+frequent small writes of an idle sync never rewrite the bulky mail file.
+
 Safe with two processes (the daemon and the dashboard): every change runs in ``transaction()``,
 which takes a file lock, reads the file once, lets TinyDB work in memory, and writes the result
 once, atomically (temp file, fsync, rename), with mode 0600. A process killed mid-write leaves
@@ -165,14 +169,29 @@ class Store:
             raise StoreError(f"{self.path.parent}: cannot create the store folder: {exc}") from None
         self._lock = FileLock(str(self.path) + ".lock", timeout=LOCK_TIMEOUT)
         self._local = threading.local()
+        self.state_path = self.path.with_name(self.path.stem + ".state" + (self.path.suffix or ".json"))
         self._snapshots = _Snapshots()
+        self._state_snapshots = _Snapshots()
 
     # --- transactions ----------------------------------------------------------------------
 
     @contextmanager
     def transaction(self) -> Iterator[TinyDB]:
-        """Lock the store and give one TinyDB view; changes are written once, on success."""
-        current = getattr(self._local, "db", None)
+        """Lock the store and give one TinyDB view of the mail file (candidates, messages, the
+        recruiter's logs); changes are written once, atomically, on success."""
+        with self._transaction(self.path, self._snapshots, "db") as db:
+            yield db
+
+    @contextmanager
+    def state_transaction(self) -> Iterator[TinyDB]:
+        """The same for the small state file: sync positions, sync status, the outbox and the
+        daemon's heartbeat. An idle sync touches only this file."""
+        with self._transaction(self.state_path, self._state_snapshots, "state_db") as db:
+            yield db
+
+    @contextmanager
+    def _transaction(self, path: Path, snapshots: _Snapshots, slot: str) -> Iterator[TinyDB]:
+        current = getattr(self._local, slot, None)
         if current is not None:  # nested: share the outer transaction
             yield current
             return
@@ -183,43 +202,54 @@ class Store:
         except OSError as exc:
             raise StoreError(f"{self.path}: cannot lock the store: {exc}") from None
         try:
-            db = TinyDB(str(self.path), storage=AtomicJSONStorage, snapshots=self._snapshots, private=True)
+            db = TinyDB(str(path), storage=AtomicJSONStorage, snapshots=snapshots, private=True)
             storage: AtomicJSONStorage = db.storage  # type: ignore[assignment]
-            self._local.db = db
+            setattr(self._local, slot, db)
             try:
-                self._ensure_schema(db)
+                self._ensure_schema(db, path)
                 yield db
                 try:
                     storage.flush()
                 except OSError as exc:
-                    self._snapshots.forget()
-                    raise StoreError(f"{self.path}: cannot write the store: {exc}") from None
+                    snapshots.forget()
+                    raise StoreError(f"{path}: cannot write the store: {exc}") from None
             finally:
-                self._local.db = None
+                setattr(self._local, slot, None)
                 storage.close()
         finally:
             self._lock.release()
 
     @contextmanager
     def reading(self) -> Iterator[TinyDB]:
-        """A consistent read-only view without taking the lock (the file is replaced atomically)."""
-        current = getattr(self._local, "db", None)
+        """A consistent read-only view of the mail file without the lock (files are replaced
+        atomically, never written in place)."""
+        with self._reading(self.path, self._snapshots, "db") as db:
+            yield db
+
+    @contextmanager
+    def state_reading(self) -> Iterator[TinyDB]:
+        with self._reading(self.state_path, self._state_snapshots, "state_db") as db:
+            yield db
+
+    @contextmanager
+    def _reading(self, path: Path, snapshots: _Snapshots, slot: str) -> Iterator[TinyDB]:
+        current = getattr(self._local, slot, None)
         if current is not None:
             yield current
             return
-        db = TinyDB(str(self.path), storage=AtomicJSONStorage, snapshots=self._snapshots)
+        db = TinyDB(str(path), storage=AtomicJSONStorage, snapshots=snapshots)
         try:
             yield db
         finally:
             db.storage.close()
 
-    def _ensure_schema(self, db: TinyDB) -> None:
+    def _ensure_schema(self, db: TinyDB, path: Path) -> None:
         meta = db.table("meta")
         doc = meta.get(doc_id=1)
         version = int(doc["schema"]) if doc else 0
         if version > SCHEMA_VERSION:
             raise StoreError(
-                f"{self.path}: the store was written by a newer inbox-watch (schema {version}); upgrade inbox-watch"
+                f"{path}: the store was written by a newer inbox-watch (schema {version}); upgrade inbox-watch"
             )
         while version < SCHEMA_VERSION:
             MIGRATIONS[version](db)
@@ -274,47 +304,58 @@ class Store:
             return len(db.table("messages"))
 
     def cursor(self, account: str) -> Cursor | None:
-        with self.reading() as db:
+        with self.state_reading() as db:
             doc = db.table("cursors").get(Query().account == account)
             return Cursor(account, doc["value"]) if doc else None
 
     def apply_sync(self, batch: SyncBatch, *, at: datetime) -> tuple[int, int]:
-        """Store one sync pass's messages, then its cursor, in one atomic write.
+        """Store one sync pass: its messages first, then (in the state file) its cursor.
 
-        Returns (new, updated) message counts. Candidates tagged in the mailbox
-        (``Candidates/<Name>``) that the roster lacks are created.
+        A crash between the two leaves the old cursor, so the next pass fetches the same
+        messages again and stores them in place: nothing is lost and nothing doubled. An idle
+        pass (nothing new) writes only the small state file. Returns (new, updated) message
+        counts. Candidates tagged in the mailbox (``Candidates/<Name>``) that the roster lacks
+        are created.
         """
-        with self.transaction() as db:
-            table = db.table("messages")
-            docs = {message_doc_id(m.account, m.id): m.to_dict() for m in batch.messages}
-            present = set(table._read_table().keys())  # noqa: SLF001 - doc ids only, no copies
-            if batch.full:
-                stale = [
-                    int(i)
-                    for i, d in table._read_table().items()  # noqa: SLF001
-                    if d.get("account") == batch.account and int(i) not in docs
-                ]
-            else:
-                stale = [message_doc_id(batch.account, r) for r in batch.removed]
-            existing = [i for i in docs if str(i) in present]
-            to_remove = [i for i in {*stale, *existing} if str(i) in present]
-            if to_remove:
-                table.remove(doc_ids=to_remove)
-            if docs:
-                table.insert_multiple([Document(d, doc_id=i) for i, d in docs.items()])
-            tags = {t for m in batch.messages for t in m.tags}
-            if tags:
-                known = {_key(d["name"]) for d in db.table("candidates").all()}
-                fresh = [Candidate(name=t, source="tag").to_dict() for t in sorted(tags) if _key(t) not in known]
-                if fresh:
-                    db.table("candidates").insert_multiple(fresh)
-            self._set_status(db, batch.account, at=at, error="")
-            cursors = db.table("cursors")
-            cursors.upsert({"account": batch.account, "value": batch.cursor.value}, Query().account == batch.account)
+        new = updated = 0
+        if batch.messages or batch.removed or batch.full:
+            with self.transaction() as db:
+                new, updated = self._store_messages(db, batch)
+        with self.state_transaction() as state:
+            self._set_status(state, batch.account, at=at, error="")
+            state.table("cursors").upsert(
+                {"account": batch.account, "value": batch.cursor.value}, Query().account == batch.account
+            )
+        return new, updated
+
+    def _store_messages(self, db: TinyDB, batch: SyncBatch) -> tuple[int, int]:
+        table = db.table("messages")
+        docs = {message_doc_id(m.account, m.id): m.to_dict() for m in batch.messages}
+        present = set(table._read_table().keys())  # noqa: SLF001 - doc ids only, no copies
+        if batch.full:
+            stale = [
+                int(i)
+                for i, d in table._read_table().items()  # noqa: SLF001
+                if d.get("account") == batch.account and int(i) not in docs
+            ]
+        else:
+            stale = [message_doc_id(batch.account, r) for r in batch.removed]
+        existing = [i for i in docs if str(i) in present]
+        to_remove = [i for i in {*stale, *existing} if str(i) in present]
+        if to_remove:
+            table.remove(doc_ids=to_remove)
+        if docs:
+            table.insert_multiple([Document(d, doc_id=i) for i, d in docs.items()])
+        tags = {t for m in batch.messages for t in m.tags}
+        if tags:
+            known = {_key(d["name"]) for d in db.table("candidates").all()}
+            fresh = [Candidate(name=t, source="tag").to_dict() for t in sorted(tags) if _key(t) not in known]
+            if fresh:
+                db.table("candidates").insert_multiple(fresh)
         return len(docs) - len(existing), len(existing)
 
     def record_sync_error(self, account: str, error: str, *, at: datetime) -> None:
-        with self.transaction() as db:
+        with self.state_transaction() as db:
             self._set_status(db, account, at=at, error=error, ok=False)
 
     def _set_status(self, db: TinyDB, account: str, *, at: datetime, error: str, ok: bool = True) -> None:
@@ -327,7 +368,7 @@ class Store:
         table.upsert(values, Query().account == account)
 
     def sync_status(self) -> list[dict[str, Any]]:
-        with self.reading() as db:
+        with self.state_reading() as db:
             return [dict(d) for d in db.table("sync_status").all()]
 
     # --- touches, snoozes, pulled -----------------------------------------------------------
@@ -373,31 +414,31 @@ class Store:
     # --- outbox ------------------------------------------------------------------------------
 
     def add_action(self, action: Action) -> None:
-        with self.transaction() as db:
+        with self.state_transaction() as db:
             db.table("outbox").insert(_action_to_doc(action))
 
     def actions(self, *, state: ActionState | None = None) -> list[Action]:
-        with self.reading() as db:
+        with self.state_reading() as db:
             docs = db.table("outbox").all()
         actions = [_action_from_doc(d) for d in docs]
         return [a for a in actions if state is None or a.state is state]
 
     def update_action(self, action: Action) -> None:
-        with self.transaction() as db:
+        with self.state_transaction() as db:
             db.table("outbox").update(_action_to_doc(action), Query().id == action.id)
 
     # --- daemon heartbeat --------------------------------------------------------------------
 
     def set_heartbeat(self, pid: int, at: datetime) -> None:
-        with self.transaction() as db:
+        with self.state_transaction() as db:
             db.table("daemon").upsert(Document({"pid": pid, "at": at.isoformat()}, doc_id=1))
 
     def clear_heartbeat(self) -> None:
-        with self.transaction() as db:
+        with self.state_transaction() as db:
             db.table("daemon").truncate()
 
     def heartbeat(self) -> tuple[int, datetime] | None:
-        with self.reading() as db:
+        with self.state_reading() as db:
             doc = db.table("daemon").get(doc_id=1)
         return (int(doc["pid"]), datetime.fromisoformat(doc["at"])) if doc else None
 
@@ -426,11 +467,15 @@ class Store:
             gone = [d.doc_id for d in messages.all() if mentions(d)]
             messages.remove(doc_ids=gone)
             counts["messages"] = len(gone)
-            for table_name, field in (("touches", "candidate"), ("outbox", "candidate")):
-                table = db.table(table_name)
-                ids = [d.doc_id for d in table.all() if _key(d.get(field, "")) == key]
-                table.remove(doc_ids=ids)
-                counts[table_name] = len(ids)
+            touches = db.table("touches")
+            ids = [d.doc_id for d in touches.all() if _key(d.get("candidate", "")) == key]
+            touches.remove(doc_ids=ids)
+            counts["touches"] = len(ids)
+            with self.state_transaction() as state:
+                outbox = state.table("outbox")
+                ids = [d.doc_id for d in outbox.all() if _key(d.get("candidate", "")) == key]
+                outbox.remove(doc_ids=ids)
+                counts["outbox"] = len(ids)
             for table_name in ("snoozes", "pulled"):
                 table = db.table(table_name)
                 ids = [d.doc_id for d in table.all() if d.get("candidate") == key]

@@ -124,7 +124,8 @@ def test_roster_import_log_snooze_pull_forget(tmp_path: Path, demo_config: Path)
     cli("pull", "Jane Doe", config=demo_config)
     cli("forget", "Jane Doe", config=demo_config)
     assert "Jane Doe" not in cli("candidates", "list", config=demo_config).stdout
-    assert b"jane" not in (tmp_path / "store.json").read_bytes().lower()
+    for name in ("store.json", "store.state.json"):
+        assert b"jane" not in (tmp_path / name).read_bytes().lower()
 
 
 @pytest.mark.parametrize(

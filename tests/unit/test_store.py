@@ -14,7 +14,8 @@ import orjson
 import pytest
 
 from inbox_watch.errors import StoreError
-from inbox_watch.models import Cursor, SyncBatch, Touch
+from inbox_watch import outbox
+from inbox_watch.models import ActionKind, ActionMode, Cursor, OutgoingMessage, SyncBatch, Touch
 from inbox_watch.store import Store
 from tests.builders import SAM, SLOTS, jane, msg
 
@@ -22,10 +23,12 @@ NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_file_is_private_and_versioned(tmp_path: Path) -> None:
+def test_files_are_private_and_versioned(tmp_path: Path) -> None:
     store = Store(tmp_path / "store.json")
     store.upsert_candidates([jane()])
+    store.set_heartbeat(1, NOW)
     assert os.stat(store.path).st_mode & 0o777 == 0o600
+    assert os.stat(store.state_path).st_mode & 0o777 == 0o600
     data = orjson.loads(store.path.read_bytes())
     assert data["meta"]["1"]["schema"] == 1
 
@@ -61,6 +64,18 @@ def test_sync_batch_and_cursor_are_written_together(tmp_path: Path) -> None:
     assert store.message_count() == 2
 
 
+def test_idle_sync_rewrites_only_the_small_state_file(tmp_path: Path) -> None:
+    store = Store(tmp_path / "store.json")
+    messages = tuple(msg("2026-11-23 10:00", SAM, f"c{i}@example.com", f"S{i}", SLOTS) for i in range(50))
+    store.apply_sync(SyncBatch("work", messages, Cursor("work", "c1"), full=True), at=NOW)
+    before = os.stat(store.path)
+    store.apply_sync(SyncBatch("work", (), Cursor("work", "c2")), at=NOW)
+    after = os.stat(store.path)
+    assert (before.st_ino, before.st_mtime_ns) == (after.st_ino, after.st_mtime_ns)
+    assert store.cursor("work") == Cursor("work", "c2")
+    assert store.sync_status()[0]["last_sync"] == NOW.isoformat()
+
+
 def test_forget_erases_every_trace(tmp_path: Path) -> None:
     store = Store(tmp_path / "store.json")
     store.upsert_candidates([jane()])
@@ -70,10 +85,14 @@ def test_forget_erases_every_trace(tmp_path: Path) -> None:
     store.apply_sync(SyncBatch("work", (sent, other, employer), Cursor("work", "c")), at=NOW)
     store.add_touch(Touch("Jane Doe", "call", NOW, "left voicemail"))
     store.set_pulled("Jane Doe")
+    outbox.enqueue(store, kind=ActionKind.CHASER, mode=ActionMode.DRAFT, candidate="Jane Doe", account="work",
+                   message=OutgoingMessage(from_addr=SAM, to=("jane@example.com",), subject="Re: Slots",
+                                           body="Hi Jane", message_id="<x@agency.example>"), now=NOW)
     counts = store.forget("jane doe")
     assert counts["candidates"] == 1 and counts["messages"] == 2 and counts["touches"] == 1
-    raw = store.path.read_bytes().lower()
-    assert b"jane" not in raw
+    assert counts["outbox"] == 1
+    for path in (store.path, store.state_path):
+        assert b"jane" not in path.read_bytes().lower()
     assert store.message_count() == 1
 
 
