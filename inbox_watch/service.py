@@ -3,6 +3,7 @@ engine, queue actions through the outbox. Front ends parse input and show output
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -13,6 +14,7 @@ from inbox_watch.config import AccountConfig, Config, check_holidays
 from inbox_watch.engine import drafts
 from inbox_watch.engine.clock import BusinessClock
 from inbox_watch.engine.state import Inputs, evaluate, tag_key
+from inbox_watch.engine.threads import assemble_threads, dedupe
 from inbox_watch.errors import ActionRefused, UsageError
 from inbox_watch.mime import make_message_id
 from inbox_watch.models import (
@@ -23,6 +25,7 @@ from inbox_watch.models import (
     CandidateState,
     Snooze,
     Status,
+    Thread,
     Touch,
 )
 from inbox_watch.provider import MailProvider
@@ -90,6 +93,16 @@ class Workspace:
             self._holidays_checked = True
         return evaluate(self.inputs(), now)
 
+    def evaluate_with_threads(self, now: datetime) -> tuple[list[CandidateState], dict[str, Thread]]:
+        """``evaluate`` plus every stored thread by the id ``CandidateState.threads`` names it with,
+        from one read of the store (the dashboard shows a candidate's thread as a timeline)."""
+        if not self._holidays_checked:
+            check_holidays(self.config)
+            self._holidays_checked = True
+        inputs = self.inputs()
+        messages = [m for m in dedupe(inputs.messages) if not m.is_draft]
+        return evaluate(inputs, now), {t.id: t for t in assemble_threads(messages)}
+
     def report(self, now: datetime) -> dict[str, Any]:
         return {"generated_at": now.isoformat(), "candidates": [report_row(s) for s in self.evaluate(now)]}
 
@@ -132,11 +145,17 @@ class Workspace:
             templates_dir=self.config.templates_dir,
         )
 
-    def check_chase_allowed(self, state: CandidateState, now: datetime) -> None:
-        """Refuse a second chaser within one business day of the last one (sent or queued)."""
+    def check_chase_allowed(
+        self, state: CandidateState, now: datetime, actions: Sequence[Action] | None = None
+    ) -> None:
+        """Refuse a second chaser within one business day of the last one (sent or queued).
+
+        ``actions`` is the outbox as the caller last read it (the dashboard keeps one copy per
+        refresh); the store is read when it is not given.
+        """
         per_day = self.config.policy.business_hours_per_day
         moments = [state.last_chaser_at] if state.last_chaser_at else []
-        for action in self.store.actions():
+        for action in self.store.actions() if actions is None else actions:
             if (
                 action.kind is ActionKind.CHASER
                 and action.mode is ActionMode.SEND

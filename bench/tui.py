@@ -1,0 +1,146 @@
+"""Dashboard speed with 2,000 candidates: start to the first painted table (target < 1 s), and
+key press to screen updated for moving the cursor and opening a chaser draft (target < 50 ms).
+
+Run from the repository root: ``python -m bench.tui``. Measured with Textual's pilot (headless),
+on a store filled once from bench.synthetic (about ten messages a candidate).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from textual import events
+
+from bench.synthetic import SAM, mailbox
+from inbox_watch.config import AccountConfig, Config, Policy, RecruiterConfig
+from inbox_watch.errors import ConnectionFailed
+from inbox_watch.models import Cursor, SyncBatch
+from inbox_watch.service import Workspace
+from inbox_watch.store import Store
+
+NOW = datetime(2026, 11, 27, 12, tzinfo=UTC)  # bench.synthetic's clock
+RECRUITER = RecruiterConfig(name="Sam Carter", addresses=(SAM,))
+ACCOUNT = AccountConfig(name="bench", provider="demo", interval=300)  # bench.synthetic's account
+
+START_TARGET = 1.0
+KEY_TARGET = 0.050
+RUNS = 3
+
+
+def bench_workspace(folder: Path, count: int) -> Workspace:
+    config = Config(
+        path=None,
+        recruiter=RECRUITER,
+        policy=Policy(),
+        store_path=folder / "store.json",
+        accounts=(ACCOUNT,),
+        interval=300,
+    )
+
+    def no_network(account: AccountConfig):  # type: ignore[no-untyped-def]
+        raise ConnectionFailed("the bench has no mail server")
+
+    workspace = Workspace(config, Store(config.store_path), no_network)
+    candidates, messages = mailbox(count)
+    workspace.store.upsert_candidates(candidates)
+    workspace.store.apply_sync(
+        SyncBatch(ACCOUNT.name, tuple(messages), Cursor(ACCOUNT.name, "bench"), full=True), at=NOW
+    )
+    return workspace
+
+
+async def key_to_screen(pilot, key: str, until=None) -> float:  # type: ignore[no-untyped-def]
+    """Seconds from a key press to the screen updated: the key is posted, every message it sets
+    off is handled (``until`` says when the right screen is up), and the frame is painted at once
+    rather than on the next refresh tick. The pilot's own ``press`` adds idle-detection sleeps of
+    its own, which would measure the test harness instead of the dashboard."""
+    app = pilot.app
+    started = time.perf_counter()
+    app.post_message(events.Key(key, key if len(key) == 1 else None))
+    while True:
+        for _ in range(3):
+            await pilot._wait_for_screen()
+        if until is None or until():
+            break
+        await asyncio.sleep(0)
+    app.screen._on_timer_update()  # paint now
+    return time.perf_counter() - started
+
+
+async def measure(workspace: Workspace, count: int) -> dict[str, float]:
+    from tui.app import create_app
+    from tui.screens.draft import DraftScreen
+    from tui.widgets.candidate_table import CandidateTable
+    from tui.widgets.detail_pane import DetailPane
+
+    started = time.perf_counter()
+    app = create_app(workspace, now=NOW)
+    results: dict[str, float] = {}
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = app.screen.query_one(CandidateTable)
+        while table.row_count < count:
+            await asyncio.sleep(0.001)
+        await pilot._wait_for_screen()
+        app.screen._on_timer_update()  # the table is on screen
+        results["start to first painted table"] = time.perf_counter() - started
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+
+        detail = app.screen.query_one(DetailPane)
+        moves = []
+        for step in range(30):
+            before = detail.plain
+            moves.append(await key_to_screen(pilot, "down" if step % 10 < 8 else "up"))
+            assert detail.plain != before
+        results["key to screen: move the cursor (median)"] = statistics.median(moves)
+
+        opens = []
+        for _ in range(10):
+            opens.append(await key_to_screen(pilot, "c", until=lambda: isinstance(app.screen, DraftScreen)))
+            await pilot.press("escape")
+            await pilot.pause(0.05)  # let the main screen's footer recompose before the next press
+            await pilot.pause()
+        results["key to screen: open a chaser draft (median)"] = statistics.median(opens)
+    return results
+
+
+def main(count: int = 2000) -> int:
+    folder = Path(tempfile.mkdtemp(prefix="inbox-watch-bench-"))
+    try:
+        t0 = time.perf_counter()
+        workspace = bench_workspace(folder, count)
+        print(
+            f"synthetic store: {count} candidates, {workspace.store.message_count()} messages "
+            f"({time.perf_counter() - t0:.2f} s to write)"
+        )
+        runs = [asyncio.run(measure(workspace, count)) for _ in range(RUNS)]
+        t0 = time.perf_counter()
+        with workspace.store.reading():
+            workspace.evaluate(NOW)
+        print(f"for scale, the store read and engine alone: {time.perf_counter() - t0:.3f} s for {count} candidates")
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    # This machine is shared and its timings swing by up to 2.5x: report the median of RUNS
+    # runs (each a fresh app, in this process: Python and Textual imports are not counted; the
+    # first run pays the engine's first-use costs such as loading the holiday calendar).
+    results = {what: statistics.median(run[what] for run in runs) for what in runs[0]}
+    for what in results:
+        print(f"      {what}: runs " + ", ".join(f"{run[what] * 1000:.0f}" for run in runs) + " ms")
+    failed = False
+    for what, seconds in results.items():
+        target = START_TARGET if what.startswith("start") else KEY_TARGET
+        verdict = "PASS" if seconds < target else "FAIL"
+        failed |= verdict == "FAIL"
+        print(f"{verdict}  {what}: {seconds * 1000:.0f} ms (target < {target * 1000:.0f} ms, {seconds / target:.2f}x)")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(int(sys.argv[1]) if len(sys.argv) > 1 else 2000))

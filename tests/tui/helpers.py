@@ -1,0 +1,25 @@
+"""Helpers shared by the dashboard tests."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from textual.pilot import Pilot
+
+from inbox_watch.models import MailMessage
+from providers.demo import DemoProvider
+
+FIXED = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)  # a Wednesday afternoon
+COUNTDOWN = 0.3  # the tests' undo window; the real default is 10 s (see test_default_countdown)
+
+
+def outgoing() -> list[MailMessage]:
+    """What the demo provider was asked to send or save, in order."""
+    return list(DemoProvider._outgoing.get("demo", []))
+
+
+async def settle(pilot: Pilot) -> None:
+    """Wait until every worker (and the workers their results start) has finished."""
+    for _ in range(4):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()

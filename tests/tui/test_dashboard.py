@@ -1,0 +1,320 @@
+"""The dashboard driven as a recruiter would: keys in, what the screen and the mailbox show out."""
+
+from __future__ import annotations
+
+import inspect
+from datetime import timedelta
+
+from textual.widgets import Input
+
+from inbox_watch.config import AccountConfig
+from inbox_watch.engine.state import tag_key
+from inbox_watch.errors import ConnectionFailed
+from inbox_watch.models import ActionMode, ActionState, Status
+from inbox_watch.service import Workspace
+from tests.tui.helpers import COUNTDOWN, FIXED, outgoing, settle
+from tui.app import DEFAULT_COUNTDOWN, InboxWatchApp, create_app
+from tui.screens.dialogs import ConfirmDialog, LogTouchDialog, SnoozeDialog
+from tui.screens.draft import DraftScreen
+from tui.screens.help import HelpScreen
+from tui.screens.main import MainScreen
+from tui.widgets.candidate_table import CandidateTable
+from tui.widgets.detail_pane import DetailPane
+from tui.widgets.status_bar import StatusBar
+
+
+def table(app: InboxWatchApp) -> CandidateTable:
+    return app.screen.query_one(CandidateTable)
+
+
+def status_text(app: InboxWatchApp) -> str:
+    bar = app.screen.query_one(StatusBar)
+    return bar.line_sync().plain + "\n" + bar.line_activity().plain
+
+
+async def select(pilot, name: str) -> None:  # type: ignore[no-untyped-def]
+    await settle(pilot)
+    assert table(pilot.app).select_name(name), f"{name} is not in the table"
+    await pilot.pause()
+
+
+def test_default_countdown_is_ten_seconds(workspace: Workspace) -> None:
+    assert DEFAULT_COUNTDOWN == 10
+    assert inspect.signature(create_app).parameters["countdown"].default == 10
+    assert create_app(workspace).countdown == 10
+
+
+async def test_table_is_ranked_like_the_report(app: InboxWatchApp, workspace: Workspace) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        expected = [row["candidate"] for row in workspace.report(FIXED)["candidates"]]
+        assert table(app).shown == expected
+        assert len(expected) == 17
+        # every status word is on screen as text, not only as a colour
+        words = {str(table(app).get_cell(tag_key(name), "status")) for name in expected}
+        assert {"silent", "awaiting", "bounced", "out of office", "replied", "idle"} <= words
+        assert table(app).selected is not None
+        assert "Why this rank" in app.screen.query_one(DetailPane).plain
+
+
+async def test_chaser_is_sent_once_after_the_countdown(app: InboxWatchApp, workspace: Workspace) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        await select(pilot, "Priya Shah")
+        await pilot.press("c")
+        assert isinstance(app.screen, DraftScreen)
+        await pilot.press("ctrl+s")
+        assert isinstance(app.screen, MainScreen)
+        assert "press u to undo" in status_text(app)
+        assert outgoing() == [] and workspace.store.actions() == []  # nothing leaves during the countdown
+        await pilot.pause(COUNTDOWN + 0.3)
+        await settle(pilot)
+        sent = outgoing()
+        assert len(sent) == 1 and not sent[0].is_draft
+        assert sent[0].to == ("priya.shah@example.com",) or "priya" in sent[0].to[0]
+        actions = workspace.store.actions()
+        assert [(a.mode, a.state) for a in actions] == [(ActionMode.SEND, ActionState.DONE)]
+        assert "sent to" in status_text(app)
+        await pilot.pause(COUNTDOWN + 0.2)
+        await settle(pilot)
+        assert len(outgoing()) == 1  # the sync that followed did not send it again
+
+
+async def test_undo_during_the_countdown_sends_nothing(app: InboxWatchApp, workspace: Workspace) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        await select(pilot, "Priya Shah")
+        await pilot.press("c", "ctrl+s")
+        await pilot.press("u")
+        await pilot.pause(COUNTDOWN + 0.3)
+        await settle(pilot)
+        assert outgoing() == []
+        assert workspace.store.actions() == []
+        assert "Undone" in status_text(app)
+
+
+async def test_edited_chaser_is_saved_to_drafts(app: InboxWatchApp, workspace: Workspace) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        await select(pilot, "Grace Liu")
+        await pilot.press("c", "i", "ctrl+home")
+        await pilot.press(*"PS ")
+        await pilot.press("escape", "d")
+        await settle(pilot)
+        saved = outgoing()
+        assert len(saved) == 1 and saved[0].is_draft
+        assert saved[0].text.startswith("PS ")
+        assert [a.mode for a in workspace.store.actions()] == [ActionMode.DRAFT]
+
+
+async def test_second_chaser_within_a_day_asks_first(app: InboxWatchApp, workspace: Workspace) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        await select(pilot, "Priya Shah")
+        await pilot.press("c", "ctrl+s")
+        await pilot.pause(COUNTDOWN + 0.3)
+        await settle(pilot)
+        await select(pilot, "Priya Shah")
+        await pilot.press("c")
+        await settle(pilot)
+        assert "Careful" in str(app.screen.query_one("#draft-warning").render())
+        await pilot.press("ctrl+s")
+        assert isinstance(app.screen, ConfirmDialog)
+        await pilot.press("n")
+        await pilot.press("escape")
+        await pilot.pause(COUNTDOWN + 0.3)
+        await settle(pilot)
+        assert len(outgoing()) == 1
+
+
+async def test_employer_update_flow(app: InboxWatchApp) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        await select(pilot, "Aisha Khan")
+        await pilot.press("e")
+        assert isinstance(app.screen, DraftScreen)
+        await pilot.press("ctrl+s")
+        await pilot.pause(COUNTDOWN + 0.3)
+        await settle(pilot)
+        sent = outgoing()
+        assert len(sent) == 1
+        assert all(address.endswith("fabrikam.example") for address in sent[0].to)
+
+
+async def test_log_a_call(app: InboxWatchApp, workspace: Workspace) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        await select(pilot, "Tom Becker")
+        await pilot.press("l")
+        assert isinstance(app.screen, LogTouchDialog)
+        await pilot.press(*"left voicemail", "enter")
+        await settle(pilot)
+        touches = workspace.store.touches()
+        assert [(t.candidate, t.channel, t.note) for t in touches] == [("Tom Becker", "call", "left voicemail")]
+        assert "Touches logged" in app.screen.query_one(DetailPane).plain
+
+
+async def test_snooze_with_a_date_and_reason(app: InboxWatchApp, workspace: Workspace) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        await select(pilot, "Lena Fischer")
+        await pilot.press("s")
+        assert isinstance(app.screen, SnoozeDialog)
+        await pilot.press(*"on holiday", "enter")
+        await settle(pilot)
+        snoozes = workspace.store.snoozes()
+        assert [(s.candidate, s.until.isoformat(), s.reason) for s in snoozes] == [
+            ("Lena Fischer", "2026-11-27", "on holiday")
+        ]
+        lena = next(s for s in app.screen.states if s.candidate.name == "Lena Fischer")
+        assert lena.status is Status.SNOOZED
+        assert table(app).selected is not None and table(app).selected.candidate.name == "Lena Fischer"
+
+
+async def test_snooze_rejects_a_past_date(app: InboxWatchApp, workspace: Workspace) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        await select(pilot, "Lena Fischer")
+        await pilot.press("s", "shift+tab")
+        until = app.screen.query_one("#until", Input)
+        until.value = "2026-11-01"
+        await pilot.press("tab", "enter")
+        assert isinstance(app.screen, SnoozeDialog)
+        assert "past" in str(app.screen.query_one("#snooze-error").render())
+        await pilot.press("escape")
+        assert workspace.store.snoozes() == []
+
+
+async def test_pull_asks_then_offers_the_employer_note(app: InboxWatchApp, workspace: Workspace) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        await select(pilot, "Daniel Okafor")
+        await pilot.press("p")
+        assert isinstance(app.screen, ConfirmDialog)
+        await pilot.press("n")
+        await settle(pilot)
+        assert workspace.store.pulled() == frozenset()
+        await pilot.press("p", "y")
+        await settle(pilot)
+        assert workspace.store.pulled() == frozenset({"Daniel Okafor"})
+        assert isinstance(app.screen, ConfirmDialog)  # "write to the employer now?"
+        await pilot.press("y")
+        assert isinstance(app.screen, DraftScreen)
+        await pilot.press("d")
+        await settle(pilot)
+        assert len(outgoing()) == 1 and outgoing()[0].is_draft
+
+
+async def test_sync_now_keeps_the_cursor(app: InboxWatchApp) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        await select(pilot, "Marco Rossi")
+        await pilot.press("r")
+        await settle(pilot)
+        assert "demo: incremental sync" in status_text(app)
+        assert table(app).selected is not None and table(app).selected.candidate.name == "Marco Rossi"
+
+
+async def test_a_provider_error_is_one_line_and_no_crash(app: InboxWatchApp, workspace: Workspace) -> None:
+    def broken(account: AccountConfig):  # type: ignore[no-untyped-def]
+        raise ConnectionFailed("imap.example.com: connection refused")
+
+    workspace.factory = broken
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("r")
+        await settle(pilot)
+        assert "error: demo: imap.example.com: connection refused" in status_text(app)
+        assert app.is_running
+        await select(pilot, "Priya Shah")
+        await pilot.press("c", "ctrl+s")
+        await pilot.pause(COUNTDOWN + 0.3)
+        await settle(pilot)
+        assert "retried" in status_text(app)  # queued in the outbox, not lost
+        assert app.is_running
+
+
+async def test_search_filters_rows(app: InboxWatchApp) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"khan")
+        assert table(app).shown == ["Aisha Khan"]
+        await pilot.press("enter")
+        assert table(app).has_focus
+        await pilot.press("escape")
+        assert len(table(app).shown) == 17
+
+
+async def test_status_filter_cycles(app: InboxWatchApp) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("f")  # needs you
+        states = {s.candidate.name: s.status for s in app.screen.states}
+        shown = table(app).shown
+        assert shown and {states[n] for n in shown} == {Status.SILENT, Status.BOUNCED}
+        await pilot.press("f")  # silent
+        assert {states[n] for n in table(app).shown} == {Status.SILENT}
+        assert "filter: silent" in str(table(app).border_title)
+
+
+async def test_command_palette_runs_actions(app: InboxWatchApp) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+p", *"snooze")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, SnoozeDialog)
+
+
+async def test_help(app: InboxWatchApp) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        assert isinstance(app.screen, MainScreen)
+
+
+async def test_bindings_have_ids_and_descriptions() -> None:
+    for binding in [*MainScreen.BINDINGS, *InboxWatchApp.BINDINGS, *DraftScreen.BINDINGS]:
+        assert binding.id and binding.description, binding
+
+
+async def test_quit(app: InboxWatchApp) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("q")
+        await pilot.pause()
+        assert not app.is_running
+
+
+async def test_narrow_terminal_puts_details_below(app: InboxWatchApp) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert app.screen.has_class("-narrow")
+        detail = app.screen.query_one("#detail")
+        assert detail.region.y > table(app).region.y
+        await pilot.press("t")
+        assert not detail.display or detail.region.height == 0
+
+
+async def test_daemon_indicator_and_own_sync(workspace: Workspace) -> None:
+    async with create_app(workspace, demo=True, now=FIXED).run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert "daemon: off, dashboard syncs every 60s" in status_text(pilot.app)
+        assert not pilot.app.screen.syncing  # the demo store was synced just now
+        pilot.app.screen._auto_sync_tick()  # what the interval timer calls
+        assert pilot.app.screen.syncing  # the dashboard syncs on its own
+        await settle(pilot)
+    workspace.store.set_heartbeat(4242, FIXED - timedelta(seconds=30))
+    async with create_app(workspace, demo=True, now=FIXED).run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert "daemon: running" in status_text(pilot.app)
+        pilot.app.screen._auto_sync_tick()
+        assert not pilot.app.screen.syncing  # the daemon syncs; the dashboard only re-reads
+        await settle(pilot)
+
+
+def test_sync_progress_messages_collapse() -> None:
+    first, second = MainScreen.SyncProgress(1, 10, "demo"), MainScreen.SyncProgress(2, 10, "demo")
+    assert second.can_replace(first)
+
+
+def test_no_color_keeps_the_word_and_drops_the_colour(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from tui.widgets.candidate_table import status_text as cell
+
+    monkeypatch.setenv("NO_COLOR", "1")
+    text = cell(Status.SILENT)
+    assert text.plain == "silent"
+    assert text.style.color is None and text.style.bold  # type: ignore[union-attr]

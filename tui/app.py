@@ -1,0 +1,107 @@
+"""The dashboard application. Thin on purpose: it holds the workspace and the clock, and the
+main screen (tui/screens/main.py) does the work."""
+
+from __future__ import annotations
+
+import gc
+import threading
+from concurrent.futures import Future
+from datetime import UTC, datetime
+
+from textual.app import App
+from textual.binding import Binding
+
+from inbox_watch.service import Workspace
+from tui.commands import DashboardCommands
+from tui.overview import Overview, read_overview
+from tui.screens.help import HelpScreen
+from tui.screens.main import MainScreen
+
+DEFAULT_COUNTDOWN = 10.0  # seconds between Ctrl+S and the send; `u` undoes it meanwhile
+
+
+class InboxWatchApp(App[int]):
+    CSS_PATH = "app.tcss"
+    TITLE = "inbox-watch"
+    COMMANDS = App.COMMANDS | {DashboardCommands}
+    BINDINGS = [
+        Binding("question_mark", "help", "Help", id="help", key_display="?", tooltip="Show every key"),
+        Binding("q", "quit", "Quit", id="quit", tooltip="Quit (a send still counting down is dropped)"),
+    ]
+
+    def __init__(
+        self,
+        workspace: Workspace,
+        *,
+        demo: bool = False,
+        now: datetime | None = None,
+        countdown: float = DEFAULT_COUNTDOWN,
+    ) -> None:
+        super().__init__()
+        self.workspace = workspace
+        self.demo = demo
+        self.fixed_now = now
+        self.countdown = countdown
+        self.sub_title = "demo mailbox" if demo else ""
+        self._prefetched: Future[Overview] | None = None
+
+    def on_mount(self) -> None:
+        # The dashboard holds a large, long-lived heap (thousands of candidate states, their
+        # threads, the table's rows). With CPython's default thresholds (700, 10, 10) full
+        # collections kept landing on key presses: 100-400 ms pauses in bench/tui.py with 2,000
+        # candidates. Collecting the young generation less often removes them.
+        gc.set_threshold(50_000, 20, 100)
+
+    def prefetch(self) -> None:
+        """Start reading the store and ranking the candidates now, in a thread, so the work
+        overlaps Textual's start-up; the main screen's first refresh takes the result."""
+        future: Future[Overview] = Future()
+
+        def read() -> None:
+            try:
+                future.set_result(read_overview(self.workspace, self.now()))
+            except BaseException as exc:  # noqa: BLE001 -- handed to the worker that waits on it
+                future.set_exception(exc)
+
+        threading.Thread(target=read, name="inbox-watch-first-read", daemon=True).start()
+        self._prefetched = future
+
+    def take_prefetched(self) -> Future[Overview] | None:
+        future, self._prefetched = self._prefetched, None
+        return future
+
+    def now(self) -> datetime:
+        """The dashboard's clock: fixed when the app was built with ``now`` (tests, snapshots)."""
+        return self.fixed_now or datetime.now(UTC)
+
+    def get_default_screen(self) -> MainScreen:
+        return MainScreen()
+
+    def action_help(self) -> None:
+        keys = []
+        for source in (MainScreen.BINDINGS, self.BINDINGS):
+            for binding in source:
+                if not isinstance(binding, Binding):
+                    continue
+                key = {"slash": "/", "question_mark": "?"}.get(binding.key, binding.key)
+                keys.append((key, binding.tooltip or binding.description))
+        keys += [
+            ("ctrl+s", "in a draft: send, after the countdown"),
+            ("d", "in a draft: save it to the mailbox's Drafts"),
+            ("i / escape", "in a draft: edit the text / stop editing"),
+            ("ctrl+p", "command palette: every action by name"),
+        ]
+        self.push_screen(HelpScreen(keys, self.countdown))
+
+
+def create_app(
+    workspace: Workspace,
+    *,
+    demo: bool = False,
+    now: datetime | None = None,
+    countdown: float = DEFAULT_COUNTDOWN,
+) -> InboxWatchApp:
+    """The dashboard over ``workspace``; ``now`` fixes the clock, ``countdown`` the undo window."""
+    app = InboxWatchApp(workspace, demo=demo, now=now, countdown=countdown)
+    app.prefetch()
+    return app

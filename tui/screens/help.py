@@ -1,0 +1,60 @@
+"""The help screen: every key (read from the bindings themselves) and what the columns mean."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+COLUMNS_HELP = (
+    ("#", "rank: 1 is the most urgent (silent and bounced first, then awaiting, then the rest)"),
+    ("Candidate", "the candidate's name"),
+    ("Role @ employer", "shown when the terminal is wide enough"),
+    ("Status", "silent, awaiting, bounced, out of office, snoozed, replied, pulled, idle"),
+    ("Silent", "business time since the unanswered scheduling email ('-' when not waiting)"),
+    ("Ch", "chasers sent since then"),
+    ("Emp", "'yes' when the employer wrote about the candidate after you last wrote to them"),
+    ("Next action", "the next step on the escalation ladder"),
+)
+
+
+def key_table(bindings: list[tuple[str, str]]) -> Table:
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold")
+    table.add_column()
+    for key, description in bindings:
+        table.add_row(key, description)
+    return table
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape,question_mark", "close", "Close help", id="help_close")]
+
+    def __init__(self, keys: list[tuple[str, str]], countdown: float) -> None:
+        super().__init__()
+        self.keys = keys
+        self.countdown = countdown
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="help-box"):
+            yield Static(Text("Keys", style="bold underline"))
+            yield Static(key_table(self.keys))
+            yield Static(Text("\nColumns", style="bold underline"))
+            yield Static(key_table(list(COLUMNS_HELP)))
+            yield Static(
+                Text(
+                    f"\nSending: Ctrl+S in a draft starts a {self.countdown:g}-second countdown in "
+                    "the status "
+                    "bar; press u to undo. Nothing is queued or sent until it ends.\n"
+                    "Daemon: when `inbox-watch daemon` is running the status bar says so; "
+                    "otherwise the "
+                    "dashboard syncs on its own every interval.\n\nEscape or ? closes this help."
+                )
+            )
+
+    def action_close(self) -> None:
+        self.dismiss(None)

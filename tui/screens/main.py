@@ -1,0 +1,586 @@
+"""The main screen: the ranked table, the selected candidate's details, the status bar, and the
+one-key actions. Every read of the store and every call to a provider runs in a thread worker;
+results come back as the messages nested below, and one handler reports worker failures."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Container
+from textual.message import Message
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import DataTable, Input
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from inbox_watch.engine.drafts import Draft
+from inbox_watch.engine.state import tag_key
+from inbox_watch.errors import ActionRefused, InboxWatchError
+from inbox_watch.models import Action, ActionMode, ActionState, CandidateState, Status, Thread
+from inbox_watch.sync import SyncResult, sync_all
+from tui.overview import Overview, read_overview
+from tui.screens.dialogs import ConfirmDialog, LogTouchDialog, SnoozeDialog, SnoozeEntry, TouchEntry
+from tui.screens.draft import DraftOutcome, DraftScreen
+from tui.widgets.candidate_table import CandidateTable
+from tui.widgets.detail_pane import DetailPane
+from tui.widgets.footer import DashboardFooter
+from tui.widgets.status_bar import StatusBar
+
+if TYPE_CHECKING:
+    from tui.app import InboxWatchApp
+
+NARROW = 110  # below this many columns the detail pane goes under the table
+
+# (name, statuses shown); "f" cycles through them in this order.
+FILTERS: tuple[tuple[str, frozenset[Status] | None], ...] = (
+    ("all", None),
+    ("needs you", frozenset({Status.SILENT, Status.BOUNCED})),
+    *((s.value.replace("_", " "), frozenset({s})) for s in Status),
+)
+
+
+@dataclass
+class PendingSend:
+    """A send waiting for its countdown; nothing is queued until it ends."""
+
+    outcome: DraftOutcome
+    deadline: float
+    timer: Timer | None = None
+    label: str = ""
+
+
+def one_line(error: BaseException) -> str:
+    if isinstance(error, InboxWatchError):
+        return str(error).splitlines()[0] if str(error) else type(error).__name__
+    return f"{type(error).__name__}: {error}".splitlines()[0]
+
+
+class MainScreen(Screen[None]):
+    BINDINGS = [
+        Binding("c", "chaser", "Chase", id="chaser", tooltip="Draft a chaser in the candidate's thread"),
+        Binding(
+            "e",
+            "employer_update",
+            "Employer",
+            id="employer_update",
+            tooltip="Draft a holding reply to the employer",
+        ),
+        Binding("l", "log_touch", "Log", id="log_touch", tooltip="Log a call, text or DM"),
+        Binding("s", "snooze", "Snooze", id="snooze", tooltip="Snooze until a date, with a reason"),
+        Binding("p", "pull", "Pull", id="pull", tooltip="Pull the candidate from the campaign"),
+        Binding("r", "sync", "Sync", id="sync", tooltip="Sync every account now"),
+        Binding("u", "undo_send", "UNDO send", id="undo_send", tooltip="Cancel the send counting down"),
+        Binding("f", "cycle_filter", "Filter", id="cycle_filter", tooltip="Cycle the status filter"),
+        Binding("slash", "search", "Search", id="search", tooltip="Search candidates by name"),
+        Binding(
+            "t",
+            "toggle_detail",
+            "Details",
+            id="toggle_detail",
+            tooltip="Show or hide the detail pane",
+            show=False,
+        ),  # not in the footer, to keep it to 80 columns; in help and the command palette
+        Binding("escape", "clear_search", "Clear search", id="clear_search", show=False),
+    ]
+
+    # --- messages from the workers -----------------------------------------------------------
+
+    @dataclass
+    class Evaluated(Message):
+        overview: Overview
+
+    @dataclass
+    class SyncProgress(Message):
+        done: int
+        total: int | None
+        what: str
+
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, MainScreen.SyncProgress)
+
+    @dataclass
+    class SyncFinished(Message):
+        results: list[SyncResult]
+        errors: list[tuple[str, InboxWatchError]]
+
+    @dataclass
+    class ActionFinished(Message):
+        """An outbox action, touch, snooze or pull finished; ``text`` says what happened."""
+
+        text: str
+        error: bool = False
+        pulled: CandidateState | None = None
+        resync: bool = False
+
+    # --- state -------------------------------------------------------------------------------
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.states: list[CandidateState] = []
+        self.threads: dict[str, Thread] = {}
+        self.actions: list[Action] = []  # the outbox as of the last refresh
+        self.filter_index = 0
+        self.search_text = ""
+        self.pending: list[PendingSend] = []
+        self.syncing = False
+        self._sync_reason = "manual"
+        self.daemon_running: bool | None = None
+        self._auto_sync: Timer | None = None
+        self._ticker: Timer | None = None
+        self._mailbox_lock = threading.Lock()  # one sync or outbox drain at a time
+        self._narrow: bool | None = None
+        self._draft_screen: DraftScreen | None = None
+        self._detail_hidden = False
+        self.painted = False  # True once the table has shown the first evaluation
+
+    @property
+    def iw(self) -> InboxWatchApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield Input(placeholder="search by name; Enter keeps the filter, Escape clears it", id="search")
+        with Container(id="body"):
+            yield CandidateTable(id="candidates")
+            yield DetailPane(id="detail")
+        yield StatusBar(id="status")
+        yield DashboardFooter(compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#search", Input).display = False
+        self.table.focus()
+        self._update_title()
+        self.refresh_states()
+
+    @property
+    def table(self) -> CandidateTable:
+        return self.query_one(CandidateTable)
+
+    @property
+    def status_bar(self) -> StatusBar:
+        return self.query_one(StatusBar)
+
+    def on_resize(self) -> None:
+        narrow = self.size.width < NARROW
+        if narrow != self._narrow:
+            self._narrow = narrow
+            self.set_class(narrow, "-narrow")
+            self.query_one(DashboardFooter).show_command_palette = not narrow
+
+    # --- evaluation --------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="evaluate", name="reading the store", exit_on_error=False)
+    def refresh_states(self) -> None:
+        first = self.iw.take_prefetched()  # the first read, started with the app
+        overview = first.result() if first is not None else read_overview(self.iw.workspace, self.iw.now())
+        if not get_current_worker().is_cancelled:  # a newer refresh has started: it will post
+            self.post_message(self.Evaluated(overview))
+
+    def on_main_screen_evaluated(self, message: Evaluated) -> None:
+        overview = message.overview
+        self.states, self.threads, self.actions = (
+            overview.states,
+            overview.threads,
+            overview.actions,
+        )
+        self._show_states()
+        self.painted = True
+        interval = self.iw.workspace.config.interval
+        heartbeat = overview.heartbeat
+        self.daemon_running = heartbeat is not None and overview.now - heartbeat[1] <= timedelta(seconds=2 * interval)
+        self.status_bar.set_sync_status(
+            overview.accounts, self.daemon_running, interval, self.iw.workspace.clock, overview.now
+        )
+        self._plan_auto_sync(overview.accounts, overview.now)
+
+    def _plan_auto_sync(self, accounts: list[dict[str, Any]], now: datetime) -> None:
+        """Every ``interval`` seconds: sync when no daemon is running, else re-read the store the
+        daemon keeps fresh. At start, with no daemon, sync at once if the store is stale."""
+        if self._auto_sync is not None:
+            return
+        interval = self.iw.workspace.config.interval
+        self._auto_sync = self.set_interval(interval, self._auto_sync_tick, name="auto-sync")
+        stale = [
+            a
+            for a in self.iw.workspace.config.accounts
+            if not self._synced_within(a.name, accounts, now, timedelta(seconds=interval))
+        ]
+        if stale and not self.daemon_running:
+            self.action_sync("auto")
+
+    @staticmethod
+    def _synced_within(name: str, accounts: list[dict[str, Any]], now: datetime, window: timedelta) -> bool:
+        for status in accounts:
+            if status.get("account") == name and status.get("last_sync"):
+                try:
+                    last = datetime.fromisoformat(status["last_sync"])
+                except ValueError:
+                    return False
+                return now - last < window
+        return False
+
+    def _auto_sync_tick(self) -> None:
+        if not self.daemon_running and not self.syncing:
+            self.action_sync("auto")
+        else:
+            self.refresh_states()  # keep the daemon indicator and the table fresh
+
+    def visible_states(self) -> list[CandidateState]:
+        statuses = FILTERS[self.filter_index][1]
+        needle = tag_key(self.search_text)
+        return [
+            s
+            for s in self.states
+            if (statuses is None or s.status in statuses) and (not needle or needle in tag_key(s.candidate.name))
+        ]
+
+    def _show_states(self) -> None:
+        self.table.show(self.visible_states(), self.iw.workspace.clock)
+        self._update_title()
+        self._show_detail()
+
+    def _update_title(self) -> None:
+        shown, total = len(self.table.shown), len(self.states)
+        mode = "demo mailbox" if self.iw.demo else "inbox-watch"
+        title = f"{mode}: {shown} of {total} candidates" if shown != total else f"{mode}: {total} candidates"
+        title += f"  filter: {FILTERS[self.filter_index][0]}"
+        if self.search_text:
+            title += f"  search: {self.search_text!r}"
+        self.table.border_title = title
+
+    def _show_detail(self) -> None:
+        state = self.table.selected
+        messages = (
+            [m for tid in state.threads for m in self.threads[tid].messages if tid in self.threads] if state else []
+        )
+        workspace = self.iw.workspace
+        self.query_one(DetailPane).show(state, messages, workspace.config.recruiter, workspace.clock, self.iw.now())
+
+    @on(DataTable.RowHighlighted, "#candidates")
+    def _row_highlighted(self) -> None:
+        self._show_detail()
+
+    # --- filter, search, layout --------------------------------------------------------------
+
+    def action_cycle_filter(self) -> None:
+        self.set_filter((self.filter_index + 1) % len(FILTERS))
+
+    def set_filter(self, index: int) -> None:
+        self.filter_index = index
+        self._show_states()
+
+    def action_filter(self, name: str) -> None:
+        for index, (label, _) in enumerate(FILTERS):
+            if label == name:
+                self.set_filter(index)
+
+    def action_search(self) -> None:
+        box = self.query_one("#search", Input)
+        box.display = True
+        box.focus()
+
+    @on(Input.Changed, "#search")
+    def _search_changed(self, event: Input.Changed) -> None:
+        self.search_text = event.value.strip()
+        self._show_states()
+
+    @on(Input.Submitted, "#search")
+    def _search_submitted(self) -> None:
+        self.table.focus()
+
+    def action_clear_search(self) -> None:
+        box = self.query_one("#search", Input)
+        if box.value:
+            box.value = ""
+        self.search_text = ""
+        box.display = False
+        self.table.focus()
+        self._show_states()
+
+    def action_toggle_detail(self) -> None:
+        self._detail_hidden = not self._detail_hidden
+        self.set_class(self._detail_hidden, "-no-detail")
+
+    # --- sync --------------------------------------------------------------------------------
+
+    def action_sync(self, reason: str = "manual") -> None:
+        """Sync now. Only a sync the recruiter asked for reports its counts in the status bar."""
+        if self.syncing:
+            if reason == "manual":
+                self.notify("A sync is already running.")
+            return
+        self.syncing = True
+        self._sync_reason = reason
+        self.status_bar.set_activity(progress="syncing...")
+        self.run_sync()
+
+    @work(thread=True, exclusive=True, group="sync", name="sync", exit_on_error=False)
+    def run_sync(self) -> None:
+        workspace = self.iw.workspace
+        last = [0.0]
+
+        def progress(done: int, total: int | None, what: str) -> None:
+            moment = time.monotonic()
+            if moment - last[0] >= 0.1 or (total is not None and done >= total):
+                last[0] = moment
+                self.post_message(self.SyncProgress(done, total, what))
+
+        with self._mailbox_lock:
+            results, errors = sync_all(workspace.store, workspace.config, factory=workspace.factory, progress=progress)
+        self.post_message(self.SyncFinished(results, errors))
+
+    def on_main_screen_sync_progress(self, message: SyncProgress) -> None:
+        if self.syncing:
+            of = f"/{message.total}" if message.total else ""
+            self.status_bar.set_activity(progress=f"syncing {message.what}: {message.done}{of} messages")
+
+    def on_main_screen_sync_finished(self, message: SyncFinished) -> None:
+        self.syncing = False
+        error = "; ".join(f"{name}: {one_line(exc)}" for name, exc in message.errors)
+        self.status_bar.set_activity(progress="", error=error)
+        if self._sync_reason == "manual":
+            self.status_bar.set_activity(note="; ".join(r.describe() for r in message.results))
+        if error:
+            self.notify(error, title="Sync failed", severity="error")
+        self.refresh_states()
+
+    # --- one handler for every worker failure ------------------------------------------------
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state is not WorkerState.ERROR:
+            return
+        worker = event.worker
+        if worker.group == "sync":
+            self.syncing = False
+        error = worker.error or Exception("unknown error")
+        text = f"{worker.name or 'background task'} failed: {one_line(error)}"
+        self.status_bar.set_activity(progress="", error=text)
+        self.notify(text, title="Error", severity="error")
+        if worker.group != "evaluate":
+            self.refresh_states()
+
+    # --- drafts, countdown, outbox -----------------------------------------------------------
+
+    def _selected(self) -> CandidateState | None:
+        state = self.table.selected
+        if state is None:
+            self.notify("No candidate selected.", severity="warning")
+        return state
+
+    def action_chaser(self) -> None:
+        state = self._selected()
+        if state is None:
+            return
+        try:
+            draft = self.iw.workspace.chaser_draft(state)
+        except (InboxWatchError, OSError) as exc:  # OSError: an unreadable template file
+            self.notify(one_line(exc), title="No chaser", severity="warning")
+            return
+        self.open_draft(state, draft, f"Chaser to {state.candidate.name}", check_chase=True)
+
+    def action_employer_update(self, state: CandidateState | None = None) -> None:
+        state = state or self._selected()
+        if state is None:
+            return
+        try:
+            draft = self.iw.workspace.employer_draft(state, self.iw.now())
+        except (InboxWatchError, OSError) as exc:  # OSError: an unreadable template file
+            self.notify(one_line(exc), title="No employer update", severity="warning")
+            return
+        self.open_draft(
+            state,
+            draft,
+            f"Update to {state.candidate.employer or 'the employer'} about {state.candidate.name}",
+            check_chase=False,
+        )
+
+    def open_draft(self, state: CandidateState, draft: Draft, title: str, *, check_chase: bool) -> None:
+        if self._draft_screen is None:  # built once, reused: opening a draft stays fast
+            self._draft_screen = DraftScreen()
+            self.app.install_screen(self._draft_screen, name="draft")
+        self._draft_screen.prepare(state, draft, title=title, check_chase=check_chase, actions=self.actions)
+        self.app.push_screen("draft", self._draft_closed)
+
+    def _draft_closed(self, outcome: DraftOutcome | None) -> None:
+        if outcome is None:
+            return
+        if outcome.mode is ActionMode.DRAFT:
+            self.deliver(outcome)
+            return
+        self.start_countdown(outcome)
+
+    def start_countdown(self, outcome: DraftOutcome) -> None:
+        seconds = self.iw.countdown
+        what = "chaser" if outcome.draft.kind == "chaser" else "employer update"
+        pending = PendingSend(outcome, time.monotonic() + seconds, label=f"{what} to {', '.join(outcome.draft.to)}")
+        pending.timer = self.set_timer(seconds, lambda: self._countdown_over(pending), name="send-countdown")
+        self.pending.append(pending)
+        if self._ticker is None:
+            self._ticker = self.set_interval(0.25, self._tick, name="countdown-ticker")
+        self._tick()
+        self.refresh_bindings()
+
+    def _tick(self) -> None:
+        if not self.pending:
+            self.status_bar.set_activity(countdown="")
+            if self._ticker is not None:
+                self._ticker.stop()
+                self._ticker = None
+            return
+        latest = self.pending[-1]
+        left = max(0, int(latest.deadline - time.monotonic() + 0.999))
+        more = f" (+{len(self.pending) - 1} more)" if len(self.pending) > 1 else ""
+        self.status_bar.set_activity(countdown=f"Sending {latest.label} in {left}s{more}  -  press u to undo")
+
+    def _countdown_over(self, pending: PendingSend) -> None:
+        if pending not in self.pending:
+            return  # undone
+        self.pending.remove(pending)
+        self._tick()
+        self.refresh_bindings()
+        self.deliver(pending.outcome)
+
+    def action_undo_send(self) -> None:
+        if not self.pending:
+            self.notify("Nothing is waiting to be sent.")
+            return
+        pending = self.pending.pop()
+        if pending.timer is not None:
+            pending.timer.stop()
+        self._tick()
+        self.refresh_bindings()
+        self.status_bar.set_activity(note=f"Undone: the {pending.label} was not sent.")
+        self.notify(f"Undone: the {pending.label} was not sent.")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "undo_send":
+            return bool(self.pending)
+        return True
+
+    @work(thread=True, group="outbox", name="sending", exit_on_error=False)
+    def deliver(self, outcome: DraftOutcome) -> None:
+        """Queue the action (with its stable Message-ID) and carry it out at once."""
+        workspace, now = self.iw.workspace, self.iw.now()
+        state, draft = outcome.state, outcome.draft
+        with self._mailbox_lock:
+            if outcome.mode is ActionMode.SEND and draft.kind == "chaser" and not outcome.force:
+                try:
+                    workspace.check_chase_allowed(state, now)
+                except ActionRefused as exc:
+                    self.post_message(self.ActionFinished(f"Not sent: {one_line(exc)}", error=True))
+                    return
+            action = workspace.queue(state, draft, outcome.mode, now)
+            done = workspace.run_actions({action.id}, now)
+        what = "chaser" if draft.kind == "chaser" else "employer update"
+        verb = "sent to" if outcome.mode is ActionMode.SEND else "saved to Drafts for"
+        result = done[0] if done else None
+        if result is not None and result.state is ActionState.DONE:
+            self.post_message(self.ActionFinished(f"The {what} was {verb} {', '.join(draft.to)}.", resync=True))
+        else:
+            error = result.error if result is not None else "not carried out"
+            self.post_message(
+                self.ActionFinished(
+                    f"The {what} is queued and will be retried at the next sync: {error}",
+                    error=True,
+                )
+            )
+
+    def on_main_screen_action_finished(self, message: ActionFinished) -> None:
+        if message.error:
+            self.status_bar.set_activity(error=message.text)
+            self.notify(message.text, severity="error")
+        else:
+            self.status_bar.set_activity(note=message.text, error="")
+            self.notify(message.text)
+        if message.pulled is not None:
+            self._offer_employer_note(message.pulled)
+        if message.resync and not self.syncing:
+            self.action_sync("after-send")  # bring what was sent into the store
+        else:
+            self.refresh_states()
+
+    # --- the recruiter's own records ---------------------------------------------------------
+
+    @work(thread=True, group="records", name="saving", exit_on_error=False)
+    def record(self, what: str, change: Callable[[], CandidateState]) -> None:
+        state = change()
+        pulled = state if state.status is Status.PULLED and what.startswith("Pulled") else None
+        self.post_message(self.ActionFinished(what, pulled=pulled))
+
+    def action_log_touch(self) -> None:
+        state = self._selected()
+        if state is None:
+            return
+
+        def logged(entry: TouchEntry | None) -> None:
+            if entry is not None:
+                name, now = state.candidate.name, self.iw.now()
+                self.record(
+                    f"Logged a {entry.channel} for {name}.",
+                    lambda: self.iw.workspace.log_touch(name, entry.channel, entry.note, now),
+                )
+
+        self.app.push_screen(LogTouchDialog(state.candidate.name), logged)
+
+    def action_snooze(self) -> None:
+        state = self._selected()
+        if state is None:
+            return
+        clock = self.iw.workspace.clock
+        today = clock.local(self.iw.now()).date()
+        suggested, business_days = today, 0
+        while business_days < 2:  # two business days on, as a starting point
+            suggested += timedelta(days=1)
+            business_days += clock.is_business_day(suggested)
+
+        def snoozed(entry: SnoozeEntry | None) -> None:
+            if entry is not None:
+                name, now = state.candidate.name, self.iw.now()
+                self.record(
+                    f"Snoozed {name} until {entry.until:%a %d %b}.",
+                    lambda: self.iw.workspace.snooze(name, entry.until, entry.reason, now),
+                )
+
+        self.app.push_screen(SnoozeDialog(state.candidate.name, today, suggested), snoozed)
+
+    def action_pull(self) -> None:
+        state = self._selected()
+        if state is None:
+            return
+        name = state.candidate.name
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                now = self.iw.now()
+                self.record(f"Pulled {name} from the campaign.", lambda: self.iw.workspace.pull(name, now))
+
+        self.app.push_screen(
+            ConfirmDialog(
+                f"Pull {name} from the campaign?\nThey will stop showing as needing action.",
+                yes="Pull",
+            ),
+            confirmed,
+        )
+
+    def _offer_employer_note(self, state: CandidateState) -> None:
+        if not state.candidate.employer_emails:
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.action_employer_update(state)
+
+        self.app.push_screen(
+            ConfirmDialog(
+                f"Write to {state.candidate.employer or 'the employer'} about {state.candidate.name} now?",
+                yes="Write",
+            ),
+            answered,
+        )

@@ -1,0 +1,173 @@
+"""The ranked candidate table: one row per candidate, in the order ``report`` ranks them.
+
+Rows are keyed by the candidate's name (``tag_key``). A refresh with the same rows in the same
+order updates only the cells that changed, so the cursor never moves under the recruiter; when
+rows come or go the table is rebuilt and the cursor goes back to the same candidate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from rich.text import Text
+from textual.widgets import DataTable
+from textual.widgets.data_table import RowKey
+
+from inbox_watch.engine.clock import BusinessClock
+from inbox_watch.engine.state import tag_key
+from inbox_watch.models import CandidateState, Status
+from tui.widgets.palette import status_style
+
+WIDE_TABLE = 110  # from this many columns of table width, show "role @ employer" too
+
+Values = tuple[str, ...]
+
+
+def status_text(status: Status) -> Text:
+    """The status word, coloured; the word itself carries the meaning without colour."""
+    return Text(status.value.replace("_", " "), style=status_style(status))
+
+
+def silent_for(state: CandidateState, clock: BusinessClock) -> str:
+    """Business-time silence for people: "2d 3h"; "paused" while away; "-" when not waiting."""
+    if state.waiting_since is None:
+        return "-"
+    if state.status is Status.OUT_OF_OFFICE:
+        return "paused"
+    return clock.format_hours(state.silent_business_hours)
+
+
+def row_values(state: CandidateState, clock: BusinessClock) -> Values:
+    """Every column's plain text for one candidate (wide layout)."""
+    candidate = state.candidate
+    role = " @ ".join(part for part in (candidate.role, candidate.employer) if part)
+    return (
+        str(state.rank),
+        candidate.name,
+        role or "-",
+        state.status.value,
+        silent_for(state, clock),
+        str(state.chasers_sent) if state.chasers_sent else "-",
+        "yes" if state.employer_waiting else "",
+        state.next_action.value.replace("_", " "),
+    )
+
+
+# (key, label, index into row_values, shown in the narrow layout)
+COLUMNS = (
+    ("rank", "#", 0, True),
+    ("candidate", "Candidate", 1, True),
+    ("role", "Role @ employer", 2, False),
+    ("status", "Status", 3, True),
+    ("silent", "Silent", 4, True),
+    ("chasers", "Ch", 5, True),
+    ("employer", "Emp", 6, True),
+    ("next", "Next action", 7, True),
+)
+
+
+class CandidateTable(DataTable[str | Text]):
+    """Candidates ranked by urgency; the highlighted row is the selected candidate."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        self._wide: bool | None = None
+        self._keys: list[str] = []
+        self._values: dict[str, Values] = {}
+        self._states: dict[str, CandidateState] = {}
+        self._clock: BusinessClock | None = None
+        self._widths: dict[str, int] = {}  # widest plain value per column key
+
+    # --- layout ------------------------------------------------------------------------------
+
+    def _columns(self) -> list[tuple[str, str, int, bool]]:
+        return [c for c in COLUMNS if self._wide or c[3]]
+
+    def _set_columns(self, wide: bool) -> None:
+        if wide == self._wide:
+            return
+        self._wide = wide
+        self.clear(columns=True)
+        for key, label, _, _ in self._columns():
+            self.add_column(label, key=key)
+        self._keys = []  # force a rebuild of the rows
+        if self._clock is not None:
+            self.show(list(self._states.values()), self._clock)
+
+    def on_resize(self) -> None:
+        self._set_columns(self.size.width >= WIDE_TABLE)
+
+    # --- content -----------------------------------------------------------------------------
+
+    @property
+    def selected_key(self) -> str | None:
+        if not self._keys or not 0 <= self.cursor_row < len(self._keys):
+            return None
+        return self._keys[self.cursor_row]
+
+    @property
+    def selected(self) -> CandidateState | None:
+        key = self.selected_key
+        return self._states.get(key) if key else None
+
+    @property
+    def shown(self) -> list[str]:
+        """The candidate names in the table, top to bottom."""
+        return [self._states[k].candidate.name for k in self._keys]
+
+    def _cell(self, column: str, values: Values, state: CandidateState) -> str | Text:
+        index = next(c[2] for c in COLUMNS if c[0] == column)
+        if column == "status":
+            return status_text(state.status)
+        if column == "employer" and values[index]:
+            return Text(values[index], style="bold")
+        if column == "rank":
+            return Text(values[index], justify="right")
+        return values[index]
+
+    def show(self, states: Sequence[CandidateState], clock: BusinessClock) -> None:
+        """Show ``states`` (already ranked and filtered), keeping the cursor on its candidate."""
+        self._clock = clock
+        if self._wide is None:
+            self._set_columns(self.size.width >= WIDE_TABLE)
+        keys = [tag_key(s.candidate.name) for s in states]
+        values = {k: row_values(s, clock) for k, s in zip(keys, states, strict=True)}
+        by_key = dict(zip(keys, states, strict=True))
+        columns = self._columns()
+        self._widths = {
+            column: max((len(v[index]) for v in values.values()), default=0) for column, _, index, _ in columns
+        }
+        if keys == self._keys:
+            for key in keys:
+                old, new = self._values[key], values[key]
+                if old == new:
+                    continue
+                for column, _, index, _ in columns:
+                    if old[index] != new[index]:
+                        self.update_cell(key, column, self._cell(column, new, by_key[key]))
+            self._values, self._states = values, by_key
+            return
+        selected, row = self.selected_key, self.cursor_row
+        self._keys, self._values, self._states = keys, values, by_key
+        self.clear()
+        for key in keys:
+            self.add_row(*(self._cell(c[0], values[key], by_key[key]) for c in columns), key=key)
+        if not keys:
+            return
+        target = keys.index(selected) if selected in by_key else min(max(row, 0), len(keys) - 1)
+        self.move_cursor(row=target, animate=False, scroll=True)
+
+    def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
+        """Column widths from the plain values already at hand, instead of DataTable measuring
+        every cell through Rich (0.3 s for 2,000 rows in bench/tui.py); then the usual sizing."""
+        for column in self.ordered_columns:
+            column.content_width = max(column.content_width, self._widths.get(str(column.key.value), 0))
+        super()._update_dimensions(())
+
+    def select_name(self, name: str) -> bool:
+        """Move the cursor to the candidate called ``name``; False when not shown."""
+        key = tag_key(name)
+        if key not in self._states:
+            return False
+        self.move_cursor(row=self._keys.index(key), animate=False, scroll=True)
+        return True

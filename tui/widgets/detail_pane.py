@@ -1,0 +1,155 @@
+"""The selected candidate in full: why they rank where they do, how to reach them, the thread as
+a timeline (auto-replies, bounces and calendar replies marked) and the touches logged."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from rich.console import Group
+from rich.text import Text
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from inbox_watch.config import RecruiterConfig
+from inbox_watch.engine.classify import classify
+from inbox_watch.engine.clock import BusinessClock
+from inbox_watch.engine.contact import is_landline, suggest_call
+from inbox_watch.models import CandidateState, Classification, Kind, MailMessage
+from tui.widgets.candidate_table import silent_for, status_text
+from tui.widgets.palette import style
+
+SECTION = "bold underline"
+
+
+def message_marker(cls: Classification) -> Text:
+    """What a message is, in words (colour is only a help)."""
+    if cls.kind is Kind.AUTO_REPLY:
+        return Text("[out of office]" if cls.out_of_office else "[auto-reply]", style=style("cyan"))
+    if cls.kind is Kind.BOUNCE:
+        return Text("[bounce]", style=style("bold magenta"))
+    if cls.kind is Kind.CALENDAR_RESPONSE:
+        return Text("[calendar reply]", style=style("green"))
+    if cls.kind is Kind.SCHEDULING:
+        return Text("[scheduling]", style=style("yellow"))
+    if not cls.human:
+        return Text("[automated]", style="dim")
+    return Text("")
+
+
+def who_wrote(message: MailMessage, state: CandidateState, recruiter: RecruiterConfig) -> str:
+    sender = message.from_addr
+    if sender in recruiter.addresses:
+        return "you"
+    if sender in state.candidate.employer_emails:
+        return f"{state.candidate.employer or 'employer'} ({sender})"
+    if sender in state.candidate.emails:
+        return state.candidate.name
+    return message.from_name or sender or "(unknown sender)"
+
+
+def timeline(
+    messages: Iterable[MailMessage],
+    state: CandidateState,
+    recruiter: RecruiterConfig,
+    clock: BusinessClock,
+    now: datetime,
+) -> list[Text]:
+    lines = []
+    for message in sorted(messages, key=lambda m: m.date):
+        if message.date > now:
+            continue
+        line = Text()
+        line.append(f"{clock.local(message.date):%a %d %b %H:%M}  ", style="dim")
+        line.append(who_wrote(message, state, recruiter), style="bold")
+        marker = message_marker(classify(message))
+        if marker.plain:
+            line.append(" ")
+            line.append_text(marker)
+        line.append(f"\n    {message.subject or '(no subject)'}")
+        lines.append(line)
+    return lines
+
+
+def describe(
+    state: CandidateState,
+    messages: Sequence[MailMessage],
+    recruiter: RecruiterConfig,
+    clock: BusinessClock,
+    now: datetime,
+) -> list[Text]:
+    """The candidate's details as lines of text (the pane shows them; tests read ``.plain``)."""
+    candidate = state.candidate
+    title = Text(candidate.name, style="bold")
+    role = " @ ".join(p for p in (candidate.role, candidate.employer) if p)
+    if role:
+        title.append(f"  {role}")
+    summary = Text("#" + str(state.rank) + "  ")
+    summary.append_text(status_text(state.status))
+    summary.append(f"  silent: {silent_for(state, clock)}")
+    summary.append(f"  chasers: {state.chasers_sent}")
+    if state.employer_waiting:
+        summary.append("  employer waiting", style="bold")
+    summary.append(f"\nnext: {state.next_action.value.replace('_', ' ')}")
+    if state.out_of_office_until:
+        summary.append(f"  (away until {state.out_of_office_until:%a %d %b})")
+
+    parts: list[Text] = [title, summary, Text("\nWhy this rank", style=SECTION)]
+    parts += [Text(f"  - {reason}") for reason in state.reasons] or [Text("  -")]
+
+    parts.append(Text("\nReach them", style=SECTION))
+    for address in candidate.emails:
+        parts.append(Text(f"  email  {address}"))
+    if candidate.phone and not is_landline(candidate.phone):
+        suggestion = suggest_call(candidate.phone, now, clock)
+        line = Text(f"  mobile {candidate.phone}")
+        if suggestion is not None:
+            line.append(f"\n  call {clock.local(suggestion.at):%a %H:%M} ({suggestion.why})", style="bold")
+        parts.append(line)
+    elif candidate.phone:
+        parts.append(Text(f"  {candidate.phone} is an office landline: find their mobile"))
+    else:
+        parts.append(Text("  no mobile number known"))
+
+    parts.append(Text(f"\nThread ({len(messages)} messages)", style=SECTION))
+    parts += timeline(messages, state, recruiter, clock, now) or [Text("  no messages")]
+
+    parts.append(Text("\nTouches logged", style=SECTION))
+    if state.touches:
+        for touch in state.touches:
+            line = Text(f"  {clock.local(touch.at):%a %d %b %H:%M}  {touch.channel}")
+            if touch.note:
+                line.append(f": {touch.note}")
+            parts.append(line)
+    else:
+        parts.append(Text("  none"))
+    return parts
+
+
+class DetailPane(VerticalScroll):
+    """A scrollable description of one candidate."""
+
+    can_focus = False
+    plain = ""  # what the pane shows, without styles
+
+    def compose(self):  # type: ignore[no-untyped-def]
+        yield Static("No candidate selected.", id="detail-body")
+
+    def show(
+        self,
+        state: CandidateState | None,
+        messages: Sequence[MailMessage],
+        recruiter: RecruiterConfig,
+        clock: BusinessClock,
+        now: datetime,
+    ) -> None:
+        body = self.query_one("#detail-body", Static)
+        if state is None:
+            self.plain = "No candidate selected."
+            body.update(self.plain)
+            self.border_title = "Details"
+            return
+        self.border_title = state.candidate.name
+        lines = describe(state, messages, recruiter, clock, now)
+        self.plain = "\n".join(line.plain for line in lines)
+        body.update(Group(*lines))
