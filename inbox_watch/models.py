@@ -222,6 +222,7 @@ class ActionMode(enum.StrEnum):
 
 class ActionState(enum.StrEnum):
     QUEUED = "queued"
+    SENDING = "sending"  # claimed by one process; others leave it alone
     DONE = "done"
     FAILED = "failed"
     CANCELLED = "cancelled"
@@ -243,6 +244,7 @@ class Action:
     done_at: datetime | None = None
     provider_id: str = ""
     error: str = ""
+    claimed_at: datetime | None = None
 
 
 class Status(enum.StrEnum):

@@ -18,6 +18,10 @@ from inbox_watch.store import Store
 
 log = logging.getLogger(__name__)
 
+CLAIM_TIMEOUT = timedelta(minutes=10)
+"""A claim older than this is from a process that died mid-action; the action is taken up
+again, and a send first looks its Message-ID up in Sent."""
+
 MAX_AGE = timedelta(hours=12)
 """A send still queued after this long is not sent any more: the moment for it has passed."""
 
@@ -72,13 +76,18 @@ def drain(
     (done, or still queued with an error).
     """
     results = []
-    for action in store.actions(state=ActionState.QUEUED):
-        if only is not None and action.id not in only:
+    for queued in store.actions():
+        if queued.state not in (ActionState.QUEUED, ActionState.SENDING):
             continue
-        if account is not None and action.account != account:
+        if only is not None and queued.id not in only:
             continue
-        if action.not_before is not None and action.not_before > now:
+        if account is not None and queued.account != account:
             continue
+        if queued.not_before is not None and queued.not_before > now:
+            continue
+        action = store.claim_action(queued.id, now, CLAIM_TIMEOUT)
+        if action is None:
+            continue  # another process is carrying it out, or it is done
         try:
             provider = provider_for(action.account)
             if action.mode is ActionMode.SEND:
@@ -101,7 +110,7 @@ def drain(
             else:
                 provider_id = provider.save_draft(action.message)
         except InboxWatchError as exc:
-            updated = replace(action, error=str(exc))
+            updated = replace(action, state=ActionState.QUEUED, claimed_at=None, error=str(exc))
             store.update_action(updated)
             results.append(updated)
             continue

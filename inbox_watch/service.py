@@ -159,7 +159,7 @@ class Workspace:
             if (
                 action.kind is ActionKind.CHASER
                 and action.mode is ActionMode.SEND
-                and action.state in (ActionState.QUEUED, ActionState.DONE)
+                and action.state in (ActionState.QUEUED, ActionState.SENDING, ActionState.DONE)
                 and tag_key(action.candidate) == tag_key(state.candidate.name)
             ):
                 moments.append(action.done_at or action.created_at)

@@ -18,7 +18,8 @@ import os
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -423,6 +424,27 @@ class Store:
         actions = [_action_from_doc(d) for d in docs]
         return [a for a in actions if state is None or a.state is state]
 
+    def claim_action(self, action_id: str, now: datetime, stale_after: timedelta) -> Action | None:
+        """Atomically mark a queued action as being carried out by this process and return it;
+        None when it is not queued any more (done, cancelled, or claimed by another process
+        less than ``stale_after`` ago). This is what keeps the daemon and the dashboard from
+        sending the same action twice."""
+        with self.state_transaction() as db:
+            table = db.table("outbox")
+            doc = table.get(Query().id == action_id)
+            if not isinstance(doc, dict):
+                return None
+            action = _action_from_doc(doc)
+            claimable = action.state is ActionState.QUEUED or (
+                action.state is ActionState.SENDING
+                and (action.claimed_at is None or now - action.claimed_at > stale_after)
+            )
+            if not claimable:
+                return None
+            claimed = replace(action, state=ActionState.SENDING, claimed_at=now)
+            table.update(_action_to_doc(claimed), Query().id == action_id)
+            return claimed
+
     def update_action(self, action: Action) -> None:
         with self.state_transaction() as db:
             db.table("outbox").update(_action_to_doc(action), Query().id == action.id)
@@ -498,6 +520,7 @@ def _action_to_doc(action: Action) -> dict[str, Any]:
         "done_at": action.done_at.isoformat() if action.done_at else None,
         "provider_id": action.provider_id,
         "error": action.error,
+        "claimed_at": action.claimed_at.isoformat() if action.claimed_at else None,
     }
 
 
@@ -515,6 +538,7 @@ def _action_from_doc(doc: dict[str, Any]) -> Action:
         done_at=_dt(doc.get("done_at")),
         provider_id=doc.get("provider_id", ""),
         error=doc.get("error", ""),
+        claimed_at=_dt(doc.get("claimed_at")),
     )
 
 

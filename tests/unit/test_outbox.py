@@ -85,3 +85,42 @@ def test_a_send_left_queued_too_long_is_not_sent_late(tmp_path: Path, provider: 
     assert result.state is ActionState.FAILED
     assert "not sent" in result.error
     assert sent_count(provider, "<chase-1@agency.example>") == 0
+
+
+CLAIMER = """
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from inbox_watch.store import Store
+got = Store(Path(sys.argv[1])).claim_action(sys.argv[2], datetime.now(UTC), timedelta(minutes=10))
+print("claimed" if got else "skipped")
+"""
+
+
+def test_two_processes_never_carry_out_the_same_action(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    store = Store(tmp_path / "s.json")
+    action = outbox.enqueue(store, kind=ActionKind.CHASER, mode=ActionMode.SEND, candidate="Jane Doe",
+                            account="demo", message=outgoing(), now=datetime.now(UTC))
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    procs = [subprocess.Popen([sys.executable, "-c", CLAIMER, str(store.path), action.id], stdout=subprocess.PIPE,
+                              text=True, env=env) for _ in range(4)]
+    outcomes = sorted(p.communicate(timeout=60)[0].strip() for p in procs)
+    assert outcomes == ["claimed", "skipped", "skipped", "skipped"]
+
+
+def test_claimed_action_is_left_alone_until_the_claim_goes_stale(tmp_path: Path, provider: DemoProvider) -> None:
+    store = Store(tmp_path / "s.json")
+    action = outbox.enqueue(store, kind=ActionKind.CHASER, mode=ActionMode.SEND, candidate="Jane Doe",
+                            account="demo", message=outgoing(), now=NOW)
+    assert store.claim_action(action.id, NOW, outbox.CLAIM_TIMEOUT) is not None  # the other process
+    assert outbox.drain(store, lambda _: provider, NOW + timedelta(minutes=1)) == []
+    assert sent_count(provider, "<chase-1@agency.example>") == 0
+    # The other process died after sending: the stale claim is taken up and Sent is checked first.
+    provider.send(action.message)
+    (done,) = outbox.drain(store, lambda _: provider, NOW + timedelta(minutes=11))
+    assert done.state is ActionState.DONE
+    assert sent_count(provider, "<chase-1@agency.example>") == 1
