@@ -85,13 +85,30 @@ class MailMessage:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> MailMessage:
-        values = dict(data)
-        values["date"] = datetime.fromisoformat(values["date"])
-        for key in ("to", "cc", "references", "tags", "failed_recipients"):
-            values[key] = tuple(values.get(key, ()))
-        values["headers"] = tuple((k, v) for k, v in values.get("headers", ()))
-        names = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: v for k, v in values.items() if k in names})
+        get = data.get
+        return cls(
+            account=data["account"],
+            id=data["id"],
+            message_id=data["message_id"],
+            date=datetime.fromisoformat(data["date"]),
+            from_addr=data["from_addr"],
+            subject=get("subject", ""),
+            from_name=get("from_name", ""),
+            to=tuple(get("to", ())),
+            cc=tuple(get("cc", ())),
+            in_reply_to=get("in_reply_to", ""),
+            references=tuple(get("references", ())),
+            thread_id=get("thread_id", ""),
+            folder=get("folder", ""),
+            tags=tuple(get("tags", ())),
+            headers=tuple((k, v) for k, v in get("headers", ())),
+            text=get("text", ""),
+            calendar=get("calendar", ""),
+            delivery_status=get("delivery_status", ""),
+            original_message_id=get("original_message_id", ""),
+            failed_recipients=tuple(get("failed_recipients", ())),
+            is_draft=get("is_draft", False),
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,8 +13,7 @@ from inbox_watch import outbox
 from inbox_watch.config import AccountConfig, Config, check_holidays
 from inbox_watch.engine import drafts
 from inbox_watch.engine.clock import BusinessClock
-from inbox_watch.engine.state import Inputs, evaluate, tag_key
-from inbox_watch.engine.threads import assemble_threads, dedupe
+from inbox_watch.engine.state import Inputs, evaluate, evaluate_with_threads, tag_key
 from inbox_watch.errors import ActionRefused, UsageError
 from inbox_watch.mime import make_message_id
 from inbox_watch.models import (
@@ -29,7 +28,7 @@ from inbox_watch.models import (
     Touch,
 )
 from inbox_watch.provider import MailProvider
-from inbox_watch.store import Store
+from inbox_watch.store import Store, paused_gc
 from inbox_watch.sync import ProviderFactory, default_factory
 
 TOUCH_CHANNELS = ("call", "text", "dm")
@@ -76,7 +75,7 @@ class Workspace:
         return BusinessClock(self.config.policy)
 
     def inputs(self) -> Inputs:
-        with self.store.reading():
+        with self.store.reading(), paused_gc():
             return Inputs(
                 candidates=self.store.candidates(),
                 messages=self.store.messages(),
@@ -91,7 +90,9 @@ class Workspace:
         if not self._holidays_checked:
             check_holidays(self.config)
             self._holidays_checked = True
-        return evaluate(self.inputs(), now)
+        inputs = self.inputs()
+        with paused_gc():
+            return evaluate(inputs, now)
 
     def evaluate_with_threads(self, now: datetime) -> tuple[list[CandidateState], dict[str, Thread]]:
         """``evaluate`` plus every stored thread by the id ``CandidateState.threads`` names it with,
@@ -100,8 +101,8 @@ class Workspace:
             check_holidays(self.config)
             self._holidays_checked = True
         inputs = self.inputs()
-        messages = [m for m in dedupe(inputs.messages) if not m.is_draft]
-        return evaluate(inputs, now), {t.id: t for t in assemble_threads(messages)}
+        with paused_gc():
+            return evaluate_with_threads(inputs, now)
 
     def report(self, now: datetime) -> dict[str, Any]:
         return {"generated_at": now.isoformat(), "candidates": [report_row(s) for s in self.evaluate(now)]}

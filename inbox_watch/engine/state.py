@@ -85,6 +85,11 @@ def tag_key(name: str) -> str:
 
 def evaluate(inputs: Inputs, now: datetime) -> list[CandidateState]:
     """Every candidate's state at ``now``, ranked (rank 1 = most urgent)."""
+    return evaluate_with_threads(inputs, now)[0]
+
+
+def evaluate_with_threads(inputs: Inputs, now: datetime) -> tuple[list[CandidateState], dict[str, Thread]]:
+    """``evaluate``, plus every thread by the id ``CandidateState.threads`` names it with."""
     clock = BusinessClock(inputs.policy)
     messages = [m for m in dedupe(inputs.messages) if not m.is_draft]
     classes = _Classes()
@@ -163,7 +168,7 @@ def evaluate(inputs: Inputs, now: datetime) -> list[CandidateState]:
                 recruiter_to,
             )
         )
-    return rank(states, clock, now)
+    return rank(states, clock, now), {thread.id: thread for thread in threads}
 
 
 def _infer_addresses(
