@@ -18,7 +18,7 @@ from pathlib import Path
 from inbox_watch.engine.classify import _TIME, own_text
 from inbox_watch.engine.clock import BusinessClock
 from inbox_watch.engine.threads import base_subject
-from inbox_watch.models import CandidateState, MailMessage, OutgoingMessage
+from inbox_watch.models import CandidateState, MailMessage, OutgoingMessage, Status
 
 MAX_SLOTS = 6
 
@@ -135,7 +135,8 @@ def employer_update(
     templates_dir: Path | None = None,
 ) -> Draft:
     """A holding reply to the employer contact: names the candidate, what was tried, and when
-    the next update will come (end of the next business day)."""
+    the next update will come (a business day later). For a pulled candidate it is the note
+    that withdraws them (template ``employer_withdrawn``)."""
     candidate = state.candidate
     tried = [f"sent {state.chasers_sent} follow-up email{'s' if state.chasers_sent != 1 else ''}"]
     channels = {"call": "called", "text": "texted", "dm": "messaged on social media"}
@@ -162,6 +163,8 @@ def employer_update(
         "tried": tried_text,
         "next_update": f"{clock.local(next_update):%A %H:%M}",
     }
-    body = render(load_template("employer_update", templates_dir), values)
-    subject = _one_line(f"{candidate.name}: {candidate.role or 'interview'} update")
+    withdrawn = state.status is Status.PULLED
+    body = render(load_template("employer_withdrawn" if withdrawn else "employer_update", templates_dir), values)
+    what = "withdrawn" if withdrawn else "update"
+    subject = _one_line(f"{candidate.name}: {candidate.role or 'interview'} {what}")
     return Draft(kind="employer_update", to=candidate.employer_emails[:1], subject=subject, body=body)

@@ -54,6 +54,17 @@ def test_employer_update_names_candidate_tried_and_next_update() -> None:
     assert "Monday 12:00" in draft.body  # one business day later, over the weekend
 
 
+def test_pulled_candidate_gets_the_withdrawal_note() -> None:
+    from inbox_watch.models import Status, evolve
+
+    state, _ = state_for(jane(), chasers=2)
+    draft = drafts.employer_update(evolve(state, status=Status.PULLED), recruiter_name="Sam", clock=clock,
+                                   now=at("2026-11-27 12:00"))
+    assert "withdrawn" in draft.subject
+    assert "taken Jane Doe out of the process" in draft.body
+    assert "2 follow-up emails" in draft.body
+
+
 def test_names_cannot_inject_headers_or_template_code() -> None:
     evil = jane(name="${recruiter_name}\r\nBcc: spy@evil.example", role="Analyst\nX-Evil: 1")
     state, _ = state_for(evil)

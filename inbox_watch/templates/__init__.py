@@ -1,0 +1,1 @@
+"""Built-in chaser and employer-note templates (plain text with $placeholders)."""
