@@ -21,7 +21,10 @@ def main() -> int:
         print(f"(bench.{name}: {time.perf_counter() - started:.1f}s, {'ok' if code == 0 else 'FAIL'})", flush=True)
         if code:
             failed.append(name)
-    print(f"\n{len(names) - len(failed)} of {len(names)} benchmarks met their targets" + (f"; missed: {', '.join(failed)}" if failed else ""))
+    print(
+        f"\n{len(names) - len(failed)} of {len(names)} benchmarks met their targets"
+        + (f"; missed: {', '.join(failed)}" if failed else "")
+    )
     return 1 if failed else 0
 
 

@@ -66,7 +66,9 @@ def main() -> int:
     print("\nall sets:")
     print(f"  scheduling precision {p:.3f} (target >= 0.95) {'PASS' if p >= 0.95 else 'FAIL'}")
     print(f"  scheduling recall    {r:.3f} (target >= 0.90) {'PASS' if r >= 0.90 else 'FAIL'}")
-    print(f"  taken for an auto-reply wrongly: {len(human_as_auto)} (target 0) {'PASS' if not human_as_auto else 'FAIL'}")
+    print(
+        f"  taken for an auto-reply wrongly: {len(human_as_auto)} (target 0) {'PASS' if not human_as_auto else 'FAIL'}"
+    )
     confusion = Counter((e, g) for _, e, g in all_rows if e != g)
     if confusion:
         print("  confusions: " + ", ".join(f"{e}->{g} x{n}" for (e, g), n in confusion.most_common()))

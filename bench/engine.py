@@ -60,7 +60,10 @@ def main() -> int:
     print(f"  (first run, imports and holiday tables included: {float(cold) * 1000:.1f} ms)")
     print(f"  (classify() on every message, content read in full, for comparison: {float(every) * 1000:.1f} ms;")
     print("   the engine reads a message's content only where a decision needs it)")
-    print(f"  peak memory (whole process, data included):    {peak_mb:8.1f} MB  target under 300 MB: {'PASS' if peak_mb < 300 else 'FAIL'}")
+    print(
+        f"  peak memory (whole process, data included):    {peak_mb:8.1f} MB  "
+        f"target under 300 MB: {'PASS' if peak_mb < 300 else 'FAIL'}"
+    )
     return 0 if engine_s < 1.0 and peak_mb < 300 else 1
 
 

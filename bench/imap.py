@@ -98,9 +98,7 @@ def load_mailbox(server: Dovecot, user: str, count: int) -> dict[str, int]:
     # LAYOUT=fs: folder "Sent" is ~/Maildir/Sent, "Candidates/X Y" ~/Maildir/Candidates/X Y
     folders["Sent"] = maildir / "Sent"
     for n in range(CANDIDATE_FOLDERS):
-        folders[f"Candidates/{FIRST[n]} {LAST[n]}"] = (
-            maildir / "Candidates" / f"{FIRST[n]} {LAST[n]}"
-        )
+        folders[f"Candidates/{FIRST[n]} {LAST[n]}"] = maildir / "Candidates" / f"{FIRST[n]} {LAST[n]}"
     for path in folders.values():
         for sub in ("cur", "new", "tmp"):
             (path / sub).mkdir(parents=True, exist_ok=True)
@@ -111,9 +109,7 @@ def load_mailbox(server: Dovecot, user: str, count: int) -> dict[str, int]:
         r = i % 100
         folder = "INBOX" if r < 70 else "Sent" if r < 95 else names[2 + i % CANDIDATE_FOLDERS]
         flags = "S" if i % 4 else ""
-        (folders[folder] / "cur" / f"{stamp}.M{i}P1.bench:2,{flags}").write_bytes(
-            _message(i, rng, now)
-        )
+        (folders[folder] / "cur" / f"{stamp}.M{i}P1.bench:2,{flags}").write_bytes(_message(i, rng, now))
         counts[folder] += 1
     server.chown_tree(maildir)
     return counts
@@ -199,9 +195,7 @@ client.logout()
 def _python(code: str, *args: str) -> tuple[float, str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT), PASSWORD_ENV: PASSWORD}
     start = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, "-c", code, *args], env=env, capture_output=True, text=True, cwd=ROOT
-    )
+    done = subprocess.run([sys.executable, "-c", code, *args], env=env, capture_output=True, text=True, cwd=ROOT)
     elapsed = time.perf_counter() - start
     if done.returncode != 0:
         raise SystemExit(f"benchmark subprocess failed:\n{done.stderr}")
@@ -213,9 +207,7 @@ def verdict(ok: bool) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.imap", description=__doc__.split("\n")[0]
-    )
+    parser = argparse.ArgumentParser(prog="python -m bench.imap", description=__doc__.split("\n")[0])
     parser.add_argument("--messages", type=int, default=20_000)
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args(argv)
@@ -242,9 +234,7 @@ def main(argv: list[str] | None = None) -> int:
         )
 
         config = work / "config.toml"
-        config.write_text(
-            CONFIG.format(host=server.host, port=server.port, user=user, env=PASSWORD_ENV)
-        )
+        config.write_text(CONFIG.format(host=server.host, port=server.port, user=user, env=PASSWORD_ENV))
         # The same account with [policy] holidays = "": inbox_watch.config validates the
         # holidays country by loading the holidays package's country list (~100 ms), a cost of
         # the config loader, not of the sync path. Both are measured and printed.
@@ -267,9 +257,7 @@ def main(argv: list[str] | None = None) -> int:
         # The lead's CLI: `inbox-watch sync` (store, outbox and all) from a stored cursor.
         cli_config = work / "cli.toml"
         cli_config.write_text(
-            config.read_text().replace(
-                "[[accounts]]", f'[store]\npath = "{work}/store.json"\n\n[[accounts]]'
-            )
+            config.read_text().replace("[[accounts]]", f'[store]\npath = "{work}/store.json"\n\n[[accounts]]')
         )
         cli = [sys.executable, "-m", "inbox_watch", "--config", str(cli_config), "sync"]
         cli_env = {
@@ -286,9 +274,7 @@ def main(argv: list[str] | None = None) -> int:
             done = subprocess.run(cli, env=cli_env, capture_output=True, text=True, cwd=ROOT)
             cli_runs.append(time.perf_counter() - start)
             assert done.returncode == 0 and "0 new" in done.stdout, done.stdout + done.stderr
-            minimal_runs.append(
-                _python(MINIMAL, server.host, str(server.port), user, PASSWORD_ENV)[0]
-            )
+            minimal_runs.append(_python(MINIMAL, server.host, str(server.port), user, PASSWORD_ENV)[0])
             idle_runs.append(_python(IDLE_SYNC, str(config), str(cursor))[0])
             bare_runs.append(_python(IDLE_SYNC, str(no_holidays), str(cursor))[0])
         minimal, idle = statistics.median(minimal_runs), statistics.median(idle_runs)
@@ -317,10 +303,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{'  inbox-watch sync (CLI: store, outbox ...)':<46}{cli_idle * 1000:>9.0f} ms"
             f"{ratio_cli:>8.2f}x  <= 2x  {verdict(ratio_cli <= 2)}"
         )
-        print(
-            f"{'peak RSS of the full-sync process':<46}{peak:>9.0f} MB"
-            f"{'':>9}  < 200  {verdict(peak < 200)}"
-        )
+        print(f"{'peak RSS of the full-sync process':<46}{peak:>9.0f} MB{'':>9}  < 200  {verdict(peak < 200)}")
         print(
             textwrap.dedent(f"""
             runs: floor {", ".join(f"{x:.2f}" for x in floor_runs)} s; \

@@ -82,16 +82,12 @@ def main() -> int:
         delta_floor = sum(max(1, math.ceil(n / PAGE_SIZE)) for n in folders.values())
         results.append(("full sync: delta pages", delta, delta_floor, full_seconds))
         # Discovery: inbox, sentitems, the Candidates folder, its children = 4 at least.
-        results.append(
-            ("full sync: all requests", len(graph.requests), delta_floor + 4, full_seconds)
-        )
+        results.append(("full sync: all requests", len(graph.requests), delta_floor + 4, full_seconds))
 
         graph.requests.clear()
         began = time.perf_counter()
         idle = provider.incremental_sync(batch.cursor)
-        results.append(
-            ("idle poll", len(graph.requests), len(folders), time.perf_counter() - began)
-        )
+        results.append(("idle poll", len(graph.requests), len(folders), time.perf_counter() - began))
         assert idle.messages == ()
 
         _fill(graph, "inbox", 2, "late")
@@ -121,10 +117,7 @@ def main() -> int:
         ratio = got / floor
         verdict = "PASS" if ratio <= 1.0 else "FAIL"
         failed |= verdict == "FAIL"
-        print(
-            f"  {name:28} {got:5d} requests  floor {floor:5d}  ratio {ratio:4.2f}  "
-            f"{seconds:6.2f}s  {verdict}"
-        )
+        print(f"  {name:28} {got:5d} requests  floor {floor:5d}  ratio {ratio:4.2f}  {seconds:6.2f}s  {verdict}")
     return 1 if failed else 0
 
 

@@ -36,13 +36,29 @@ def mailbox(candidates: int, messages_per: int = 10, seed: int = 7) -> tuple[lis
     messages: list[MailMessage] = []
     count = 0
 
-    def add(when: datetime, sender: str, to: str, subject: str, text: str, parent: MailMessage | None = None,
-            headers: tuple[tuple[str, str], ...] = (), calendar: str = "") -> MailMessage:
+    def add(
+        when: datetime,
+        sender: str,
+        to: str,
+        subject: str,
+        text: str,
+        parent: MailMessage | None = None,
+        headers: tuple[tuple[str, str], ...] = (),
+        calendar: str = "",
+    ) -> MailMessage:
         nonlocal count
         count += 1
         message = MailMessage(
-            account="bench", id=f"b{count}", message_id=f"<b{count}@bench.example>", date=when,
-            from_addr=sender, subject=subject, to=(to,), text=text, headers=headers, calendar=calendar,
+            account="bench",
+            id=f"b{count}",
+            message_id=f"<b{count}@bench.example>",
+            date=when,
+            from_addr=sender,
+            subject=subject,
+            to=(to,),
+            text=text,
+            headers=headers,
+            calendar=calendar,
             in_reply_to=parent.message_id if parent else "",
             references=(*parent.references, parent.message_id) if parent else (),
         )
@@ -61,8 +77,14 @@ def mailbox(candidates: int, messages_per: int = 10, seed: int = 7) -> tuple[lis
         intro = add(start - timedelta(days=3), email, SAM, f"CV {name}", CHAT.format(first=first))
         add(start - timedelta(days=2), SAM, email, f"Re: CV {name}", "Thanks, I'll come back to you.", intro)
         invite = rng.random() < 0.03
-        sched = add(start, SAM, email, subject, SLOTS.format(first=first, employer=employer),
-                    calendar=INVITE.format(uid=i) if invite else "")
+        sched = add(
+            start,
+            SAM,
+            email,
+            subject,
+            SLOTS.format(first=first, employer=employer),
+            calendar=INVITE.format(uid=i) if invite else "",
+        )
         for n in range(messages_per - 3):
             when = start + timedelta(hours=6 * (n + 1))
             roll = rng.random()

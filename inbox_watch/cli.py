@@ -56,7 +56,10 @@ def build_parser() -> argparse.ArgumentParser:
     csub.required = True
     csub.add_parser("import", help="import a roster CSV").add_argument("file", type=Path, metavar="FILE.csv")
     csub.add_parser("list", help="list candidates")
-    for name, what in (("chase", "a chaser in the candidate's thread"), ("update-employer", "a holding reply to the employer")):
+    for name, what in (
+        ("chase", "a chaser in the candidate's thread"),
+        ("update-employer", "a holding reply to the employer"),
+    ):
         p = sub.add_parser(name, help=what)
         p.add_argument("name", metavar="NAME")
         mode = p.add_mutually_exclusive_group(required=True)
@@ -74,7 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--until", required=True, metavar="DATE", help="YYYY-MM-DD")
     p.add_argument("--reason", default="", help="why (shown in the report)")
     sub.add_parser("pull", help="mark a candidate pulled from the campaign").add_argument("name", metavar="NAME")
-    sub.add_parser("forget", help="erase every trace of a candidate from the store").add_argument("name", metavar="NAME")
+    sub.add_parser("forget", help="erase every trace of a candidate from the store").add_argument(
+        "name", metavar="NAME"
+    )
     p = sub.add_parser("auth", help="sign in to an account (OAuth for gmail/outlook, password for imap)")
     p.add_argument("account", metavar="ACCOUNT")
     p.add_argument("--no-browser", action="store_true", help="print a URL or code instead of opening a browser")
@@ -102,7 +107,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - the one place a surprise becomes one line
         if debug:
             raise
-        print(f"inbox-watch: unexpected error: {type(exc).__name__}: {exc} (run with --debug for details)", file=sys.stderr)
+        print(
+            f"inbox-watch: unexpected error: {type(exc).__name__}: {exc} (run with --debug for details)",
+            file=sys.stderr,
+        )
         return 70
 
 
@@ -170,9 +178,8 @@ def _progress(stream: TextIO) -> Any:
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
-    from inbox_watch.sync import sync_all
-
     from inbox_watch.store import Store
+    from inbox_watch.sync import sync_all
 
     config = _config(args)  # no engine needed: a sync only fetches and stores
     results, errors = sync_all(Store(config.store_path), config, only=args.account, progress=_progress(sys.stderr))
@@ -277,7 +284,10 @@ def _carry_out(workspace: Any, state: Any, draft: Any, send: bool, now: datetime
     done = [a for a in results if a.state is ActionState.DONE]
     what = "sent" if send else "saved to drafts"
     if done:
-        print(f"{draft.kind.replace('_', ' ')} for {state.candidate.name} {what}: {draft.subject} -> {', '.join(draft.to)}")
+        print(
+            f"{draft.kind.replace('_', ' ')} for {state.candidate.name} {what}: "
+            f"{draft.subject} -> {', '.join(draft.to)}"
+        )
         return 0
     error = results[0].error if results else "not carried out"
     print(
@@ -366,4 +376,3 @@ COMMANDS = {
     "forget": cmd_forget,
     "auth": cmd_auth,
 }
-

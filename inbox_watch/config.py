@@ -84,9 +84,7 @@ class Config:
         from inbox_watch.errors import UsageError
 
         if not self.accounts:
-            raise UsageError(
-                f"no [[accounts]] in {self.path or 'the config'}: add one (see README, Configuration)"
-            )
+            raise UsageError(f"no [[accounts]] in {self.path or 'the config'}: add one (see README, Configuration)")
         if name is None:
             return self.accounts[0]
         for account in self.accounts:
@@ -123,9 +121,7 @@ class _Section:
             raise ConfigError(f"{path}: [{prefix}] must be a table")
         unknown = sorted(set(data) - allowed)
         if unknown:
-            raise ConfigError(
-                f"{path}: unknown key {prefix}.{unknown[0]} (allowed: {', '.join(sorted(allowed))})"
-            )
+            raise ConfigError(f"{path}: unknown key {prefix}.{unknown[0]} (allowed: {', '.join(sorted(allowed))})")
         self.path, self.prefix, self.data = path, prefix, data
 
     def _fail(self, key: str, allowed: str, value: Any) -> ConfigError:
@@ -270,9 +266,7 @@ def parse_config(text: str, path: Path) -> Config:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    top = _Section(
-        path, "config", data, {"recruiter", "policy", "store", "accounts", "templates", "daemon"}
-    )
+    top = _Section(path, "config", data, {"recruiter", "policy", "store", "accounts", "templates", "daemon"})
     rec = _Section(path, "recruiter", top.data.get("recruiter", {}), {"name", "addresses"})
     addresses = tuple(a.strip().lower() for a in rec.str_list("addresses", ()))
     for address in addresses:
@@ -283,11 +277,7 @@ def parse_config(text: str, path: Path) -> Config:
     store = _Section(path, "store", top.data.get("store", {}), {"path"})
     base = path.parent
     store_path_text = store.text("path", "")
-    store_path = (
-        base / Path(store_path_text).expanduser()
-        if store_path_text
-        else default_data_dir() / "store.json"
-    )
+    store_path = base / Path(store_path_text).expanduser() if store_path_text else default_data_dir() / "store.json"
     templates = _Section(path, "templates", top.data.get("templates", {}), {"dir"})
     templates_text = templates.text("dir", "")
     templates_dir = base / Path(templates_text).expanduser() if templates_text else None
@@ -337,9 +327,7 @@ def load_config(path: Path | None = None, *, required: bool = True) -> Config:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         if required or explicit:
-            raise ConfigError(
-                f"{path}: config file not found (create it, see README, Configuration)"
-            ) from None
+            raise ConfigError(f"{path}: config file not found (create it, see README, Configuration)") from None
         return Config(path=None)
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read the config file: {exc}") from None

@@ -33,7 +33,11 @@ def run_daemon(workspace: Workspace, *, max_passes: int | None = None) -> int:
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
     interval = workspace.config.interval
     passes = 0
-    print(f"inbox-watch daemon: syncing {len(workspace.config.accounts)} account(s) every {interval}s (pid {os.getpid()})", flush=True)
+    print(
+        f"inbox-watch daemon: syncing {len(workspace.config.accounts)} account(s) every {interval}s "
+        f"(pid {os.getpid()})",
+        flush=True,
+    )
     try:
         while not stop.is_set():
             now = datetime.now(UTC)

@@ -221,9 +221,7 @@ def from_email_message(
     text = plain or html_to_text(html)
     from_name, from_addr = email.utils.parseaddr(_header_str(message, "From"))
     date = parse_date(_header_str(message, "Date")) or fallback_date or datetime.fromtimestamp(0, UTC)
-    headers = tuple(
-        (name, _header_str(message, name)) for name in KEPT_HEADERS if message.get(name) is not None
-    )
+    headers = tuple((name, _header_str(message, name)) for name in KEPT_HEADERS if message.get(name) is not None)
     failed = _failed_recipients(delivery_status, _header_str(message, "X-Failed-Recipients"))
     return MailMessage(
         account=account,
@@ -265,9 +263,7 @@ def _delivery_status_text(part: Message) -> str:
     return _part_text(part)
 
 
-_FINAL_RECIPIENT = re.compile(
-    r"^(?:Final|Original)-Recipient:\s*(?:rfc822;)?\s*<?([^\s<>;]+@[^\s<>;]+)>?", re.I | re.M
-)
+_FINAL_RECIPIENT = re.compile(r"^(?:Final|Original)-Recipient:\s*(?:rfc822;)?\s*<?([^\s<>;]+@[^\s<>;]+)>?", re.I | re.M)
 
 
 def _failed_recipients(delivery_status: str, x_failed: str) -> tuple[str, ...]:
@@ -292,9 +288,7 @@ def build_email(message: OutgoingMessage, *, date: datetime | None = None) -> by
     Names, subjects and addresses are single-line: CR/LF in them cannot inject headers.
     """
     out = EmailMessage(policy=email.policy.SMTP)
-    from_header = email.utils.formataddr(
-        (_safe_header(message.from_name), _safe_header(message.from_addr))
-    )
+    from_header = email.utils.formataddr((_safe_header(message.from_name), _safe_header(message.from_addr)))
     out["From"] = from_header
     out["To"] = ", ".join(_safe_header(a) for a in message.to)
     if message.cc:

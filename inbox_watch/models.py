@@ -352,8 +352,6 @@ def no_progress(done: int, total: int | None, what: str) -> None:
     """A progress callback that shows nothing."""
 
 
-
-
 def evolve(state: CandidateState, **changes: object) -> CandidateState:
     """A copy of ``state`` with ``changes``: ``dataclasses.replace`` without its per-call cost
     (the engine makes tens of thousands of these per evaluation)."""

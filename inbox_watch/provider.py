@@ -52,9 +52,7 @@ class MailProvider(Protocol):
         """
         ...
 
-    def incremental_sync(
-        self, cursor: Cursor, progress: ProgressCallback | None = None
-    ) -> SyncBatch:
+    def incremental_sync(self, cursor: Cursor, progress: ProgressCallback | None = None) -> SyncBatch:
         """Fetch what changed since ``cursor``; ``SyncBatch.full`` is False.
 
         Raises CursorExpired when the position is no longer valid (the caller does a full sync).

@@ -125,7 +125,9 @@ class Workspace:
 
     def chaser_draft(self, state: CandidateState) -> drafts.Draft:
         if state.waiting_since is None:
-            raise ActionRefused(f"{state.candidate.name} has no unanswered scheduling email to chase ({state.status.value})")
+            raise ActionRefused(
+                f"{state.candidate.name} has no unanswered scheduling email to chase ({state.status.value})"
+            )
         return drafts.chaser(
             state,
             recruiter_name=self.config.recruiter.name,

@@ -214,7 +214,9 @@ class Store:
         try:
             self._lock.acquire()
         except Timeout:
-            raise StoreError(f"{self.path}: another inbox-watch process holds the store lock for over {LOCK_TIMEOUT:.0f}s") from None
+            raise StoreError(
+                f"{self.path}: another inbox-watch process holds the store lock for over {LOCK_TIMEOUT:.0f}s"
+            ) from None
         except OSError as exc:
             raise StoreError(f"{self.path}: cannot lock the store: {exc}") from None
         try:
@@ -407,7 +409,12 @@ class Store:
     def set_snooze(self, snooze: Snooze) -> None:
         with self.transaction() as db:
             db.table("snoozes").upsert(
-                {"candidate": _key(snooze.candidate), "name": snooze.candidate, "until": snooze.until.isoformat(), "reason": snooze.reason},
+                {
+                    "candidate": _key(snooze.candidate),
+                    "name": snooze.candidate,
+                    "until": snooze.until.isoformat(),
+                    "reason": snooze.reason,
+                },
                 Query().candidate == _key(snooze.candidate),
             )
 
@@ -497,7 +504,12 @@ class Store:
             first = key.split()[0] if key.split() else key
 
             def mentions(doc: dict[str, Any]) -> bool:
-                people = {doc.get("from_addr", ""), *doc.get("to", []), *doc.get("cc", []), *doc.get("failed_recipients", [])}
+                people = {
+                    doc.get("from_addr", ""),
+                    *doc.get("to", []),
+                    *doc.get("cc", []),
+                    *doc.get("failed_recipients", []),
+                }
                 if people & addresses or key in {_key(t) for t in doc.get("tags", [])}:
                     return True
                 text = (doc.get("subject", "") + "\n" + doc.get("text", "")).casefold()

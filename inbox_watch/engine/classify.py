@@ -104,12 +104,16 @@ _MEET = re.compile(
     r"|entretien|rendez-vous|rdv|réunion|créneaux?|visio|appel|termin\w*|gespräch|telefonat"
     r"|vorstellungsgespräch|treffen|entrevista|reunión|llamada)\b",
 )
-_WEEKDAY = (
-    r"(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)(?:day|nesday|sday|urday|rsday)?\.?"
+_WEEKDAY = r"(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)(?:day|nesday|sday|urday|rsday)?\.?"
+_WEEKDAY_INTL = (
+    r"(?:lundi|mardi|mercredi|jeudi|vendredi|montag|dienstag|mittwoch|donnerstag|freitag"
+    r"|lunes|martes|miércoles|jueves|viernes)"
 )
-_WEEKDAY_INTL = r"(?:lundi|mardi|mercredi|jeudi|vendredi|montag|dienstag|mittwoch|donnerstag|freitag|lunes|martes|miércoles|jueves|viernes)"
 _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
-_MONTH_INTL = r"(?:janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre|januar|februar|märz|juni|juli|oktober|dezember)"
+_MONTH_INTL = (
+    r"(?:janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre"
+    r"|januar|februar|märz|juni|juli|oktober|dezember)"
+)
 _CLOCK = (
     r"\d{1,2}(?::\d{2})?\s*(?:am|pm|a\.m\.|p\.m\.)|\b\d{1,2}[:.]\d{2}\b(?!\.\d)|\b\d{1,2}\s?h(?:\d{2})?\b"
     r"|\b\d{1,2}\s+uhr\b|\bnoon\b|\bmidday\b"
@@ -117,7 +121,9 @@ _CLOCK = (
 _STRONG_TIME = re.compile(r"(?=[\dnm])(?:" + _CLOCK + ")")
 _TIME = re.compile(
     r"\b(?:"
-    + _WEEKDAY + r"|" + _WEEKDAY_INTL
+    + _WEEKDAY
+    + r"|"
+    + _WEEKDAY_INTL
     + r"|today|tomorrow|tonight|this (?:morning|afternoon|evening|week)|next week|any ?time"
     r"|\d{1,2}(?:st|nd|rd|th)?\.?\s+(?:of\s+)?(?:" + _MONTH + "|" + _MONTH_INTL + r")"
     r"|" + _MONTH + r"\s+\d{1,2}(?:st|nd|rd|th)?\b"
@@ -139,7 +145,10 @@ _ASK = re.compile(
     r"|disponible|convient|seriez-vous|pourriez-vous|passt|können sie|hätten sie zeit|le conviene",
 )
 # Phrases that propose a time on their own ("Let's shoot for Tuesday", "How about Thursday?").
-_PROPOSE = re.compile(r"\b(?:let'?s|let us|we should|shall we)\s+(?:meet|shoot for|do|say|get together|talk|catch up)|how about|what about")
+_PROPOSE = re.compile(
+    r"\b(?:let'?s|let us|we should|shall we)\s+(?:meet|shoot for|do|say|get together|talk|catch up)"
+    r"|how about|what about"
+)
 _NOT_SCHEDULING = re.compile(r"unsubscribe|view (?:this email )?in (?:your )?browser|manage (?:your )?alerts")
 
 # Token sets: most of the work is a set lookup per word, not a regular-expression scan.
@@ -162,9 +171,7 @@ _DIGIT_TIME = re.compile(
     r"(?=[\da-zé])(?:\d{1,2}(?:st|nd|rd|th)?\.?\s+(?:of\s+)?(?:" + _MONTH + "|" + _MONTH_INTL + r")"
     r"|(?:" + _MONTH + r")\s+\d{1,2}(?:st|nd|rd|th)?\b|\d{1,2}/\d{1,2}(?:/\d{2,4})?|" + _CLOCK + ")"
 )
-_AVAILABILITY_ASK = re.compile(
-    r"availability|slots?\b|what times?|when (?:are|would|could) you|schedul|set up a|book"
-)
+_AVAILABILITY_ASK = re.compile(r"availability|slots?\b|what times?|when (?:are|would|could) you|schedul|set up a|book")
 
 
 def _first_in(tokens: list[str], text: str, words: frozenset[str], phrases: tuple[str, ...]) -> str:
@@ -191,7 +198,6 @@ def _time_expression(tokens: list[str], text: str) -> str:
         if match:
             return match.group(0)
     return ""
-
 
 
 def _calendar_method(message: MailMessage) -> str:
@@ -284,9 +290,7 @@ def classify(message: MailMessage, *, read_dates: bool = True, content: bool = T
             what = "counter-proposal" if method == "COUNTER" else f"calendar reply ({state})"
             return Classification(Kind.CALENDAR_RESPONSE, (f"{what} (METHOD:{method})",))
         if method in ("CANCEL", "PUBLISH", "REFRESH", "DECLINECOUNTER"):
-            return Classification(
-                Kind.OTHER, (f"calendar {method.lower()}, not an invitation",), human=False
-            )
+            return Classification(Kind.OTHER, (f"calendar {method.lower()}, not an invitation",), human=False)
 
     bounce = _is_bounce(message, subject, content_type, headers)
     if bounce is not None:
@@ -327,9 +331,7 @@ def classify(message: MailMessage, *, read_dates: bool = True, content: bool = T
     if generated and not generated.startswith("no"):
         return Classification(Kind.OTHER, (f"machine-generated (Auto-Submitted: {generated})",), human=False)
     if precedence in ("bulk", "list", "junk") or headers.get("list-id"):
-        return Classification(
-            Kind.OTHER, (f"bulk or list mail (Precedence: {precedence or 'list'})",), human=False
-        )
+        return Classification(Kind.OTHER, (f"bulk or list mail (Precedence: {precedence or 'list'})",), human=False)
 
     if not content:
         return Classification(Kind.OTHER, ("a human message (content not read)",))
@@ -356,8 +358,7 @@ def _scheduling_or_other(message: MailMessage, lowered_subject: str) -> Classifi
         if propose and (when or re.match(r"(?:let'?s|let us|we should)\s+meet", propose.group(0))):
             return Classification(
                 Kind.SCHEDULING,
-                (f"proposes a time ({propose.group(0)!r})",)
-                + ((f"names a time ({when!r})",) if when else ()),
+                (f"proposes a time ({propose.group(0)!r})",) + ((f"names a time ({when!r})",) if when else ()),
             )
     if not meet:
         return Classification(Kind.OTHER, ("no meeting or call mentioned",))
@@ -375,7 +376,9 @@ def _scheduling_or_other(message: MailMessage, lowered_subject: str) -> Classifi
     if not lowered_subject.startswith(("re:", "aw:", "sv:")) and _meeting_word(subject_tokens, subject):
         subject_clock = _STRONG_TIME.search(subject)
         if subject_clock:
-            return Classification(Kind.SCHEDULING, reasons + (f"the subject names a time ({subject_clock.group(0)!r})",))
+            return Classification(
+                Kind.SCHEDULING, reasons + (f"the subject names a time ({subject_clock.group(0)!r})",)
+            )
     if meet in ("interview", "interviews", "call", "calls", "meet", "meeting", "meetings", "phone screen"):
         ask = _AVAILABILITY_ASK.search(text) or _AVAILABILITY_ASK.search(subject)
         if ask:
@@ -405,19 +408,60 @@ _BACK_CUE = re.compile(
 _UNTIL_CUE = re.compile(r"until|till|\btil\b|bis|jusqu|hasta", re.I)
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _INTL_MONTHS = {
-    "janvier": "january", "février": "february", "mars": "march", "avril": "april", "mai": "may",
-    "juin": "june", "juillet": "july", "août": "august", "septembre": "september",
-    "octobre": "october", "novembre": "november", "décembre": "december", "januar": "january",
-    "februar": "february", "märz": "march", "juni": "june", "juli": "july", "oktober": "october",
-    "dezember": "december", "enero": "january", "febrero": "february", "marzo": "march",
-    "abril": "april", "mayo": "may", "junio": "june", "julio": "july", "agosto": "august",
-    "septiembre": "september", "octubre": "october", "noviembre": "november", "diciembre": "december",
+    "janvier": "january",
+    "février": "february",
+    "mars": "march",
+    "avril": "april",
+    "mai": "may",
+    "juin": "june",
+    "juillet": "july",
+    "août": "august",
+    "septembre": "september",
+    "octobre": "october",
+    "novembre": "november",
+    "décembre": "december",
+    "januar": "january",
+    "februar": "february",
+    "märz": "march",
+    "juni": "june",
+    "juli": "july",
+    "oktober": "october",
+    "dezember": "december",
+    "enero": "january",
+    "febrero": "february",
+    "marzo": "march",
+    "abril": "april",
+    "mayo": "may",
+    "junio": "june",
+    "julio": "july",
+    "agosto": "august",
+    "septiembre": "september",
+    "octubre": "october",
+    "noviembre": "november",
+    "diciembre": "december",
 }
 _INTL_DAYS = {
-    "lundi": 0, "mardi": 1, "mercredi": 2, "jeudi": 3, "vendredi": 4, "samedi": 5, "dimanche": 6,
-    "montag": 0, "dienstag": 1, "mittwoch": 2, "donnerstag": 3, "freitag": 4, "samstag": 5,
-    "sonntag": 6, "lunes": 0, "martes": 1, "miércoles": 2, "jueves": 3, "viernes": 4,
-    "sábado": 5, "domingo": 6,
+    "lundi": 0,
+    "mardi": 1,
+    "mercredi": 2,
+    "jeudi": 3,
+    "vendredi": 4,
+    "samedi": 5,
+    "dimanche": 6,
+    "montag": 0,
+    "dienstag": 1,
+    "mittwoch": 2,
+    "donnerstag": 3,
+    "freitag": 4,
+    "samstag": 5,
+    "sonntag": 6,
+    "lunes": 0,
+    "martes": 1,
+    "miércoles": 2,
+    "jueves": 3,
+    "viernes": 4,
+    "sábado": 5,
+    "domingo": 6,
 }
 
 
@@ -459,9 +503,18 @@ _MONTH_NUMBER = {
     name: index
     for index, names in enumerate(
         (
-            ("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"), ("may",),
-            ("jun", "june"), ("jul", "july"), ("aug", "august"), ("sep", "sept", "september"),
-            ("oct", "october"), ("nov", "november"), ("dec", "december"),
+            ("jan", "january"),
+            ("feb", "february"),
+            ("mar", "march"),
+            ("apr", "april"),
+            ("may",),
+            ("jun", "june"),
+            ("jul", "july"),
+            ("aug", "august"),
+            ("sep", "sept", "september"),
+            ("oct", "october"),
+            ("nov", "november"),
+            ("dec", "december"),
         ),
         start=1,
     )

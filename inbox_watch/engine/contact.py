@@ -10,7 +10,11 @@ from datetime import datetime, time, timedelta
 from inbox_watch.engine.clock import BusinessClock
 
 # Good moments to catch someone who works office hours, in the candidate's (policy) time zone.
-CALL_WINDOWS = ((time(8, 15), "before work, on their commute"), (time(12, 30), "at lunchtime"), (time(17, 45), "after work"))
+CALL_WINDOWS = (
+    (time(8, 15), "before work, on their commute"),
+    (time(12, 30), "at lunchtime"),
+    (time(17, 45), "after work"),
+)
 
 _LANDLINE_UK = re.compile(r"^(?:\+?44\s*\(?0?\)?\s*|0)[123]")
 _MOBILE_UK = re.compile(r"^(?:\+?44\s*\(?0?\)?\s*|0)7")

@@ -157,9 +157,7 @@ def employer_update(
         "role": _one_line(candidate.role or "the"),
         "employer": _one_line(candidate.employer),
         "recruiter_name": _one_line(recruiter_name),
-        "waiting_since": (
-            f"{clock.local(state.waiting_since):%A %d %B}" if state.waiting_since else "recently"
-        ),
+        "waiting_since": (f"{clock.local(state.waiting_since):%A %d %B}" if state.waiting_since else "recently"),
         "tried": tried_text,
         "next_update": f"{clock.local(next_update):%A %H:%M}",
     }

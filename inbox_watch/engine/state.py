@@ -244,9 +244,7 @@ def _candidate_state(
 ) -> CandidateState:
     addresses = frozenset(a.lower() for a in candidate.emails)
     employer = frozenset(a.lower() for a in candidate.employer_emails)
-    timeline = sorted(
-        (m for t in threads for m in t.messages if m.date <= now), key=lambda m: m.date
-    )
+    timeline = sorted((m for t in threads for m in t.messages if m.date <= now), key=lambda m: m.date)
     thread_ids = tuple(t.id for t in sorted(threads, key=lambda t: t.messages[0].date))
 
     employer_waiting = _employer_waiting(employer, timeline, named, index, recruiter_to)
@@ -288,9 +286,7 @@ def _candidate_state(
         snoozed = f"snoozed until {snooze.until.isoformat()}" + (f": {snooze.reason}" if snooze.reason else "")
         return evolve(base, status=Status.SNOOZED, next_action=NextAction.WAIT, reasons=(snoozed,))
     if waiting is None:
-        asked = any(
-            m.from_addr in recruiter and classes.full(m).kind is Kind.SCHEDULING for m in timeline
-        )
+        asked = any(m.from_addr in recruiter and classes.full(m).kind is Kind.SCHEDULING for m in timeline)
         if last_reply is not None and asked:
             return evolve(base, status=Status.REPLIED, reasons=("the candidate replied",))
         return evolve(base, status=Status.IDLE, reasons=("no scheduling email open",))
@@ -338,9 +334,7 @@ def _candidate_state(
                 start = datetime.combine(return_date, time(0), tzinfo=clock.tz)
             else:
                 ooo_until = None
-                start = clock.add_business_hours(
-                    message.date, OOO_DEFAULT_PAUSE_DAYS * policy.business_hours_per_day
-                )
+                start = clock.add_business_hours(message.date, OOO_DEFAULT_PAUSE_DAYS * policy.business_hours_per_day)
             pause_until = start if pause_until is None else max(pause_until, start)
     clock_start = waiting_since
     if pause_until is not None:

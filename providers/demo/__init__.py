@@ -85,7 +85,9 @@ class DemoProvider:
         with self._lock:
             outgoing = self._outgoing.setdefault(self.account, [])
             provider_id = f"demo/out/{len(outgoing) + 1}"
-            parsed = parse_bytes(raw, account=self.account, id=provider_id, folder="Drafts" if draft else "Sent", is_draft=draft)
+            parsed = parse_bytes(
+                raw, account=self.account, id=provider_id, folder="Drafts" if draft else "Sent", is_draft=draft
+            )
             outgoing.append(parsed)
         return provider_id
 

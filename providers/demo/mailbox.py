@@ -26,23 +26,159 @@ def demo_candidates() -> list[Candidate]:
         return Candidate(name, (email,), phone, role, employer, (contact,) if contact else (), stage)
 
     return [
-        c("Priya Shah", "priya.shah@example.com", "07700 900101", "Finance Analyst", "Northwind", "talent@northwind.example", "first interview"),
-        c("Tom Becker", "tom.becker@example.com", "07700 900112", "Backend Engineer", "Contoso", "hiring@contoso.example", "technical interview"),
-        c("Aisha Khan", "aisha.khan@example.com", "07700 900123", "Product Designer", "Fabrikam", "jo.price@fabrikam.example", "portfolio review"),
-        c("Daniel Okafor", "daniel.okafor@example.com", "07700 900134", "Data Engineer", "Tailspin", "recruit@tailspin.example", "first interview"),
-        c("Lena Fischer", "lena.fischer@example.com", "07700 900145", "Marketing Lead", "Northwind", "talent@northwind.example", "final interview"),
-        c("Marco Rossi", "marco.rossi@example.com", "07700 900156", "QA Engineer", "Contoso", "hiring@contoso.example", "phone screen"),
-        c("Sofia Almeida", "sofia.almeida@example.com", "07700 900167", "Solutions Architect", "Litware", "people@litware.example", "first interview"),
-        c("James Whitfield", "james.whitfield@example.com", "07700 900178", "DevOps Engineer", "Fabrikam", "jo.price@fabrikam.example", "technical interview"),
-        c("Hannah Cho", "hannah.cho@example.com", "07700 900189", "UX Researcher", "Tailspin", "recruit@tailspin.example", "first interview"),
-        c("Oliver Grant", "oliver.grant@example.com", "07700 900190", "Account Manager", "Litware", "people@litware.example", "final interview"),
-        c("Chloe Dubois", "chloe.dubois@example.com", "07700 900201", "Legal Counsel", "Northwind", "talent@northwind.example", "first interview"),
-        c("Ethan Brooks", "ethan.brooks@example.com", "07700 900212", "Sales Director", "Contoso", "hiring@contoso.example", "sourcing"),
-        c("Maya Patel", "maya.patel@example.com", "07700 900223", "iOS Developer", "Fabrikam", "jo.price@fabrikam.example", "technical interview"),
-        c("Noah Williams", "noah.williams@example.com", "020 7946 0123", "Support Lead", "Tailspin", "", "first interview"),
-        c("Grace Liu", "grace.liu@example.com", "07700 900245", "Data Scientist", "Litware", "people@litware.example", "second interview"),
-        c("Ruby Evans", "ruby.evans@example.com", "07700 900256", "Payroll Officer", "Northwind", "talent@northwind.example", "first interview"),
-        c("Samuel Adeyemi", "samuel.adeyemi@example.com", "07700 900267", "Cloud Engineer", "Contoso", "hiring@contoso.example", "phone screen"),
+        c(
+            "Priya Shah",
+            "priya.shah@example.com",
+            "07700 900101",
+            "Finance Analyst",
+            "Northwind",
+            "talent@northwind.example",
+            "first interview",
+        ),
+        c(
+            "Tom Becker",
+            "tom.becker@example.com",
+            "07700 900112",
+            "Backend Engineer",
+            "Contoso",
+            "hiring@contoso.example",
+            "technical interview",
+        ),
+        c(
+            "Aisha Khan",
+            "aisha.khan@example.com",
+            "07700 900123",
+            "Product Designer",
+            "Fabrikam",
+            "jo.price@fabrikam.example",
+            "portfolio review",
+        ),
+        c(
+            "Daniel Okafor",
+            "daniel.okafor@example.com",
+            "07700 900134",
+            "Data Engineer",
+            "Tailspin",
+            "recruit@tailspin.example",
+            "first interview",
+        ),
+        c(
+            "Lena Fischer",
+            "lena.fischer@example.com",
+            "07700 900145",
+            "Marketing Lead",
+            "Northwind",
+            "talent@northwind.example",
+            "final interview",
+        ),
+        c(
+            "Marco Rossi",
+            "marco.rossi@example.com",
+            "07700 900156",
+            "QA Engineer",
+            "Contoso",
+            "hiring@contoso.example",
+            "phone screen",
+        ),
+        c(
+            "Sofia Almeida",
+            "sofia.almeida@example.com",
+            "07700 900167",
+            "Solutions Architect",
+            "Litware",
+            "people@litware.example",
+            "first interview",
+        ),
+        c(
+            "James Whitfield",
+            "james.whitfield@example.com",
+            "07700 900178",
+            "DevOps Engineer",
+            "Fabrikam",
+            "jo.price@fabrikam.example",
+            "technical interview",
+        ),
+        c(
+            "Hannah Cho",
+            "hannah.cho@example.com",
+            "07700 900189",
+            "UX Researcher",
+            "Tailspin",
+            "recruit@tailspin.example",
+            "first interview",
+        ),
+        c(
+            "Oliver Grant",
+            "oliver.grant@example.com",
+            "07700 900190",
+            "Account Manager",
+            "Litware",
+            "people@litware.example",
+            "final interview",
+        ),
+        c(
+            "Chloe Dubois",
+            "chloe.dubois@example.com",
+            "07700 900201",
+            "Legal Counsel",
+            "Northwind",
+            "talent@northwind.example",
+            "first interview",
+        ),
+        c(
+            "Ethan Brooks",
+            "ethan.brooks@example.com",
+            "07700 900212",
+            "Sales Director",
+            "Contoso",
+            "hiring@contoso.example",
+            "sourcing",
+        ),
+        c(
+            "Maya Patel",
+            "maya.patel@example.com",
+            "07700 900223",
+            "iOS Developer",
+            "Fabrikam",
+            "jo.price@fabrikam.example",
+            "technical interview",
+        ),
+        c(
+            "Noah Williams",
+            "noah.williams@example.com",
+            "020 7946 0123",
+            "Support Lead",
+            "Tailspin",
+            "",
+            "first interview",
+        ),
+        c(
+            "Grace Liu",
+            "grace.liu@example.com",
+            "07700 900245",
+            "Data Scientist",
+            "Litware",
+            "people@litware.example",
+            "second interview",
+        ),
+        c(
+            "Ruby Evans",
+            "ruby.evans@example.com",
+            "07700 900256",
+            "Payroll Officer",
+            "Northwind",
+            "talent@northwind.example",
+            "first interview",
+        ),
+        c(
+            "Samuel Adeyemi",
+            "samuel.adeyemi@example.com",
+            "07700 900267",
+            "Cloud Engineer",
+            "Contoso",
+            "hiring@contoso.example",
+            "phone screen",
+        ),
     ]
 
 
@@ -108,7 +244,7 @@ class _Builder:
                 "",
                 body,
                 "--b1",
-                f'Content-Type: text/calendar; charset=utf-8; method={content_type or "REQUEST"}',
+                f"Content-Type: text/calendar; charset=utf-8; method={content_type or 'REQUEST'}",
                 "",
                 calendar,
                 "--b1--",
@@ -125,7 +261,9 @@ class _Builder:
         return message
 
 
-def _invite(start: datetime, summary: str, attendee: str, method: str = "REQUEST", partstat: str = "NEEDS-ACTION") -> str:
+def _invite(
+    start: datetime, summary: str, attendee: str, method: str = "REQUEST", partstat: str = "NEEDS-ACTION"
+) -> str:
     stamp = start.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
     end = (start + timedelta(hours=1)).astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
     return "\r\n".join(
@@ -166,10 +304,14 @@ def build_mailbox(account: str, now: datetime) -> list[MailMessage]:
         first = name.split()[0]
         slots = "\n".join(f"  - {s}" for s in b.slots())
         return b.mail(
-            b.ago(hours_ago), SAM, email, f"{employer} interview: {role} ({name})",
+            b.ago(hours_ago),
+            SAM,
+            email,
+            f"{employer} interview: {role} ({name})",
             f"Hi {first},\n\n{employer} would love to meet you for the {role} role. They can do:\n\n{slots}\n\n"
             f"Which of these suits you best? Let me know and I'll confirm it with them.{sig}",
-            tag=name, sender_name="Sam Carter",
+            tag=name,
+            sender_name="Sam Carter",
         )
 
     # Silent, no chaser yet: send a chaser.
@@ -177,112 +319,240 @@ def build_mailbox(account: str, now: datetime) -> list[MailMessage]:
 
     # Silent, chaser unanswered for a business day: call.
     tom = offer("Tom Becker", "Backend Engineer", "Contoso", 1.8 * DAY, "tom.becker@example.com")
-    b.mail(b.ago(1.2 * DAY), SAM, "tom.becker@example.com", "Re: " + tom.subject,
-           "Hi Tom,\n\nJust checking you saw the slots below? Contoso are keen to lock something in." + sig,
-           tag="Tom Becker", reply_to=tom, sender_name="Sam Carter")
+    b.mail(
+        b.ago(1.2 * DAY),
+        SAM,
+        "tom.becker@example.com",
+        "Re: " + tom.subject,
+        "Hi Tom,\n\nJust checking you saw the slots below? Contoso are keen to lock something in." + sig,
+        tag="Tom Becker",
+        reply_to=tom,
+        sender_name="Sam Carter",
+    )
 
     # Silent and the employer is asking: update the employer.
     aisha = offer("Aisha Khan", "Product Designer", "Fabrikam", 1.5 * DAY, "aisha.khan@example.com")
-    b.mail(b.ago(2), "jo.price@fabrikam.example", SAM, "Aisha Khan - portfolio review?",
-           "Hi Sam,\n\nAny news from Aisha? The panel is holding Thursday for her and I need to confirm the room by tomorrow.\n\nJo Price\nTalent Partner, Fabrikam",
-           tag="Aisha Khan", sender_name="Jo Price")
+    b.mail(
+        b.ago(2),
+        "jo.price@fabrikam.example",
+        SAM,
+        "Aisha Khan - portfolio review?",
+        "Hi Sam,\n\nAny news from Aisha? The panel is holding Thursday for her and I need to confirm the room by tomorrow.\n\nJo Price\nTalent Partner, Fabrikam",
+        tag="Aisha Khan",
+        sender_name="Jo Price",
+    )
     del aisha
 
     # Silent for over a week, two chasers, employer wondering: consider pulling.
     daniel = offer("Daniel Okafor", "Data Engineer", "Tailspin", 6.2 * DAY, "daniel.okafor@example.com")
-    b.mail(b.ago(4.8 * DAY), SAM, "daniel.okafor@example.com", "Re: " + daniel.subject,
-           "Hi Daniel,\n\nFollowing up on the Tailspin interview times below. Could you let me know which works?" + sig,
-           tag="Daniel Okafor", reply_to=daniel, sender_name="Sam Carter")
-    b.mail(b.ago(3.1 * DAY), SAM, "daniel.okafor@example.com", "Re: " + daniel.subject,
-           "Hi Daniel,\n\nI haven't heard back; are you still interested in the Data Engineer role?" + sig,
-           tag="Daniel Okafor", reply_to=daniel, sender_name="Sam Carter")
-    b.mail(b.ago(0.6 * DAY), "recruit@tailspin.example", SAM, "Data Engineer shortlist",
-           "Sam, should we move on from Daniel Okafor? We have two other people ready to interview.\n\nTailspin Recruiting",
-           tag="Daniel Okafor")
+    b.mail(
+        b.ago(4.8 * DAY),
+        SAM,
+        "daniel.okafor@example.com",
+        "Re: " + daniel.subject,
+        "Hi Daniel,\n\nFollowing up on the Tailspin interview times below. Could you let me know which works?" + sig,
+        tag="Daniel Okafor",
+        reply_to=daniel,
+        sender_name="Sam Carter",
+    )
+    b.mail(
+        b.ago(3.1 * DAY),
+        SAM,
+        "daniel.okafor@example.com",
+        "Re: " + daniel.subject,
+        "Hi Daniel,\n\nI haven't heard back; are you still interested in the Data Engineer role?" + sig,
+        tag="Daniel Okafor",
+        reply_to=daniel,
+        sender_name="Sam Carter",
+    )
+    b.mail(
+        b.ago(0.6 * DAY),
+        "recruit@tailspin.example",
+        SAM,
+        "Data Engineer shortlist",
+        "Sam, should we move on from Daniel Okafor? We have two other people ready to interview.\n\nTailspin Recruiting",
+        tag="Daniel Okafor",
+    )
 
     # Silent, but a chaser went out two hours ago: wait.
     lena = offer("Lena Fischer", "Marketing Lead", "Northwind", 1.6 * DAY, "lena.fischer@example.com")
-    b.mail(b.ago(2), SAM, "lena.fischer@example.com", "Re: " + lena.subject,
-           "Hi Lena,\n\nA gentle nudge on the times below; Northwind would like to confirm today if possible." + sig,
-           tag="Lena Fischer", reply_to=lena, sender_name="Sam Carter")
+    b.mail(
+        b.ago(2),
+        SAM,
+        "lena.fischer@example.com",
+        "Re: " + lena.subject,
+        "Hi Lena,\n\nA gentle nudge on the times below; Northwind would like to confirm today if possible." + sig,
+        tag="Lena Fischer",
+        reply_to=lena,
+        sender_name="Sam Carter",
+    )
 
     # Awaiting: sent this morning.
     offer("Marco Rossi", "QA Engineer", "Contoso", 3, "marco.rossi@example.com")
 
     # Awaiting: a calendar invitation for a slot that comes up soon.
     slot = b.clock.add_business_hours(now, 1.2 * DAY)
-    b.mail(b.ago(1), SAM, "sofia.almeida@example.com", "Invitation: Litware interview - Solutions Architect",
-           "Hi Sofia,\n\nI've sent the invitation for your first interview with Litware. Please accept if the time works, or let me know another." + sig,
-           tag="Sofia Almeida", calendar=_invite(slot, "Litware interview Sofia Almeida", "sofia.almeida@example.com"),
-           headers={"Auto-Submitted": "auto-generated"}, sender_name="Sam Carter")
+    b.mail(
+        b.ago(1),
+        SAM,
+        "sofia.almeida@example.com",
+        "Invitation: Litware interview - Solutions Architect",
+        "Hi Sofia,\n\nI've sent the invitation for your first interview with Litware. Please accept if the time works, or let me know another."
+        + sig,
+        tag="Sofia Almeida",
+        calendar=_invite(slot, "Litware interview Sofia Almeida", "sofia.almeida@example.com"),
+        headers={"Auto-Submitted": "auto-generated"},
+        sender_name="Sam Carter",
+    )
 
     # Replied: picked a slot.
     james = offer("James Whitfield", "DevOps Engineer", "Fabrikam", 2 * DAY, "james.whitfield@example.com")
-    b.mail(b.ago(1.5 * DAY), "james.whitfield@example.com", SAM, "Re: " + james.subject,
-           f"Hi Sam,\n\n{b.slots()[1]} works well for me. Thanks for arranging!\n\nJames\nMobile: 07700 900178",
-           tag="James Whitfield", reply_to=james, sender_name="James Whitfield")
+    b.mail(
+        b.ago(1.5 * DAY),
+        "james.whitfield@example.com",
+        SAM,
+        "Re: " + james.subject,
+        f"Hi Sam,\n\n{b.slots()[1]} works well for me. Thanks for arranging!\n\nJames\nMobile: 07700 900178",
+        tag="James Whitfield",
+        reply_to=james,
+        sender_name="James Whitfield",
+    )
 
     # Replied from a personal address in the same thread.
     hannah = offer("Hannah Cho", "UX Researcher", "Tailspin", 1 * DAY, "hannah.cho@example.com")
-    b.mail(b.ago(0.4 * DAY), "hannah.c.home@example.net", SAM, "Re: " + hannah.subject,
-           "Hi Sam, replying from my personal email as I'm off work today. The first slot is perfect. Hannah",
-           tag="Hannah Cho", reply_to=hannah)
+    b.mail(
+        b.ago(0.4 * DAY),
+        "hannah.c.home@example.net",
+        SAM,
+        "Re: " + hannah.subject,
+        "Hi Sam, replying from my personal email as I'm off work today. The first slot is perfect. Hannah",
+        tag="Hannah Cho",
+        reply_to=hannah,
+    )
 
     # Out of office with a return date.
     oliver = offer("Oliver Grant", "Account Manager", "Litware", 1.2 * DAY, "oliver.grant@example.com")
     back = b.clock.local(b.clock.add_business_hours(now, 2.5 * DAY)).date()
-    b.mail(b.ago(1.2 * DAY - 0.01), "oliver.grant@example.com", SAM, "Automatic reply: " + oliver.subject,
-           f"Thank you for your email. I am out of the office on annual leave and will be back on {back:%A %d %B %Y}. "
-           "I will have limited access to email.",
-           tag="Oliver Grant", reply_to=oliver, headers={"Auto-Submitted": "auto-replied", "X-Auto-Response-Suppress": "All"})
+    b.mail(
+        b.ago(1.2 * DAY - 0.01),
+        "oliver.grant@example.com",
+        SAM,
+        "Automatic reply: " + oliver.subject,
+        f"Thank you for your email. I am out of the office on annual leave and will be back on {back:%A %d %B %Y}. "
+        "I will have limited access to email.",
+        tag="Oliver Grant",
+        reply_to=oliver,
+        headers={"Auto-Submitted": "auto-replied", "X-Auto-Response-Suppress": "All"},
+    )
 
     # Bounced: a typo in the address.
     chloe = offer("Chloe Dubois", "Legal Counsel", "Northwind", 0.5 * DAY, "chloe.dubios@example.com")
-    b.mail(b.ago(0.5 * DAY - 0.02), "MAILER-DAEMON@mail.agency.example", SAM,
-           "Undelivered Mail Returned to Sender",
-           "This is the mail system at host mail.agency.example.\r\n\r\nI'm sorry to have to inform you that your message could not\r\n"
-           "be delivered to one or more recipients.\r\n\r\n<chloe.dubios@example.com>: host mx.example.com said: 550 5.1.1 User unknown\r\n\r\n"
-           f"--r1\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mail.agency.example\r\n\r\n"
-           f"Final-Recipient: rfc822; chloe.dubios@example.com\r\nAction: failed\r\nStatus: 5.1.1\r\n\r\n"
-           f"--r1\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: {chloe.message_id}\r\nSubject: {chloe.subject}\r\n\r\n--r1--",
-           tag="Chloe Dubois", content_type='multipart/report; report-type=delivery-status; boundary="r1"')
+    b.mail(
+        b.ago(0.5 * DAY - 0.02),
+        "MAILER-DAEMON@mail.agency.example",
+        SAM,
+        "Undelivered Mail Returned to Sender",
+        "This is the mail system at host mail.agency.example.\r\n\r\nI'm sorry to have to inform you that your message could not\r\n"
+        "be delivered to one or more recipients.\r\n\r\n<chloe.dubios@example.com>: host mx.example.com said: 550 5.1.1 User unknown\r\n\r\n"
+        f"--r1\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mail.agency.example\r\n\r\n"
+        f"Final-Recipient: rfc822; chloe.dubios@example.com\r\nAction: failed\r\nStatus: 5.1.1\r\n\r\n"
+        f"--r1\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: {chloe.message_id}\r\nSubject: {chloe.subject}\r\n\r\n--r1--",
+        tag="Chloe Dubois",
+        content_type='multipart/report; report-type=delivery-status; boundary="r1"',
+    )
     # (the body above is a full multipart report, assembled by hand to look like Postfix's)
 
     # Idle: no scheduling email open.
-    ethan_hello = b.mail(b.ago(3 * DAY), "ethan.brooks@example.com", SAM, "CV - Ethan Brooks",
-                         "Hi Sam, as discussed on the phone, here is my CV. Ethan\nMobile: 07700 900212",
-                         tag="Ethan Brooks", sender_name="Ethan Brooks")
-    b.mail(b.ago(2.8 * DAY), SAM, "ethan.brooks@example.com", "Re: CV - Ethan Brooks",
-           "Thanks Ethan, I'll share it with Contoso and come back to you once they've had a look." + sig,
-           tag="Ethan Brooks", reply_to=ethan_hello, sender_name="Sam Carter")
+    ethan_hello = b.mail(
+        b.ago(3 * DAY),
+        "ethan.brooks@example.com",
+        SAM,
+        "CV - Ethan Brooks",
+        "Hi Sam, as discussed on the phone, here is my CV. Ethan\nMobile: 07700 900212",
+        tag="Ethan Brooks",
+        sender_name="Ethan Brooks",
+    )
+    b.mail(
+        b.ago(2.8 * DAY),
+        SAM,
+        "ethan.brooks@example.com",
+        "Re: CV - Ethan Brooks",
+        "Thanks Ethan, I'll share it with Contoso and come back to you once they've had a look." + sig,
+        tag="Ethan Brooks",
+        reply_to=ethan_hello,
+        sender_name="Sam Carter",
+    )
 
     # Replied by accepting a calendar invitation.
     maya_start = b.clock.add_business_hours(now, 2 * DAY)
-    maya = b.mail(b.ago(1 * DAY), SAM, "maya.patel@example.com", "Invitation: Fabrikam technical interview - Maya Patel",
-                  "Hi Maya, invitation attached for the technical interview with Fabrikam." + sig,
-                  tag="Maya Patel", calendar=_invite(maya_start, "Fabrikam technical interview", "maya.patel@example.com"),
-                  sender_name="Sam Carter")
-    b.mail(b.ago(0.7 * DAY), "maya.patel@example.com", SAM, "Accepted: Fabrikam technical interview - Maya Patel",
-           "Maya Patel has accepted this invitation.", tag="Maya Patel", reply_to=maya,
-           calendar=_invite(maya_start, "Fabrikam technical interview", "maya.patel@example.com", "REPLY", "ACCEPTED"),
-           content_type="REPLY", headers={"Auto-Submitted": "auto-generated"})
+    maya = b.mail(
+        b.ago(1 * DAY),
+        SAM,
+        "maya.patel@example.com",
+        "Invitation: Fabrikam technical interview - Maya Patel",
+        "Hi Maya, invitation attached for the technical interview with Fabrikam." + sig,
+        tag="Maya Patel",
+        calendar=_invite(maya_start, "Fabrikam technical interview", "maya.patel@example.com"),
+        sender_name="Sam Carter",
+    )
+    b.mail(
+        b.ago(0.7 * DAY),
+        "maya.patel@example.com",
+        SAM,
+        "Accepted: Fabrikam technical interview - Maya Patel",
+        "Maya Patel has accepted this invitation.",
+        tag="Maya Patel",
+        reply_to=maya,
+        calendar=_invite(maya_start, "Fabrikam technical interview", "maya.patel@example.com", "REPLY", "ACCEPTED"),
+        content_type="REPLY",
+        headers={"Auto-Submitted": "auto-generated"},
+    )
 
     # Silent, two chasers, only an office landline known.
     noah = offer("Noah Williams", "Support Lead", "Tailspin", 3 * DAY, "noah.williams@example.com")
-    b.mail(b.ago(2.1 * DAY), SAM, "noah.williams@example.com", "Re: " + noah.subject,
-           "Hi Noah, just making sure this didn't get buried - which slot suits you?" + sig,
-           tag="Noah Williams", reply_to=noah, sender_name="Sam Carter")
-    b.mail(b.ago(1.1 * DAY), SAM, "noah.williams@example.com", "Re: " + noah.subject,
-           "Hi Noah, Tailspin need an answer this week. Are you still interested?" + sig,
-           tag="Noah Williams", reply_to=noah, sender_name="Sam Carter")
+    b.mail(
+        b.ago(2.1 * DAY),
+        SAM,
+        "noah.williams@example.com",
+        "Re: " + noah.subject,
+        "Hi Noah, just making sure this didn't get buried - which slot suits you?" + sig,
+        tag="Noah Williams",
+        reply_to=noah,
+        sender_name="Sam Carter",
+    )
+    b.mail(
+        b.ago(1.1 * DAY),
+        SAM,
+        "noah.williams@example.com",
+        "Re: " + noah.subject,
+        "Hi Noah, Tailspin need an answer this week. Are you still interested?" + sig,
+        tag="Noah Williams",
+        reply_to=noah,
+        sender_name="Sam Carter",
+    )
 
     # Replied weeks ago, then a new scheduling email went unanswered.
     grace_old = offer("Grace Liu", "Data Scientist", "Litware", 12 * DAY, "grace.liu@example.com")
-    b.mail(b.ago(11.5 * DAY), "grace.liu@example.com", SAM, "Re: " + grace_old.subject,
-           "Hi Sam, the Tuesday slot is great, thank you.\n\nGrace\nM: 07700 900245", tag="Grace Liu", reply_to=grace_old)
-    b.mail(b.ago(1.1 * DAY), SAM, "grace.liu@example.com", "Litware second interview: Data Scientist (Grace Liu)",
-           "Hi Grace,\n\nGreat news: Litware would like a second interview. Are you available on any of these?\n\n"
-           + "\n".join(f"  - {s}" for s in b.slots()) + sig, tag="Grace Liu", sender_name="Sam Carter")
+    b.mail(
+        b.ago(11.5 * DAY),
+        "grace.liu@example.com",
+        SAM,
+        "Re: " + grace_old.subject,
+        "Hi Sam, the Tuesday slot is great, thank you.\n\nGrace\nM: 07700 900245",
+        tag="Grace Liu",
+        reply_to=grace_old,
+    )
+    b.mail(
+        b.ago(1.1 * DAY),
+        SAM,
+        "grace.liu@example.com",
+        "Litware second interview: Data Scientist (Grace Liu)",
+        "Hi Grace,\n\nGreat news: Litware would like a second interview. Are you available on any of these?\n\n"
+        + "\n".join(f"  - {s}" for s in b.slots())
+        + sig,
+        tag="Grace Liu",
+        sender_name="Sam Carter",
+    )
 
     # A thread across the latest public holiday: asked the day before, answered the day after.
     holiday = _last_holiday(b.clock, now)
@@ -293,16 +563,36 @@ def build_mailbox(account: str, now: datetime) -> list[MailMessage]:
         after = datetime.combine(holiday + timedelta(days=1), time(9, 40), tzinfo=b.clock.tz)
         while not b.clock.is_business_day(after.date()):
             after += timedelta(days=1)
-        ruby = b.mail(before, SAM, "ruby.evans@example.com", "Northwind interview: Payroll Officer (Ruby Evans)",
-                      "Hi Ruby,\n\nNorthwind can meet you on Thursday at 10:00 or Friday at 14:00. Which would you prefer?" + sig,
-                      tag="Ruby Evans", sender_name="Sam Carter")
-        b.mail(after, "ruby.evans@example.com", SAM, "Re: Northwind interview: Payroll Officer (Ruby Evans)",
-               "Hi Sam, sorry for the delay - it was the bank holiday. Thursday at 10 please!\nRuby", tag="Ruby Evans", reply_to=ruby)
+        ruby = b.mail(
+            before,
+            SAM,
+            "ruby.evans@example.com",
+            "Northwind interview: Payroll Officer (Ruby Evans)",
+            "Hi Ruby,\n\nNorthwind can meet you on Thursday at 10:00 or Friday at 14:00. Which would you prefer?" + sig,
+            tag="Ruby Evans",
+            sender_name="Sam Carter",
+        )
+        b.mail(
+            after,
+            "ruby.evans@example.com",
+            SAM,
+            "Re: Northwind interview: Payroll Officer (Ruby Evans)",
+            "Hi Sam, sorry for the delay - it was the bank holiday. Thursday at 10 please!\nRuby",
+            tag="Ruby Evans",
+            reply_to=ruby,
+        )
 
     # Awaiting, with a helpdesk-style auto-acknowledgement that is not an out-of-office.
     samuel = offer("Samuel Adeyemi", "Cloud Engineer", "Contoso", 5, "samuel.adeyemi@example.com")
-    b.mail(b.ago(5 - 0.01), "samuel.adeyemi@example.com", SAM, "Auto-Reply: " + samuel.subject,
-           "Thanks for your message. This is an automatic acknowledgement.", tag="Samuel Adeyemi",
-           reply_to=samuel, headers={"Auto-Submitted": "auto-replied"})
+    b.mail(
+        b.ago(5 - 0.01),
+        "samuel.adeyemi@example.com",
+        SAM,
+        "Auto-Reply: " + samuel.subject,
+        "Thanks for your message. This is an automatic acknowledgement.",
+        tag="Samuel Adeyemi",
+        reply_to=samuel,
+        headers={"Auto-Submitted": "auto-replied"},
+    )
 
     return b.messages

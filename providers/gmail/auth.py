@@ -134,8 +134,7 @@ def authenticate(
                 host="localhost",
                 port=0,
                 authorization_prompt_message=(
-                    "Sign in to Google in the browser window that opens. "
-                    "If none opens, visit: {url}"
+                    "Sign in to Google in the browser window that opens. If none opens, visit: {url}"
                 ),
                 success_message="inbox-watch is signed in. You can close this tab.",
                 open_browser=True,
@@ -182,16 +181,12 @@ def load_credentials(account: AccountConfig) -> Credentials:
         token = os.environ.get(account.access_token_env, "").strip()
         if not token:
             raise AuthError(
-                f"account {account.name!r}: access_token_env names ${account.access_token_env}, "
-                "which is not set"
+                f"account {account.name!r}: access_token_env names ${account.access_token_env}, which is not set"
             )
         return Credentials(token=token)  # type: ignore[no-untyped-call]  # google-auth is untyped
     stored = get_secret(secret_key(account.name))
     if not stored:
-        raise AuthError(
-            f"account {account.name!r} is not signed in to Gmail: "
-            f"run `inbox-watch auth {account.name}`"
-        )
+        raise AuthError(f"account {account.name!r} is not signed in to Gmail: run `inbox-watch auth {account.name}`")
     try:
         info = json.loads(stored)
         return Credentials(  # type: ignore[no-untyped-call]  # google-auth is untyped
@@ -204,6 +199,5 @@ def load_credentials(account: AccountConfig) -> Credentials:
         )
     except (ValueError, KeyError, TypeError):
         raise AuthError(
-            f"the stored Gmail grant of account {account.name!r} is unreadable: "
-            f"{reauth_hint(account.name)}"
+            f"the stored Gmail grant of account {account.name!r} is unreadable: {reauth_hint(account.name)}"
         ) from None

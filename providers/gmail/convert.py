@@ -87,9 +87,7 @@ def folder_of(label_ids: list[str]) -> str:
     return ""
 
 
-def to_mail_message(
-    resource: Mapping[str, Any], *, account: str, label_names: Mapping[str, str]
-) -> MailMessage:
+def to_mail_message(resource: Mapping[str, Any], *, account: str, label_names: Mapping[str, str]) -> MailMessage:
     """Turn a ``format=full`` Message resource into a MailMessage.
 
     ``date`` is Gmail's ``internalDate`` (when Google accepted the message, which Google

@@ -85,9 +85,7 @@ class _Retryable(Transient):
 def _give_up(last: Transient) -> Exception:
     kind = getattr(last, "kind", "server")
     if kind == "rate":
-        return RateLimited(
-            f"{last}; Gmail is still rate limiting, try again later", last.retry_after
-        )
+        return RateLimited(f"{last}; Gmail is still rate limiting, try again later", last.retry_after)
     if kind == "network":
         return ConnectionFailed(str(last))
     return ProviderError(f"{last}; Gmail kept failing, try again later")
@@ -99,9 +97,7 @@ def _error_details(exc: HttpError) -> tuple[str, str]:
         body = json.loads(exc.content.decode("utf-8", "replace"))
         error = body["error"]
         reasons = [e.get("reason", "") for e in error.get("errors") or ()]
-        return str(error.get("message", "")), (
-            reasons[0] if reasons else str(error.get("status", ""))
-        )
+        return str(error.get("message", "")), (reasons[0] if reasons else str(error.get("status", "")))
     except (ValueError, KeyError, TypeError, AttributeError):
         return "", ""
 
@@ -157,8 +153,7 @@ class GmailProvider:
                 f"{self.account!r} (expired or revoked): set a fresh one"
             )
         return AuthError(
-            f"Gmail sign-in for account {self.account!r} has expired or was revoked: "
-            f"{reauth_hint(self.account)}"
+            f"Gmail sign-in for account {self.account!r} has expired or was revoked: {reauth_hint(self.account)}"
         )
 
     def _translate(self, exc: HttpError, what: str) -> Exception:
@@ -199,9 +194,7 @@ class GmailProvider:
         except RefreshError:
             raise self._auth_error() from None
         except (OSError, httplib2.HttpLib2Error, TransportError) as exc:
-            error = _Retryable(
-                f"cannot reach Gmail at {self._base_url} ({type(exc).__name__})", "network"
-            )
+            error = _Retryable(f"cannot reach Gmail at {self._base_url} ({type(exc).__name__})", "network")
         if isinstance(error, _Retryable) and (idempotent or error.kind == "rate"):
             raise error
         if isinstance(error, _Retryable):
@@ -217,9 +210,7 @@ class GmailProvider:
     def _label_names(self, *, refresh: bool = False) -> dict[str, str]:
         if self._labels is None or refresh:
             response = self._call(self._users().labels().list(userId="me"), "labels.list")
-            self._labels = {
-                str(label["id"]): str(label.get("name", "")) for label in response.get("labels", ())
-            }
+            self._labels = {str(label["id"]): str(label.get("name", "")) for label in response.get("labels", ())}
         return self._labels
 
     def _candidate_label_ids(self) -> list[str]:
@@ -260,9 +251,7 @@ class GmailProvider:
             if not page_token:
                 return
 
-    def _run_batch(
-        self, calls: dict[str, Callable[[], Any]], what: str
-    ) -> tuple[dict[str, Any], list[str]]:
+    def _run_batch(self, calls: dict[str, Callable[[], Any]], what: str) -> tuple[dict[str, Any], list[str]]:
         """Run up to BATCH_SIZE API calls as one batch request.
 
         ``calls`` maps a key to a function building the request. Returns (answers by key, keys
@@ -311,8 +300,7 @@ class GmailProvider:
         """``messages.get(format=full)`` for up to BATCH_SIZE ids: (resources, ids gone)."""
         messages = self._users().messages()
         calls: dict[str, Callable[[], Any]] = {
-            message_id: partial(messages.get, userId="me", id=message_id, format="full")
-            for message_id in ids
+            message_id: partial(messages.get, userId="me", id=message_id, format="full") for message_id in ids
         }
         got, gone = self._run_batch(calls, "messages.get")
         return [got[i] for i in ids if i in got], gone
@@ -334,9 +322,7 @@ class GmailProvider:
         for start in range(0, len(wanted), BATCH_SIZE):
             chunk = dict(enumerate(wanted[start : start + BATCH_SIZE]))
             calls: dict[str, Callable[[], Any]] = {
-                f"a{n}": partial(
-                    attachments.get, userId="me", messageId=message_id, id=body["attachmentId"]
-                )
+                f"a{n}": partial(attachments.get, userId="me", messageId=message_id, id=body["attachmentId"])
                 for n, (message_id, body) in chunk.items()
             }
             got, _gone = self._run_batch(calls, "messages.attachments.get")
@@ -344,9 +330,7 @@ class GmailProvider:
                 if f"a{n}" in got:
                     body["data"] = got[f"a{n}"].get("data", "")
 
-    def _fetch(
-        self, ids: list[str], progress: ProgressCallback
-    ) -> tuple[list[MailMessage], list[str]]:
+    def _fetch(self, ids: list[str], progress: ProgressCallback) -> tuple[list[MailMessage], list[str]]:
         resources: list[dict[str, Any]] = []
         gone: list[str] = []
         for start in range(0, len(ids), BATCH_SIZE):
@@ -388,8 +372,7 @@ class GmailProvider:
         labels = {
             lid
             for lid in label_ids
-            if lid not in SYSTEM_LABELS | WATCHED_SYSTEM_LABELS | GONE_LABELS
-            and not lid.startswith("CATEGORY_")
+            if lid not in SYSTEM_LABELS | WATCHED_SYSTEM_LABELS | GONE_LABELS and not lid.startswith("CATEGORY_")
         }
         if not labels:
             return False
@@ -404,15 +387,11 @@ class GmailProvider:
             return False
         return bool(labels & WATCHED_SYSTEM_LABELS) or self._is_candidate(labels)
 
-    def incremental_sync(
-        self, cursor: Cursor, progress: ProgressCallback | None = None
-    ) -> SyncBatch:
+    def incremental_sync(self, cursor: Cursor, progress: ProgressCallback | None = None) -> SyncBatch:
         progress = progress or no_progress
         start = cursor.value.strip()
         if not start.isdigit():
-            raise CursorExpired(
-                f"account {self.account!r}: the stored Gmail position is unreadable"
-            )
+            raise CursorExpired(f"account {self.account!r}: the stored Gmail position is unreadable")
         fetch: dict[str, None] = {}
         removed: dict[str, None] = {}
         new_history_id = ""
@@ -430,8 +409,7 @@ class GmailProvider:
                 response = self._call(self._users().history().list(**params), "history.list")
             except _NotFound:
                 raise CursorExpired(
-                    f"account {self.account!r}: Gmail no longer has history from id {start}; "
-                    "a full sync is needed"
+                    f"account {self.account!r}: Gmail no longer has history from id {start}; a full sync is needed"
                 ) from None
             new_history_id = new_history_id or str(response.get("historyId", start))
             for record in response.get("history", ()):
@@ -449,9 +427,7 @@ class GmailProvider:
             removed=tuple(removed),
         )
 
-    def _apply_history(
-        self, record: dict[str, Any], fetch: dict[str, None], removed: dict[str, None]
-    ) -> None:
+    def _apply_history(self, record: dict[str, Any], fetch: dict[str, None], removed: dict[str, None]) -> None:
         """Fold one history record into the ids to (re)fetch and the ids removed."""
         for item in record.get("messagesAdded", ()):
             message = item["message"]
@@ -497,9 +473,7 @@ class GmailProvider:
         return body
 
     def save_draft(self, message: OutgoingMessage) -> str:
-        request = (
-            self._users().drafts().create(userId="me", body={"message": self._raw_body(message)})
-        )
+        request = self._users().drafts().create(userId="me", body={"message": self._raw_body(message)})
         response = self._call(request, "drafts.create", idempotent=False)
         return str(response["id"])
 

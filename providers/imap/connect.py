@@ -53,9 +53,7 @@ def check_security(account: AccountConfig) -> None:
     ]
     for key, security, host in checks:
         if security not in ("ssl", "starttls", "none"):
-            raise ConfigError(
-                f"account {account.name!r}: {key} = {security!r}: expected ssl, starttls or none"
-            )
+            raise ConfigError(f"account {account.name!r}: {key} = {security!r}: expected ssl, starttls or none")
         if security == "none" and not account.allow_insecure and not is_loopback(host):
             raise ConfigError(
                 f"account {account.name!r}: {key} = 'none' would send the password unencrypted to "
@@ -68,9 +66,7 @@ def ssl_context(account: AccountConfig) -> ssl.SSLContext:
     try:
         return ssl.create_default_context(cafile=account.ca_file or None)
     except (OSError, ssl.SSLError) as exc:
-        raise ConfigError(
-            f"account {account.name!r}: ca_file = {account.ca_file!r} cannot be read: {exc}"
-        ) from None
+        raise ConfigError(f"account {account.name!r}: ca_file = {account.ca_file!r} cannot be read: {exc}") from None
 
 
 def password_for(account: AccountConfig, env_name: str = "") -> str:
@@ -84,9 +80,7 @@ def password_for(account: AccountConfig, env_name: str = "") -> str:
     if stored:
         return stored
     hint = f"set ${account.password_env} or " if account.password_env else ""
-    raise AuthError(
-        f"no password for account {account.name!r}: {hint}run `inbox-watch auth {account.name}`"
-    )
+    raise AuthError(f"no password for account {account.name!r}: {hint}run `inbox-watch auth {account.name}`")
 
 
 def _reason(exc: BaseException) -> str:
@@ -124,27 +118,20 @@ def connect(account: AccountConfig, password: str) -> imapclient.IMAPClient:
     except ssl.SSLError as exc:
         raise ConnectionFailed(f"TLS with {where(account)} failed: {_reason(exc)}") from None
     except (OSError, imaplib.IMAP4.error) as exc:
-        raise ConnectionFailed(
-            f"cannot reach IMAP server {where(account)}: {_reason(exc)}"
-        ) from None
+        raise ConnectionFailed(f"cannot reach IMAP server {where(account)}: {_reason(exc)}") from None
     try:
         if account.security == "starttls":
             try:
                 client.starttls(context)
             except ssl.SSLError as exc:
-                raise ConnectionFailed(
-                    f"TLS with {where(account)} failed: {_reason(exc)}"
-                ) from None
+                raise ConnectionFailed(f"TLS with {where(account)} failed: {_reason(exc)}") from None
             except IMAPClientError as exc:
-                raise ConnectionFailed(
-                    f"{where(account)} refused STARTTLS: {_reason(exc)}"
-                ) from None
+                raise ConnectionFailed(f"{where(account)} refused STARTTLS: {_reason(exc)}") from None
         try:
             client.login(account.username, password)
         except LoginError:
             raise AuthError(
-                f"IMAP login to {where(account)} as {account.username!r} was refused: "
-                "wrong user name or password"
+                f"IMAP login to {where(account)} as {account.username!r} was refused: wrong user name or password"
             ) from None
     except BaseException:
         with contextlib.suppress(Exception):
@@ -161,17 +148,11 @@ def translated(account: AccountConfig, what: str) -> Iterator[None]:
     except (AuthError, ConnectionFailed, ConfigError):
         raise
     except ssl.SSLError as exc:
-        raise ConnectionFailed(
-            f"TLS with {where(account)} failed while {what}: {_reason(exc)}"
-        ) from None
+        raise ConnectionFailed(f"TLS with {where(account)} failed while {what}: {_reason(exc)}") from None
     except (IMAPClientAbortError, imaplib.IMAP4.abort, OSError, EOFError) as exc:
-        raise ConnectionFailed(
-            f"connection to {where(account)} lost while {what}: {_reason(exc)}"
-        ) from None
+        raise ConnectionFailed(f"connection to {where(account)} lost while {what}: {_reason(exc)}") from None
     except (IMAPClientError, imaplib.IMAP4.error) as exc:
-        raise ProviderError(
-            f"IMAP server {where(account)} refused {what}: {_reason(exc)}"
-        ) from None
+        raise ProviderError(f"IMAP server {where(account)} refused {what}: {_reason(exc)}") from None
     except (ValueError, KeyError, IndexError) as exc:  # an answer imapclient could not read
         raise ProviderError(
             f"unexpected answer from IMAP server {where(account)} while {what}: {_reason(exc)}"

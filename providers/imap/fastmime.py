@@ -265,9 +265,7 @@ def fast_date(value: str) -> datetime | None:
             return parse_date(value)
         _ZONES[zone_key] = zone
     try:
-        when = datetime(
-            int(year), _MONTHS[month], int(day), int(hour), int(minute), int(second), tzinfo=zone
-        )
+        when = datetime(int(year), _MONTHS[month], int(day), int(hour), int(minute), int(second), tzinfo=zone)
     except ValueError:
         return parse_date(value)
     return when.astimezone(UTC)

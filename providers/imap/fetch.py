@@ -135,9 +135,7 @@ def stream_uid_fetch(imap: Any, uids: Sequence[int], items: str) -> Iterator[Fet
     for group in uid_groups(uids):
         tag = imap._new_tag()
         imap.tagged_commands.pop(tag, None)  # the tagged response is read here, not by imaplib
-        imap.send(
-            tag + b" UID FETCH " + group.encode("ascii") + b" " + items.encode("ascii") + b"\r\n"
-        )
+        imap.send(tag + b" UID FETCH " + group.encode("ascii") + b" " + items.encode("ascii") + b"\r\n")
         pending.append(tag)
     readline, read = imap.readline, imap.read
     failure = ""

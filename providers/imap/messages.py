@@ -92,9 +92,7 @@ def build(
         fallback_date=lambda: None,
     )
     if message is None:
-        message = parse_bytes(
-            header + body, account=account, id=provider_id, folder=folder, tags=tags
-        )
+        message = parse_bytes(header + body, account=account, id=provider_id, folder=folder, tags=tags)
     return message, cut
 
 
@@ -121,16 +119,12 @@ def fetch_messages(
     def read(items: str, wanted: Sequence[int]) -> None:
         nonlocal count
         for fetched in stream_uid_fetch(client._imap, wanted, items):
-            built = build(
-                fetched, account=account, folder=folder, uidvalidity=uidvalidity, tags=tags
-            )
+            built = build(fetched, account=account, folder=folder, uidvalidity=uidvalidity, tags=tags)
             if built is None:
                 long_header.append(fetched.uid)
                 continue
             messages[fetched.uid], is_cut = built
-            if is_cut and messages[fetched.uid].header("content-type").lower().startswith(
-                "multipart/"
-            ):
+            if is_cut and messages[fetched.uid].header("content-type").lower().startswith("multipart/"):
                 cut.append(fetched.uid)
             count += 1
             if progress is not None and count == every:

@@ -71,10 +71,7 @@ def encode_cursor(states: dict[str, FolderState]) -> str:
     return json.dumps(
         {
             "v": _CURSOR_VERSION,
-            "folders": {
-                name: [s.uidvalidity, s.uidnext, s.highestmodseq, s.messages]
-                for name, s in states.items()
-            },
+            "folders": {name: [s.uidvalidity, s.uidnext, s.highestmodseq, s.messages] for name, s in states.items()},
         },
         separators=(",", ":"),
         sort_keys=True,
@@ -87,14 +84,9 @@ def decode_cursor(value: str) -> dict[str, FolderState]:
         data = json.loads(value)
         if data["v"] != _CURSOR_VERSION:
             raise ValueError("other cursor version")
-        return {
-            str(name): FolderState(*(int(x) for x in values))
-            for name, values in data["folders"].items()
-        }
+        return {str(name): FolderState(*(int(x) for x in values)) for name, values in data["folders"].items()}
     except (ValueError, TypeError, KeyError, AttributeError) as exc:
-        raise CursorExpired(
-            f"the saved IMAP sync position is unreadable ({exc}); a full sync follows"
-        ) from None
+        raise CursorExpired(f"the saved IMAP sync position is unreadable ({exc}); a full sync follows") from None
 
 
 def _flag_set(flags: Any) -> set[str]:
@@ -182,9 +174,7 @@ class ImapProvider:
             self._client = connect(self.config, self._password)
             self._enabled = set()
             with translated(self.config, "reading capabilities"):
-                self._capabilities = frozenset(
-                    c.decode().upper() for c in self._client.capabilities()
-                )
+                self._capabilities = frozenset(c.decode().upper() for c in self._client.capabilities())
         return self._client
 
     def _drop(self) -> None:
@@ -289,9 +279,7 @@ class ImapProvider:
     def _examine(self, client: imapclient.IMAPClient, folder: str, expected: int) -> None:
         selected = client.select_folder(folder, readonly=True)
         if int(selected[b"UIDVALIDITY"]) != expected:
-            raise CursorExpired(
-                f"folder {folder!r} was recreated during the sync; a full sync follows"
-            )
+            raise CursorExpired(f"folder {folder!r} was recreated during the sync; a full sync follows")
 
     def full_sync(self, progress: ProgressCallback | None = None) -> SyncBatch:
         report = progress or no_progress
@@ -334,9 +322,7 @@ class ImapProvider:
             except CursorExpired as exc:
                 raise ProviderError(f"{exc}; the folders keep changing, try again later") from None
 
-    def incremental_sync(
-        self, cursor: Cursor, progress: ProgressCallback | None = None
-    ) -> SyncBatch:
+    def incremental_sync(self, cursor: Cursor, progress: ProgressCallback | None = None) -> SyncBatch:
         old_states = decode_cursor(cursor.value)
         report = progress or no_progress
 
@@ -354,9 +340,7 @@ class ImapProvider:
                 states[folder.name] = state
                 old = old_states.get(folder.name)
                 if old is not None and old.uidvalidity != state.uidvalidity:
-                    raise CursorExpired(
-                        f"UIDVALIDITY of {folder.name!r} changed; a full sync follows"
-                    )
+                    raise CursorExpired(f"UIDVALIDITY of {folder.name!r} changed; a full sync follows")
                 if old is None or state != old:
                     todo.append((folder, state, old))
             messages: list[MailMessage] = []
@@ -371,9 +355,7 @@ class ImapProvider:
             for folder, state, old in todo:
                 if old is None:  # a folder new since the cursor: read it whole
                     self._examine(client, folder.name, state.uidvalidity)
-                    uids = sorted(
-                        u for u in client.search(["SINCE", self._since()]) if u < state.uidnext
-                    )
+                    uids = sorted(u for u in client.search(["SINCE", self._since()]) if u < state.uidnext)
                     messages += self._read(client, folder, state.uidvalidity, uids, step)
                     continue
                 new: list[int] = []
@@ -393,9 +375,7 @@ class ImapProvider:
 
         return self._run("reading new mail", work)
 
-    def _vanished(
-        self, client: imapclient.IMAPClient, folder: str, state: FolderState, old: FolderState
-    ) -> list[str]:
+    def _vanished(self, client: imapclient.IMAPClient, folder: str, state: FolderState, old: FolderState) -> list[str]:
         """Ids of messages expunged since ``old`` (QRESYNC only; without it, none are known)."""
         from .fetch import raw_uid_fetch
         from .messages import message_id_for
@@ -424,9 +404,7 @@ class ImapProvider:
 
     # -- writing -------------------------------------------------------------------------------
 
-    def _append(
-        self, client: imapclient.IMAPClient, folder: str, raw: bytes, flags: tuple[str, ...]
-    ) -> str:
+    def _append(self, client: imapclient.IMAPClient, folder: str, raw: bytes, flags: tuple[str, ...]) -> str:
         from .messages import message_id_for
 
         response = client.append(folder, raw, flags=flags)

@@ -60,24 +60,17 @@ def send_smtp(
         smtp.sendmail(message.from_addr, recipients, raw)
     except smtplib.SMTPAuthenticationError:
         raise AuthError(
-            f"SMTP login to {where} as {account.smtp_username!r} was refused: "
-            "wrong user name or password"
+            f"SMTP login to {where} as {account.smtp_username!r} was refused: wrong user name or password"
         ) from None
     except smtplib.SMTPNotSupportedError as exc:
-        raise ConnectionFailed(
-            f"SMTP server {where} does not offer what is needed: {exc}"
-        ) from None
+        raise ConnectionFailed(f"SMTP server {where} does not offer what is needed: {exc}") from None
     except smtplib.SMTPServerDisconnected as exc:
         raise ConnectionFailed(f"connection to SMTP server {where} lost: {_reason(exc)}") from None
     except smtplib.SMTPRecipientsRefused as exc:
         refused = ", ".join(sorted(exc.recipients))
         raise ProviderError(f"SMTP server {where} refused the recipients: {refused}") from None
     except smtplib.SMTPResponseException as exc:
-        text = (
-            exc.smtp_error.decode("utf-8", "replace")
-            if isinstance(exc.smtp_error, bytes)
-            else str(exc.smtp_error)
-        )
+        text = exc.smtp_error.decode("utf-8", "replace") if isinstance(exc.smtp_error, bytes) else str(exc.smtp_error)
         raise ProviderError(
             f"SMTP server {where} refused the message: {exc.smtp_code} {' '.join(text.split())}"
         ) from None

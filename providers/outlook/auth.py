@@ -101,8 +101,7 @@ def _public_client(account: AccountConfig, cache: TokenCacheFile) -> Any:
     except requests.exceptions.RequestException as exc:
         raise AuthError(
             f"account {account.name!r}: cannot reach the Microsoft sign-in service at "
-            f"{authority_for(account)} ({type(exc).__name__}); check the network, then "
-            + _run_auth_hint(account)
+            f"{authority_for(account)} ({type(exc).__name__}); check the network, then " + _run_auth_hint(account)
         ) from None
     except ValueError as exc:
         raise AuthError(
@@ -130,8 +129,7 @@ class MsalTokens:
         account = self.account
         if not self.cache_path.exists():
             raise AuthError(
-                f"account {account.name!r} is not signed in to Microsoft: "
-                f"run `inbox-watch auth {account.name}`"
+                f"account {account.name!r} is not signed in to Microsoft: run `inbox-watch auth {account.name}`"
             )
         try:
             if self._app is None:
@@ -140,15 +138,13 @@ class MsalTokens:
             accounts = self._app.get_accounts()
             if not accounts:
                 raise AuthError(
-                    f"account {account.name!r}: the token cache holds no signed-in user; "
-                    + _run_auth_hint(account)
+                    f"account {account.name!r}: the token cache holds no signed-in user; " + _run_auth_hint(account)
                 )
             result = self._app.acquire_token_silent_with_error(list(SCOPES), account=accounts[0])
         except requests.exceptions.RequestException as exc:
             raise AuthError(
                 f"account {account.name!r}: cannot reach the Microsoft sign-in service to renew "
-                f"the token ({type(exc).__name__}); check the network, or "
-                + _run_auth_hint(account)
+                f"the token ({type(exc).__name__}); check the network, or " + _run_auth_hint(account)
             ) from None
         finally:
             if self._cache is not None:
@@ -156,10 +152,7 @@ class MsalTokens:
         if not result or "access_token" not in result:
             reason = ""
             if result:
-                reason = (
-                    f" ({result.get('error', 'error')}: "
-                    f"{_first_line(result.get('error_description'), 160)})"
-                )
+                reason = f" ({result.get('error', 'error')}: {_first_line(result.get('error_description'), 160)})"
             raise AuthError(
                 f"account {account.name!r}: the Microsoft sign-in has expired or was revoked"
                 f"{reason}; " + _run_auth_hint(account)
@@ -189,10 +182,7 @@ def authenticate(
     import requests
 
     if account.access_token_env:
-        return (
-            f"account {account.name!r} uses the bearer token in ${account.access_token_env}; "
-            "nothing to sign in"
-        )
+        return f"account {account.name!r} uses the bearer token in ${account.access_token_env}; nothing to sign in"
     path = cache_path or token_cache_path(account)
     cache = TokenCacheFile(path)
     app = _public_client(account, cache)

@@ -103,9 +103,7 @@ def is_meeting_message(item: dict[str, Any]) -> bool:
 
 def is_delivery_report(item: dict[str, Any]) -> bool:
     _name, sender = _address(item.get("from"))
-    return bool(_REPORT_SUBJECT.match(str(item.get("subject") or ""))) or bool(
-        _REPORT_SENDER.match(sender)
-    )
+    return bool(_REPORT_SUBJECT.match(str(item.get("subject") or ""))) or bool(_REPORT_SENDER.match(sender))
 
 
 def needs_mime(item: dict[str, Any]) -> bool:
@@ -122,9 +120,7 @@ def tags_for(item: dict[str, Any], folder_candidate: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
-def to_mail_message(
-    item: dict[str, Any], *, account: str, folder: str, folder_candidate: str = ""
-) -> MailMessage:
+def to_mail_message(item: dict[str, Any], *, account: str, folder: str, folder_candidate: str = "") -> MailMessage:
     """A Graph message (the fields of SELECT_FIELDS) as a MailMessage."""
     headers = _headers(item)
     from_name, from_addr = _address(item.get("from"))
@@ -146,9 +142,7 @@ def to_mail_message(
     return MailMessage(
         account=account,
         id=str(item.get("id") or ""),
-        message_id=normalise_message_id(
-            str(item.get("internetMessageId") or headers.get("message-id") or "")
-        ),
+        message_id=normalise_message_id(str(item.get("internetMessageId") or headers.get("message-id") or "")),
         date=when,
         from_addr=from_addr,
         from_name=from_name,

@@ -173,8 +173,7 @@ class GraphClient:
         code, message = graph_error(response)
         if status == 401:
             raise AuthError(
-                f"account {self.account!r}: Microsoft Graph refused the access token "
-                f"({code}); {self.auth_hint}"
+                f"account {self.account!r}: Microsoft Graph refused the access token ({code}); {self.auth_hint}"
             )
         if status == 403 and code in (
             "ErrorAccessDenied",
@@ -187,15 +186,11 @@ class GraphClient:
             )
         if status == 410:
             raise CursorExpired(
-                f"account {self.account!r}: Microsoft Graph no longer knows this sync position "
-                f"({code})"
+                f"account {self.account!r}: Microsoft Graph no longer knows this sync position ({code})"
             )
         detail = f"{code}: {message}" if message else code
         error = GraphNotFound if status == 404 else ProviderError
-        raise error(
-            f"account {self.account!r}: Microsoft Graph {method} {_where(url)} failed: "
-            f"HTTP {status} {detail}"
-        )
+        raise error(f"account {self.account!r}: Microsoft Graph {method} {_where(url)} failed: HTTP {status} {detail}")
 
     def get_json(self, path_or_url: str, **kwargs: Any) -> dict[str, Any]:
         response = self.request("GET", path_or_url, **kwargs)
@@ -223,11 +218,8 @@ def _json(response: httpx.Response) -> dict[str, Any]:
         data = response.json()
     except ValueError:
         raise ProviderError(
-            f"Microsoft Graph answered {_where(str(response.request.url))} with something that "
-            "is not JSON"
+            f"Microsoft Graph answered {_where(str(response.request.url))} with something that is not JSON"
         ) from None
     if not isinstance(data, dict):
-        raise ProviderError(
-            f"Microsoft Graph answered {_where(str(response.request.url))} with unexpected JSON"
-        )
+        raise ProviderError(f"Microsoft Graph answered {_where(str(response.request.url))} with unexpected JSON")
     return data

@@ -128,10 +128,7 @@ class OutlookProvider:
             def from_env() -> str:
                 token = os.environ.get(env, "").strip()
                 if not token:
-                    raise AuthError(
-                        f"account {self.account!r}: access_token_env names ${env}, "
-                        "which is empty or unset"
-                    )
+                    raise AuthError(f"account {self.account!r}: access_token_env names ${env}, which is empty or unset")
                 return token
 
             return from_env
@@ -186,12 +183,7 @@ class OutlookProvider:
     # -- sync ------------------------------------------------------------------------------
 
     def _delta_headers(self) -> dict[str, str]:
-        return {
-            "Prefer": (
-                f'odata.maxpagesize={self.page_size}, outlook.body-content-type="text", '
-                + IMMUTABLE_IDS
-            )
-        }
+        return {"Prefer": (f'odata.maxpagesize={self.page_size}, outlook.body-content-type="text", ' + IMMUTABLE_IDS)}
 
     def _first_delta_params(self) -> dict[str, str]:
         since = self._now() - timedelta(days=self.config.lookback_days)
@@ -224,8 +216,7 @@ class OutlookProvider:
             progress(done + len(messages), None, folder.name)
         if not delta_link:
             raise ProviderError(
-                f"account {self.account!r}: Microsoft Graph ended a delta round for "
-                f"{folder.name} without a deltaLink"
+                f"account {self.account!r}: Microsoft Graph ended a delta round for {folder.name} without a deltaLink"
             )
         return (
             messages,
@@ -240,9 +231,7 @@ class OutlookProvider:
         )
 
     def _message(self, item: dict[str, Any], folder: _Watched) -> MailMessage:
-        message = to_mail_message(
-            item, account=self.account, folder=folder.name, folder_candidate=folder.candidate
-        )
+        message = to_mail_message(item, account=self.account, folder=folder.name, folder_candidate=folder.candidate)
         if not needs_mime(item):
             return message
         # Invitations and delivery reports: their calendar / delivery-status part is in the MIME.
@@ -281,9 +270,7 @@ class OutlookProvider:
             except GraphNotFound:
                 if folder.delta:
                     # The folder was deleted or renamed away: the folder list is out of date.
-                    raise CursorExpired(
-                        f"account {self.account!r}: the folder {folder.name} is gone"
-                    ) from None
+                    raise CursorExpired(f"account {self.account!r}: the folder {folder.name} is gone") from None
                 raise
             messages += got
             removed += gone
@@ -330,9 +317,7 @@ class OutlookProvider:
                 )
                 for f in data["folders"]
             ]
-            if not folders or not all(
-                f.delta and self._client.same_origin(f.delta) for f in folders
-            ):
+            if not folders or not all(f.delta and self._client.same_origin(f.delta) for f in folders):
                 raise ValueError("a folder without a usable delta link")
             return folders, float(data.get("listed_at", 0.0))
         except (ValueError, KeyError, TypeError) as exc:
@@ -351,9 +336,7 @@ class OutlookProvider:
             full=True,
         )
 
-    def incremental_sync(
-        self, cursor: Cursor, progress: ProgressCallback | None = None
-    ) -> SyncBatch:
+    def incremental_sync(self, cursor: Cursor, progress: ProgressCallback | None = None) -> SyncBatch:
         folders, listed_at = self._parse_cursor(cursor)
         self._client.authorize()
         if time.time() - listed_at > FOLDER_REFRESH_SECONDS:
@@ -406,9 +389,7 @@ class OutlookProvider:
                 "ccRecipients": _recipients(message.cc),
                 "internetMessageId": message.message_id,
             }
-            self._client.request(
-                "PATCH", f"me/messages/{quote(draft_id, safe='')}", json=update, headers=headers
-            )
+            self._client.request("PATCH", f"me/messages/{quote(draft_id, safe='')}", json=update, headers=headers)
             return draft_id
         # No message to answer in this mailbox: create the draft from MIME, which carries the
         # Message-ID, In-Reply-To and References exactly as the outbox fixed them.

@@ -15,8 +15,19 @@ from tests.conftest import corpus_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 ROW_KEYS = {
-    "rank", "candidate", "emails", "status", "waiting_since", "silent_business_hours", "chasers_sent",
-    "employer_waiting", "out_of_office_until", "next_action", "score", "reasons", "threads",
+    "rank",
+    "candidate",
+    "emails",
+    "status",
+    "waiting_since",
+    "silent_business_hours",
+    "chasers_sent",
+    "employer_waiting",
+    "out_of_office_until",
+    "next_action",
+    "score",
+    "reasons",
+    "threads",
 }
 STATUSES = {"silent", "awaiting", "replied", "out_of_office", "bounced", "snoozed", "pulled", "idle"}
 ACTIONS = {"wait", "send_chaser", "call", "text", "message_on_social", "update_employer", "consider_pulling", "none"}
@@ -119,7 +130,11 @@ def test_roster_import_log_snooze_pull_forget(tmp_path: Path, demo_config: Path)
     assert "Jane Doe" in listed and "jd@example.net" in listed
     assert "next:" in cli("log", "Jane Doe", "call", "--note", "voicemail", config=demo_config).stdout
     cli("snooze", "Jane Doe", "--until", "2099-01-01", "--reason", "ill", config=demo_config)
-    row = next(r for r in json.loads(cli("report", "--json", config=demo_config).stdout)["candidates"] if r["candidate"] == "Jane Doe")
+    row = next(
+        r
+        for r in json.loads(cli("report", "--json", config=demo_config).stdout)["candidates"]
+        if r["candidate"] == "Jane Doe"
+    )
     assert row["status"] == "snoozed"
     cli("pull", "Jane Doe", config=demo_config)
     cli("forget", "Jane Doe", config=demo_config)

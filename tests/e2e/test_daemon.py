@@ -18,12 +18,15 @@ def test_daemon_syncs_beats_and_stops_on_sigterm(tmp_path: Path) -> None:
     config = tmp_path / "config.toml"
     config.write_text(
         '[recruiter]\naddresses = ["sam@agency.example"]\n[store]\npath = "store.json"\n'
-        "[daemon]\ninterval = 5\n[[accounts]]\nname = \"demo\"\nprovider = \"demo\"\n"
+        '[daemon]\ninterval = 5\n[[accounts]]\nname = "demo"\nprovider = "demo"\n'
     )
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen(
         [sys.executable, "-m", "inbox_watch", "--config", str(config), "daemon"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
     )
     store = Store(tmp_path / "store.json")
     deadline = time.monotonic() + 30

@@ -76,9 +76,7 @@ class ProviderContract:
         assert Capability.INCREMENTAL in caps
 
     def test_full_sync_reads_headers_and_threading(self, harness: Harness) -> None:
-        harness.deliver(
-            make_raw(subject="Interview slots", message_id="<c1@agency.example>"), folder="sent"
-        )
+        harness.deliver(make_raw(subject="Interview slots", message_id="<c1@agency.example>"), folder="sent")
         harness.deliver(
             make_raw(
                 subject="Re: Interview slots",

@@ -239,9 +239,7 @@ service stats {{
         return maildir
 
     def chown_tree(self, path: Path) -> None:
-        subprocess.run(
-            ["chown", "-R", f"{self.mail_user}:{self.mail_group}", str(path)], check=True
-        )
+        subprocess.run(["chown", "-R", f"{self.mail_user}:{self.mail_group}", str(path)], check=True)
 
 
 def running_dovecot(**kwargs: object) -> Iterator[Dovecot]:

@@ -31,16 +31,46 @@ from typing import Any
 
 # https://developers.google.com/gmail/api/reference/quota
 QUOTA_UNITS = {
-    "getProfile": 1, "labels.list": 1, "messages.list": 5, "messages.get": 5,
-    "messages.send": 100, "drafts.create": 10, "history.list": 2, "messages.attachments.get": 5,
+    "getProfile": 1,
+    "labels.list": 1,
+    "messages.list": 5,
+    "messages.get": 5,
+    "messages.send": 100,
+    "drafts.create": 10,
+    "history.list": 2,
+    "messages.attachments.get": 5,
 }
-SYSTEM_LABELS = ("INBOX", "SENT", "DRAFT", "SPAM", "TRASH", "UNREAD", "STARRED", "IMPORTANT",
-                 "CATEGORY_PERSONAL", "CATEGORY_PROMOTIONS", "CATEGORY_UPDATES")
-STATUS_NAMES = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED",
-                404: "NOT_FOUND", 429: "RESOURCE_EXHAUSTED", 500: "INTERNAL",
-                503: "UNAVAILABLE"}
-REASONS = {400: "badRequest", 401: "authError", 403: "forbidden", 404: "notFound",
-           429: "rateLimitExceeded", 500: "backendError", 503: "backendError"}
+SYSTEM_LABELS = (
+    "INBOX",
+    "SENT",
+    "DRAFT",
+    "SPAM",
+    "TRASH",
+    "UNREAD",
+    "STARRED",
+    "IMPORTANT",
+    "CATEGORY_PERSONAL",
+    "CATEGORY_PROMOTIONS",
+    "CATEGORY_UPDATES",
+)
+STATUS_NAMES = {
+    400: "INVALID_ARGUMENT",
+    401: "UNAUTHENTICATED",
+    403: "PERMISSION_DENIED",
+    404: "NOT_FOUND",
+    429: "RESOURCE_EXHAUSTED",
+    500: "INTERNAL",
+    503: "UNAVAILABLE",
+}
+REASONS = {
+    400: "badRequest",
+    401: "authError",
+    403: "forbidden",
+    404: "notFound",
+    429: "rateLimitExceeded",
+    500: "backendError",
+    503: "backendError",
+}
 NOT_FOUND = "Requested entity was not found."
 JSON = "application/json; charset=UTF-8"
 
@@ -55,8 +85,7 @@ def google_error(code: int, message: str) -> dict[str, Any]:
     item: dict[str, Any] = {"message": message, "domain": domain, "reason": REASONS.get(code, "x")}
     if code == 401:
         item.update(location="Authorization", locationType="header")
-    return {"error": {"code": code, "message": message, "errors": [item],
-                      "status": STATUS_NAMES.get(code, "UNKNOWN")}}
+    return {"error": {"code": code, "message": message, "errors": [item], "status": STATUS_NAMES.get(code, "UNKNOWN")}}
 
 
 class ApiError(Exception):
@@ -140,9 +169,11 @@ class GmailEmulator:
     def _record(self, kind: str, message: StoredMessage, labels: list[str] | None = None) -> None:
         self.state.history_id += 1
         message.history_id = self.state.history_id
-        entry = {"id": self.state.history_id, "kind": kind,
-                 "message": {"id": message.id, "threadId": message.thread_id,
-                             "labelIds": list(message.label_ids)}}
+        entry = {
+            "id": self.state.history_id,
+            "kind": kind,
+            "message": {"id": message.id, "threadId": message.thread_id, "labelIds": list(message.label_ids)},
+        }
         if labels is not None:
             entry["labelIds"] = list(labels)
         self.state.history.append(entry)
@@ -157,32 +188,31 @@ class GmailEmulator:
             self.state.labels[label_id] = name
             return label_id
 
-    def insert(self, raw: bytes, labels: list[str], *, thread_id: str = "",
-               internal_date: int | None = None) -> StoredMessage:
+    def insert(
+        self, raw: bytes, labels: list[str], *, thread_id: str = "", internal_date: int | None = None
+    ) -> StoredMessage:
         """Store a message as delivery, send or draft would; label names or ids accepted."""
         with self.lock:
             parsed = email.message_from_bytes(raw, policy=email.policy.compat32)
             message_id = str(parsed.get("Message-ID", "")).strip()
             if not thread_id:  # Gmail threads a reply with the message it references
-                refs = re.findall(r"<[^<>\s]+>", f"{parsed.get('In-Reply-To', '')} "
-                                                  f"{parsed.get('References', '')}")
+                refs = re.findall(r"<[^<>\s]+>", f"{parsed.get('In-Reply-To', '')} {parsed.get('References', '')}")
                 thread_id = next((self.threads[r] for r in refs if r in self.threads), "")
             new_id = self._new_id()
             if internal_date is None:
                 when = email.utils.parsedate_to_datetime(parsed["Date"]) if parsed["Date"] else None
                 internal_date = int((when.timestamp() if when else time.time()) * 1000)
             label_ids = [lab if lab in self.state.labels else self.label_id(lab) for lab in labels]
-            message = StoredMessage(new_id, thread_id or new_id, raw, label_ids, internal_date,
-                                    self.state.history_id, message_id)
+            message = StoredMessage(
+                new_id, thread_id or new_id, raw, label_ids, internal_date, self.state.history_id, message_id
+            )
             self.state.messages[new_id] = message
             if message_id:
                 self.threads.setdefault(message_id, message.thread_id)
             self._record("messageAdded", message)
             return message
 
-    def change_labels(
-        self, message_id: str, add: tuple[str, ...] = (), remove: tuple[str, ...] = ()
-    ) -> None:
+    def change_labels(self, message_id: str, add: tuple[str, ...] = (), remove: tuple[str, ...] = ()) -> None:
         with self.lock:
             message = self.state.messages[message_id]
             add_ids = [self.label_id(n) for n in add if self.label_id(n) not in message.label_ids]
@@ -203,8 +233,15 @@ class GmailEmulator:
             self.state.history_floor = self.state.history_id
             self.state.history.clear()
 
-    def fail_next(self, status: int, *, path_contains: str = "", retry_after: str | None = None,
-                  inside_batch: bool = False, times: int = 1) -> None:
+    def fail_next(
+        self,
+        status: int,
+        *,
+        path_contains: str = "",
+        retry_after: str | None = None,
+        inside_batch: bool = False,
+        times: int = 1,
+    ) -> None:
         for _ in range(times):
             self.failures.append(Failure(status, path_contains, retry_after, inside_batch))
 
@@ -221,8 +258,9 @@ class GmailEmulator:
                     return failure
         return None
 
-    def dispatch(self, method: str, target: str, headers: dict[str, str], body: bytes,
-                 *, inside_batch: bool = False) -> tuple[int, dict[str, str], bytes]:
+    def dispatch(
+        self, method: str, target: str, headers: dict[str, str], body: bytes, *, inside_batch: bool = False
+    ) -> tuple[int, dict[str, str], bytes]:
         """Answer one API request: (status, headers, body). Used for plain and batched calls."""
         url = urllib.parse.urlsplit(target)
         query = urllib.parse.parse_qs(url.query)
@@ -237,8 +275,11 @@ class GmailEmulator:
     def gate(self, path: str, headers: dict[str, str], inside_batch: bool) -> None:
         """Check the bearer token, then play an injected failure if one matches."""
         if headers.get("authorization", "") != f"Bearer {self.access_token}":
-            raise ApiError(401, "Request had invalid authentication credentials. Expected OAuth 2 "
-                           "access token, login cookie or other valid authentication credential.")
+            raise ApiError(
+                401,
+                "Request had invalid authentication credentials. Expected OAuth 2 "
+                "access token, login cookie or other valid authentication credential.",
+            )
         failure = self._take_failure(path, inside_batch)
         if failure is not None:
             extra = {"Retry-After": failure.retry_after} if failure.retry_after else {}
@@ -254,7 +295,7 @@ class GmailEmulator:
         prefix = "/gmail/v1/users/me/"
         if not path.startswith(prefix):
             raise ApiError(404, NOT_FOUND)
-        rest = path[len(prefix):]
+        rest = path[len(prefix) :]
         one = {k: v[0] for k, v in query.items()}
         routes: dict[tuple[str, str], Any] = {
             ("GET", "profile"): ("getProfile", self._profile),
@@ -276,13 +317,19 @@ class GmailEmulator:
         return handler(rest=rest, one=one, query=query, body=body)
 
     def _profile(self, **_: Any) -> Any:
-        return {"emailAddress": self.state.email, "messagesTotal": len(self.state.messages),
-                "threadsTotal": len({m.thread_id for m in self.state.messages.values()}),
-                "historyId": str(self.state.history_id)}
+        return {
+            "emailAddress": self.state.email,
+            "messagesTotal": len(self.state.messages),
+            "threadsTotal": len({m.thread_id for m in self.state.messages.values()}),
+            "historyId": str(self.state.history_id),
+        }
 
     def _labels(self, **_: Any) -> Any:
-        return {"labels": [{"id": i, "name": n, "type": "system" if i == n else "user"}
-                           for i, n in self.state.labels.items()]}
+        return {
+            "labels": [
+                {"id": i, "name": n, "type": "system" if i == n else "user"} for i, n in self.state.labels.items()
+            ]
+        }
 
     def _matches(self, message: StoredMessage, q: str) -> bool:
         for term in q.split():
@@ -310,13 +357,18 @@ class GmailEmulator:
         wanted = query.get("labelIds", [])
         hidden = set() if one.get("includeSpamTrash") == "true" else {"SPAM", "TRASH"}
         found = sorted(
-            (m for m in self.state.messages.values()
-             if all(lab in m.label_ids for lab in wanted) and not hidden & set(m.label_ids)
-             and self._matches(m, one.get("q", ""))),
-            key=lambda m: (-m.internal_date, m.id))
+            (
+                m
+                for m in self.state.messages.values()
+                if all(lab in m.label_ids for lab in wanted)
+                and not hidden & set(m.label_ids)
+                and self._matches(m, one.get("q", ""))
+            ),
+            key=lambda m: (-m.internal_date, m.id),
+        )
         size = min(int(one.get("maxResults", 100)), 500)
         start = int(one.get("pageToken", "0") or 0)
-        page = found[start:start + size]
+        page = found[start : start + size]
         out: dict[str, Any] = {"resultSizeEstimate": len(found)}
         if page:
             out["messages"] = [{"id": m.id, "threadId": m.thread_id} for m in page]
@@ -327,16 +379,23 @@ class GmailEmulator:
     def _resource(self, message: StoredMessage, fmt: str, headers: list[str]) -> dict[str, Any]:
         parsed = email.message_from_bytes(message.raw, policy=email.policy.compat32)
         out: dict[str, Any] = {
-            "id": message.id, "threadId": message.thread_id, "labelIds": list(message.label_ids),
-            "snippet": "", "sizeEstimate": len(message.raw), "historyId": str(message.history_id),
-            "internalDate": str(message.internal_date)}
+            "id": message.id,
+            "threadId": message.thread_id,
+            "labelIds": list(message.label_ids),
+            "snippet": "",
+            "sizeEstimate": len(message.raw),
+            "historyId": str(message.history_id),
+            "internalDate": str(message.internal_date),
+        }
         if fmt == "raw":
             out["raw"] = b64url(message.raw)
         elif fmt == "metadata":
             keep = {h.lower() for h in headers}
-            out["payload"] = {"partId": "", "mimeType": parsed.get_content_type(),
-                              "headers": [{"name": k, "value": str(v)} for k, v in parsed.items()
-                                          if not keep or k.lower() in keep]}
+            out["payload"] = {
+                "partId": "",
+                "mimeType": parsed.get_content_type(),
+                "headers": [{"name": k, "value": str(v)} for k, v in parsed.items() if not keep or k.lower() in keep],
+            }
         elif fmt == "full":
             out["payload"] = _part(parsed, "", message.id)
         return out
@@ -369,8 +428,9 @@ class GmailEmulator:
         try:
             raw = base64.urlsafe_b64decode(body["raw"] + "=" * (-len(body["raw"]) % 4))
         except (KeyError, TypeError, ValueError):
-            raise ApiError(400, "'raw' RFC822 payload message string or uploading message via "
-                           "/upload/* URL required") from None
+            raise ApiError(
+                400, "'raw' RFC822 payload message string or uploading message via /upload/* URL required"
+            ) from None
         thread_id = str(body.get("threadId") or "")
         if thread_id and not any(m.thread_id == thread_id for m in self.state.messages.values()):
             raise ApiError(404, NOT_FOUND)
@@ -378,18 +438,18 @@ class GmailEmulator:
 
     def _send(self, body: bytes, **_: Any) -> Any:
         raw, thread_id = self._decode_raw(json.loads(body or b"{}"))
-        message = self.insert(raw, ["SENT"], thread_id=thread_id,
-                              internal_date=int(time.time() * 1000))
+        message = self.insert(raw, ["SENT"], thread_id=thread_id, internal_date=int(time.time() * 1000))
         return {"id": message.id, "threadId": message.thread_id, "labelIds": message.label_ids}
 
     def _draft(self, body: bytes, **_: Any) -> Any:
         raw, thread_id = self._decode_raw(json.loads(body or b"{}").get("message") or {})
-        message = self.insert(raw, ["DRAFT"], thread_id=thread_id,
-                              internal_date=int(time.time() * 1000))
+        message = self.insert(raw, ["DRAFT"], thread_id=thread_id, internal_date=int(time.time() * 1000))
         draft_id = f"r{int(message.id, 16) % 10**18}"
         self.state.drafts[draft_id] = message.id
-        return {"id": draft_id, "message": {"id": message.id, "threadId": message.thread_id,
-                                            "labelIds": message.label_ids}}
+        return {
+            "id": draft_id,
+            "message": {"id": message.id, "threadId": message.thread_id, "labelIds": message.label_ids},
+        }
 
     def _history(self, one: dict[str, str], query: dict[str, list[str]], **_: Any) -> Any:
         start_text = one.get("startHistoryId", "")
@@ -398,23 +458,33 @@ class GmailEmulator:
         start = int(start_text)
         if start < self.state.history_floor:
             raise ApiError(404, NOT_FOUND)
-        types = set(query.get("historyTypes", [])) or {"messageAdded", "messageDeleted",
-                                                       "labelAdded", "labelRemoved"}
+        types = set(query.get("historyTypes", [])) or {"messageAdded", "messageDeleted", "labelAdded", "labelRemoved"}
         label = one.get("labelId")
-        records = [h for h in self.state.history if h["id"] > start and h["kind"] in types
-                   and (not label or label in h["message"]["labelIds"])]
+        records = [
+            h
+            for h in self.state.history
+            if h["id"] > start and h["kind"] in types and (not label or label in h["message"]["labelIds"])
+        ]
         size = min(int(one.get("maxResults", 100)), 500)
         offset = int(one.get("pageToken", "0") or 0)
-        plural = {"messageAdded": "messagesAdded", "messageDeleted": "messagesDeleted",
-                  "labelAdded": "labelsAdded", "labelRemoved": "labelsRemoved"}
+        plural = {
+            "messageAdded": "messagesAdded",
+            "messageDeleted": "messagesDeleted",
+            "labelAdded": "labelsAdded",
+            "labelRemoved": "labelsRemoved",
+        }
         page = []
-        for h in records[offset:offset + size]:
+        for h in records[offset : offset + size]:
             item: dict[str, Any] = {"message": h["message"]}
             if "labelIds" in h:
                 item["labelIds"] = h["labelIds"]
-            page.append({"id": str(h["id"]), "messages": [
-                {"id": h["message"]["id"], "threadId": h["message"]["threadId"]}],
-                plural[h["kind"]]: [item]})
+            page.append(
+                {
+                    "id": str(h["id"]),
+                    "messages": [{"id": h["message"]["id"], "threadId": h["message"]["threadId"]}],
+                    plural[h["kind"]]: [item],
+                }
+            )
         out: dict[str, Any] = {"historyId": str(self.state.history_id)}
         if page:
             out["history"] = page
@@ -425,12 +495,11 @@ class GmailEmulator:
     def batch(self, content_type: str, body: bytes) -> tuple[int, dict[str, str], bytes]:
         """Answer a multipart/mixed batch: each part an application/http request."""
         container = email.message_from_bytes(
-            b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + body,
-            policy=email.policy.compat32)
+            b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + body, policy=email.policy.compat32
+        )
         parts = container.get_payload() if container.is_multipart() else []
         if not parts or len(parts) > 100:
-            return 400, {"Content-Type": JSON}, json.dumps(google_error(
-                400, "A batch holds 1 to 100 calls")).encode()
+            return 400, {"Content-Type": JSON}, json.dumps(google_error(400, "A batch holds 1 to 100 calls")).encode()
         boundary = f"batch_{self._new_id()}"
         out = []
         for part in parts:
@@ -444,13 +513,15 @@ class GmailEmulator:
                 name, _, value = line.partition(":")
                 inner_headers[name.strip().lower()] = value.strip()
             status, headers, payload = self.dispatch(
-                method, target, inner_headers, inner_body.encode(), inside_batch=True)
+                method, target, inner_headers, inner_body.encode(), inside_batch=True
+            )
             header_text = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
             out.append(
                 f"--{boundary}\r\nContent-Type: application/http\r\n"
                 f"Content-ID: <response-{content_id.strip('<>')}>\r\n\r\n"
                 f"HTTP/1.1 {status} {HTTPStatus(status).phrase}\r\n{header_text}"
-                f"Content-Length: {len(payload)}\r\n\r\n{payload.decode()}\r\n")
+                f"Content-Length: {len(payload)}\r\n\r\n{payload.decode()}\r\n"
+            )
         data = ("".join(out) + f"--{boundary}--\r\n").encode()
         return 200, {"Content-Type": f"multipart/mixed; boundary={boundary}"}, data
 
@@ -465,13 +536,17 @@ class GmailEmulator:
         elif grant == "refresh_token" and form.get("refresh_token") in self.refresh_tokens:
             refresh = form["refresh_token"]
         if not refresh:
-            body = {"error": "invalid_grant",
-                    "error_description": "Token has been expired or revoked."}
+            body = {"error": "invalid_grant", "error_description": "Token has been expired or revoked."}
             return 400, {"Content-Type": JSON}, json.dumps(body).encode()
-        body = {"access_token": self.access_token, "expires_in": 3599, "token_type": "Bearer",
-                "scope": form.get("scope") or " ".join([
-                    "https://www.googleapis.com/auth/gmail.readonly",
-                    "https://www.googleapis.com/auth/gmail.compose"])}
+        body = {
+            "access_token": self.access_token,
+            "expires_in": 3599,
+            "token_type": "Bearer",
+            "scope": form.get("scope")
+            or " ".join(
+                ["https://www.googleapis.com/auth/gmail.readonly", "https://www.googleapis.com/auth/gmail.compose"]
+            ),
+        }
         if grant == "authorization_code":
             body["refresh_token"] = refresh
         return 200, {"Content-Type": JSON}, json.dumps(body).encode()
@@ -480,14 +555,17 @@ class GmailEmulator:
 def _part(message: email.message.Message, part_id: str, owner: str) -> dict[str, Any]:
     """One MessagePart of format=full: headers, mimeType, body.data (base64url) or parts."""
     out: dict[str, Any] = {
-        "partId": part_id, "mimeType": message.get_content_type(),
+        "partId": part_id,
+        "mimeType": message.get_content_type(),
         "filename": message.get_filename() or "",
-        "headers": [{"name": k, "value": " ".join(str(v).split())} for k, v in message.items()]}
+        "headers": [{"name": k, "value": " ".join(str(v).split())} for k, v in message.items()],
+    }
     if message.is_multipart():
         children = message.get_payload()
         out["body"] = {"size": 0}
-        out["parts"] = [_part(child, f"{part_id}.{i}" if part_id else str(i), owner)
-                        for i, child in enumerate(children)]
+        out["parts"] = [
+            _part(child, f"{part_id}.{i}" if part_id else str(i), owner) for i, child in enumerate(children)
+        ]
         return out
     data = message.get_payload(decode=True) or b""
     if out["filename"]:

@@ -152,9 +152,7 @@ class GraphEmulator:
     def folder_id(self, name_or_id: str) -> str:
         folder_id = self.well_known.get(name_or_id.lower(), name_or_id)
         if folder_id not in self.folders:
-            raise GraphError(
-                404, "ErrorItemNotFound", "The specified object was not found in the store."
-            )
+            raise GraphError(404, "ErrorItemNotFound", "The specified object was not found in the store.")
         return folder_id
 
     def child(self, parent: str, display_name: str, *, create: bool = True) -> str:
@@ -234,12 +232,10 @@ class GraphEmulator:
             "from": _recipient(name, address),
             "sender": _recipient(name, address),
             "toRecipients": [
-                _recipient(n, a)
-                for n, a in email.utils.getaddresses([str(v) for v in parsed.get_all("To", [])])
+                _recipient(n, a) for n, a in email.utils.getaddresses([str(v) for v in parsed.get_all("To", [])])
             ],
             "ccRecipients": [
-                _recipient(n, a)
-                for n, a in email.utils.getaddresses([str(v) for v in parsed.get_all("Cc", [])])
+                _recipient(n, a) for n, a in email.utils.getaddresses([str(v) for v in parsed.get_all("Cc", [])])
             ],
             "sentDateTime": sent,
             "receivedDateTime": _iso(received) if received else sent,
@@ -256,9 +252,7 @@ class GraphEmulator:
             method = found.group(1).upper() if found else ""
             kind = "eventMessageResponse" if method == "REPLY" else "eventMessageRequest"
             message["@odata.type"] = f"#microsoft.graph.{kind}"
-            message["meetingMessageType"] = (
-                "meetingAccepted" if kind == "eventMessageResponse" else "meetingRequest"
-            )
+            message["meetingMessageType"] = "meetingAccepted" if kind == "eventMessageResponse" else "meetingRequest"
         return self.store(message, self.folder_id(folder))
 
     def remove_folder(self, folder_id: str) -> None:
@@ -319,14 +313,10 @@ class GraphEmulator:
             out["Cc"] = addresses("ccRecipients")
         out["Subject"] = message.get("subject", "")
         when = message.get("sentDateTime") or message.get("lastModifiedDateTime") or _now()
-        out["Date"] = email.utils.format_datetime(
-            datetime.fromisoformat(when.replace("Z", "+00:00"))
-        )
+        out["Date"] = email.utils.format_datetime(datetime.fromisoformat(when.replace("Z", "+00:00")))
         out["Message-ID"] = message["internetMessageId"]
         for header in message.get("_headers") or ():
-            if header["name"].lower() in ("in-reply-to", "references") or header[
-                "name"
-            ].lower().startswith("x-"):
+            if header["name"].lower() in ("in-reply-to", "references") or header["name"].lower().startswith("x-"):
                 out[header["name"]] = header["value"]
         body = message.get("body") or {}
         content = str(body.get("content", ""))
@@ -363,11 +353,7 @@ class GraphEmulator:
         return f"http://127.0.0.1:{self._server.server_address[1]}/v1.0"
 
     def count(self, method: str | None = None, contains: str = "") -> int:
-        return sum(
-            1
-            for m, path, _q in self.requests
-            if (method is None or m == method) and contains in path
-        )
+        return sum(1 for m, path, _q in self.requests if (method is None or m == method) and contains in path)
 
     # -- request handling -------------------------------------------------------------------
 
@@ -438,9 +424,7 @@ class GraphEmulator:
                 return self._create(headers, body)
             message = self.messages.get(seg[1])
             if message is None:
-                raise GraphError(
-                    404, "ErrorItemNotFound", "The specified object was not found in the store."
-                )
+                raise GraphError(404, "ErrorItemNotFound", "The specified object was not found in the store.")
             if len(seg) == 2 and method == "GET":
                 return _ok(self._view(message, query.get("$select"), prefer))
             if len(seg) == 2 and method == "PATCH":
@@ -456,9 +440,7 @@ class GraphEmulator:
                 return self._send(message)
         raise GraphError(400, "BadRequest", f"Unsupported request {method} /me/{'/'.join(seg)}")
 
-    def _folder_list(
-        self, parent: str, query: dict[str, str], path: str
-    ) -> tuple[int, dict[str, str], bytes]:
+    def _folder_list(self, parent: str, query: dict[str, str], path: str) -> tuple[int, dict[str, str], bytes]:
         found = [f for f in self.folders.values() if f["parentFolderId"] == parent]
         flt = query.get("$filter")
         if flt:
@@ -474,9 +456,7 @@ class GraphEmulator:
         found.sort(key=lambda f: f["displayName"])
         return _ok(self._paged(found, query, path, lambda f: _project(f, query.get("$select"))))
 
-    def _paged(
-        self, items: list[Any], query: dict[str, str], path: str, view: Any
-    ) -> dict[str, Any]:
+    def _paged(self, items: list[Any], query: dict[str, str], path: str, view: Any) -> dict[str, Any]:
         top = int(query.get("$top", "10"))
         skip = int(query.get("$skip", "0"))
         page: dict[str, Any] = {"value": [view(i) for i in items[skip : skip + top]]}
@@ -493,11 +473,7 @@ class GraphEmulator:
         prefer: dict[str, str],
         wanted: list[str] | None = None,
     ) -> dict[str, Any]:
-        fields = (
-            wanted
-            if wanted is not None
-            else ([s.strip() for s in select.split(",")] if select else None)
-        )
+        fields = wanted if wanted is not None else ([s.strip() for s in select.split(",")] if select else None)
         out: dict[str, Any] = {"@odata.etag": f'W/"{message["_seq"]}"'}
         if "@odata.type" in message:
             out["@odata.type"] = message["@odata.type"]
@@ -517,14 +493,8 @@ class GraphEmulator:
                 }
         return out
 
-    def _list_messages(
-        self, folder_id: str | None, query: dict[str, str]
-    ) -> tuple[int, dict[str, str], bytes]:
-        items = [
-            m
-            for m in self.messages.values()
-            if folder_id is None or m["parentFolderId"] == folder_id
-        ]
+    def _list_messages(self, folder_id: str | None, query: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
+        items = [m for m in self.messages.values() if folder_id is None or m["parentFolderId"] == folder_id]
         flt = query.get("$filter")
         if flt:
             match = re.fullmatch(r"internetMessageId eq '((?:[^']|'')*)'", flt.strip())
@@ -538,9 +508,7 @@ class GraphEmulator:
             items = [m for m in items if m.get("internetMessageId") == wanted]
         items.sort(key=lambda m: m.get("receivedDateTime") or "", reverse=True)
         path = f"me/mailFolders/{folder_id}/messages" if folder_id else "me/messages"
-        return _ok(
-            self._paged(items, query, path, lambda m: self._view(m, query.get("$select"), {}))
-        )
+        return _ok(self._paged(items, query, path, lambda m: self._view(m, query.get("$select"), {})))
 
     def _delta(
         self, folder_id: str, query: dict[str, str], prefer: dict[str, str]
@@ -561,9 +529,7 @@ class GraphEmulator:
                 )
             state = self._new_round(folder_id, done.until_seq, done.select, done.received_after)
         else:
-            select = (
-                [s.strip() for s in query["$select"].split(",")] if "$select" in query else None
-            )
+            select = [s.strip() for s in query["$select"].split(",")] if "$select" in query else None
             after = None
             if "$filter" in query:
                 match = re.fullmatch(r"receivedDateTime (ge|gt) (\S+)", query["$filter"].strip())
@@ -603,9 +569,7 @@ class GraphEmulator:
         headers = {"Preference-Applied": f"odata.maxpagesize={size}"}
         return 200, headers | {"Content-Type": "application/json"}, json.dumps(page).encode()
 
-    def _new_round(
-        self, folder_id: str, since: int, select: list[str] | None, after: tuple[str, str] | None
-    ) -> _Round:
+    def _new_round(self, folder_id: str, since: int, select: list[str] | None, after: tuple[str, str] | None) -> _Round:
         def received_ok(message: dict[str, Any]) -> bool:
             if after is None:
                 return True
@@ -649,9 +613,7 @@ class GraphEmulator:
             message.pop("sentDateTime", None)
             return _created(self._view(message, None, {}))
         data = json.loads(body or b"{}")
-        message = {
-            k: v for k, v in data.items() if k in MESSAGE_FIELDS or k == "internetMessageHeaders"
-        }
+        message = {k: v for k, v in data.items() if k in MESSAGE_FIELDS or k == "internetMessageHeaders"}
         custom = message.pop("internetMessageHeaders", None) or []
         if any(not h["name"].lower().startswith("x-") for h in custom):
             raise GraphError(
@@ -666,15 +628,11 @@ class GraphEmulator:
         message_id = self.store(message, drafts)
         return _created(self._view(self.messages[message_id], None, {}))
 
-    def _create_reply(
-        self, original: dict[str, Any], body: bytes
-    ) -> tuple[int, dict[str, str], bytes]:
+    def _create_reply(self, original: dict[str, Any], body: bytes) -> tuple[int, dict[str, str], bytes]:
         params = json.loads(body or b"{}")
         if params.get("comment") and (params.get("message") or {}).get("body"):
             raise GraphError(400, "ErrorInvalidRequest", "Specify either comment or message body.")
-        refs = [
-            h["value"] for h in original.get("_headers") or () if h["name"].lower() == "references"
-        ]
+        refs = [h["value"] for h in original.get("_headers") or () if h["name"].lower() == "references"]
         references = " ".join([*refs, original["internetMessageId"]]).strip()
         quoted = html.escape(str((original.get("body") or {}).get("content", "")))
         draft: dict[str, Any] = {
@@ -682,8 +640,7 @@ class GraphEmulator:
             "toRecipients": [original["from"]] if original.get("from") else [],
             "body": {
                 "contentType": "html",
-                "content": f"<html><body>{html.escape(params.get('comment', ''))}"
-                f"<hr><div>{quoted}</div></body></html>",
+                "content": f"<html><body>{html.escape(params.get('comment', ''))}<hr><div>{quoted}</div></body></html>",
             },
             "conversationId": original["conversationId"],
             "internetMessageId": f"<{secrets.token_hex(12)}@emulator.outlook.com>",
@@ -693,9 +650,7 @@ class GraphEmulator:
                 {"name": "References", "value": references},
             ],
         }
-        draft.update(
-            {k: v for k, v in (params.get("message") or {}).items() if k in MESSAGE_FIELDS}
-        )
+        draft.update({k: v for k, v in (params.get("message") or {}).items() if k in MESSAGE_FIELDS})
         message_id = self.store(draft, self.well_known["drafts"])
         return _created(self._view(self.messages[message_id], None, {}))
 
@@ -721,9 +676,7 @@ class GraphEmulator:
         }
         for key in update:
             if key not in allowed:
-                raise GraphError(
-                    400, "ErrorInvalidPropertySet", f"The property '{key}' cannot be updated."
-                )
+                raise GraphError(400, "ErrorInvalidPropertySet", f"The property '{key}' cannot be updated.")
             if key in draft_only and not message.get("isDraft"):
                 raise GraphError(
                     400,

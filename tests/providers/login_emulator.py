@@ -89,9 +89,7 @@ class LoginEmulator:
 
     def token_requests(self, grant: str = "") -> int:
         return sum(
-            1
-            for _m, path, form in self.requests
-            if path.endswith("/token") and grant in form.get("grant_type", "")
+            1 for _m, path, form in self.requests if path.endswith("/token") and grant in form.get("grant_type", "")
         )
 
     def revoke_refresh_tokens(self) -> None:
@@ -194,9 +192,7 @@ class LoginEmulator:
             "name": "Sam Carter",
             "ver": "2.0",
         }
-        id_token = ".".join(
-            [_b64(b'{"alg":"none","typ":"JWT"}'), _b64(json.dumps(claims).encode()), ""]
-        )
+        id_token = ".".join([_b64(b'{"alg":"none","typ":"JWT"}'), _b64(json.dumps(claims).encode()), ""])
         access, refresh = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
         self.refresh_tokens.add(refresh)
         self.on_token(access)

@@ -60,9 +60,7 @@ class SmtpServer:
 
 @pytest.fixture(scope="module")
 def smtp_server() -> Iterator[SmtpServer]:
-    pytest.importorskip(
-        "aiosmtpd", reason="aiosmtpd is needed for the SMTP tests (pip install aiosmtpd)"
-    )
+    pytest.importorskip("aiosmtpd", reason="aiosmtpd is needed for the SMTP tests (pip install aiosmtpd)")
     server = SmtpServer()
     try:
         yield server

@@ -97,9 +97,7 @@ def _reply(n: int, *, days_ago: float = 1) -> bytes:
     )
 
 
-def test_full_sync_follows_list_pages_and_batches(
-    harness: GmailHarness, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_full_sync_follows_list_pages_and_batches(harness: GmailHarness, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(gmail_provider, "LIST_PAGE_SIZE", 3)
     monkeypatch.setattr(gmail_provider, "BATCH_SIZE", 4)
     for n in range(10):
@@ -107,9 +105,7 @@ def test_full_sync_follows_list_pages_and_batches(
     harness.deliver(_reply(99, days_ago=400))  # outside the 180-day look-back
     seen: list[tuple[int, int | None, str]] = []
     batch = harness.provider.full_sync(lambda d, t, w: seen.append((d, t, w)))
-    assert sorted(m.message_id for m in batch.messages) == sorted(
-        f"<r{n}@example.com>" for n in range(10)
-    )
+    assert sorted(m.message_id for m in batch.messages) == sorted(f"<r{n}@example.com>" for n in range(10))
     calls = harness.emulator.api_calls
     assert calls["messages.list"] == 4 + 1  # INBOX: 10 ids at 3 a page; SENT: one empty page
     assert calls["messages.get"] == 10
@@ -118,9 +114,7 @@ def test_full_sync_follows_list_pages_and_batches(
 
 
 def test_message_fields_tags_and_thread_ids(harness: GmailHarness) -> None:
-    first = harness.deliver(
-        make_raw(subject="Slots", message_id="<a1@agency.example>"), folder="sent", tag="Jane Doe"
-    )
+    first = harness.deliver(make_raw(subject="Slots", message_id="<a1@agency.example>"), folder="sent", tag="Jane Doe")
     harness.deliver(
         make_raw(
             subject="Re: Slots",
@@ -183,9 +177,7 @@ def test_invitation_sent_as_an_attachment_is_fetched(harness: GmailHarness) -> N
     assert harness.emulator.api_calls["messages.attachments.get"] == 1
 
 
-def test_metadata_and_raw_formats_agree_with_full(
-    provider: GmailProvider, harness: GmailHarness
-) -> None:
+def test_metadata_and_raw_formats_agree_with_full(provider: GmailProvider, harness: GmailHarness) -> None:
     from inbox_watch import mime
     from providers.gmail.convert import b64url_decode
 
@@ -200,15 +192,11 @@ def test_metadata_and_raw_formats_agree_with_full(
         full.text,
         full.to,
     )
-    meta = messages.get(
-        userId="me", id=message_id, format="metadata", metadataHeaders=["From", "Message-ID"]
-    ).execute()
+    meta = messages.get(userId="me", id=message_id, format="metadata", metadataHeaders=["From", "Message-ID"]).execute()
     assert {h["name"] for h in meta["payload"]["headers"]} == {"From", "Message-ID"}
 
 
-def test_history_paging_tags_and_deletions(
-    harness: GmailHarness, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_history_paging_tags_and_deletions(harness: GmailHarness, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(gmail_provider, "HISTORY_PAGE_SIZE", 2)
     keep = harness.deliver(_reply(1))
     gone = harness.deliver(_reply(2))
@@ -307,22 +295,15 @@ def test_send_is_not_repeated_after_a_server_error(harness: GmailHarness) -> Non
 
 
 def test_drafts_and_sends_are_threaded(harness: GmailHarness) -> None:
-    original = harness.deliver(
-        make_raw(subject="Interview slots", message_id="<c1@agency.example>"), folder="sent"
-    )
+    original = harness.deliver(make_raw(subject="Interview slots", message_id="<c1@agency.example>"), folder="sent")
     thread_id = harness.emulator.state.messages[original].thread_id
     outgoing = ProviderContract()._outgoing("<d9@agency.example>")
     draft_id = harness.provider.save_draft(outgoing)  # threadId looked up from In-Reply-To
     draft = harness.emulator.state.messages[harness.emulator.state.drafts[draft_id]]
     assert draft.thread_id == thread_id and draft.label_ids == ["DRAFT"]
-    assert (
-        b"In-Reply-To: <c1@agency.example>" in draft.raw
-        and b"References: <c1@agency.example>" in draft.raw
-    )
+    assert b"In-Reply-To: <c1@agency.example>" in draft.raw and b"References: <c1@agency.example>" in draft.raw
     sent_id = harness.provider.send(
-        OutgoingMessage(
-            **{**outgoing.to_dict(), "message_id": "<s9@agency.example>", "thread_id": thread_id}
-        )
+        OutgoingMessage(**{**outgoing.to_dict(), "message_id": "<s9@agency.example>", "thread_id": thread_id})
     )
     sent = harness.emulator.state.messages[sent_id]
     assert sent.thread_id == thread_id and "SENT" in sent.label_ids
@@ -344,16 +325,12 @@ def test_401_is_auth_error_and_token_never_leaks(
     assert secret not in caplog.text
 
 
-def test_missing_token_and_unreachable_server(
-    emulator: GmailEmulator, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_missing_token_and_unreachable_server(emulator: GmailEmulator, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(TOKEN_ENV, raising=False)
     with pytest.raises(AuthError, match=TOKEN_ENV):
         GmailProvider(gmail_account(emulator), RECRUITER_CONFIG).full_sync()
     monkeypatch.setenv(TOKEN_ENV, "x")
-    dead = GmailProvider(
-        gmail_account(emulator, api_base_url="http://127.0.0.1:9/"), RECRUITER_CONFIG
-    )
+    dead = GmailProvider(gmail_account(emulator, api_base_url="http://127.0.0.1:9/"), RECRUITER_CONFIG)
     with pytest.raises(ConnectionFailed, match="cannot reach Gmail"):
         dead.incremental_sync(Cursor("work", "5"))
 
@@ -377,9 +354,7 @@ def test_importing_the_package_does_not_import_google() -> None:
 
 
 @pytest.fixture
-def oauth_account(
-    emulator: GmailEmulator, tmp_path, monkeypatch: pytest.MonkeyPatch
-) -> AccountConfig:
+def oauth_account(emulator: GmailEmulator, tmp_path, monkeypatch: pytest.MonkeyPatch) -> AccountConfig:
     secrets = tmp_path / "client.json"
     secrets.write_text(
         json.dumps(
@@ -440,9 +415,7 @@ def test_loopback_sign_in(
         def open(self, url: str, new: int = 0, autoraise: bool = True) -> bool:
             query = urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)
             target = f"{query['redirect_uri'][0]}?state={query['state'][0]}&code=code-456"
-            threading.Thread(
-                target=lambda: urllib.request.urlopen(target, timeout=5).read()
-            ).start()
+            threading.Thread(target=lambda: urllib.request.urlopen(target, timeout=5).read()).start()
             return True
 
     monkeypatch.setattr("webbrowser.get", lambda using=None: Browser())
@@ -452,9 +425,7 @@ def test_loopback_sign_in(
     assert json.loads(get_secret("gmail:work") or "{}")["refresh_token"] == "1//refresh-def"
 
 
-def test_sign_in_refused_or_unconfigured(
-    emulator: GmailEmulator, oauth_account: AccountConfig
-) -> None:
+def test_sign_in_refused_or_unconfigured(emulator: GmailEmulator, oauth_account: AccountConfig) -> None:
     from inbox_watch.errors import ConfigError
 
     with pytest.raises(AuthError, match="access_denied"):

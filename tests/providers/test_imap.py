@@ -101,9 +101,7 @@ def imap_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
 
 
 @pytest.fixture
-def plain(
-    dovecot_server: Dovecot, smtp_server: SmtpServer, imap_env: None
-) -> Iterator[ImapHarness]:
+def plain(dovecot_server: Dovecot, smtp_server: SmtpServer, imap_env: None) -> Iterator[ImapHarness]:
     h = ImapHarness(dovecot_server, smtp_server)
     yield h
     h.close()
@@ -202,9 +200,7 @@ def test_ids_are_stable_and_tags_come_from_candidate_folders(plain: ImapHarness)
 
 def test_look_back_window_skips_old_mail(plain: ImapHarness) -> None:
     old = datetime.now(UTC) - timedelta(days=400)
-    plain.world.append(
-        "INBOX", make_raw(subject="Old", message_id="<old@example.com>", when=old), msg_time=old
-    )
+    plain.world.append("INBOX", make_raw(subject="Old", message_id="<old@example.com>", when=old), msg_time=old)
     plain.deliver(make_raw(subject="New", message_id="<new@example.com>"))
     ids = [m.message_id for m in plain.provider.full_sync().messages]
     assert ids == ["<new@example.com>"]
@@ -214,9 +210,7 @@ def test_new_candidate_folder_is_read_by_incremental_sync(plain: ImapHarness) ->
     first = plain.provider.full_sync()
     plain.deliver(make_raw(subject="For Bob", message_id="<b1@agency.example>"), tag="Bob Ray")
     batch = plain.provider.incremental_sync(first.cursor)
-    assert [(m.message_id, m.tags) for m in batch.messages] == [
-        ("<b1@agency.example>", ("Bob Ray",))
-    ]
+    assert [(m.message_id, m.tags) for m in batch.messages] == [("<b1@agency.example>", ("Bob Ray",))]
 
 
 def test_idle_poll_is_one_status_per_folder_and_no_fetch(plain: ImapHarness) -> None:
@@ -273,10 +267,7 @@ def test_uidvalidity_change_expires_the_cursor_then_full_sync_recovers(plain: Im
 def test_long_multipart_message_still_gets_its_calendar(plain: ImapHarness) -> None:
     when = format_datetime(datetime.now(UTC) - timedelta(hours=3))
     filler = ("Please find the interview details below. " * 40 + "\r\n") * 30  # ~50 KB
-    ics = (
-        "BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nBEGIN:VEVENT\r\nSUMMARY:Interview\r\n"
-        "END:VEVENT\r\nEND:VCALENDAR\r\n"
-    )
+    ics = "BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nBEGIN:VEVENT\r\nSUMMARY:Interview\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
     raw = (
         f"From: {RECRUITER}\r\nTo: {CANDIDATE}\r\nSubject: Invitation: Interview\r\n"
         f"Date: {when}\r\n"
@@ -303,8 +294,7 @@ def test_long_header_and_missing_date_are_read_right(plain: ImapHarness) -> None
         "Message-ID: <long@example.com>\r\n\r\nThursday 3pm is fine.\r\n"
     ).encode()
     undated = (
-        f"From: {CANDIDATE}\r\nTo: {RECRUITER}\r\nSubject: No date\r\n"
-        "Message-ID: <nodate@example.com>\r\n\r\nHello\r\n"
+        f"From: {CANDIDATE}\r\nTo: {RECRUITER}\r\nSubject: No date\r\nMessage-ID: <nodate@example.com>\r\n\r\nHello\r\n"
     ).encode()
     arrived = datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
     plain.deliver(long_header)
@@ -323,9 +313,7 @@ def test_push_wakes_on_new_mail(plain: ImapHarness) -> None:
 
     cursor = plain.provider.full_sync().cursor
     other = plain.server.client(plain.user)  # a second connection delivers while we IDLE
-    timer = threading.Timer(
-        0.2, other.append, ("INBOX", make_raw(subject="ping", message_id="<p1@example.com>"))
-    )
+    timer = threading.Timer(0.2, other.append, ("INBOX", make_raw(subject="ping", message_id="<p1@example.com>")))
     timer.start()
     started = time.monotonic()
     try:
@@ -416,21 +404,15 @@ def test_plaintext_to_a_remote_host_is_refused_before_any_network_use(
     )
     with pytest.raises(ConfigError, match="smtp_security"):
         ImapProvider(smtp_plain)
-    smtp_on_imap_host = AccountConfig(
-        name="w", provider="imap", host="imap.example.com", smtp_security="none"
-    )
+    smtp_on_imap_host = AccountConfig(name="w", provider="imap", host="imap.example.com", smtp_security="none")
     with pytest.raises(ConfigError, match="unencrypted to imap.example.com"):
         ImapProvider(smtp_on_imap_host)  # smtp_host defaults to the IMAP host
     ImapProvider(
-        AccountConfig(
-            name="w", provider="imap", host="10.0.0.5", security="none", allow_insecure=True
-        )
+        AccountConfig(name="w", provider="imap", host="10.0.0.5", security="none", allow_insecure=True)
     )  # allowed, and still no I/O
 
 
-def test_wrong_password_is_a_clear_auth_error(
-    plain: ImapHarness, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_wrong_password_is_a_clear_auth_error(plain: ImapHarness, monkeypatch: pytest.MonkeyPatch) -> None:
     wrong = "not-the-password-93x"
     monkeypatch.setenv(PASSWORD_ENV, wrong)
     provider = ImapProvider(plain.account)
@@ -441,9 +423,7 @@ def test_wrong_password_is_a_clear_auth_error(
     assert wrong not in message and PASSWORD not in message and "\n" not in message
 
 
-def test_authenticate_checks_and_stores_the_password(
-    plain: ImapHarness, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_authenticate_checks_and_stores_the_password(plain: ImapHarness, monkeypatch: pytest.MonkeyPatch) -> None:
     account = AccountConfig(**{**_fields(plain.account), "password_env": ""})
     with pytest.raises(AuthError) as caught:
         ImapProvider(account).folders()
@@ -477,9 +457,7 @@ def test_unreachable_server_and_untrusted_certificate_are_connection_failures(
     with pytest.raises(ConnectionFailed, match="TLS with 127.0.0.1.*certificate") as caught:
         ImapProvider(untrusted).folders()
     assert "\n" not in str(caught.value)
-    starttls = AccountConfig(
-        **base, port=server.port, security="starttls", ca_file=str(server.cert)
-    )
+    starttls = AccountConfig(**base, port=server.port, security="starttls", ca_file=str(server.cert))
     assert [f.role for f in ImapProvider(starttls).folders()][:1] == ["inbox"]
     starttls_untrusted = AccountConfig(**base, port=server.port, security="starttls")
     with pytest.raises(ConnectionFailed, match="TLS"):
@@ -501,9 +479,7 @@ def _fields(account: AccountConfig) -> dict[str, Any]:
 # -- end to end ----------------------------------------------------------------------------------
 
 
-def test_reply_appended_between_two_syncs_turns_silent_into_replied(
-    plain: ImapHarness, tmp_path: Any
-) -> None:
+def test_reply_appended_between_two_syncs_turns_silent_into_replied(plain: ImapHarness, tmp_path: Any) -> None:
     """Real Dovecot -> ImapProvider -> inbox_watch.sync -> store -> engine."""
     from inbox_watch.config import Policy
     from inbox_watch.engine.state import Inputs, evaluate

@@ -67,13 +67,9 @@ class OutlookHarness:
         return [self.graph.render_mime(m) for m in self.graph.in_folder("sentitems")]
 
 
-def make_provider(
-    graph: GraphEmulator, monkeypatch: pytest.MonkeyPatch, **kwargs: object
-) -> OutlookProvider:
+def make_provider(graph: GraphEmulator, monkeypatch: pytest.MonkeyPatch, **kwargs: object) -> OutlookProvider:
     monkeypatch.setenv(TOKEN_ENV, graph.token)
-    account = AccountConfig(
-        name="work", provider="outlook", api_base_url=graph.base_url, access_token_env=TOKEN_ENV
-    )
+    account = AccountConfig(name="work", provider="outlook", api_base_url=graph.base_url, access_token_env=TOKEN_ENV)
     return OutlookProvider(account, RecruiterConfig(addresses=(RECRUITER,)), **kwargs)  # type: ignore[arg-type]
 
 
@@ -139,9 +135,7 @@ def test_idle_poll_is_one_get_per_folder(graph: GraphEmulator, provider: Outlook
     assert all(p.endswith("/messages/delta") and "deltatoken" in q for _m, p, q in graph.requests)
 
 
-def test_stale_delta_token_is_cursor_expired_then_full_sync(
-    graph: GraphEmulator, provider: OutlookProvider
-) -> None:
+def test_stale_delta_token_is_cursor_expired_then_full_sync(graph: GraphEmulator, provider: OutlookProvider) -> None:
     _deliver_many(graph, 2)
     batch = provider.full_sync()
     graph.expire_delta_tokens()
@@ -178,9 +172,7 @@ def test_throttling_honours_retry_after_then_succeeds(
     assert waits == [7.0, 2.0]
 
 
-def test_throttling_without_end_is_rate_limited(
-    graph: GraphEmulator, provider: OutlookProvider
-) -> None:
+def test_throttling_without_end_is_rate_limited(graph: GraphEmulator, provider: OutlookProvider) -> None:
     graph.fail_next(429, count=10, retry_after="30")
     with pytest.raises(RateLimited) as info:
         provider.full_sync()
@@ -197,9 +189,7 @@ def test_401_is_auth_error_without_the_token(
     assert "InvalidAuthenticationToken" in str(info.value)
 
 
-def test_other_errors_name_graph_code_and_message(
-    graph: GraphEmulator, provider: OutlookProvider
-) -> None:
+def test_other_errors_name_graph_code_and_message(graph: GraphEmulator, provider: OutlookProvider) -> None:
     graph.fail_next(400, retry_after=None, code="ErrorInvalidRequest", message="Bad things.")
     with pytest.raises(ProviderError) as info:
         provider.full_sync()
@@ -226,9 +216,7 @@ def test_unreachable_graph_is_connection_failed(monkeypatch: pytest.MonkeyPatch)
         OutlookProvider(account, RecruiterConfig()).full_sync()
 
 
-def test_categories_and_candidate_folders_tag(
-    graph: GraphEmulator, provider: OutlookProvider
-) -> None:
+def test_categories_and_candidate_folders_tag(graph: GraphEmulator, provider: OutlookProvider) -> None:
     candidates = graph.add_folder("Candidates", graph.well_known["msgfolderroot"])
     bo = graph.add_folder("Bo Chen", candidates)
     graph.deliver_raw(make_raw(subject="Slots", message_id="<f1@agency.example>"), bo)
@@ -302,13 +290,9 @@ def test_html_body_becomes_text(graph: GraphEmulator, provider: OutlookProvider)
     assert "Tuesday" in message.text and "<p>" not in message.text
 
 
-def test_lookback_window_is_a_received_filter(
-    graph: GraphEmulator, provider: OutlookProvider
-) -> None:
+def test_lookback_window_is_a_received_filter(graph: GraphEmulator, provider: OutlookProvider) -> None:
     old = datetime.now(UTC) - timedelta(days=400)
-    graph.deliver_raw(
-        make_raw(subject="Old", message_id="<old@example.com>", when=old), received=old
-    )
+    graph.deliver_raw(make_raw(subject="Old", message_id="<old@example.com>", when=old), received=old)
     graph.deliver_raw(make_raw(subject="New", message_id="<new@example.com>"))
     assert [m.message_id for m in provider.full_sync().messages] == ["<new@example.com>"]
 
@@ -327,12 +311,8 @@ def _outgoing(message_id: str, **kwargs: object) -> OutgoingMessage:
     return OutgoingMessage(**values)  # type: ignore[arg-type]
 
 
-def test_create_reply_patch_and_send_in_emulator_state(
-    graph: GraphEmulator, provider: OutlookProvider
-) -> None:
-    original = graph.deliver_raw(
-        make_raw(subject="Interview slots", message_id="<c1@agency.example>"), "sentitems"
-    )
+def test_create_reply_patch_and_send_in_emulator_state(graph: GraphEmulator, provider: OutlookProvider) -> None:
+    original = graph.deliver_raw(make_raw(subject="Interview slots", message_id="<c1@agency.example>"), "sentitems")
     graph.requests.clear()
     draft_id = provider.save_draft(_outgoing("<d9@agency.example>", reply_to_id=original))
     calls = [(m, p.rsplit("/", 1)[-1]) for m, p, _q in graph.requests]
@@ -358,13 +338,9 @@ def test_create_reply_patch_and_send_in_emulator_state(
     assert graph.count("POST") == 0
 
 
-def test_draft_without_original_is_created_from_mime(
-    graph: GraphEmulator, provider: OutlookProvider
-) -> None:
+def test_draft_without_original_is_created_from_mime(graph: GraphEmulator, provider: OutlookProvider) -> None:
     draft_id = provider.save_draft(
-        _outgoing(
-            "<d2@agency.example>", in_reply_to="<gone@x.example>", references=("<gone@x.example>",)
-        )
+        _outgoing("<d2@agency.example>", in_reply_to="<gone@x.example>", references=("<gone@x.example>",))
     )
     raw = graph.render_mime(graph.messages[draft_id])
     assert b"Message-ID: <d2@agency.example>" in raw
@@ -420,9 +396,7 @@ def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 
 @pytest.fixture
-def login(
-    certificate: tuple[Path, Path], graph: GraphEmulator, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[object]:
+def login(certificate: tuple[Path, Path], graph: GraphEmulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
     from tests.providers.login_emulator import LoginEmulator
 
     # requests (inside msal) lets these override msal's verify=: point them at our certificate.
@@ -446,9 +420,7 @@ def _msal_account(graph: GraphEmulator, login: object) -> AccountConfig:
     )
 
 
-def test_device_flow_end_to_end_then_silent_from_cache(
-    graph: GraphEmulator, login: object, tmp_path: Path
-) -> None:
+def test_device_flow_end_to_end_then_silent_from_cache(graph: GraphEmulator, login: object, tmp_path: Path) -> None:
     from providers.outlook import authenticate
 
     cache = tmp_path / "data" / "outlook-work.msal-cache.json"
@@ -469,9 +441,7 @@ def test_device_flow_end_to_end_then_silent_from_cache(
     provider.close()
 
 
-def test_expired_token_is_refreshed_and_cache_saved(
-    graph: GraphEmulator, login: object, tmp_path: Path
-) -> None:
+def test_expired_token_is_refreshed_and_cache_saved(graph: GraphEmulator, login: object, tmp_path: Path) -> None:
     from providers.outlook import authenticate
 
     cache = tmp_path / "cache.json"
@@ -487,9 +457,7 @@ def test_expired_token_is_refreshed_and_cache_saved(
     provider.close()
 
 
-def test_failed_refresh_is_auth_error_naming_the_fix(
-    graph: GraphEmulator, login: object, tmp_path: Path
-) -> None:
+def test_failed_refresh_is_auth_error_naming_the_fix(graph: GraphEmulator, login: object, tmp_path: Path) -> None:
     from providers.outlook import authenticate
 
     cache = tmp_path / "cache.json"
@@ -505,9 +473,7 @@ def test_failed_refresh_is_auth_error_naming_the_fix(
     assert "\n" not in message
 
 
-def test_unreachable_authority_is_auth_error(
-    graph: GraphEmulator, login: object, tmp_path: Path
-) -> None:
+def test_unreachable_authority_is_auth_error(graph: GraphEmulator, login: object, tmp_path: Path) -> None:
     from providers.outlook import authenticate
 
     cache = tmp_path / "cache.json"
@@ -522,18 +488,14 @@ def test_unreachable_authority_is_auth_error(
 
 
 def test_never_signed_in_is_auth_error(graph: GraphEmulator, tmp_path: Path) -> None:
-    account = AccountConfig(
-        name="work", provider="outlook", api_base_url=graph.base_url, client_id=CLIENT_ID
-    )
+    account = AccountConfig(name="work", provider="outlook", api_base_url=graph.base_url, client_id=CLIENT_ID)
     provider = OutlookProvider(account, RecruiterConfig(), token_cache_path=tmp_path / "none.json")
     with pytest.raises(AuthError, match="inbox-watch auth work"):
         provider.full_sync()
     assert graph.requests == []
 
 
-def test_deleted_candidate_folder_is_cursor_expired(
-    graph: GraphEmulator, provider: OutlookProvider
-) -> None:
+def test_deleted_candidate_folder_is_cursor_expired(graph: GraphEmulator, provider: OutlookProvider) -> None:
     candidates = graph.add_folder("Candidates", graph.well_known["msgfolderroot"])
     ann = graph.add_folder("Ann Lee", candidates)
     graph.deliver_raw(make_raw(subject="Slots", message_id="<g1@agency.example>"), ann)
@@ -550,9 +512,7 @@ def test_access_denied_is_auth_error(graph: GraphEmulator, provider: OutlookProv
         provider.full_sync()
 
 
-def test_stale_skip_token_in_a_first_round_restarts_it(
-    graph: GraphEmulator, provider: OutlookProvider
-) -> None:
+def test_stale_skip_token_in_a_first_round_restarts_it(graph: GraphEmulator, provider: OutlookProvider) -> None:
     _deliver_many(graph, 5)
     original = graph._delta
     calls = {"n": 0}
@@ -572,9 +532,7 @@ def test_stale_skip_token_in_a_first_round_restarts_it(
     assert len({m.id for m in batch.messages}) == 5
 
 
-def test_empty_token_env_is_auth_error(
-    graph: GraphEmulator, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_empty_token_env_is_auth_error(graph: GraphEmulator, monkeypatch: pytest.MonkeyPatch) -> None:
     provider = make_provider(graph, monkeypatch)
     monkeypatch.setenv(TOKEN_ENV, "")
     with pytest.raises(AuthError, match=TOKEN_ENV):

@@ -32,8 +32,13 @@ def test_every_real_message_parses_and_classifies(path: Path) -> None:
 
 
 def test_slots_from_the_recruiter_are_scheduling() -> None:
-    m = msg("2026-11-23 10:00", SAM, "jane@example.com", "Acme interview",
-            "Hi Jane, Acme can do Tuesday at 10am or Thursday at 2pm. Which suits you best?")
+    m = msg(
+        "2026-11-23 10:00",
+        SAM,
+        "jane@example.com",
+        "Acme interview",
+        "Hi Jane, Acme can do Tuesday at 10am or Thursday at 2pm. Which suits you best?",
+    )
     result = classify(m)
     assert result.kind is Kind.SCHEDULING
     assert any("tuesday" in r.lower() for r in result.reasons)
@@ -47,8 +52,13 @@ def test_quoted_history_does_not_make_a_reply_scheduling() -> None:
 
 
 def test_human_message_about_being_out_of_office_is_not_an_auto_reply() -> None:
-    m = msg("2026-11-23 11:00", "jane@example.com", SAM, "Re: out of office next week?",
-            "I'm on holiday until Monday, will reply properly then!")
+    m = msg(
+        "2026-11-23 11:00",
+        "jane@example.com",
+        SAM,
+        "Re: out of office next week?",
+        "I'm on holiday until Monday, will reply properly then!",
+    )
     assert classify(m).kind is not Kind.AUTO_REPLY
 
 
@@ -63,7 +73,14 @@ def test_human_message_about_being_out_of_office_is_not_an_auto_reply() -> None:
     ],
 )
 def test_auto_replies(headers: tuple[tuple[str, str], ...], subject: str) -> None:
-    m = msg("2026-11-23 11:00", "jane@example.com", SAM, subject, "I am out of the office until 30/11/2026.", headers=headers)
+    m = msg(
+        "2026-11-23 11:00",
+        "jane@example.com",
+        SAM,
+        subject,
+        "I am out of the office until 30/11/2026.",
+        headers=headers,
+    )
     result = classify(m)
     assert result.kind is Kind.AUTO_REPLY
     assert result.out_of_office
@@ -78,38 +95,62 @@ def test_calendar_request_hidden_behind_vtimezone_reads_the_vevent_start() -> No
         "BEGIN:VEVENT\r\nUID:1\r\nDTSTART;TZID=GMT Standard Time:20261201T100000\r\nSUMMARY:Interview\r\n"
         "END:VEVENT\r\nEND:VCALENDAR\r\n"
     )
-    m = msg("2026-11-23 10:00", SAM, "jane@example.com", "Invitation: Interview", "", calendar=calendar,
-            headers=(("auto-submitted", "auto-generated"),))
+    m = msg(
+        "2026-11-23 10:00",
+        SAM,
+        "jane@example.com",
+        "Invitation: Interview",
+        "",
+        calendar=calendar,
+        headers=(("auto-submitted", "auto-generated"),),
+    )
     assert classify(m).kind is Kind.SCHEDULING
     start = invitation_start(calendar)
     assert start is not None and (start.year, start.month, start.day, start.hour) == (2026, 12, 1, 10)
 
 
 def test_calendar_reply_with_auto_submitted_is_a_response() -> None:
-    m = msg("2026-11-23 10:00", "jane@example.com", SAM, "Accepted: Interview", "",
-            calendar="BEGIN:VCALENDAR\nMETHOD:REPLY\nBEGIN:VEVENT\nATTENDEE;PARTSTAT=ACCEPTED:mailto:j@example.com\nEND:VEVENT\nEND:VCALENDAR",
-            headers=(("auto-submitted", "auto-generated"),))
+    m = msg(
+        "2026-11-23 10:00",
+        "jane@example.com",
+        SAM,
+        "Accepted: Interview",
+        "",
+        calendar="BEGIN:VCALENDAR\nMETHOD:REPLY\nBEGIN:VEVENT\nATTENDEE;PARTSTAT=ACCEPTED:mailto:j@example.com\nEND:VEVENT\nEND:VCALENDAR",
+        headers=(("auto-submitted", "auto-generated"),),
+    )
     result = classify(m)
     assert result.kind is Kind.CALENDAR_RESPONSE
     assert "accepted" in result.reasons[0]
 
 
 def test_delay_warning_is_not_a_bounce() -> None:
-    m = msg("2026-11-23 10:00", "mailer-daemon@mx.example", SAM, "Delivery Status Notification (Delay)",
-            "This is a warning", delivery_status="Final-Recipient: rfc822; jane@example.com\nAction: delayed")
+    m = msg(
+        "2026-11-23 10:00",
+        "mailer-daemon@mx.example",
+        SAM,
+        "Delivery Status Notification (Delay)",
+        "This is a warning",
+        delivery_status="Final-Recipient: rfc822; jane@example.com\nAction: delayed",
+    )
     result = classify(m)
     assert result.kind is Kind.OTHER
     assert not result.human
 
 
 def test_plain_text_bounce_from_mailer_daemon() -> None:
-    m = msg("2026-11-23 10:00", "MAILER-DAEMON@mx.example", SAM, "failure notice",
-            "Sorry, I wasn't able to deliver your message to the following addresses.\n<jane@example.com>:\n550 5.1.1 user unknown")
+    m = msg(
+        "2026-11-23 10:00",
+        "MAILER-DAEMON@mx.example",
+        SAM,
+        "failure notice",
+        "Sorry, I wasn't able to deliver your message to the following addresses.\n<jane@example.com>:\n550 5.1.1 user unknown",
+    )
     assert classify(m).kind is Kind.BOUNCE
 
 
 def test_broken_mime_never_raises() -> None:
-    raw = b"Content-Type: multipart/mixed; boundary=\"x\"\r\nSubject: =?utf-8?q?broken\r\n\r\n--x\r\nContent-Type: multipart/alternative\r\n\r\nno end"
+    raw = b'Content-Type: multipart/mixed; boundary="x"\r\nSubject: =?utf-8?q?broken\r\n\r\n--x\r\nContent-Type: multipart/alternative\r\n\r\nno end'
     message = parse_bytes(raw)
     assert classify(message).kind is Kind.OTHER
 

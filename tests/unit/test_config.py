@@ -51,15 +51,18 @@ def test_the_design_example_loads(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
-        (("timezone = \"Europe/London\"", "timezone = \"Mars/Olympus\""), "policy.timezone"),
-        (("business_hours = \"09:00-17:30\"", "business_hours = \"17:30-09:00\""), "policy.business_hours"),
-        (("holidays = \"GB\"", "holidays = \"Great Britain\""), "policy.holidays"),
-        (("\"Fri\"]", "\"Friyay\"]"), "policy.workdays"),
-        (("security = \"ssl\"", "security = \"tls\""), "accounts[0].security"),
+        (('timezone = "Europe/London"', 'timezone = "Mars/Olympus"'), "policy.timezone"),
+        (('business_hours = "09:00-17:30"', 'business_hours = "17:30-09:00"'), "policy.business_hours"),
+        (('holidays = "GB"', 'holidays = "Great Britain"'), "policy.holidays"),
+        (('"Fri"]', '"Friyay"]'), "policy.workdays"),
+        (('security = "ssl"', 'security = "tls"'), "accounts[0].security"),
         (("port = 993", "port = 99999"), "accounts[0].port"),
-        (("provider = \"imap\"", "provider = \"aol\""), "accounts[0].provider"),
+        (('provider = "imap"', 'provider = "aol"'), "accounts[0].provider"),
         (("smtp_host", "smtp_hots"), "accounts[0].smtp_hots"),
-        (("silent_after_business_hours = 8.5", "silent_after_business_hours = \"soon\""), "policy.silent_after_business_hours"),
+        (
+            ("silent_after_business_hours = 8.5", 'silent_after_business_hours = "soon"'),
+            "policy.silent_after_business_hours",
+        ),
     ],
 )
 def test_errors_name_file_and_key(tmp_path: Path, change: tuple[str, str], expected: str) -> None:

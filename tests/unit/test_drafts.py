@@ -21,7 +21,9 @@ def state_for(candidate: Candidate, chasers: int = 0):  # type: ignore[no-untype
     sent = msg("2026-11-23 10:00", SAM, candidate.emails[0], "Acme interview", SLOTS)
     messages = [sent]
     for i in range(chasers):
-        messages.append(msg(f"2026-11-2{4 + i} 10:00", SAM, candidate.emails[0], "Re: Acme interview", "Checking in", reply_to=sent))
+        messages.append(
+            msg(f"2026-11-2{4 + i} 10:00", SAM, candidate.emails[0], "Re: Acme interview", "Checking in", reply_to=sent)
+        )
     (state,) = evaluate(Inputs([candidate], messages, RECRUITER, POLICY), at("2026-11-27 12:00"))
     return state, sent
 
@@ -58,8 +60,9 @@ def test_pulled_candidate_gets_the_withdrawal_note() -> None:
     from inbox_watch.models import Status, evolve
 
     state, _ = state_for(jane(), chasers=2)
-    draft = drafts.employer_update(evolve(state, status=Status.PULLED), recruiter_name="Sam", clock=clock,
-                                   now=at("2026-11-27 12:00"))
+    draft = drafts.employer_update(
+        evolve(state, status=Status.PULLED), recruiter_name="Sam", clock=clock, now=at("2026-11-27 12:00")
+    )
     assert "withdrawn" in draft.subject
     assert "taken Jane Doe out of the process" in draft.body
     assert "2 follow-up emails" in draft.body

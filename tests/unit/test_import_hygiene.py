@@ -7,7 +7,17 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-FORBIDDEN = ("textual", "tinydb", "imapclient", "googleapiclient", "msal", "httpx", "providers", "tui", "inbox_watch.store")
+FORBIDDEN = (
+    "textual",
+    "tinydb",
+    "imapclient",
+    "googleapiclient",
+    "msal",
+    "httpx",
+    "providers",
+    "tui",
+    "inbox_watch.store",
+)
 
 SCRIPT = """
 import sys

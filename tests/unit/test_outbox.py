@@ -24,8 +24,13 @@ def provider() -> DemoProvider:
 
 def outgoing(message_id: str = "<chase-1@agency.example>") -> OutgoingMessage:
     return OutgoingMessage(
-        from_addr="sam@agency.example", to=("jane@example.com",), subject="Re: slots", body="Any news?",
-        message_id=message_id, in_reply_to="<a@agency.example>", references=("<a@agency.example>",),
+        from_addr="sam@agency.example",
+        to=("jane@example.com",),
+        subject="Re: slots",
+        body="Any news?",
+        message_id=message_id,
+        in_reply_to="<a@agency.example>",
+        references=("<a@agency.example>",),
     )
 
 
@@ -35,8 +40,15 @@ def sent_count(provider: DemoProvider, message_id: str) -> int:
 
 def test_action_is_recorded_before_sending_and_done_after(tmp_path: Path, provider: DemoProvider) -> None:
     store = Store(tmp_path / "s.json")
-    action = outbox.enqueue(store, kind=ActionKind.CHASER, mode=ActionMode.SEND, candidate="Jane Doe",
-                            account="demo", message=outgoing(), now=NOW)
+    action = outbox.enqueue(
+        store,
+        kind=ActionKind.CHASER,
+        mode=ActionMode.SEND,
+        candidate="Jane Doe",
+        account="demo",
+        message=outgoing(),
+        now=NOW,
+    )
     assert store.actions(state=ActionState.QUEUED)[0].message.message_id == "<chase-1@agency.example>"
     assert sent_count(provider, "<chase-1@agency.example>") == 0
     (done,) = outbox.drain(store, lambda _: provider, NOW)
@@ -49,8 +61,15 @@ def test_action_is_recorded_before_sending_and_done_after(tmp_path: Path, provid
 
 def test_crash_between_send_and_record_never_sends_twice(tmp_path: Path, provider: DemoProvider) -> None:
     store = Store(tmp_path / "s.json")
-    action = outbox.enqueue(store, kind=ActionKind.CHASER, mode=ActionMode.SEND, candidate="Jane Doe",
-                            account="demo", message=outgoing(), now=NOW)
+    action = outbox.enqueue(
+        store,
+        kind=ActionKind.CHASER,
+        mode=ActionMode.SEND,
+        candidate="Jane Doe",
+        account="demo",
+        message=outgoing(),
+        now=NOW,
+    )
     provider.send(action.message)  # the process died right after the provider accepted it
     (done,) = outbox.drain(store, lambda _: provider, NOW)
     assert done.state is ActionState.DONE
@@ -59,8 +78,16 @@ def test_crash_between_send_and_record_never_sends_twice(tmp_path: Path, provide
 
 def test_not_before_and_cancel(tmp_path: Path, provider: DemoProvider) -> None:
     store = Store(tmp_path / "s.json")
-    action = outbox.enqueue(store, kind=ActionKind.CHASER, mode=ActionMode.SEND, candidate="Jane Doe",
-                            account="demo", message=outgoing(), now=NOW, not_before=NOW + timedelta(seconds=10))
+    action = outbox.enqueue(
+        store,
+        kind=ActionKind.CHASER,
+        mode=ActionMode.SEND,
+        candidate="Jane Doe",
+        account="demo",
+        message=outgoing(),
+        now=NOW,
+        not_before=NOW + timedelta(seconds=10),
+    )
     assert outbox.drain(store, lambda _: provider, NOW) == []
     assert outbox.cancel(store, action.id)
     assert outbox.drain(store, lambda _: provider, NOW + timedelta(minutes=1)) == []
@@ -69,8 +96,15 @@ def test_not_before_and_cancel(tmp_path: Path, provider: DemoProvider) -> None:
 
 def test_draft_goes_to_drafts_not_sent(tmp_path: Path, provider: DemoProvider) -> None:
     store = Store(tmp_path / "s.json")
-    outbox.enqueue(store, kind=ActionKind.CHASER, mode=ActionMode.DRAFT, candidate="Jane Doe",
-                   account="demo", message=outgoing("<d@agency.example>"), now=NOW)
+    outbox.enqueue(
+        store,
+        kind=ActionKind.CHASER,
+        mode=ActionMode.DRAFT,
+        candidate="Jane Doe",
+        account="demo",
+        message=outgoing("<d@agency.example>"),
+        now=NOW,
+    )
     outbox.drain(store, lambda _: provider, NOW)
     drafts = [m for m in DemoProvider._outgoing["demo"] if m.is_draft]
     assert [d.message_id for d in drafts] == ["<d@agency.example>"]
@@ -79,8 +113,15 @@ def test_draft_goes_to_drafts_not_sent(tmp_path: Path, provider: DemoProvider) -
 
 def test_a_send_left_queued_too_long_is_not_sent_late(tmp_path: Path, provider: DemoProvider) -> None:
     store = Store(tmp_path / "s.json")
-    outbox.enqueue(store, kind=ActionKind.CHASER, mode=ActionMode.SEND, candidate="Jane Doe",
-                   account="demo", message=outgoing(), now=NOW)
+    outbox.enqueue(
+        store,
+        kind=ActionKind.CHASER,
+        mode=ActionMode.SEND,
+        candidate="Jane Doe",
+        account="demo",
+        message=outgoing(),
+        now=NOW,
+    )
     (result,) = outbox.drain(store, lambda _: provider, NOW + timedelta(days=1))
     assert result.state is ActionState.FAILED
     assert "not sent" in result.error
@@ -103,19 +144,37 @@ def test_two_processes_never_carry_out_the_same_action(tmp_path: Path) -> None:
     import sys
 
     store = Store(tmp_path / "s.json")
-    action = outbox.enqueue(store, kind=ActionKind.CHASER, mode=ActionMode.SEND, candidate="Jane Doe",
-                            account="demo", message=outgoing(), now=datetime.now(UTC))
+    action = outbox.enqueue(
+        store,
+        kind=ActionKind.CHASER,
+        mode=ActionMode.SEND,
+        candidate="Jane Doe",
+        account="demo",
+        message=outgoing(),
+        now=datetime.now(UTC),
+    )
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
-    procs = [subprocess.Popen([sys.executable, "-c", CLAIMER, str(store.path), action.id], stdout=subprocess.PIPE,
-                              text=True, env=env) for _ in range(4)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", CLAIMER, str(store.path), action.id], stdout=subprocess.PIPE, text=True, env=env
+        )
+        for _ in range(4)
+    ]
     outcomes = sorted(p.communicate(timeout=60)[0].strip() for p in procs)
     assert outcomes == ["claimed", "skipped", "skipped", "skipped"]
 
 
 def test_claimed_action_is_left_alone_until_the_claim_goes_stale(tmp_path: Path, provider: DemoProvider) -> None:
     store = Store(tmp_path / "s.json")
-    action = outbox.enqueue(store, kind=ActionKind.CHASER, mode=ActionMode.SEND, candidate="Jane Doe",
-                            account="demo", message=outgoing(), now=NOW)
+    action = outbox.enqueue(
+        store,
+        kind=ActionKind.CHASER,
+        mode=ActionMode.SEND,
+        candidate="Jane Doe",
+        account="demo",
+        message=outgoing(),
+        now=NOW,
+    )
     assert store.claim_action(action.id, NOW, outbox.CLAIM_TIMEOUT) is not None  # the other process
     assert outbox.drain(store, lambda _: provider, NOW + timedelta(minutes=1)) == []
     assert sent_count(provider, "<chase-1@agency.example>") == 0

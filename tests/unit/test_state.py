@@ -23,7 +23,9 @@ def one(messages, now: str, **extra):  # type: ignore[no-untyped-def]
 
 
 def test_idle_without_scheduling_email() -> None:
-    state = one([msg("2026-11-23 10:00", SAM, JANE, "Your CV", "Thanks for the CV, I'll be in touch.")], "2026-11-25 10:00")
+    state = one(
+        [msg("2026-11-23 10:00", SAM, JANE, "Your CV", "Thanks for the CV, I'll be in touch.")], "2026-11-25 10:00"
+    )
     assert state.status is Status.IDLE
     assert state.next_action is NextAction.NONE
     assert state.waiting_since is None
@@ -95,9 +97,13 @@ def test_employer_naming_the_candidate_elsewhere_is_waiting_until_answered() -> 
 def test_auto_reply_is_never_a_reply_and_pauses_until_return_date() -> None:
     sent = msg("2026-11-23 10:00", SAM, JANE, text=SLOTS)
     ooo = msg(
-        "2026-11-23 10:01", JANE, SAM, "Automatic reply: Interview slots",
+        "2026-11-23 10:01",
+        JANE,
+        SAM,
+        "Automatic reply: Interview slots",
         "I am out of the office until Monday 30 November 2026 with no access to email.",
-        reply_to=sent, headers=(("auto-submitted", "auto-replied"),),
+        reply_to=sent,
+        headers=(("auto-submitted", "auto-replied"),),
     )
     state = one([sent, ooo], "2026-11-26 10:00")
     assert state.status is Status.OUT_OF_OFFICE
@@ -112,27 +118,52 @@ def test_auto_reply_is_never_a_reply_and_pauses_until_return_date() -> None:
 def test_read_receipt_is_not_a_reply() -> None:
     sent = msg("2026-11-23 10:00", SAM, JANE, text=SLOTS)
     receipt = msg(
-        "2026-11-23 10:30", JANE, SAM, "Read: Interview slots", "Your message was read.",
-        headers=(("content-type", "multipart/report; report-type=disposition-notification"),), reply_to=sent,
+        "2026-11-23 10:30",
+        JANE,
+        SAM,
+        "Read: Interview slots",
+        "Your message was read.",
+        headers=(("content-type", "multipart/report; report-type=disposition-notification"),),
+        reply_to=sent,
     )
     assert one([sent, receipt], "2026-11-24 12:00").status is Status.SILENT
 
 
 def test_calendar_reply_counts_even_when_auto_generated() -> None:
-    invite = msg("2026-11-23 10:00", SAM, JANE, "Invitation: Interview", "Invite attached",
-                 calendar="BEGIN:VCALENDAR\nMETHOD:REQUEST\nBEGIN:VEVENT\nDTSTART:20261201T100000Z\nEND:VEVENT\nEND:VCALENDAR")
-    accepted = msg("2026-11-23 11:00", JANE, SAM, "Accepted: Interview", "", reply_to=invite,
-                   headers=(("auto-submitted", "auto-generated"),),
-                   calendar="BEGIN:VCALENDAR\nMETHOD:REPLY\nBEGIN:VEVENT\nATTENDEE;PARTSTAT=ACCEPTED:mailto:jane@example.com\nEND:VEVENT\nEND:VCALENDAR")
+    invite = msg(
+        "2026-11-23 10:00",
+        SAM,
+        JANE,
+        "Invitation: Interview",
+        "Invite attached",
+        calendar="BEGIN:VCALENDAR\nMETHOD:REQUEST\nBEGIN:VEVENT\nDTSTART:20261201T100000Z\nEND:VEVENT\nEND:VCALENDAR",
+    )
+    accepted = msg(
+        "2026-11-23 11:00",
+        JANE,
+        SAM,
+        "Accepted: Interview",
+        "",
+        reply_to=invite,
+        headers=(("auto-submitted", "auto-generated"),),
+        calendar="BEGIN:VCALENDAR\nMETHOD:REPLY\nBEGIN:VEVENT\nATTENDEE;PARTSTAT=ACCEPTED:mailto:jane@example.com\nEND:VEVENT\nEND:VCALENDAR",
+    )
     assert one([invite, accepted], "2026-11-25 10:00").status is Status.REPLIED
 
 
 def test_bounce_of_the_scheduling_email() -> None:
     sent = msg("2026-11-23 10:00", SAM, JANE, text=SLOTS)
-    bounce = msg("2026-11-23 10:02", "mailer-daemon@agency.example", SAM, "Undelivered Mail Returned to Sender",
-                 "could not be delivered", failed=(JANE,), original=sent.message_id,
-                 headers=(("content-type", "multipart/report; report-type=delivery-status"),),
-                 delivery_status="Final-Recipient: rfc822; jane@example.com\nAction: failed")
+    bounce = msg(
+        "2026-11-23 10:02",
+        "mailer-daemon@agency.example",
+        SAM,
+        "Undelivered Mail Returned to Sender",
+        "could not be delivered",
+        failed=(JANE,),
+        original=sent.message_id,
+        headers=(("content-type", "multipart/report; report-type=delivery-status"),),
+        delivery_status="Final-Recipient: rfc822; jane@example.com\nAction: failed",
+    )
     state = one([sent, bounce], "2026-11-23 12:00")
     assert state.status is Status.BOUNCED
     assert state.next_action is NextAction.CALL
@@ -194,7 +225,9 @@ def test_snoozed_and_pulled() -> None:
 def test_new_scheduling_email_after_a_reply_opens_a_new_wait() -> None:
     first = msg("2026-11-16 10:00", SAM, JANE, text=SLOTS)
     reply = msg("2026-11-16 11:00", JANE, SAM, "Re: Interview slots", "Tuesday works", reply_to=first)
-    second = msg("2026-11-23 10:00", SAM, JANE, "Second interview", "Could you do Thursday at 3pm for the second round?")
+    second = msg(
+        "2026-11-23 10:00", SAM, JANE, "Second interview", "Could you do Thursday at 3pm for the second round?"
+    )
     state = one([first, reply, second], "2026-11-24 12:00")
     assert state.waiting_since == second.date
     assert state.status is Status.SILENT
@@ -202,7 +235,9 @@ def test_new_scheduling_email_after_a_reply_opens_a_new_wait() -> None:
 
 def test_tagged_thread_links_a_candidate_without_a_roster_address() -> None:
     sent = msg("2026-11-23 10:00", SAM, "ann@example.org", "Slots for Ann", SLOTS, tags=("Ann Lee",))
-    reply = msg("2026-11-23 11:00", "ann@example.org", SAM, "Re: Slots for Ann", "Thanks!\nMobile: 07700 900777", reply_to=sent)
+    reply = msg(
+        "2026-11-23 11:00", "ann@example.org", SAM, "Re: Slots for Ann", "Thanks!\nMobile: 07700 900777", reply_to=sent
+    )
     (state,) = run([sent, reply], "2026-11-24 12:00", candidates=[Candidate("Ann Lee", source="tag")])
     assert state.status is Status.REPLIED
     assert state.candidate.emails == ("ann@example.org",)
@@ -225,9 +260,19 @@ def test_ranking_order_and_reasons() -> None:
     asked = msg("2026-11-23 10:00", SAM, "rep@example.com", "D", SLOTS)
     messages += [asked, msg("2026-11-23 11:00", "rep@example.com", SAM, "Re: D", "Yes", reply_to=asked)]
     b = msg("2026-11-24 10:00", SAM, "bounce@example.com", "E", SLOTS)
-    messages += [b, msg("2026-11-24 10:01", "mailer-daemon@agency.example", SAM, "Undeliverable: E", "failed",
-                        failed=("bounce@example.com",), original=b.message_id,
-                        headers=(("content-type", "multipart/report; report-type=delivery-status"),))]
+    messages += [
+        b,
+        msg(
+            "2026-11-24 10:01",
+            "mailer-daemon@agency.example",
+            SAM,
+            "Undeliverable: E",
+            "failed",
+            failed=("bounce@example.com",),
+            original=b.message_id,
+            headers=(("content-type", "multipart/report; report-type=delivery-status"),),
+        ),
+    ]
     states = run(messages, "2026-11-24 16:00", candidates=people)
     order = [s.candidate.name for s in states]
     assert order.index("Silent Long") < order.index("Silent Short")
@@ -245,8 +290,14 @@ def test_employer_pressure_and_slot_expiry_raise_the_score() -> None:
     asks = msg("2026-11-24 11:00", "hr@acme.example", SAM, "Jane?", "Any news on Jane Doe?")
     pressed = one([sent, asks], "2026-11-24 12:00")
     assert pressed.score > calm.score
-    invite = msg("2026-11-23 10:00", SAM, JANE, "Invitation", "Invite",
-                 calendar="BEGIN:VCALENDAR\nMETHOD:REQUEST\nBEGIN:VEVENT\nDTSTART:20261124T150000Z\nEND:VEVENT\nEND:VCALENDAR")
+    invite = msg(
+        "2026-11-23 10:00",
+        SAM,
+        JANE,
+        "Invitation",
+        "Invite",
+        calendar="BEGIN:VCALENDAR\nMETHOD:REQUEST\nBEGIN:VEVENT\nDTSTART:20261124T150000Z\nEND:VEVENT\nEND:VCALENDAR",
+    )
     soon = one([invite], "2026-11-24 12:00")
     assert soon.score > calm.score
     assert any("slot" in r for r in soon.reasons)

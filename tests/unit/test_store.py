@@ -13,8 +13,8 @@ from pathlib import Path
 import orjson
 import pytest
 
-from inbox_watch.errors import StoreError
 from inbox_watch import outbox
+from inbox_watch.errors import StoreError
 from inbox_watch.models import ActionKind, ActionMode, Cursor, OutgoingMessage, SyncBatch, Touch
 from inbox_watch.store import Store
 from tests.builders import SAM, SLOTS, jane, msg
@@ -50,7 +50,10 @@ def test_damaged_file_gives_one_clear_error_and_is_left_alone(tmp_path: Path) ->
 
 def test_sync_batch_and_cursor_are_written_together(tmp_path: Path) -> None:
     store = Store(tmp_path / "store.json")
-    messages = tuple(msg("2026-11-23 10:00", SAM, f"c{i}@example.com", f"S{i}", SLOTS, tags=("Ann Lee",) if i == 0 else ()) for i in range(3))
+    messages = tuple(
+        msg("2026-11-23 10:00", SAM, f"c{i}@example.com", f"S{i}", SLOTS, tags=("Ann Lee",) if i == 0 else ())
+        for i in range(3)
+    )
     new, updated = store.apply_sync(SyncBatch("work", messages, Cursor("work", "c1"), full=True), at=NOW)
     assert (new, updated) == (3, 0)
     assert store.cursor("work") == Cursor("work", "c1")
@@ -85,9 +88,21 @@ def test_forget_erases_every_trace(tmp_path: Path) -> None:
     store.apply_sync(SyncBatch("work", (sent, other, employer), Cursor("work", "c")), at=NOW)
     store.add_touch(Touch("Jane Doe", "call", NOW, "left voicemail"))
     store.set_pulled("Jane Doe")
-    outbox.enqueue(store, kind=ActionKind.CHASER, mode=ActionMode.DRAFT, candidate="Jane Doe", account="work",
-                   message=OutgoingMessage(from_addr=SAM, to=("jane@example.com",), subject="Re: Slots",
-                                           body="Hi Jane", message_id="<x@agency.example>"), now=NOW)
+    outbox.enqueue(
+        store,
+        kind=ActionKind.CHASER,
+        mode=ActionMode.DRAFT,
+        candidate="Jane Doe",
+        account="work",
+        message=OutgoingMessage(
+            from_addr=SAM,
+            to=("jane@example.com",),
+            subject="Re: Slots",
+            body="Hi Jane",
+            message_id="<x@agency.example>",
+        ),
+        now=NOW,
+    )
     counts = store.forget("jane doe")
     assert counts["candidates"] == 1 and counts["messages"] == 2 and counts["touches"] == 1
     assert counts["outbox"] == 1
