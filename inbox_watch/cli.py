@@ -348,15 +348,13 @@ def cmd_forget(args: argparse.Namespace) -> int:
 def cmd_auth(args: argparse.Namespace) -> int:
     config = _config(args)
     account = config.account(args.account)
-    if account.provider == "imap":
-        from providers.imap import authenticate
-    elif account.provider == "gmail":
-        from providers.gmail import authenticate  # type: ignore[no-redef]
-    elif account.provider == "outlook":
-        from providers.outlook import authenticate  # type: ignore[no-redef]
-    else:
+    import importlib
+
+    if account.provider not in ("imap", "gmail", "outlook"):
         raise UsageError(f"account {account.name!r} ({account.provider}) needs no sign-in")
-    print(authenticate(account, no_browser=args.no_browser))
+    # Each provider package exports authenticate(account, *, no_browser=...) -> one line.
+    provider = importlib.import_module(f"providers.{account.provider}")
+    print(provider.authenticate(account, no_browser=args.no_browser))
     return 0
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -84,7 +84,7 @@ class MailMessage:
         return data
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> MailMessage:
+    def from_dict(cls, data: Mapping[str, Any]) -> MailMessage:
         get = data.get
         return cls(
             account=data["account"],
