@@ -25,12 +25,12 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from filelock import FileLock, Timeout
 from tinydb import Query, TinyDB
 from tinydb.storages import Storage
 from tinydb.table import Document
 
 from inbox_watch.errors import StoreError
+from inbox_watch.filelock import FileLock, LockTimeout
 from inbox_watch.models import (
     Action,
     ActionKind,
@@ -213,7 +213,7 @@ class Store:
             return
         try:
             self._lock.acquire()
-        except Timeout:
+        except LockTimeout:
             raise StoreError(
                 f"{self.path}: another inbox-watch process holds the store lock for over {LOCK_TIMEOUT:.0f}s"
             ) from None
