@@ -24,6 +24,7 @@ from inbox_watch.errors import ConnectionFailed
 from inbox_watch.models import Cursor, SyncBatch
 from inbox_watch.service import Workspace
 from inbox_watch.store import Store
+from inbox_watch.sync import classify_for_store
 
 NOW = datetime(2026, 11, 27, 12, tzinfo=UTC)  # bench.synthetic's clock
 RECRUITER = RecruiterConfig(name="Sam Carter", addresses=(SAM,))
@@ -50,8 +51,10 @@ def bench_workspace(folder: Path, count: int) -> Workspace:
     workspace = Workspace(config, Store(config.store_path), no_network)
     candidates, messages = mailbox(count)
     workspace.store.upsert_candidates(candidates)
-    workspace.store.apply_sync(
-        SyncBatch(ACCOUNT.name, tuple(messages), Cursor(ACCOUNT.name, "bench"), full=True), at=NOW
+    workspace.store.apply_sync(  # as a sync stores them: classified once, at sync time
+        SyncBatch(ACCOUNT.name, tuple(messages), Cursor(ACCOUNT.name, "bench"), full=True),
+        at=NOW,
+        classes=classify_for_store(messages),
     )
     return workspace
 

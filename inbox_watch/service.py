@@ -76,9 +76,11 @@ class Workspace:
 
     def inputs(self) -> Inputs:
         with self.store.reading(), paused_gc():
+            messages, classes = self.store.messages_and_classes()
             return Inputs(
                 candidates=self.store.candidates(),
-                messages=self.store.messages(),
+                messages=messages,
+                stored_classes=classes,
                 recruiter=self.config.recruiter,
                 policy=self.config.policy,
                 touches=self.store.touches(),

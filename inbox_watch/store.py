@@ -17,7 +17,7 @@ import hashlib
 import logging
 import os
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
@@ -314,10 +314,17 @@ class Store:
     # --- messages and cursors ----------------------------------------------------------------
 
     def messages(self) -> list[MailMessage]:
+        return self.messages_and_classes()[0]
+
+    def messages_and_classes(self) -> tuple[list[MailMessage], dict[tuple[str, str], Sequence[object]]]:
+        """Every stored message, and the classifications kept beside them at sync time, by
+        (account, provider id)."""
         with self.reading() as db:
             raw = db.table("messages")._read_table()  # noqa: SLF001 - read-only, no per-document copies
             with paused_gc():
-                return [MailMessage.from_dict(d) for d in raw.values()]
+                messages = [MailMessage.from_dict(d) for d in raw.values()]
+                classes = {(d["account"], d["id"]): d["class"] for d in raw.values() if "class" in d}
+        return messages, classes
 
     def message_count(self) -> int:
         with self.reading() as db:
@@ -328,19 +335,22 @@ class Store:
             doc = db.table("cursors").get(Query().account == account)
             return Cursor(account, doc["value"]) if doc else None
 
-    def apply_sync(self, batch: SyncBatch, *, at: datetime) -> tuple[int, int]:
+    def apply_sync(
+        self, batch: SyncBatch, *, at: datetime, classes: Mapping[str, Sequence[object]] | None = None
+    ) -> tuple[int, int]:
         """Store one sync pass: its messages first, then (in the state file) its cursor.
 
         A crash between the two leaves the old cursor, so the next pass fetches the same
         messages again and stores them in place: nothing is lost and nothing doubled. An idle
         pass (nothing new) writes only the small state file. Returns (new, updated) message
         counts. Candidates tagged in the mailbox (``Candidates/<Name>``) that the roster lacks
-        are created.
+        are created. ``classes`` (provider id -> compact classification) is kept beside each
+        message so that ranking need not classify it again.
         """
         new = updated = 0
         if batch.messages or batch.removed or batch.full:
             with self.transaction() as db:
-                new, updated = self._store_messages(db, batch)
+                new, updated = self._store_messages(db, batch, classes or {})
         with self.state_transaction() as state:
             self._set_status(state, batch.account, at=at, error="")
             state.table("cursors").upsert(
@@ -348,9 +358,14 @@ class Store:
             )
         return new, updated
 
-    def _store_messages(self, db: TinyDB, batch: SyncBatch) -> tuple[int, int]:
+    def _store_messages(self, db: TinyDB, batch: SyncBatch, classes: Mapping[str, Sequence[object]]) -> tuple[int, int]:
         table = db.table("messages")
-        docs = {message_doc_id(m.account, m.id): m.to_dict() for m in batch.messages}
+        docs = {}
+        for message in batch.messages:
+            doc = message.to_dict()
+            if message.id in classes:
+                doc["class"] = list(classes[message.id])
+            docs[message_doc_id(message.account, message.id)] = doc
         present = set(table._read_table().keys())  # noqa: SLF001 - doc ids only, no copies
         if batch.full:
             stale = [

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from inbox_watch.config import AccountConfig, Config
 from inbox_watch.errors import CursorExpired, InboxWatchError
-from inbox_watch.models import ProgressCallback
+from inbox_watch.models import MailMessage, ProgressCallback
 from inbox_watch.provider import MailProvider
 from inbox_watch.store import Store
 
@@ -38,6 +38,16 @@ class SyncResult:
         if self.actions_failed:
             parts.append(f"{self.actions_failed} outbox action(s) waiting to retry")
         return ", ".join(parts)
+
+
+def classify_for_store(messages: Sequence[MailMessage]) -> dict[str, list[object]] | None:
+    """Classify new messages once, at sync time, in the compact form the store keeps beside
+    them (the dashboard then ranks without reading every message again)."""
+    if not messages:
+        return None
+    from inbox_watch.engine.classify import classify, to_stored  # only when there is mail to read
+
+    return {m.id: to_stored(classify(m, read_dates=False)) for m in messages}
 
 
 def default_factory(config: Config) -> ProviderFactory:
@@ -73,7 +83,7 @@ def sync_account(
     except InboxWatchError as exc:
         store.record_sync_error(account.name, str(exc), at=now)
         raise
-    new, updated = store.apply_sync(batch, at=now)
+    new, updated = store.apply_sync(batch, at=now, classes=classify_for_store(batch.messages))
     done = failed = 0
     if drain_outbox:
         from inbox_watch import outbox

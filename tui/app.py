@@ -4,6 +4,7 @@ main screen (tui/screens/main.py) does the work."""
 from __future__ import annotations
 
 import gc
+import sys
 import threading
 from concurrent.futures import Future
 from datetime import UTC, datetime
@@ -58,10 +59,17 @@ class InboxWatchApp(App[int]):
         future: Future[Overview] = Future()
 
         def read() -> None:
+            # While this thread reads the store and ranks, Textual's loop wakes many times a
+            # second; the default 5 ms GIL switch interval turns that into constant hand-offs
+            # that slowed the first read by a third. Longer slices until the first table.
+            interval = sys.getswitchinterval()
+            sys.setswitchinterval(0.05)
             try:
                 future.set_result(read_overview(self.workspace, self.now()))
             except BaseException as exc:  # noqa: BLE001 -- handed to the worker that waits on it
                 future.set_exception(exc)
+            finally:
+                sys.setswitchinterval(interval)
 
         threading.Thread(target=read, name="inbox-watch-first-read", daemon=True).start()
         self._prefetched = future

@@ -10,6 +10,7 @@ on its wording alone.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 
 from inbox_watch.models import Classification, Kind, MailMessage
@@ -262,6 +263,23 @@ def _auto_reason(message: MailMessage, subject: str, headers: dict[str, str]) ->
     if _AUTO_SUBJECT.match(subject):
         return f"subject {message.subject[:40]!r} is an automatic reply"
     return ""
+
+
+CLASSIFIER_VERSION = 1
+"""Bump when the rules change: classifications stored by an older version are not reused."""
+
+
+def to_stored(result: Classification) -> list[object]:
+    """A compact form of a full classification, kept beside the message in the store."""
+    return [CLASSIFIER_VERSION, result.kind.value, list(result.reasons), result.out_of_office, result.human]
+
+
+def from_stored(stored: Sequence[object]) -> Classification | None:
+    """The classification kept by ``to_stored``; None when it came from another version."""
+    if len(stored) != 5 or stored[0] != CLASSIFIER_VERSION:
+        return None
+    _, kind, reasons, out_of_office, human = stored
+    return Classification(Kind(kind), tuple(reasons), out_of_office=bool(out_of_office), human=bool(human))  # type: ignore[arg-type]
 
 
 def classify(message: MailMessage, *, read_dates: bool = True, content: bool = True) -> Classification:

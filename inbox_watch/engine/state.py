@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 
 from inbox_watch.config import Policy, RecruiterConfig
-from inbox_watch.engine.classify import classify, invitation_start, read_return_date
+from inbox_watch.engine.classify import classify, from_stored, invitation_start, read_return_date
 from inbox_watch.engine.clock import BusinessClock
 from inbox_watch.engine.contact import mobile_from_text, suggest_call
 from inbox_watch.engine.rank import rank
@@ -47,7 +47,10 @@ class Inputs:
     touches: Sequence[Touch] = ()
     snoozes: Sequence[Snooze] = ()
     pulled: frozenset[str] = frozenset()
-    employer_updates_queued: dict[str, datetime] = field(default_factory=dict)
+    stored_classes: Mapping[tuple[str, str], Sequence[object]] = field(default_factory=dict)
+    """Full classifications made at sync time, by (account, provider id), in the compact form
+    of ``classify.to_stored``; anything missing or from another classifier version is
+    classified here."""
 
 
 class _Classes:
@@ -58,22 +61,29 @@ class _Classes:
     is all a reply needs. Messages nobody asks about are never classified.
     """
 
-    __slots__ = ("_full", "_shape")
+    __slots__ = ("_full", "_shape", "_stored")
 
-    def __init__(self) -> None:
+    def __init__(self, stored: Mapping[tuple[str, str], Sequence[object]]) -> None:
         self._full: dict[int, Classification] = {}
         self._shape: dict[int, Classification] = {}
+        self._stored = stored
 
     def full(self, message: MailMessage) -> Classification:
         key = id(message)
         found = self._full.get(key)
         if found is None:
-            found = self._full[key] = classify(message, read_dates=False)
+            kept = self._stored.get((message.account, message.id))
+            found = from_stored(kept) if kept is not None else None
+            if found is None:
+                found = classify(message, read_dates=False)
+            self._full[key] = found
         return found
 
     def shape(self, message: MailMessage) -> Classification:
         key = id(message)
         found = self._full.get(key) or self._shape.get(key)
+        if found is None and (message.account, message.id) in self._stored:
+            found = self.full(message)
         if found is None:
             found = self._shape[key] = classify(message, read_dates=False, content=False)
         return found
@@ -92,7 +102,7 @@ def evaluate_with_threads(inputs: Inputs, now: datetime) -> tuple[list[Candidate
     """``evaluate``, plus every thread by the id ``CandidateState.threads`` names it with."""
     clock = BusinessClock(inputs.policy)
     messages = [m for m in dedupe(inputs.messages) if not m.is_draft]
-    classes = _Classes()
+    classes = _Classes(inputs.stored_classes)
     threads = assemble_threads(messages)
     recruiter = frozenset(inputs.recruiter.addresses)
 
@@ -222,7 +232,7 @@ def _is_reply(
     cls = classes.shape(message)
     if cls.kind is Kind.CALENDAR_RESPONSE:
         return True
-    if cls.kind is not Kind.OTHER or not cls.human:
+    if cls.kind not in (Kind.SCHEDULING, Kind.OTHER) or not cls.human:
         return False
     return from_candidate or not _DAEMON.match(sender)
 

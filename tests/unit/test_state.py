@@ -301,3 +301,22 @@ def test_employer_pressure_and_slot_expiry_raise_the_score() -> None:
     soon = one([invite], "2026-11-24 12:00")
     assert soon.score > calm.score
     assert any("slot" in r for r in soon.reasons)
+
+
+def test_classifications_kept_at_sync_time_give_the_same_ranking() -> None:
+    from datetime import UTC, datetime
+
+    from inbox_watch.engine.classify import CLASSIFIER_VERSION, classify, to_stored
+    from providers.demo import DEMO_RECRUITER, demo_candidates
+    from providers.demo.mailbox import build_mailbox
+
+    now = datetime(2026, 11, 25, 15, tzinfo=UTC)
+    messages = build_mailbox("demo", now)
+    stored = {(m.account, m.id): to_stored(classify(m, read_dates=False)) for m in messages}
+    fresh = evaluate(Inputs(demo_candidates(), messages, DEMO_RECRUITER, POLICY), now)
+    kept = evaluate(Inputs(demo_candidates(), messages, DEMO_RECRUITER, POLICY, stored_classes=stored), now)
+    assert fresh == kept
+    # A classification kept by another classifier version is not trusted: the message is read again.
+    stale = {key: [CLASSIFIER_VERSION - 1, "other", ["old rules"], False, True] for key in stored}
+    again = evaluate(Inputs(demo_candidates(), messages, DEMO_RECRUITER, POLICY, stored_classes=stale), now)
+    assert again == fresh
