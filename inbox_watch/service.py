@@ -9,10 +9,12 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from inbox_watch import outbox
 from inbox_watch.config import AccountConfig, Config, check_holidays
 from inbox_watch.engine import drafts
-from inbox_watch.engine.clock import BusinessClock
+from inbox_watch.engine.clock import BusinessClock, holiday_dates
 from inbox_watch.engine.state import Inputs, evaluate, evaluate_with_threads, tag_key
 from inbox_watch.errors import ActionRefused, UsageError
 from inbox_watch.mime import make_message_id
@@ -28,6 +30,7 @@ from inbox_watch.models import (
     Touch,
 )
 from inbox_watch.provider import MailProvider
+from inbox_watch.secrets import write_private
 from inbox_watch.store import Store, paused_gc
 from inbox_watch.sync import ProviderFactory, default_factory
 
@@ -72,12 +75,38 @@ class Workspace:
 
     @property
     def clock(self) -> BusinessClock:
-        return BusinessClock(self.config.policy)
+        return BusinessClock(self.config.policy, self.known_holidays())
+
+    def known_holidays(self, now: datetime | None = None) -> dict[int, frozenset[date]]:
+        """Last, this and next year's public holidays, kept in a small file beside the store
+        so that a start-up does not load the ``holidays`` package (about 0.2 s) every time."""
+        country = self.config.policy.holidays
+        if not country:
+            return {}
+        year = (now or datetime.now(UTC)).year
+        path = self.store.path.with_name("holidays.json")
+        try:
+            kept = orjson.loads(path.read_bytes())
+            days = kept.get(country, {}) if isinstance(kept, dict) else {}
+        except (OSError, orjson.JSONDecodeError):
+            kept, days = {}, {}
+        wanted = (year - 1, year, year + 1)
+        if all(str(y) in days for y in wanted):
+            return {y: frozenset(date.fromisoformat(d) for d in days[str(y)]) for y in wanted}
+        found = {y: holiday_dates(country, y) for y in wanted}
+        days = {**days, **{str(y): sorted(d.isoformat() for d in found[y]) for y in wanted}}
+        try:
+            write_private(path, orjson.dumps({**(kept if isinstance(kept, dict) else {}), country: days}))
+        except OSError:
+            pass  # a cache only: the next start computes them again
+        return found
 
     def inputs(self) -> Inputs:
+        holidays = self.known_holidays()
         with self.store.reading(), paused_gc():
             messages, classes = self.store.messages_and_classes()
             return Inputs(
+                known_holidays=holidays,
                 candidates=self.store.candidates(),
                 messages=messages,
                 stored_classes=classes,

@@ -4,6 +4,7 @@ time per day and measuring in absolute time."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -26,17 +27,28 @@ def _holiday_calendar(country: str, first_year: int, last_year: int) -> frozense
     return frozenset(found.keys())
 
 
+def holiday_dates(country: str, year: int) -> frozenset[date]:
+    """The public holidays of one year (the ``holidays`` package), for callers that keep them."""
+    return _holiday_calendar(country, year, year)
+
+
 class BusinessClock:
     """Measures silence in business hours under one policy. Cheap to build; cache-friendly."""
 
-    def __init__(self, policy: Policy) -> None:
+    def __init__(self, policy: Policy, known_holidays: Mapping[int, frozenset[date]] | None = None) -> None:
+        """``known_holidays`` (year -> dates) saves loading the ``holidays`` package for the
+        years it covers; other years are computed."""
         self.policy = policy
         self.tz = ZoneInfo(policy.timezone)
         self._windows: dict[date, tuple[float, float] | None] = {}
         self._holiday_years: tuple[int, int] = (0, -1)
         self._holidays: frozenset[date] = frozenset()
+        self._known = known_holidays or {}
 
     def is_holiday(self, day: date) -> bool:
+        known = self._known.get(day.year)
+        if known is not None:
+            return day in known
         first, last = self._holiday_years
         if not first <= day.year <= last:
             first = min(day.year, first) if first else day.year - 1

@@ -47,6 +47,8 @@ class Inputs:
     touches: Sequence[Touch] = ()
     snoozes: Sequence[Snooze] = ()
     pulled: frozenset[str] = frozenset()
+    known_holidays: Mapping[int, frozenset[date]] = field(default_factory=dict)
+    """Public holidays by year, when the caller keeps them (see ``BusinessClock``)."""
     stored_classes: Mapping[tuple[str, str], Sequence[object]] = field(default_factory=dict)
     """Full classifications made at sync time, by (account, provider id), in the compact form
     of ``classify.to_stored``; anything missing or from another classifier version is
@@ -100,7 +102,7 @@ def evaluate(inputs: Inputs, now: datetime) -> list[CandidateState]:
 
 def evaluate_with_threads(inputs: Inputs, now: datetime) -> tuple[list[CandidateState], dict[str, Thread]]:
     """``evaluate``, plus every thread by the id ``CandidateState.threads`` names it with."""
-    clock = BusinessClock(inputs.policy)
+    clock = BusinessClock(inputs.policy, inputs.known_holidays)
     messages = [m for m in dedupe(inputs.messages) if not m.is_draft]
     classes = _Classes(inputs.stored_classes)
     threads = assemble_threads(messages)

@@ -62,3 +62,27 @@ def test_format_for_people() -> None:
     assert clock.format_hours(0.5) == "30m"
     assert clock.format_hours(3) == "3h"
     assert clock.format_hours(8.5 * 2 + 3) == "2d 3h"
+
+
+def test_known_holidays_are_used_for_their_years_only() -> None:
+    from datetime import date
+
+    made_up = date(2026, 11, 25)  # a Wednesday that is no holiday
+    known = BusinessClock(Policy(), {2026: frozenset({made_up})})
+    assert not known.is_business_day(made_up)
+    assert known.is_business_day(date(2026, 12, 25))  # 2026 is taken as given...
+    assert not known.is_business_day(date(2027, 12, 27))  # ...other years come from the package
+
+
+def test_workspace_keeps_holidays_beside_the_store(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from datetime import UTC, date, datetime
+
+    from inbox_watch.config import Config
+    from inbox_watch.service import Workspace
+
+    workspace = Workspace.open(Config(path=None, store_path=tmp_path / "store.json"))
+    found = workspace.known_holidays(datetime(2026, 6, 1, tzinfo=UTC))
+    assert date(2026, 12, 25) in found[2026] and date(2027, 1, 1) in found[2027]
+    assert (tmp_path / "holidays.json").exists()
+    again = workspace.known_holidays(datetime(2026, 6, 1, tzinfo=UTC))
+    assert again == found
