@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Sequence
+from operator import attrgetter
 
 from inbox_watch.models import MailMessage, Thread
 
@@ -17,62 +18,60 @@ def base_subject(subject: str) -> str:
     return _PREFIX.sub("", subject).strip()
 
 
-class _UnionFind:
-    __slots__ = ("parent",)
-
-    def __init__(self, size: int) -> None:
-        self.parent = list(range(size))
-
-    def find(self, i: int) -> int:
-        parent = self.parent
-        root = i
-        while parent[root] != root:
-            root = parent[root]
-        while parent[i] != root:
-            parent[i], i = root, parent[i]
-        return root
-
-    def union(self, a: int, b: int) -> None:
-        ra, rb = self.find(a), self.find(b)
-        if ra != rb:
-            if ra < rb:
-                self.parent[rb] = ra
-            else:
-                self.parent[ra] = rb
-
-
 def assemble_threads(messages: Sequence[MailMessage]) -> list[Thread]:
     """Group ``messages`` into threads; each thread's messages are in date order.
 
     A thread's id is the provider thread id of its earliest message when it has one, else the
     Message-ID of its earliest message, else the provider message id.
     """
-    n = len(messages)
-    uf = _UnionFind(n)
+    parent = list(range(len(messages)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = i = parent[parent[i]]  # path halving
+        return i
+
+    def join(a: int, b: int) -> None:
+        ra, rb = root(a), root(b)
+        if ra != rb:
+            if ra < rb:
+                parent[rb] = ra
+            else:
+                parent[ra] = rb
+
     by_message_id: dict[str, int] = {}
     by_thread_id: dict[tuple[str, str], int] = {}
     for i, message in enumerate(messages):
         if message.message_id:
             seen = by_message_id.setdefault(message.message_id, i)
             if seen != i:
-                uf.union(seen, i)
+                join(seen, i)
         if message.thread_id:
-            key = (message.account, message.thread_id)
-            seen = by_thread_id.setdefault(key, i)
+            seen = by_thread_id.setdefault((message.account, message.thread_id), i)
             if seen != i:
-                uf.union(seen, i)
+                join(seen, i)
+    get = by_message_id.get
     for i, message in enumerate(messages):
-        for ref in (message.in_reply_to, *message.references, message.original_message_id):
-            if ref:
-                j = by_message_id.get(ref)
-                if j is not None:
-                    uf.union(i, j)
+        if message.in_reply_to:
+            j = get(message.in_reply_to)
+            if j is not None:
+                join(i, j)
+        for ref in message.references:
+            j = get(ref)
+            if j is not None and parent[j] != parent[i]:
+                join(i, j)
+        if message.original_message_id:
+            j = get(message.original_message_id)
+            if j is not None:
+                join(i, j)
     groups: dict[int, list[MailMessage]] = defaultdict(list)
     for i, message in enumerate(messages):
-        groups[uf.find(i)].append(message)
+        groups[root(i)].append(message)
     threads = []
+    by_date = attrgetter("date")
     for members in groups.values():
-        members.sort(key=lambda m: m.date)
+        if len(members) > 1:
+            members.sort(key=by_date)
         first = members[0]
         thread_id = first.thread_id or first.message_id or f"{first.account}:{first.id}"
         threads.append(Thread(id=thread_id, messages=tuple(members), subject=base_subject(first.subject)))
