@@ -25,6 +25,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.providers.certificates import make_certificate
+
 PASSWORD = "test-password-5f1c"
 DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
 
@@ -33,37 +35,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-def make_certificate(directory: Path) -> tuple[Path, Path]:
-    """A self-signed certificate for localhost / 127.0.0.1; returns (cert, key)."""
-    cert, key = directory / "cert.pem", directory / "key.pem"
-    subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-            "-nodes",
-            "-days",
-            "2",
-            "-subj",
-            "/CN=localhost",
-            "-keyout",
-            str(key),
-            "-out",
-            str(cert),
-            "-addext",
-            "subjectAltName=DNS:localhost,IP:127.0.0.1",
-        ],
-        check=True,
-        capture_output=True,
-    )
-    os.chmod(key, 0o644)  # read by Dovecot's config process only; a throwaway key
-    return cert, key
 
 
 class Dovecot:

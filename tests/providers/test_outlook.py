@@ -390,7 +390,7 @@ CLIENT_ID = "11111111-2222-3333-4444-555555555555"
 
 @pytest.fixture(scope="module")
 def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    from tests.providers.login_emulator import make_certificate
+    from tests.providers.certificates import make_certificate
 
     return make_certificate(tmp_path_factory.mktemp("tls"))
 

@@ -9,7 +9,7 @@ import pytest
 
 from inbox_watch import outbox
 from inbox_watch.config import AccountConfig
-from inbox_watch.models import ActionKind, ActionMode, ActionState, OutgoingMessage
+from inbox_watch.models import Action, ActionKind, ActionMode, ActionState, OutgoingMessage
 from inbox_watch.store import Store
 from providers.demo import DEMO_RECRUITER, DemoProvider
 
@@ -34,21 +34,34 @@ def outgoing(message_id: str = "<chase-1@agency.example>") -> OutgoingMessage:
     )
 
 
+def queue(
+    store: Store,
+    *,
+    mode: ActionMode = ActionMode.SEND,
+    message: OutgoingMessage | None = None,
+    now: datetime = NOW,
+    not_before: datetime | None = None,
+) -> Action:
+    """A chaser to Jane Doe, queued in the outbox as the CLI and the dashboard queue one."""
+    return outbox.enqueue(
+        store,
+        kind=ActionKind.CHASER,
+        mode=mode,
+        candidate="Jane Doe",
+        account="demo",
+        message=message or outgoing(),
+        now=now,
+        not_before=not_before,
+    )
+
+
 def sent_count(provider: DemoProvider, message_id: str) -> int:
     return sum(1 for m in DemoProvider._outgoing.get("demo", []) if m.message_id == message_id and not m.is_draft)
 
 
 def test_action_is_recorded_before_sending_and_done_after(tmp_path: Path, provider: DemoProvider) -> None:
     store = Store(tmp_path / "s.json")
-    action = outbox.enqueue(
-        store,
-        kind=ActionKind.CHASER,
-        mode=ActionMode.SEND,
-        candidate="Jane Doe",
-        account="demo",
-        message=outgoing(),
-        now=NOW,
-    )
+    action = queue(store)
     assert store.actions(state=ActionState.QUEUED)[0].message.message_id == "<chase-1@agency.example>"
     assert sent_count(provider, "<chase-1@agency.example>") == 0
     (done,) = outbox.drain(store, lambda _: provider, NOW)
@@ -61,15 +74,7 @@ def test_action_is_recorded_before_sending_and_done_after(tmp_path: Path, provid
 
 def test_crash_between_send_and_record_never_sends_twice(tmp_path: Path, provider: DemoProvider) -> None:
     store = Store(tmp_path / "s.json")
-    action = outbox.enqueue(
-        store,
-        kind=ActionKind.CHASER,
-        mode=ActionMode.SEND,
-        candidate="Jane Doe",
-        account="demo",
-        message=outgoing(),
-        now=NOW,
-    )
+    action = queue(store)
     provider.send(action.message)  # the process died right after the provider accepted it
     (done,) = outbox.drain(store, lambda _: provider, NOW)
     assert done.state is ActionState.DONE
@@ -78,16 +83,7 @@ def test_crash_between_send_and_record_never_sends_twice(tmp_path: Path, provide
 
 def test_not_before_and_cancel(tmp_path: Path, provider: DemoProvider) -> None:
     store = Store(tmp_path / "s.json")
-    action = outbox.enqueue(
-        store,
-        kind=ActionKind.CHASER,
-        mode=ActionMode.SEND,
-        candidate="Jane Doe",
-        account="demo",
-        message=outgoing(),
-        now=NOW,
-        not_before=NOW + timedelta(seconds=10),
-    )
+    action = queue(store, not_before=NOW + timedelta(seconds=10))
     assert outbox.drain(store, lambda _: provider, NOW) == []
     assert outbox.cancel(store, action.id)
     assert outbox.drain(store, lambda _: provider, NOW + timedelta(minutes=1)) == []
@@ -96,15 +92,7 @@ def test_not_before_and_cancel(tmp_path: Path, provider: DemoProvider) -> None:
 
 def test_draft_goes_to_drafts_not_sent(tmp_path: Path, provider: DemoProvider) -> None:
     store = Store(tmp_path / "s.json")
-    outbox.enqueue(
-        store,
-        kind=ActionKind.CHASER,
-        mode=ActionMode.DRAFT,
-        candidate="Jane Doe",
-        account="demo",
-        message=outgoing("<d@agency.example>"),
-        now=NOW,
-    )
+    queue(store, mode=ActionMode.DRAFT, message=outgoing("<d@agency.example>"))
     outbox.drain(store, lambda _: provider, NOW)
     drafts = [m for m in DemoProvider._outgoing["demo"] if m.is_draft]
     assert [d.message_id for d in drafts] == ["<d@agency.example>"]
@@ -113,15 +101,7 @@ def test_draft_goes_to_drafts_not_sent(tmp_path: Path, provider: DemoProvider) -
 
 def test_a_send_left_queued_too_long_is_not_sent_late(tmp_path: Path, provider: DemoProvider) -> None:
     store = Store(tmp_path / "s.json")
-    outbox.enqueue(
-        store,
-        kind=ActionKind.CHASER,
-        mode=ActionMode.SEND,
-        candidate="Jane Doe",
-        account="demo",
-        message=outgoing(),
-        now=NOW,
-    )
+    queue(store)
     (result,) = outbox.drain(store, lambda _: provider, NOW + timedelta(days=1))
     assert result.state is ActionState.FAILED
     assert "not sent" in result.error
@@ -144,15 +124,7 @@ def test_two_processes_never_carry_out_the_same_action(tmp_path: Path) -> None:
     import sys
 
     store = Store(tmp_path / "s.json")
-    action = outbox.enqueue(
-        store,
-        kind=ActionKind.CHASER,
-        mode=ActionMode.SEND,
-        candidate="Jane Doe",
-        account="demo",
-        message=outgoing(),
-        now=datetime.now(UTC),
-    )
+    action = queue(store, now=datetime.now(UTC))
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     procs = [
         subprocess.Popen(
@@ -166,15 +138,7 @@ def test_two_processes_never_carry_out_the_same_action(tmp_path: Path) -> None:
 
 def test_claimed_action_is_left_alone_until_the_claim_goes_stale(tmp_path: Path, provider: DemoProvider) -> None:
     store = Store(tmp_path / "s.json")
-    action = outbox.enqueue(
-        store,
-        kind=ActionKind.CHASER,
-        mode=ActionMode.SEND,
-        candidate="Jane Doe",
-        account="demo",
-        message=outgoing(),
-        now=NOW,
-    )
+    action = queue(store)
     assert store.claim_action(action.id, NOW, outbox.CLAIM_TIMEOUT) is not None  # the other process
     assert outbox.drain(store, lambda _: provider, NOW + timedelta(minutes=1)) == []
     assert sent_count(provider, "<chase-1@agency.example>") == 0
