@@ -327,7 +327,10 @@ def load_config(path: Path | None = None, *, required: bool = True) -> Config:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         if required or explicit:
-            raise ConfigError(f"{path}: config file not found (create it, see README, Configuration)") from None
+            raise ConfigError(
+                f"{path}: config file not found (create it: see README, Configuration; "
+                "or try `inbox-watch demo`, which needs none)"
+            ) from None
         return Config(path=None)
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read the config file: {exc}") from None
