@@ -17,6 +17,7 @@ from inbox_watch.engine import drafts
 from inbox_watch.engine.clock import BusinessClock, holiday_dates
 from inbox_watch.engine.state import Inputs, evaluate, evaluate_with_threads, tag_key
 from inbox_watch.errors import ActionRefused, UsageError
+from inbox_watch.gc_pause import paused_gc
 from inbox_watch.mime import make_message_id
 from inbox_watch.models import (
     Action,
@@ -31,7 +32,7 @@ from inbox_watch.models import (
 )
 from inbox_watch.provider import MailProvider
 from inbox_watch.secrets import write_private
-from inbox_watch.store import Store, paused_gc
+from inbox_watch.store import Store
 from inbox_watch.sync import ProviderFactory, default_factory
 
 TOUCH_CHANNELS = ("call", "text", "dm")
@@ -121,9 +122,7 @@ class Workspace:
         if not self._holidays_checked:
             check_holidays(self.config)
             self._holidays_checked = True
-        inputs = self.inputs()
-        with paused_gc():
-            return evaluate(inputs, now)
+        return evaluate(self.inputs(), now)
 
     def evaluate_with_threads(self, now: datetime) -> tuple[list[CandidateState], dict[str, Thread]]:
         """``evaluate`` plus every stored thread by the id ``CandidateState.threads`` names it with,
@@ -131,9 +130,7 @@ class Workspace:
         if not self._holidays_checked:
             check_holidays(self.config)
             self._holidays_checked = True
-        inputs = self.inputs()
-        with paused_gc():
-            return evaluate_with_threads(inputs, now)
+        return evaluate_with_threads(self.inputs(), now)
 
     def report(self, now: datetime) -> dict[str, Any]:
         return {"generated_at": now.isoformat(), "candidates": [report_row(s) for s in self.evaluate(now)]}

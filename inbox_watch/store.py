@@ -12,7 +12,6 @@ the previous file intact. Readers never see a half-written file.
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import logging
 import os
@@ -31,6 +30,7 @@ from tinydb.table import Document
 
 from inbox_watch.errors import StoreError
 from inbox_watch.filelock import FileLock, LockTimeout
+from inbox_watch.gc_pause import paused_gc
 from inbox_watch.models import (
     Action,
     ActionKind,
@@ -58,19 +58,6 @@ def _migrate_0_to_1(db: TinyDB) -> None:
 
 MIGRATIONS = {0: _migrate_0_to_1}
 """Each entry upgrades the store from that version to the next, inside the open transaction."""
-
-
-@contextmanager
-def paused_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector while building many objects that hold no cycles
-    (parsing the store); its scans would otherwise run again and again over them."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 class _Snapshots:

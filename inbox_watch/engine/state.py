@@ -18,6 +18,7 @@ from inbox_watch.engine.clock import BusinessClock
 from inbox_watch.engine.contact import mobile_from_text, suggest_call
 from inbox_watch.engine.rank import rank
 from inbox_watch.engine.threads import assemble_threads, dedupe
+from inbox_watch.gc_pause import paused_gc
 from inbox_watch.models import (
     Candidate,
     CandidateState,
@@ -102,6 +103,11 @@ def evaluate(inputs: Inputs, now: datetime) -> list[CandidateState]:
 
 def evaluate_with_threads(inputs: Inputs, now: datetime) -> tuple[list[CandidateState], dict[str, Thread]]:
     """``evaluate``, plus every thread by the id ``CandidateState.threads`` names it with."""
+    with paused_gc():
+        return _evaluate(inputs, now)
+
+
+def _evaluate(inputs: Inputs, now: datetime) -> tuple[list[CandidateState], dict[str, Thread]]:
     clock = BusinessClock(inputs.policy, inputs.known_holidays)
     messages = [m for m in dedupe(inputs.messages) if not m.is_draft]
     classes = _Classes(inputs.stored_classes)
