@@ -1,7 +1,7 @@
 #!/bin/sh
 # System packages the tests need: Dovecot (a real IMAP server on loopback), openssl (test
-# certificates for TLS) and tmux (the
-# end-to-end check of the dashboard). Debian/Ubuntu; needs root or sudo.
+# certificates for TLS) and tmux (the end-to-end check of the dashboard).
+# Debian/Ubuntu; needs root or sudo.
 set -e
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
