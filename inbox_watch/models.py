@@ -338,7 +338,8 @@ class CandidateState:
     reasons: tuple[str, ...] = ()
     threads: tuple[str, ...] = ()
     last_chaser_at: datetime | None = None
-    scheduling_message: MailMessage | None = None
+    scheduling_message: MailMessage | None = None  # the latest email of the wait: a reply goes under it
+    waiting_message: MailMessage | None = None  # the scheduling email that opened the wait (its slots)
     slot_expires: datetime | None = None
     touches: tuple[Touch, ...] = ()
     rank: int = 0

@@ -108,7 +108,7 @@ def chaser(
         "role": _one_line(candidate.role or "the"),
         "employer": _one_line(candidate.employer or "the employer"),
         "recruiter_name": _one_line(recruiter_name),
-        "slots": offered_slots(message, clock, state.slot_expires),
+        "slots": offered_slots(state.waiting_message or message, clock, state.slot_expires),
     }
     body = render(load_template(f"chaser_{step}", templates_dir), values)
     in_reply_to, references = _reply_headers(message)

@@ -310,7 +310,7 @@ def _candidate_state(
         return evolve(base, status=Status.IDLE, reasons=("no scheduling email open",))
 
     waiting_since = waiting.date
-    sent_ids = {waiting.message_id, *(c.message_id for c in chasers)}
+    sent_ids = {waiting.message_id, *(c.message_id for c in chasers)} - {""}
     after = [m for m in timeline if m.date >= waiting_since]
     state = evolve(
         base,
@@ -318,6 +318,7 @@ def _candidate_state(
         chasers_sent=len(chasers),
         last_chaser_at=chasers[-1].date if chasers else None,
         scheduling_message=chasers[-1] if chasers else waiting,
+        waiting_message=waiting,
         slot_expires=latest_slot,
     )
     # Bounces of what the recruiter sent to the candidate.

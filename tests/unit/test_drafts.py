@@ -88,3 +88,11 @@ def test_user_template_overrides_the_built_in(tmp_path) -> None:  # type: ignore
     state, _ = state_for(jane())
     draft = drafts.chaser(state, recruiter_name="Sam", clock=clock, templates_dir=tmp_path)
     assert draft.body == "Hello Jane! $unknown_field stays. {{ 7*7 }}\n"
+
+
+def test_a_later_chaser_restates_the_slots_of_the_first_email_and_answers_the_last() -> None:
+    state, sent = state_for(jane(), chasers=1)
+    draft = drafts.chaser(state, recruiter_name="Sam", clock=clock)
+    assert "Tuesday at 10:00" in draft.body  # from the first email, not the "Checking in" chaser
+    assert state.scheduling_message is not None and draft.in_reply_to == state.scheduling_message.message_id
+    assert draft.in_reply_to != sent.message_id and draft.references[0] == sent.message_id
