@@ -16,6 +16,8 @@ from inbox_watch.errors import InboxWatchError, UsageError
 
 log = logging.getLogger("inbox_watch")
 
+SDK_LOGGERS = ("imapclient", "googleapiclient", "google_auth_oauthlib", "google.auth", "msal", "httpx", "httpcore", "urllib3")
+
 EPILOG = """\
 Start with `inbox-watch demo` to see the dashboard on a sample mailbox.
 Configuration: --config FILE, else $INBOX_WATCH_CONFIG, else the user config dir (see README)."""
@@ -93,6 +95,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if debug else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # Even with --debug, the SDKs' own debug logs stay off: some echo request headers and
+    # bodies, which carry bearer tokens and passwords. Our own logs never do.
+    for noisy in SDK_LOGGERS:
+        logging.getLogger(noisy).setLevel(logging.INFO)
     try:
         args = build_parser().parse_args(args_list)
         return run(args)
@@ -184,7 +190,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
     config = _config(args)  # no engine needed: a sync only fetches and stores
     results, errors = sync_all(Store(config.store_path), config, only=args.account, progress=_progress(sys.stderr))
     if sys.stderr.isatty():
-        print("\r", end="", file=sys.stderr)
+        print("\r\x1b[K", end="", file=sys.stderr)  # clear the progress line
     for result in results:
         print(result.describe())
     for name, error in errors:
