@@ -16,7 +16,16 @@ from inbox_watch.errors import InboxWatchError, UsageError
 
 log = logging.getLogger("inbox_watch")
 
-SDK_LOGGERS = ("imapclient", "googleapiclient", "google_auth_oauthlib", "google.auth", "msal", "httpx", "httpcore", "urllib3")
+SDK_LOGGERS = (
+    "imapclient",
+    "googleapiclient",
+    "google_auth_oauthlib",
+    "google.auth",
+    "msal",
+    "httpx",
+    "httpcore",
+    "urllib3",
+)
 
 EPILOG = """\
 Start with `inbox-watch demo` to see the dashboard on a sample mailbox.
