@@ -96,3 +96,14 @@ def test_a_later_chaser_restates_the_slots_of_the_first_email_and_answers_the_la
     assert "Tuesday at 10:00" in draft.body  # from the first email, not the "Checking in" chaser
     assert state.scheduling_message is not None and draft.in_reply_to == state.scheduling_message.message_id
     assert draft.in_reply_to != sent.message_id and draft.references[0] == sent.message_id
+
+
+def test_a_template_cannot_add_headers(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "chaser_1.txt").write_text("Bcc: spy@evil.example\r\nSubject: owned\r\n\r\nHi $first_name\n")
+    state, _ = state_for(jane())
+    draft = drafts.chaser(state, recruiter_name="Sam", clock=clock, templates_dir=tmp_path)
+    raw = build_email(draft.outgoing(from_addr=SAM, from_name="Sam", message_id="<t@agency.example>"))
+    parsed = message_from_bytes(raw, policy=default)
+    assert parsed["Bcc"] is None
+    assert parsed["Subject"] == "Re: Acme interview"
+    assert "Bcc: spy@evil.example" in parsed.get_content()  # it stays in the body, as text
