@@ -85,6 +85,16 @@ class MailMessage:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> MailMessage:
+        if tuple(data)[:21] == _MAIL_FIELDS:  # as ``to_dict`` wrote it: positional, faster
+            (account, id_, message_id, date, from_addr, subject, from_name, to, cc, in_reply_to, references,
+             thread_id, folder, tags, headers, text, calendar, delivery_status, original_message_id,
+             failed_recipients, is_draft, *_) = data.values()  # fmt: skip
+            return cls(
+                account, id_, message_id, datetime.fromisoformat(date), from_addr, subject, from_name,
+                tuple(to), tuple(cc), in_reply_to, tuple(references), thread_id, folder, tuple(tags),
+                tuple(map(tuple, headers)), text, calendar, delivery_status, original_message_id,
+                tuple(failed_recipients), is_draft,
+            )  # fmt: skip
         get = data.get
         return cls(
             account=data["account"],
@@ -109,6 +119,9 @@ class MailMessage:
             failed_recipients=tuple(get("failed_recipients", ())),
             is_draft=get("is_draft", False),
         )
+
+
+_MAIL_FIELDS = tuple(f.name for f in dataclasses.fields(MailMessage))
 
 
 @dataclass(frozen=True, slots=True)

@@ -148,3 +148,16 @@ def test_process_killed_mid_write_leaves_a_readable_file(tmp_path: Path) -> None
     assert store.candidates()[0].name == "Jane Doe"
     assert len(store.touches()) > 0
     store.add_touch(Touch("after", "text", NOW))  # the lock left behind does not block us
+
+
+def test_message_summaries_round_trip_through_json_exactly() -> None:
+    from inbox_watch.mime import parse_bytes
+    from inbox_watch.models import MailMessage
+    from tests.conftest import corpus_dir
+
+    for path in sorted(corpus_dir().glob("*.eml")):
+        message = parse_bytes(path.read_bytes(), account="work", id=path.name, tags=("Ann Lee",))
+        doc = orjson.loads(orjson.dumps({**message.to_dict(), "class": [1, "other", [], False, True]}))
+        assert MailMessage.from_dict(doc) == message
+        shuffled = dict(reversed(list(doc.items())))  # a document written in another key order
+        assert MailMessage.from_dict(shuffled) == message
