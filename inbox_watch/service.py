@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -301,7 +300,3 @@ def parse_day(value: str, what: str = "--until") -> date:
         return date.fromisoformat(value)
     except ValueError:
         raise UsageError(f"{what} {value!r} is not a date (YYYY-MM-DD)") from None
-
-
-def read_paths(paths: list[str]) -> list[Path]:
-    return [Path(p) for p in paths]

@@ -19,7 +19,7 @@ import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -571,11 +571,3 @@ def _action_from_doc(doc: dict[str, Any]) -> Action:
         error=doc.get("error", ""),
         claimed_at=_dt(doc.get("claimed_at")),
     )
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def store_mode(path: Path) -> int:
-    return os.stat(path).st_mode & 0o777

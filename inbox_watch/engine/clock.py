@@ -57,13 +57,6 @@ class BusinessClock:
             self._holidays = _holiday_calendar(self.policy.holidays, first, last)
         return day in self._holidays
 
-    def holiday_name(self, day: date) -> str:
-        if not self.policy.holidays or not self.is_holiday(day):
-            return ""
-        import holidays
-
-        return str(holidays.country_holidays(self.policy.holidays, years=day.year).get(day, ""))
-
     def is_business_day(self, day: date) -> bool:
         return day.weekday() in self.policy.workdays and not self.is_holiday(day)
 
