@@ -176,3 +176,27 @@ def test_unknown_candidate_and_bad_roster(tmp_path: Path, demo_config: Path) -> 
 def test_demo_prints_the_ranked_mailbox_without_a_config() -> None:
     out = cli("demo", "--print").stdout
     assert "consider_pulling" in out and "out_of_office" in out and "bounced" in out
+
+
+def test_unreachable_server_is_one_line_and_leaves_the_store_as_it_was(tmp_path: Path, demo_config: Path) -> None:
+    cli("sync", config=demo_config)
+    store_file, state_file = tmp_path / "store.json", tmp_path / "store.state.json"
+    before = store_file.read_bytes()
+    broken = tmp_path / "broken.toml"
+    broken.write_text(
+        demo_config.read_text()
+        + '[[accounts]]\nname = "work"\nprovider = "imap"\nhost = "127.0.0.1"\nport = 1\nsecurity = "none"\n'
+        'username = "sam"\npassword_env = "INBOX_WATCH_TEST_PW"\n'
+    )
+    env_pw = {"INBOX_WATCH_TEST_PW": "not-a-real-password"}
+    os.environ.update(env_pw)
+    try:
+        result = cli("sync", "--account", "work", config=broken, check=False)
+    finally:
+        os.environ.pop("INBOX_WATCH_TEST_PW")
+    assert result.returncode == 1
+    assert "work" in result.stderr and "127.0.0.1" in result.stderr
+    assert "Traceback" not in result.stderr and "not-a-real-password" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert store_file.read_bytes() == before  # no mail written, nothing lost
+    assert b'"work"' in state_file.read_bytes()  # the failure is recorded for the dashboard
