@@ -4,7 +4,7 @@ engine, queue actions through the outbox. Front ends parse input and show output
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -14,7 +14,7 @@ from inbox_watch import outbox
 from inbox_watch.config import AccountConfig, Config, check_holidays
 from inbox_watch.engine import drafts
 from inbox_watch.engine.clock import BusinessClock, holiday_dates
-from inbox_watch.engine.state import Inputs, evaluate, evaluate_with_threads, tag_key
+from inbox_watch.engine.state import Inputs, evaluate_with_threads, tag_key
 from inbox_watch.errors import ActionRefused, UsageError
 from inbox_watch.gc_pause import paused_gc
 from inbox_watch.mime import make_message_id
@@ -67,7 +67,7 @@ class Workspace:
     config: Config
     store: Store
     factory: ProviderFactory | None = None
-    _holidays_checked: bool = False
+    _holidays: dict[int, dict[int, frozenset[date]]] = field(default_factory=dict)
 
     @classmethod
     def open(cls, config: Config, factory: ProviderFactory | None = None) -> Workspace:
@@ -79,11 +79,20 @@ class Workspace:
 
     def known_holidays(self, now: datetime | None = None) -> dict[int, frozenset[date]]:
         """Last, this and next year's public holidays, kept in a small file beside the store
-        so that a start-up does not load the ``holidays`` package (about 0.2 s) every time."""
+        so that a start-up does not load the ``holidays`` package (about 0.2 s) every time.
+
+        The country is checked against the package only when the package is needed; dates in
+        the file were computed, so checked, before."""
         country = self.config.policy.holidays
         if not country:
             return {}
         year = (now or datetime.now(UTC)).year
+        if year in self._holidays:
+            return self._holidays[year]
+        self._holidays[year] = self._read_or_compute_holidays(country, year)
+        return self._holidays[year]
+
+    def _read_or_compute_holidays(self, country: str, year: int) -> dict[int, frozenset[date]]:
         path = self.store.path.with_name("holidays.json")
         try:
             kept = orjson.loads(path.read_bytes())
@@ -93,6 +102,7 @@ class Workspace:
         wanted = (year - 1, year, year + 1)
         if all(str(y) in days for y in wanted):
             return {y: frozenset(date.fromisoformat(d) for d in days[str(y)]) for y in wanted}
+        check_holidays(self.config)
         found = {y: holiday_dates(country, y) for y in wanted}
         days = {**days, **{str(y): sorted(d.isoformat() for d in found[y]) for y in wanted}}
         try:
@@ -118,17 +128,11 @@ class Workspace:
             )
 
     def evaluate(self, now: datetime) -> list[CandidateState]:
-        if not self._holidays_checked:
-            check_holidays(self.config)
-            self._holidays_checked = True
-        return evaluate(self.inputs(), now)
+        return self.evaluate_with_threads(now)[0]
 
     def evaluate_with_threads(self, now: datetime) -> tuple[list[CandidateState], dict[str, Thread]]:
         """``evaluate`` plus every stored thread by the id ``CandidateState.threads`` names it with,
         from one read of the store (the dashboard shows a candidate's thread as a timeline)."""
-        if not self._holidays_checked:
-            check_holidays(self.config)
-            self._holidays_checked = True
         return evaluate_with_threads(self.inputs(), now)
 
     def report(self, now: datetime) -> dict[str, Any]:

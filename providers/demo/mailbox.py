@@ -314,20 +314,26 @@ def build_mailbox(account: str, now: datetime) -> list[MailMessage]:
             sender_name="Sam Carter",
         )
 
+    def follow_up(parent: MailMessage, hours_ago: float, text: str) -> MailMessage:
+        """A chaser from the recruiter in ``parent``'s thread."""
+        return b.mail(
+            b.ago(hours_ago),
+            SAM,
+            parent.to[0],
+            "Re: " + parent.subject,
+            text + sig,
+            tag=parent.tags[0],
+            reply_to=parent,
+            sender_name="Sam Carter",
+        )
+
     # Silent, no chaser yet: send a chaser.
     offer("Priya Shah", "Finance Analyst", "Northwind", 1.3 * DAY, "priya.shah@example.com")
 
     # Silent, chaser unanswered for a business day: call.
     tom = offer("Tom Becker", "Backend Engineer", "Contoso", 1.8 * DAY, "tom.becker@example.com")
-    b.mail(
-        b.ago(1.2 * DAY),
-        SAM,
-        "tom.becker@example.com",
-        "Re: " + tom.subject,
-        "Hi Tom,\n\nJust checking you saw the slots below? Contoso are keen to lock something in." + sig,
-        tag="Tom Becker",
-        reply_to=tom,
-        sender_name="Sam Carter",
+    follow_up(
+        tom, 1.2 * DAY, "Hi Tom,\n\nJust checking you saw the slots below? Contoso are keen to lock something in."
     )
 
     # Silent and the employer is asking: update the employer.
@@ -345,25 +351,13 @@ def build_mailbox(account: str, now: datetime) -> list[MailMessage]:
 
     # Silent for over a week, two chasers, employer wondering: consider pulling.
     daniel = offer("Daniel Okafor", "Data Engineer", "Tailspin", 6.2 * DAY, "daniel.okafor@example.com")
-    b.mail(
-        b.ago(4.8 * DAY),
-        SAM,
-        "daniel.okafor@example.com",
-        "Re: " + daniel.subject,
-        "Hi Daniel,\n\nFollowing up on the Tailspin interview times below. Could you let me know which works?" + sig,
-        tag="Daniel Okafor",
-        reply_to=daniel,
-        sender_name="Sam Carter",
+    follow_up(
+        daniel,
+        4.8 * DAY,
+        "Hi Daniel,\n\nFollowing up on the Tailspin interview times below. Could you let me know which works?",
     )
-    b.mail(
-        b.ago(3.1 * DAY),
-        SAM,
-        "daniel.okafor@example.com",
-        "Re: " + daniel.subject,
-        "Hi Daniel,\n\nI haven't heard back; are you still interested in the Data Engineer role?" + sig,
-        tag="Daniel Okafor",
-        reply_to=daniel,
-        sender_name="Sam Carter",
+    follow_up(
+        daniel, 3.1 * DAY, "Hi Daniel,\n\nI haven't heard back; are you still interested in the Data Engineer role?"
     )
     b.mail(
         b.ago(0.6 * DAY),
@@ -376,15 +370,8 @@ def build_mailbox(account: str, now: datetime) -> list[MailMessage]:
 
     # Silent, but a chaser went out two hours ago: wait.
     lena = offer("Lena Fischer", "Marketing Lead", "Northwind", 1.6 * DAY, "lena.fischer@example.com")
-    b.mail(
-        b.ago(2),
-        SAM,
-        "lena.fischer@example.com",
-        "Re: " + lena.subject,
-        "Hi Lena,\n\nA gentle nudge on the times below; Northwind would like to confirm today if possible." + sig,
-        tag="Lena Fischer",
-        reply_to=lena,
-        sender_name="Sam Carter",
+    follow_up(
+        lena, 2, "Hi Lena,\n\nA gentle nudge on the times below; Northwind would like to confirm today if possible."
     )
 
     # Awaiting: sent this morning.
@@ -510,26 +497,8 @@ def build_mailbox(account: str, now: datetime) -> list[MailMessage]:
 
     # Silent, two chasers, only an office landline known.
     noah = offer("Noah Williams", "Support Lead", "Tailspin", 3 * DAY, "noah.williams@example.com")
-    b.mail(
-        b.ago(2.1 * DAY),
-        SAM,
-        "noah.williams@example.com",
-        "Re: " + noah.subject,
-        "Hi Noah, just making sure this didn't get buried - which slot suits you?" + sig,
-        tag="Noah Williams",
-        reply_to=noah,
-        sender_name="Sam Carter",
-    )
-    b.mail(
-        b.ago(1.1 * DAY),
-        SAM,
-        "noah.williams@example.com",
-        "Re: " + noah.subject,
-        "Hi Noah, Tailspin need an answer this week. Are you still interested?" + sig,
-        tag="Noah Williams",
-        reply_to=noah,
-        sender_name="Sam Carter",
-    )
+    follow_up(noah, 2.1 * DAY, "Hi Noah, just making sure this didn't get buried - which slot suits you?")
+    follow_up(noah, 1.1 * DAY, "Hi Noah, Tailspin need an answer this week. Are you still interested?")
 
     # Replied weeks ago, then a new scheduling email went unanswered.
     grace_old = offer("Grace Liu", "Data Scientist", "Litware", 12 * DAY, "grace.liu@example.com")
