@@ -89,7 +89,7 @@ class MailMessage:
             (account, id_, message_id, date, from_addr, subject, from_name, to, cc, in_reply_to, references,
              thread_id, folder, tags, headers, text, calendar, delivery_status, original_message_id,
              failed_recipients, is_draft, *_) = data.values()  # fmt: skip
-            return cls(
+            return new_mail(
                 account, id_, message_id, datetime.fromisoformat(date), from_addr, subject, from_name,
                 tuple(to), tuple(cc), in_reply_to, tuple(references), thread_id, folder, tuple(tags),
                 tuple(map(tuple, headers)), text, calendar, delivery_status, original_message_id,
@@ -122,6 +122,25 @@ class MailMessage:
 
 
 _MAIL_FIELDS = tuple(f.name for f in dataclasses.fields(MailMessage))
+
+
+def _positional_maker(cls: type[Any]) -> Callable[..., Any]:
+    """A constructor taking every field positionally, for the bulk paths (a full sync, the
+    store read): it sets the slots directly, as ``__init__`` would, in about half the time a
+    frozen dataclass's ``__init__`` takes (which goes through ``object.__setattr__`` per field).
+    The values must be of the right types already: nothing is checked or defaulted."""
+    names = [f.name for f in dataclasses.fields(cls)]
+    setters = {f"_set_{name}": getattr(cls, name).__set__ for name in names}
+    body = "".join(f"    _set_{name}(obj, {name})\n" for name in names)
+    source = f"def make({', '.join(names)}):\n    obj = _new(_cls)\n{body}    return obj\n"
+    namespace: dict[str, Any] = {"_new": object.__new__, "_cls": cls, **setters}
+    exec(source, namespace)  # noqa: S102 - generated from the field names, as dataclasses does
+    make: Callable[..., Any] = namespace["make"]
+    make.__doc__ = f"{cls.__name__}(*every field, in order), built without ``__init__``."
+    return make
+
+
+new_mail: Callable[..., MailMessage] = _positional_maker(MailMessage)
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,7 +26,7 @@ from inbox_watch.mime import (
     message_ids,
     parse_date,
 )
-from inbox_watch.models import MailMessage, normalise_message_id
+from inbox_watch.models import MailMessage, new_mail, normalise_message_id
 
 _SIMPLE = {"text/plain", "text/html", "text/calendar", "application/ics"}
 _SLOW_TYPES = ("message/", "text/rfc822-headers", "multipart/digest", "multipart/report")
@@ -40,10 +40,12 @@ class Slow(Exception):
 
 
 # A well-formed header block, CRLF line ends (as IMAP servers send): compat32's field names
-# are printable ASCII but ":" and space; folded lines start with a space or tab.
-_BLOCK = re.compile(r"(?:[!-9;-~]+:[^\r\n]*\r\n(?:[ \t][^\r\n]*\r\n)*)*(?:\r\n)?")
-_FIELD = re.compile(r"^([!-9;-~]+):[ \t]*([^\r\n]*(?:\r\n[ \t][^\r\n]*)*)", re.M)
+# are printable ASCII but ":" and space; folded lines start with a space or tab. Anything else
+# (a bare CR or LF, a line that is neither a field nor a fold) is left to the full parser.
+_BAD_LINE = re.compile(r"\n(?![ \t]|[!-9;-~]+:|\Z)")
+_FIRST_LINE = re.compile(r"[!-9;-~]+:")
 _WANTED = frozenset((*FETCH_HEADERS, "content-transfer-encoding", "content-disposition"))
+_FOLD = (" ", "\t")
 
 
 def _headers(block: bytes) -> dict[str, str]:
@@ -53,16 +55,39 @@ def _headers(block: bytes) -> dict[str, str]:
         raise Slow
     text = block.decode("ascii")
     end = text.find("\r\n\r\n")
-    text = text[: end + 4] if end >= 0 else text
-    if _BLOCK.fullmatch(text) is None:
+    text = text[: end + 2] if end >= 0 else text
+    lines = text.count("\n")
+    if (
+        text
+        and (not text.endswith("\r\n") or _FIRST_LINE.match(text) is None)
+        or lines != text.count("\r")
+        or lines != text.count("\r\n")
+        or _BAD_LINE.search(text) is not None
+    ):
         raise Slow
     out: dict[str, str] = {}
-    for name, value in _FIELD.findall(text):
-        name = name.lower()
-        if name in _WANTED and name not in out:
-            if name == "content-transfer-encoding" and ("\n" in value or value != value.strip()):
-                raise Slow  # compat32 compares the raw value: only a clean one-line one is safe
-            out[name] = " ".join(value.split())
+    name = ""  # the field whose folded lines follow, when it is one read here
+    for line in text.split("\r\n"):
+        if line[:1] in _FOLD:
+            if name:
+                if name == "content-transfer-encoding":
+                    raise Slow  # compat32 compares the raw value: only a clean one-line one is safe
+                out[name] += " " + line
+            continue
+        key, _, value = line.partition(":")
+        key = key.lower()
+        if key in _WANTED and key not in out:
+            name = key
+            out[key] = value
+            if key == "content-transfer-encoding" and value.lstrip(" \t") != value.strip():
+                raise Slow
+        else:
+            name = ""
+    for key, value in out.items():
+        if value[:1] == " " and value[-1:] != " " and "  " not in value and value.isprintable():
+            out[key] = value[1:]  # the usual "Name: value": nothing to collapse
+        else:
+            out[key] = " ".join(value.split())
     return out
 
 
@@ -109,35 +134,32 @@ def _split_multipart(body: bytes, boundary: str) -> list[bytes]:
     """The parts between ``--boundary`` lines; raises Slow when the structure is unusual."""
     if not boundary or not boundary.isascii() or boundary != "".join(boundary.split()):
         raise Slow
-    lines = body.split(b"\n")
     marker = b"--" + boundary.encode("ascii")
     parts: list[bytes] = []
-    start: int | None = None
-    closed = False
-    for index, line in enumerate(lines):
-        if not line.startswith(marker):
+    start = -1  # where the current part begins, after a delimiter line
+    at = body.find(marker)
+    while at >= 0:
+        if at and body[at - 1] != 10:  # not at the start of a line
+            at = body.find(marker, at + 1)
             continue
-        rest = line[len(marker) :].rstrip(b"\r")
-        if rest.startswith(b"--") and not rest[2:].strip():
-            if start is None:
+        line_end = body.find(b"\n", at)
+        if line_end < 0:
+            line_end = len(body)
+        rest = body[at + len(marker) : line_end].rstrip(b"\r")
+        # The line break before a delimiter belongs to the delimiter.
+        part = body[start : max(at - 1, start)] if start >= 0 else b""
+        if rest[:2] == b"--" and not rest[2:].strip():
+            if start < 0:
                 raise Slow
-            parts.append(b"\n".join(lines[start:index]))
-            closed = True
-            break
+            parts.append(part[:-1] if part.endswith(b"\r") else part)
+            return parts
         if rest.strip():
             raise Slow  # a longer boundary that starts the same way
-        if start is not None:
-            parts.append(b"\n".join(lines[start:index]))
-        start = index + 1
-    if not closed or not parts:
-        raise Slow  # cut off (partial fetch) or broken: the full parser's defect rules apply
-    out = []
-    for part in parts:
-        # The line break before a boundary belongs to the boundary.
-        if part.endswith(b"\r"):
-            part = part[:-1]
-        out.append(part)
-    return out
+        if start >= 0:
+            parts.append(part[:-1] if part.endswith(b"\r") else part)
+        start = line_end + 1
+        at = body.find(marker, start)
+    raise Slow  # never closed (cut off by a partial fetch) or broken: the full parser decides
 
 
 def _split_part(part: bytes) -> tuple[dict[str, str], bytes]:
@@ -296,21 +318,26 @@ def fast_parse(
     get = headers.get
     from_name, from_addr = _sender(get("from", ""))
     text = texts.plain or html_to_text(texts.html)
-    return MailMessage(
-        account=account,
-        id=id,
-        message_id=normalise_message_id(get("message-id", "")),
-        date=fast_date(get("date", "")) or fallback_date() or _EPOCH,
-        from_addr=from_addr,
-        from_name=from_name,
-        subject=get("subject", ""),
-        to=_addresses(get("to", "")),
-        cc=_addresses(get("cc", "")),
-        in_reply_to=(message_ids(get("in-reply-to", "")) or ("",))[0],
-        references=message_ids(get("references", "")),
-        folder=folder,
-        tags=tags,
-        headers=tuple((name, headers[name]) for name in KEPT_HEADERS if name in headers),
-        text=text[:TEXT_LIMIT],
-        calendar=texts.calendar,
+    return new_mail(  # every MailMessage field, in order
+        account,
+        id,
+        normalise_message_id(get("message-id", "")),
+        fast_date(get("date", "")) or fallback_date() or _EPOCH,
+        from_addr,
+        get("subject", ""),
+        from_name,
+        _addresses(get("to", "")),
+        _addresses(get("cc", "")),
+        (message_ids(get("in-reply-to", "")) or ("",))[0],
+        message_ids(get("references", "")),
+        "",  # thread_id: IMAP has none
+        folder,
+        tags,
+        tuple([(name, headers[name]) for name in KEPT_HEADERS if name in headers]),
+        text[:TEXT_LIMIT],
+        texts.calendar,
+        "",  # delivery_status: reports take the full parser
+        "",  # original_message_id: likewise
+        (),  # failed_recipients: likewise (X-Failed-Recipients sends a message there)
+        False,  # is_draft
     )

@@ -10,7 +10,7 @@ Only ``BODY.PEEK`` sections are ever requested, so reading never sets ``\\Seen``
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 _START = re.compile(rb"^\d+ \(")
@@ -118,6 +118,28 @@ def uid_groups(uids: Sequence[int], max_chars: int = MAX_SET_CHARS) -> list[str]
     return groups
 
 
+# The usual answer to a one-section FETCH: its UID, section name and literal size.
+_COMMON = re.compile(rb"\* \d+ FETCH \(UID (\d+) BODY\[([^\] ]*)\](?:<\d+>)? \{(\d+)\}\r\n")
+
+
+def _readers(imap: Any) -> tuple[Callable[[int], bytes], Callable[[int], bytes]]:
+    """(readline, read) for the connection. When imaplib's own are the plain wrappers around
+    the socket file's (they are for TCP and TLS connections), the file's methods are called
+    directly: a function call less per line, on a path that reads tens of thousands of them.
+    ``readline(limit)`` returns at most ``limit`` bytes, like imaplib's."""
+    import imaplib
+
+    file = getattr(imap, "file", None)
+    if (
+        type(imap).readline is imaplib.IMAP4.readline
+        and type(imap).read is imaplib.IMAP4.read
+        and hasattr(file, "readline")
+        and hasattr(file, "read")
+    ):
+        return file.readline, file.read
+    return lambda limit: imap.readline(), imap.read
+
+
 def stream_uid_fetch(imap: Any, uids: Sequence[int], items: str) -> Iterator[Fetched]:
     """``UID FETCH`` read straight off imaplib's connection, one Fetched per message as it
     arrives, so the caller's parsing overlaps the server's work.
@@ -127,43 +149,67 @@ def stream_uid_fetch(imap: Any, uids: Sequence[int], items: str) -> Iterator[Fet
     the rest of the sync; this one reads each line and literal once and keeps only FETCH
     responses that carry a UID (unsolicited EXISTS / flag updates are skipped). Raises
     ``imap.abort`` when the connection closes, ``imap.error`` when the server answers NO / BAD
-    (after reading every pending response, so the connection stays usable).
+    (after reading every pending response, so the connection stays usable) or sends a line
+    longer than imaplib allows.
     """
     if not uids:
         return
+    import imaplib
+
     pending: list[bytes] = []
     for group in uid_groups(uids):
         tag = imap._new_tag()
         imap.tagged_commands.pop(tag, None)  # the tagged response is read here, not by imaplib
         imap.send(tag + b" UID FETCH " + group.encode("ascii") + b" " + items.encode("ascii") + b"\r\n")
         pending.append(tag)
-    readline, read = imap.readline, imap.read
-    failure = ""
-    while pending:
-        line = readline()
+    readline, read = _readers(imap)
+    limit = imaplib._MAXLINE + 1
+
+    def next_line() -> bytes:
+        line = readline(limit)
         if not line:
             raise imap.abort("the server closed the connection")
-        if line.startswith(pending[0] + b" "):
+        if len(line) >= limit:
+            raise imap.error(f"got more than {imaplib._MAXLINE} bytes")
+        return line
+
+    failure = ""
+    while pending:
+        line = next_line()
+        current = Fetched()
+        text = [line]
+        common = _COMMON.fullmatch(line)
+        if common is not None:  # "* 12 FETCH (UID 34 BODY[]<0> {567}", the literal, ")"
+            size = int(common.group(3))
+            data = read(size)
+            if len(data) != size:
+                raise imap.abort("the server closed the connection")
+            current.sections[common.group(2).decode("ascii").upper()] = data
+            line = next_line()
+            text.append(line)
+            if line == b")\r\n":  # nearly always: nothing else in the response
+                if not failure:
+                    current.uid = int(common.group(1))
+                    current.text = text[0] + line
+                    yield current
+                continue
+        elif line.startswith(pending[0] + b" "):
             status = line[len(pending[0]) + 1 :].split(b" ", 1)[0].upper()
             if status != b"OK" and not failure:
                 failure = line.decode("utf-8", "replace").strip()
             pending.pop(0)
             continue
-        if not line.startswith(b"* ") or b"FETCH" not in line[:40]:
+        elif not line.startswith(b"* ") or b"FETCH" not in line[:40]:
             while (literal := _LITERAL.search(line)) is not None:  # skip whatever it carries
                 read(int(literal.group(1)))
-                line = readline()
+                line = next_line()
             continue
-        current = Fetched()
-        text = [line]
         while (literal := _LITERAL.search(line)) is not None:
             data = read(int(literal.group(1)))
             section = _SECTION.search(line, 0, len(line) - 2)
             if section:
                 current.sections[section.group(1).decode("ascii").upper()] = data
-            line = readline()
-            if not line:
-                raise imap.abort("the server closed the connection")
+            line = next_line()
             text.append(line)
         current.text = b"".join(text)
         match = _UID.search(current.text)

@@ -111,3 +111,44 @@ def test_quick_dates_agree_with_the_email_package() -> None:
             f"{rng.randrange(0, 62):02d} {rng.choice(zones)}"
         )
         assert fast_date(value) == parse_date(value), value
+
+
+MUTATIONS = [
+    (b"\r\nSubject:", b"\nSubject:"),  # a bare LF
+    (b"\r\nSubject:", b"\rSubject:"),  # a bare CR
+    (b"\r\nSubject:", b"\r\nsubject :"),  # a space before the colon
+    (b"\r\nSubject:", b"\r\nno colon here\r\nSubject:"),  # a line that is not a field
+    (b"\r\nSubject:", b"\r\nSUBJECT:\tTabbed\x0b value\r\n\tfolded \r\nSubject:"),  # case, tab, VT
+    (b"\r\nDate:", b"\r\nDate:  Mon,  2 Nov 2026  \r\n  10:00:00 +0000\r\nX-Date:"),  # spaces, a fold
+    (b"\r\nTo:", b"\r\nTo:\r\n jane@example.com,\r\n\tomar@example.com\r\nX-To:"),  # folded list
+    (b"Content-Transfer-Encoding: ", b"Content-Transfer-Encoding:\r\n "),  # a folded encoding
+    (b"Content-Transfer-Encoding: 7bit", b"Content-Transfer-Encoding: 7bit "),  # trailing space
+    (b'boundary="', b'boundary="x'),  # the boundary no longer matches the parts
+    (b"\r\n--", b"\r\n --"),  # a delimiter moved off the start of its line
+    (b"--\r\n", b"-- trailing\r\n"),  # text after the close delimiter
+]
+
+
+def test_fast_path_agrees_on_damaged_headers_and_structure() -> None:
+    """Mutations that trip a simple parser: the fast path must give the full parser's answer or
+    hand the message over (None), never a different answer."""
+    rng = random.Random(11)
+    messages = corpus()
+    kwargs = dict(account="a", id="INBOX/1/1", folder="INBOX", tags=())
+    fallback = datetime(2020, 1, 1, tzinfo=UTC)
+    tried = answered = 0
+    for raw in messages:
+        header, body = as_fetched(raw, all_fields=True)
+        whole = header + body
+        for old, new in rng.sample(MUTATIONS, 6):
+            if old not in whole:
+                continue
+            damaged = whole.replace(old, new, 1)
+            head, sep, rest = damaged.partition(b"\r\n\r\n")
+            tried += 1
+            fast = fast_parse(head + sep, rest, fallback_date=lambda: fallback, **kwargs)
+            if fast is None:
+                continue
+            answered += 1
+            assert fast == parse_bytes(damaged, fallback_date=fallback, **kwargs), (old, new, raw[:200])
+    assert tried >= 200 and answered >= 20  # the mutations did reach messages the fast path reads
