@@ -49,6 +49,7 @@ from inbox_watch.secrets import write_private
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
+RANKING_VERSION = 1  # the dashboard's saved table (``save_ranking``): its columns' order
 LOCK_TIMEOUT = 30.0
 
 
@@ -173,6 +174,7 @@ class Store:
         self._lock = FileLock(str(self.path) + ".lock", timeout=LOCK_TIMEOUT)
         self._local = threading.local()
         self.state_path = self.path.with_name(self.path.stem + ".state" + (self.path.suffix or ".json"))
+        self.ranking_path = self.path.with_name(self.path.stem + ".ranking" + (self.path.suffix or ".json"))
         self._snapshots = _Snapshots()
         self._state_snapshots = _Snapshots()
 
@@ -198,15 +200,7 @@ class Store:
         if current is not None:  # nested: share the outer transaction
             yield current
             return
-        try:
-            self._lock.acquire()
-        except LockTimeout:
-            raise StoreError(
-                f"{self.path}: another inbox-watch process holds the store lock for over {LOCK_TIMEOUT:.0f}s"
-            ) from None
-        except OSError as exc:
-            raise StoreError(f"{self.path}: cannot lock the store: {exc}") from None
-        try:
+        with self._locked():
             db = TinyDB(str(path), storage=AtomicJSONStorage, snapshots=snapshots, private=True)
             storage: AtomicJSONStorage = db.storage  # type: ignore[assignment]
             setattr(self._local, slot, db)
@@ -221,8 +215,6 @@ class Store:
             finally:
                 setattr(self._local, slot, None)
                 storage.close()
-        finally:
-            self._lock.release()
 
     @contextmanager
     def reading(self) -> Iterator[TinyDB]:
@@ -490,6 +482,58 @@ class Store:
             doc = db.table("daemon").get(doc_id=1)
         return (int(doc["pid"]), datetime.fromisoformat(doc["at"])) if doc else None
 
+    # --- the dashboard's last ranking -------------------------------------------------------
+
+    def mail_file_key(self) -> tuple[int, int, int] | None:
+        """Which version of the mail file is on disk (inode, size, mtime): take it before a
+        read, hand it to ``save_ranking``."""
+        return _Snapshots._stat(self.path)
+
+    def save_ranking(
+        self, rows: Sequence[Sequence[str]], *, at: datetime, read_from: tuple[int, int, int] | None
+    ) -> bool:
+        """Keep the table the dashboard last showed (one row of plain column texts per
+        candidate) so its next start can paint it at once. Written under the store lock, and
+        only while the mail file is still the version it was ranked from (``read_from``): a
+        sync or a ``forget`` that landed meanwhile is never painted over. False when skipped."""
+        try:
+            with self._locked():
+                if self.mail_file_key() != read_from:
+                    return False
+                payload = {"v": RANKING_VERSION, "at": at.isoformat(), "rows": [list(row) for row in rows]}
+                write_private(self.ranking_path, orjson.dumps(payload))
+        except (StoreError, OSError) as exc:
+            log.warning("could not keep the ranking for the next start: %s", exc)
+            return False
+        return True
+
+    def saved_ranking(self) -> tuple[datetime, list[tuple[str, ...]]] | None:
+        """(when it was ranked, rows) as ``save_ranking`` kept them; None when there is none
+        or it cannot be read (it is only a head start: the dashboard ranks afresh anyway)."""
+        try:
+            data = orjson.loads(self.ranking_path.read_bytes())
+            if not isinstance(data, dict) or data.get("v") != RANKING_VERSION:
+                return None
+            rows = [tuple(str(cell) for cell in row) for row in data["rows"]]
+            return datetime.fromisoformat(data["at"]), rows
+        except (OSError, orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+            return None
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        try:
+            self._lock.acquire()
+        except LockTimeout:
+            raise StoreError(
+                f"{self.path}: another inbox-watch process holds the store lock for over {LOCK_TIMEOUT:.0f}s"
+            ) from None
+        except OSError as exc:
+            raise StoreError(f"{self.path}: cannot lock the store: {exc}") from None
+        try:
+            yield
+        finally:
+            self._lock.release()
+
     # --- forget ------------------------------------------------------------------------------
 
     def forget(self, name: str) -> dict[str, int]:
@@ -534,6 +578,12 @@ class Store:
                 ids = [d.doc_id for d in table.all() if d.get("candidate") == key]
                 table.remove(doc_ids=ids)
                 counts[table_name] = len(ids)
+            # The dashboard's saved table names everyone: it goes (under the same lock, so no
+            # dashboard writes it back from before this change); the next refresh rewrites it.
+            try:
+                self.ranking_path.unlink(missing_ok=True)
+            except OSError as exc:
+                raise StoreError(f"{self.ranking_path}: cannot remove the saved ranking: {exc}") from None
         return counts
 
 

@@ -45,6 +45,7 @@ class InboxWatchApp(App[int]):
         self.countdown = countdown
         self.sub_title = "demo mailbox" if demo else ""
         self._prefetched: Future[Overview] | None = None
+        self.saved_ranking: tuple[datetime, list[tuple[str, ...]]] | None = None
 
     def on_mount(self) -> None:
         # The dashboard holds a large, long-lived heap (thousands of candidate states, their
@@ -55,7 +56,10 @@ class InboxWatchApp(App[int]):
 
     def prefetch(self) -> None:
         """Start reading the store and ranking the candidates now, in a thread, so the work
-        overlaps Textual's start-up; the main screen's first refresh takes the result."""
+        overlaps Textual's start-up; the main screen's first refresh takes the result. The
+        table the last run showed (a small file) is read here, before the screen exists, so
+        the screen can paint it at once while the fresh ranking is computed."""
+        self.saved_ranking = self.workspace.store.saved_ranking()
         future: Future[Overview] = Future()
 
         def read() -> None:

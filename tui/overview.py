@@ -21,10 +21,12 @@ class Overview:
     heartbeat: tuple[int, datetime] | None
     actions: list[Action]
     now: datetime
+    read_from: tuple[int, int, int] | None = None  # the mail file's version (Store.mail_file_key)
 
 
 def read_overview(workspace: Workspace, now: datetime) -> Overview:
     store = workspace.store
+    read_from = store.mail_file_key()  # taken first: a change during the read shows as a mismatch
     with store.reading():  # one read of the store file for all of these
         states, threads = workspace.evaluate_with_threads(now)
-        return Overview(states, threads, store.sync_status(), store.heartbeat(), store.actions(), now)
+        return Overview(states, threads, store.sync_status(), store.heartbeat(), store.actions(), now, read_from)

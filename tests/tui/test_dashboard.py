@@ -318,3 +318,50 @@ def test_no_color_keeps_the_word_and_drops_the_colour(monkeypatch) -> None:  # t
     text = cell(Status.SILENT)
     assert text.plain == "silent"
     assert text.style.color is None and text.style.bold  # type: ignore[union-attr]
+
+
+async def test_start_paints_the_saved_ranking_then_the_fresh_one(workspace: Workspace, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A second start shows the table the first run kept at once, says so, and lets no action
+    act on it; the fresh ranking then takes its place (with a filter chosen meanwhile)."""
+    import os
+    import threading
+
+    import tui.app
+
+    first = create_app(workspace, demo=True, now=FIXED, countdown=COUNTDOWN)
+    async with first.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        ranked = table(first).shown
+    saved = workspace.store.saved_ranking()
+    assert saved is not None and [row[1] for row in saved[1]] == ranked
+    assert os.stat(workspace.store.ranking_path).st_mode & 0o777 == 0o600
+
+    gate = threading.Event()
+    read = tui.app.read_overview
+
+    def held_back(*args):  # type: ignore[no-untyped-def]
+        assert gate.wait(20), "the test never let the fresh read go"
+        return read(*args)
+
+    monkeypatch.setattr(tui.app, "read_overview", held_back)
+    second = create_app(workspace, demo=True, now=FIXED, countdown=COUNTDOWN)
+    async with second.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert table(second).shown == ranked and table(second).saved
+        assert "as ranked at 14:00, refreshing" in str(table(second).border_title)
+        assert "reading the store; meanwhile, the ranking as of 14:00" in status_text(second)
+        assert second.screen.query_one(DetailPane).plain == "Reading the store..."
+        await pilot.press("c")  # no action on a saved row
+        await pilot.pause()
+        assert isinstance(second.screen, MainScreen)
+        assert any("Still reading the store" in str(n.message) for n in second._notifications)
+        await pilot.press("f")  # "needs you": applied when the fresh ranking arrives
+        await pilot.pause()
+        assert table(second).shown == ranked
+        gate.set()
+        await settle(pilot)
+        assert not table(second).saved and table(second).selected is not None
+        needs_you = [s.candidate.name for s in second.screen.states if s.status in (Status.SILENT, Status.BOUNCED)]
+        assert table(second).shown == needs_you and 0 < len(needs_you) < len(ranked)
+        assert "reading the store" not in status_text(second)
+        assert "Why this rank" in second.screen.query_one(DetailPane).plain

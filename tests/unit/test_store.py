@@ -103,12 +103,34 @@ def test_forget_erases_every_trace(tmp_path: Path) -> None:
         ),
         now=NOW,
     )
+    row = ("1", "Jane Doe", "Engineer @ Acme", "silent", "2d 1h", "-", "", "chase candidate")
+    assert store.save_ranking([row], at=NOW, read_from=store.mail_file_key())
     counts = store.forget("jane doe")
     assert counts["candidates"] == 1 and counts["messages"] == 2 and counts["touches"] == 1
     assert counts["outbox"] == 1
     for path in (store.path, store.state_path):
         assert b"jane" not in path.read_bytes().lower()
     assert store.message_count() == 1
+    assert not store.ranking_path.exists() and store.saved_ranking() is None  # the dashboard's table too
+
+
+def test_saved_ranking_is_private_and_never_outlives_a_change(tmp_path: Path) -> None:
+    store = Store(tmp_path / "store.json")
+    store.upsert_candidates([jane()])
+    row = ("1", "Jane Doe", "-", "silent", "2d 1h", "-", "", "chase candidate")
+    before = store.mail_file_key()
+    assert store.save_ranking([row], at=NOW, read_from=before)
+    assert os.stat(store.ranking_path).st_mode & 0o777 == 0o600
+    assert store.saved_ranking() == (NOW, [row])
+    # ranked from the file as it was before a change: not kept, the older table stays
+    store.add_touch(Touch("Jane Doe", "call", NOW, "left voicemail"))
+    newer = ("1", "Jane Doe", "-", "awaiting", "-", "-", "", "wait")
+    assert not store.save_ranking([newer], at=NOW, read_from=before)
+    assert store.saved_ranking() == (NOW, [row])
+    # a damaged or foreign file is no ranking at all, never an error
+    for junk in (b"{", b"[]", b'{"v": 99, "at": "x", "rows": []}', b'{"v": 1, "at": "yesterday", "rows": []}'):
+        store.ranking_path.write_bytes(junk)
+        assert store.saved_ranking() is None
 
 
 WRITER = """

@@ -29,10 +29,10 @@ from inbox_watch.sync import SyncResult, sync_all
 from tui.overview import Overview, read_overview
 from tui.screens.dialogs import ConfirmDialog, LogTouchDialog, SnoozeDialog, SnoozeEntry, TouchEntry
 from tui.screens.draft import DraftOutcome, DraftScreen
-from tui.widgets.candidate_table import CandidateTable
+from tui.widgets.candidate_table import CandidateTable, row_values
 from tui.widgets.detail_pane import DetailPane
 from tui.widgets.footer import DashboardFooter
-from tui.widgets.status_bar import StatusBar
+from tui.widgets.status_bar import StatusBar, when
 
 if TYPE_CHECKING:
     from tui.app import InboxWatchApp
@@ -140,6 +140,8 @@ class MainScreen(Screen[None]):
         self._draft_screen: DraftScreen | None = None
         self._detail_hidden = False
         self.painted = False  # True once the table has shown the first evaluation
+        self._saved_at: datetime | None = None  # when the saved ranking on show was made
+        self._last_saved_rows: list[tuple[str, ...]] | None = None
 
     @property
     def iw(self) -> InboxWatchApp:
@@ -158,6 +160,25 @@ class MainScreen(Screen[None]):
         self.table.focus()
         self._update_title()
         self.refresh_states()
+        self._show_saved_ranking()
+
+    def _show_saved_ranking(self) -> None:
+        """Paint the table the last run showed, clearly labelled, until the fresh ranking
+        arrives (a second or so with thousands of candidates); actions wait for the fresh one."""
+        saved = self.iw.saved_ranking
+        if saved is None or self.painted:
+            return
+        self._saved_at, rows = saved
+        self.table.show_saved(rows)
+        self._last_saved_rows = rows
+        self._update_title()
+        self.query_one(DetailPane).show_note("Reading the store...")
+        self.status_bar.set_activity(progress=f"reading the store; meanwhile, the ranking as of {self._saved_label()}")
+
+    def _saved_label(self) -> str:
+        if self._saved_at is None:
+            return ""
+        return when(self._saved_at.isoformat(), self.iw.workspace.clock, self.iw.now())
 
     @property
     def table(self) -> CandidateTable:
@@ -180,8 +201,15 @@ class MainScreen(Screen[None]):
     def refresh_states(self) -> None:
         first = self.iw.take_prefetched()  # the first read, started with the app
         overview = first.result() if first is not None else read_overview(self.iw.workspace, self.iw.now())
-        if not get_current_worker().is_cancelled:  # a newer refresh has started: it will post
-            self.post_message(self.Evaluated(overview))
+        if get_current_worker().is_cancelled:  # a newer refresh has started: it will post
+            return
+        self.post_message(self.Evaluated(overview))
+        # Keep this table for the next start, when it changed (never the filtered view).
+        rows = [row_values(state, self.iw.workspace.clock) for state in overview.states]
+        if rows != self._last_saved_rows and self.iw.workspace.store.save_ranking(
+            rows, at=overview.now, read_from=overview.read_from
+        ):
+            self._last_saved_rows = rows
 
     def on_main_screen_evaluated(self, message: Evaluated) -> None:
         overview = message.overview
@@ -190,8 +218,11 @@ class MainScreen(Screen[None]):
             overview.threads,
             overview.actions,
         )
-        self._show_states()
+        fresh = not self.painted
         self.painted = True
+        self._show_states()
+        if fresh and self._saved_at is not None and not self.syncing:
+            self.status_bar.set_activity(progress="")
         interval = self.iw.workspace.config.interval
         heartbeat = overview.heartbeat
         self.daemon_running = heartbeat is not None and overview.now - heartbeat[1] <= timedelta(seconds=2 * interval)
@@ -242,6 +273,9 @@ class MainScreen(Screen[None]):
         ]
 
     def _show_states(self) -> None:
+        if not self.painted:  # the saved ranking is on show: a filter or search waits for the fresh one
+            self._update_title()
+            return
         self.table.show(self.visible_states(), self.iw.workspace.clock)
         self._update_title()
         self._show_detail()
@@ -249,13 +283,19 @@ class MainScreen(Screen[None]):
     def _update_title(self) -> None:
         shown, total = len(self.table.shown), len(self.states)
         mode = "demo mailbox" if self.iw.demo else "inbox-watch"
+        if not self.painted:
+            total = shown
         title = f"{mode}: {shown} of {total} candidates" if shown != total else f"{mode}: {total} candidates"
+        if not self.painted and self._saved_at is not None:
+            title += f" as ranked at {self._saved_label()}, refreshing"
         title += f"  filter: {FILTERS[self.filter_index][0]}"
         if self.search_text:
             title += f"  search: {self.search_text!r}"
         self.table.border_title = title
 
     def _show_detail(self) -> None:
+        if not self.painted:
+            return  # the saved ranking carries no details: the pane says it is reading
         state = self.table.selected
         messages = (
             [m for tid in state.threads for m in self.threads[tid].messages if tid in self.threads] if state else []
@@ -369,6 +409,9 @@ class MainScreen(Screen[None]):
     # --- drafts, countdown, outbox -----------------------------------------------------------
 
     def _selected(self) -> CandidateState | None:
+        if not self.painted:
+            self.notify("Still reading the store: one moment, then try again.", severity="warning")
+            return None
         state = self.table.selected
         if state is None:
             self.notify("No candidate selected.", severity="warning")

@@ -90,9 +90,11 @@ class CandidateTable(DataTable[str | Text]):
         self.clear(columns=True)
         for key, label, _, _ in self._columns():
             self.add_column(label, key=key)
-        self._keys = []  # force a rebuild of the rows
-        if self._clock is not None:
+        keys, self._keys = self._keys, []  # force a rebuild of the rows
+        if self._states and self._clock is not None:
             self.show(list(self._states.values()), self._clock)
+        elif keys:
+            self._fill(keys, self._values)
 
     def on_resize(self) -> None:
         self._set_columns(self.size.width >= WIDE_TABLE)
@@ -113,12 +115,16 @@ class CandidateTable(DataTable[str | Text]):
     @property
     def shown(self) -> list[str]:
         """The candidate names in the table, top to bottom."""
-        return [self._states[k].candidate.name for k in self._keys]
+        return [self._values[k][1] for k in self._keys]
 
-    def _cell(self, column: str, values: Values, state: CandidateState) -> str | Text:
+    @staticmethod
+    def _cell(column: str, values: Values) -> str | Text:
         index = next(c[2] for c in COLUMNS if c[0] == column)
         if column == "status":
-            return status_text(state.status)
+            try:
+                return status_text(Status(values[index]))
+            except ValueError:  # a saved row from another version: plain text will do
+                return values[index]
         if column == "employer" and values[index]:
             return Text(values[index], style="bold")
         if column == "rank":
@@ -128,33 +134,48 @@ class CandidateTable(DataTable[str | Text]):
     def show(self, states: Sequence[CandidateState], clock: BusinessClock) -> None:
         """Show ``states`` (already ranked and filtered), keeping the cursor on its candidate."""
         self._clock = clock
+        keys = [tag_key(s.candidate.name) for s in states]
+        self._fill(keys, {k: row_values(s, clock) for k, s in zip(keys, states, strict=True)})
+        self._states = dict(zip(keys, states, strict=True))
+
+    def show_saved(self, rows: Sequence[Values]) -> None:
+        """Show rows as ``row_values`` gave them on an earlier run (the dashboard's saved
+        ranking) until the fresh ranking arrives; no candidate is selectable meanwhile."""
+        rows = [row for row in rows if len(row) == len(COLUMNS)]
+        keys = [tag_key(row[1]) for row in rows]
+        self._states = {}
+        self._fill(keys, dict(zip(keys, rows, strict=True)))
+
+    @property
+    def saved(self) -> bool:
+        """True while the table shows a saved ranking rather than a fresh one."""
+        return bool(self._keys) and not self._states
+
+    def _fill(self, keys: list[str], values: dict[str, Values]) -> None:
         if self._wide is None:
             self._set_columns(self.size.width >= WIDE_TABLE)
-        keys = [tag_key(s.candidate.name) for s in states]
-        values = {k: row_values(s, clock) for k, s in zip(keys, states, strict=True)}
-        by_key = dict(zip(keys, states, strict=True))
         columns = self._columns()
         self._widths = {
             column: max((len(v[index]) for v in values.values()), default=0) for column, _, index, _ in columns
         }
-        if keys == self._keys:
+        if keys == self._keys:  # the same rows in the same order: change only what changed
             for key in keys:
                 old, new = self._values[key], values[key]
                 if old == new:
                     continue
                 for column, _, index, _ in columns:
                     if old[index] != new[index]:
-                        self.update_cell(key, column, self._cell(column, new, by_key[key]))
-            self._values, self._states = values, by_key
+                        self.update_cell(key, column, self._cell(column, new))
+            self._values = values
             return
         selected, row = self.selected_key, self.cursor_row
-        self._keys, self._values, self._states = keys, values, by_key
+        self._keys, self._values = keys, values
         self.clear()
         for key in keys:
-            self.add_row(*(self._cell(c[0], values[key], by_key[key]) for c in columns), key=key)
+            self.add_row(*(self._cell(c[0], values[key]) for c in columns), key=key)
         if not keys:
             return
-        target = keys.index(selected) if selected in by_key else min(max(row, 0), len(keys) - 1)
+        target = keys.index(selected) if selected in values else min(max(row, 0), len(keys) - 1)
         self.move_cursor(row=target, animate=False, scroll=True)
 
     def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
@@ -167,7 +188,7 @@ class CandidateTable(DataTable[str | Text]):
     def select_name(self, name: str) -> bool:
         """Move the cursor to the candidate called ``name``; False when not shown."""
         key = tag_key(name)
-        if key not in self._states:
+        if key not in self._values:
             return False
         self.move_cursor(row=self._keys.index(key), animate=False, scroll=True)
         return True

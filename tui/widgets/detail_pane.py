@@ -135,6 +135,12 @@ class DetailPane(VerticalScroll):
     def compose(self):  # type: ignore[no-untyped-def]
         yield Static("No candidate selected.", id="detail-body")
 
+    def show_note(self, text: str) -> None:
+        """A line in place of a candidate's details."""
+        self.plain = text
+        self.query_one("#detail-body", Static).update(text)
+        self.border_title = "Details"
+
     def show(
         self,
         state: CandidateState | None,
@@ -143,12 +149,10 @@ class DetailPane(VerticalScroll):
         clock: BusinessClock,
         now: datetime,
     ) -> None:
-        body = self.query_one("#detail-body", Static)
         if state is None:
-            self.plain = "No candidate selected."
-            body.update(self.plain)
-            self.border_title = "Details"
+            self.show_note("No candidate selected.")
             return
+        body = self.query_one("#detail-body", Static)
         self.border_title = state.candidate.name
         lines = describe(state, messages, recruiter, clock, now)
         self.plain = "\n".join(line.plain for line in lines)
