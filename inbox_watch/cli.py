@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
 from inbox_watch import __version__
-from inbox_watch.errors import InboxWatchError, UsageError
+from inbox_watch.errors import ConfigError, InboxWatchError, UsageError
 
 log = logging.getLogger("inbox_watch")
 
@@ -34,7 +34,8 @@ Configuration: --config FILE, else $INBOX_WATCH_CONFIG, else the user config dir
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:  # one clear line, exit 2
-        raise UsageError(f"{self.prog}: {message} (see --help)")
+        command = self.prog.removeprefix("inbox-watch").strip()  # main() names the program
+        raise UsageError(f"{command}: {message} (see --help)" if command else f"{message} (see --help)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -197,6 +198,9 @@ def cmd_sync(args: argparse.Namespace) -> int:
     from inbox_watch.sync import sync_all
 
     config = _config(args)  # no engine needed: a sync only fetches and stores
+    if not config.accounts:
+        where = f" in {config.path}" if config.path else ""
+        raise ConfigError(f"no mail account{where}: add an [[accounts]] section (see README, Configuration)")
     results, errors = sync_all(Store(config.store_path), config, only=args.account, progress=_progress(sys.stderr))
     if sys.stderr.isatty():
         print("\r\x1b[K", end="", file=sys.stderr)  # clear the progress line

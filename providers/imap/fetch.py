@@ -147,7 +147,8 @@ def stream_uid_fetch(imap: Any, uids: Sequence[int], items: str) -> Iterator[Fet
     Every command (one per ~8,000 characters of UID set) is sent up front (pipelined); the
     responses are read in order. imaplib's response reader costs about as much per literal as
     the rest of the sync; this one reads each line and literal once and keeps only FETCH
-    responses that carry a UID (unsolicited EXISTS / flag updates are skipped). Raises
+    responses that carry a UID and a requested section (unsolicited EXISTS and flag updates,
+    with or without a UID, are skipped). Raises
     ``imap.abort`` when the connection closes, ``imap.error`` when the server answers NO / BAD
     (after reading every pending response, so the connection stays usable) or sends a line
     longer than imaplib allows.
@@ -193,11 +194,11 @@ def stream_uid_fetch(imap: Any, uids: Sequence[int], items: str) -> Iterator[Fet
                     current.text = text[0] + line
                     yield current
                 continue
-        elif line.startswith(pending[0] + b" "):
-            status = line[len(pending[0]) + 1 :].split(b" ", 1)[0].upper()
+        elif (tag := line.split(b" ", 1)[0]) in pending:  # a command done (in any order)
+            status = line[len(tag) + 1 :].split(b" ", 1)[0].upper()
             if status != b"OK" and not failure:
                 failure = line.decode("utf-8", "replace").strip()
-            pending.pop(0)
+            pending.remove(tag)
             continue
         elif not line.startswith(b"* ") or b"FETCH" not in line[:40]:
             while (literal := _LITERAL.search(line)) is not None:  # skip whatever it carries
@@ -213,7 +214,9 @@ def stream_uid_fetch(imap: Any, uids: Sequence[int], items: str) -> Iterator[Fet
             text.append(line)
         current.text = b"".join(text)
         match = _UID.search(current.text)
-        if match and not failure:
+        # Only answers that carry a requested section: another client's flag change comes as
+        # "* 3 FETCH (UID 12 FLAGS (\\Seen))" (with the UID in a UID command), no message.
+        if match and current.sections and not failure:
             current.uid = int(match.group(1))
             yield current
     if failure:

@@ -226,6 +226,8 @@ def _complete_parts(client: Any, uids: list[int], messages: dict[int, MailMessag
     for numbers, group in groups.items():
         sections = " ".join(f"BODY.PEEK[{number}]<0.{limit}>" for number in numbers)
         for fetched in stream_uid_fetch(client._imap, group, f"(UID {sections})"):
+            if fetched.uid not in wanted:
+                continue  # not one asked for here
             message = messages[fetched.uid]
             calendar, text = message.calendar, message.text
             for role, (number, ctype, encoding, charset) in wanted[fetched.uid].items():

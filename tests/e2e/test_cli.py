@@ -164,6 +164,19 @@ def test_errors_are_one_line_without_traceback(tmp_path: Path, args: tuple[str, 
     assert len(result.stderr.strip().splitlines()) == 1
 
 
+def test_a_wrong_option_and_a_config_without_accounts_say_so_once(tmp_path: Path) -> None:
+    result = cli("--frobnicate", check=False)
+    assert result.returncode == 2
+    assert result.stderr.strip() == "inbox-watch: unrecognized arguments: --frobnicate (see --help)"
+    config = tmp_path / "c.toml"
+    config.write_text('[recruiter]\nname = "Sam"\naddresses = ["sam@agency.example"]\n[store]\npath = "s.json"\n')
+    result = cli("sync", config=config, check=False)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.strip() == (
+        f"inbox-watch: no mail account in {config}: add an [[accounts]] section (see README, Configuration)"
+    )
+
+
 def test_unknown_candidate_and_bad_roster(tmp_path: Path, demo_config: Path) -> None:
     result = cli("chase", "Nobody Atall", "--draft", config=demo_config, check=False)
     assert result.returncode == 2 and "no candidate called 'Nobody Atall'" in result.stderr

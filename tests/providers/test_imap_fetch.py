@@ -64,3 +64,19 @@ def test_a_connection_closed_mid_answer_is_an_abort(cut: int) -> None:
     script = literal(1, b"Subject: one\r\n\r\n" + b"x" * 40) + b"T1 OK done\r\n"
     with pytest.raises(imaplib.IMAP4.abort):
         list(stream_uid_fetch(Scripted(script[:cut]), [1], "(UID BODY.PEEK[]<0.100>)"))
+
+
+def test_flag_updates_with_a_uid_are_not_messages_and_commands_may_end_in_any_order() -> None:
+    """With QRESYNC (and in Dovecot during UID commands) another client's flag change carries
+    the UID: it must not come out as a message with no content. Two pipelined commands may
+    also complete in either order."""
+    script = (
+        literal(1, b"Subject: one\r\n\r\n")
+        + b"* 7 FETCH (UID 12 FLAGS (\\Seen) MODSEQ (99))\r\n"
+        + b"T2 OK second done\r\n"  # the second command's completion first
+        + b"T1 OK first done\r\n"
+    )
+    imap = Scripted(script)
+    got = list(stream_uid_fetch(imap, list(range(1, 6000, 2)), "(UID BODY.PEEK[]<0.100>)"))
+    assert len(imap.sent) == 2  # the UID set was split into two pipelined commands
+    assert [(f.uid, f.sections[""]) for f in got] == [(1, b"Subject: one\r\n\r\n")]

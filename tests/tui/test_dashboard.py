@@ -365,3 +365,24 @@ async def test_start_paints_the_saved_ranking_then_the_fresh_one(workspace: Work
         assert table(second).shown == needs_you and 0 < len(needs_you) < len(ranked)
         assert "reading the store" not in status_text(second)
         assert "Why this rank" in second.screen.query_one(DetailPane).plain
+
+
+async def test_a_store_that_cannot_be_read_takes_the_saved_ranking_down(workspace: Workspace) -> None:
+    first = create_app(workspace, demo=True, now=FIXED, countdown=COUNTDOWN)
+    async with first.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+    assert workspace.store.saved_ranking() is not None
+    workspace.store.path.write_bytes(b'{"messages": ')  # damaged after that run
+    second = create_app(workspace, demo=True, now=FIXED, countdown=COUNTDOWN)
+    async with second.run_test(size=(120, 40)) as pilot:
+        for _ in range(200):  # the failed read ends its worker with an error: wait for it
+            await pilot.pause(0.02)
+            if "damaged" in status_text(second):
+                break
+        assert table(second).shown == [] and "as ranked at" not in str(table(second).border_title)
+        assert "the store file is damaged" in second.screen.query_one(DetailPane).plain
+        assert "the store file is damaged" in status_text(second)
+        await pilot.press("c")
+        await pilot.pause()
+        assert isinstance(second.screen, MainScreen)
+        assert "the store file is damaged" in str(list(second._notifications)[-1].message)

@@ -142,6 +142,7 @@ class MainScreen(Screen[None]):
         self.painted = False  # True once the table has shown the first evaluation
         self._saved_at: datetime | None = None  # when the saved ranking on show was made
         self._last_saved_rows: list[tuple[str, ...]] | None = None
+        self._read_failed = ""  # why the store could not be read, while nothing fresh is shown
 
     @property
     def iw(self) -> InboxWatchApp:
@@ -220,6 +221,7 @@ class MainScreen(Screen[None]):
         )
         fresh = not self.painted
         self.painted = True
+        self._read_failed = ""
         self._show_states()
         if fresh and self._saved_at is not None and not self.syncing:
             self.status_bar.set_activity(progress="")
@@ -405,12 +407,18 @@ class MainScreen(Screen[None]):
         self.notify(text, title="Error", severity="error")
         if worker.group != "evaluate":
             self.refresh_states()
+        elif not self.painted:  # no fresh ranking: take the saved one down rather than leave it up
+            self._read_failed = text
+            self._saved_at = None
+            self.table.show_saved([])
+            self._update_title()
+            self.query_one(DetailPane).show_note(text)
 
     # --- drafts, countdown, outbox -----------------------------------------------------------
 
     def _selected(self) -> CandidateState | None:
         if not self.painted:
-            self.notify("Still reading the store: one moment, then try again.", severity="warning")
+            self.notify(self._read_failed or "Still reading the store: one moment, then try again.", severity="warning")
             return None
         state = self.table.selected
         if state is None:
