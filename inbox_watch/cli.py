@@ -206,6 +206,8 @@ def cmd_sync(args: argparse.Namespace) -> int:
         print("\r\x1b[K", end="", file=sys.stderr)  # clear the progress line
     for result in results:
         print(result.describe())
+        for note in result.outbox_notes:
+            print(note)
     for name, error in errors:
         print(f"inbox-watch: {name}: {error}", file=sys.stderr)
     return 1 if errors else 0
@@ -296,6 +298,7 @@ def _now(args: argparse.Namespace) -> datetime:
 
 
 def _carry_out(workspace: Any, state: Any, draft: Any, send: bool, now: datetime) -> int:
+    from inbox_watch import outbox
     from inbox_watch.models import ActionMode, ActionState
 
     action = workspace.queue(state, draft, ActionMode.SEND if send else ActionMode.DRAFT, now)
@@ -303,17 +306,14 @@ def _carry_out(workspace: Any, state: Any, draft: Any, send: bool, now: datetime
     done = [a for a in results if a.state is ActionState.DONE]
     what = "sent" if send else "saved to drafts"
     if done:
+        warning = f" (but {done[0].warning})" if done[0].warning else ""
         print(
             f"{draft.kind.replace('_', ' ')} for {state.candidate.name} {what}: "
-            f"{draft.subject} -> {', '.join(draft.to)}"
+            f"{draft.subject} -> {', '.join(draft.to)}{warning}"
         )
         return 0
-    error = results[0].error if results else "not carried out"
-    print(
-        f"inbox-watch: {draft.kind.replace('_', ' ')} for {state.candidate.name} not {what}: {error}; "
-        "it stays queued and the next sync retries it (never twice)",
-        file=sys.stderr,
-    )
+    line = outbox.outcome(results[0]) if results else f"{draft.kind.replace('_', ' ')} not carried out"
+    print(f"inbox-watch: {line}", file=sys.stderr)
     return 1
 
 

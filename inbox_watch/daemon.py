@@ -48,6 +48,8 @@ def run_daemon(workspace: Workspace, *, max_passes: int | None = None) -> int:
                 results, errors = [], []
             for result in results:
                 print(f"{now:%Y-%m-%d %H:%M:%S} {result.describe()}", flush=True)
+                for note in result.outbox_notes:
+                    print(f"{now:%Y-%m-%d %H:%M:%S} {note}", flush=True)
             for name, error in errors:
                 print(f"{now:%Y-%m-%d %H:%M:%S} {name}: {error}", file=sys.stderr, flush=True)
             try:

@@ -49,6 +49,16 @@ class RateLimited(ProviderError):
         self.retry_after = retry_after
 
 
+class SendOutcomeUnknown(ProviderError):
+    """Raised by ``send`` when the message may have gone out: the connection was lost, or the
+    service failed or timed out, after the message had been handed over.
+
+    Every other error from ``send`` means nothing went out. The outbox never sends a message
+    again after this one: the next pass looks for it in Sent, and asks the recruiter to check
+    when it is not there.
+    """
+
+
 class CursorExpired(ProviderError):
     """Raised by ``incremental_sync`` when the stored sync position is no longer valid.
 

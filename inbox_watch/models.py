@@ -278,8 +278,27 @@ class ActionState(enum.StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class SendReceipt:
+    """What ``MailProvider.send`` returns once the mail service has accepted a message.
+
+    ``provider_id`` is the provider's id for the sent copy ("" when there is none to point at);
+    ``warning`` one line when the message went out but something after it failed (IMAP: no copy
+    could be kept in Sent).
+    """
+
+    provider_id: str
+    warning: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Action:
-    """A queued write to a mailbox. Recorded before the provider is called; see outbox.py."""
+    """A queued write to a mailbox. Recorded before the provider is called; see outbox.py.
+
+    ``send_started_at`` is written to the store just before a send is handed to the provider
+    and cleared when that send failed before anything could go out: while it is set, the
+    message may have gone out, and the outbox never sends it again on its own. ``warning`` is
+    a note on a done action (sent, but no copy could be kept in Sent).
+    """
 
     id: str
     kind: ActionKind
@@ -294,6 +313,8 @@ class Action:
     provider_id: str = ""
     error: str = ""
     claimed_at: datetime | None = None
+    send_started_at: datetime | None = None
+    warning: str = ""
 
 
 class Status(enum.StrEnum):

@@ -6,7 +6,7 @@ saves what it returns, cursor last.
 
 Errors: every method raises only :mod:`inbox_watch.errors` types (``AuthError``,
 ``ConnectionFailed``, ``RateLimited``, ``CursorExpired``, ``CapabilityMissing``,
-``ProviderError``); SDK exceptions are translated at the boundary.
+``SendOutcomeUnknown``, ``ProviderError``); SDK exceptions are translated at the boundary.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from __future__ import annotations
 import enum
 from typing import ClassVar, Protocol, runtime_checkable
 
-from inbox_watch.models import Cursor, Folder, OutgoingMessage, ProgressCallback, SyncBatch
+from inbox_watch.models import Cursor, Folder, OutgoingMessage, ProgressCallback, SendReceipt, SyncBatch
 
 
 class Capability(enum.StrEnum):
@@ -64,15 +64,22 @@ class MailProvider(Protocol):
         """Save ``message`` as a draft in its thread; return the provider's id for the draft."""
         ...
 
-    def send(self, message: OutgoingMessage) -> str:
-        """Send ``message`` in its thread (and keep a copy in Sent); return the provider's id."""
+    def send(self, message: OutgoingMessage) -> SendReceipt:
+        """Send ``message`` in its thread and keep a copy in Sent.
+
+        Once the mail service has accepted the message, ``send`` returns: the receipt carries
+        the sent copy's id, and a ``warning`` when something after the hand-over failed (no copy
+        could be kept in Sent). Raises SendOutcomeUnknown when the message may have gone out
+        (the connection was lost, or the service failed or timed out, after the message was
+        handed over); any other error means nothing went out, so trying again later is safe.
+        Never retries a hand-over whose outcome it could not see.
+        """
         ...
 
     def find_sent(self, message_id: str) -> str | None:
         """Return the provider id of a sent message with this Message-ID, or None.
 
-        The outbox calls it before retrying a send, so a crash between sending and recording
-        never produces a second email.
+        The outbox calls it before every send, so a message already in Sent is not sent again.
         """
         ...
 

@@ -182,7 +182,8 @@ class Workspace:
     def check_chase_allowed(
         self, state: CandidateState, now: datetime, actions: Sequence[Action] | None = None
     ) -> None:
-        """Refuse a second chaser within one business day of the last one (sent or queued).
+        """Refuse a second chaser within one business day of the last one (sent, queued, or
+        given up after an attempt that may have gone out).
 
         ``actions`` is the outbox as the caller last read it (the dashboard keeps one copy per
         refresh); the store is read when it is not given.
@@ -193,7 +194,10 @@ class Workspace:
             if (
                 action.kind is ActionKind.CHASER
                 and action.mode is ActionMode.SEND
-                and action.state in (ActionState.QUEUED, ActionState.SENDING, ActionState.DONE)
+                and (
+                    action.state in (ActionState.QUEUED, ActionState.SENDING, ActionState.DONE)
+                    or action.send_started_at is not None
+                )
                 and tag_key(action.candidate) == tag_key(state.candidate.name)
             ):
                 moments.append(action.done_at or action.created_at)
@@ -247,7 +251,8 @@ class Workspace:
         )
 
     def run_actions(self, action_ids: set[str], now: datetime) -> list[Action]:
-        """Carry out the given queued actions now, through each account's provider."""
+        """Carry out the given queued actions now, as the recruiter just asked, through each
+        account's provider."""
         factory = self.factory or default_factory(self.config)
         providers: dict[str, MailProvider] = {}
 
@@ -257,7 +262,7 @@ class Workspace:
             return providers[name]
 
         try:
-            return outbox.drain(self.store, provider_for, now, only=action_ids)
+            return outbox.drain(self.store, provider_for, now, only=action_ids, immediate=True)
         finally:
             for provider in providers.values():
                 provider.close()

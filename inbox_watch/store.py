@@ -305,6 +305,16 @@ class Store:
                 classes = {(d["account"], d["id"]): d["class"] for d in raw.values() if "class" in d}
         return messages, classes
 
+    def messages_from(self, addresses: Iterable[str], *, after: datetime) -> list[MailMessage]:
+        """Stored messages from any of ``addresses`` (any case) dated after ``after``, oldest first."""
+        wanted = {address.strip().lower() for address in addresses if address.strip()}
+        if not wanted:
+            return []
+        with self.reading() as db:
+            raw = db.table("messages")._read_table()  # noqa: SLF001 - read-only, no per-document copies
+            found = [MailMessage.from_dict(d) for d in raw.values() if d.get("from_addr", "") in wanted]
+        return sorted((m for m in found if m.date > after), key=lambda m: m.date)
+
     def message_count(self) -> int:
         with self.reading() as db:
             return len(db.table("messages"))
@@ -602,6 +612,8 @@ def _action_to_doc(action: Action) -> dict[str, Any]:
         "provider_id": action.provider_id,
         "error": action.error,
         "claimed_at": action.claimed_at.isoformat() if action.claimed_at else None,
+        "send_started_at": action.send_started_at.isoformat() if action.send_started_at else None,
+        "warning": action.warning,
     }
 
 
@@ -620,4 +632,6 @@ def _action_from_doc(doc: dict[str, Any]) -> Action:
         provider_id=doc.get("provider_id", ""),
         error=doc.get("error", ""),
         claimed_at=_dt(doc.get("claimed_at")),
+        send_started_at=_dt(doc.get("send_started_at")),
+        warning=doc.get("warning", ""),
     )

@@ -26,7 +26,9 @@ class SyncResult:
     updated: int
     removed: int
     actions_done: int = 0
-    actions_failed: int = 0
+    actions_failed: int = 0  # still queued: the next sync takes them up again
+    actions_ended: int = 0  # not carried out, and not tried again (failed or cancelled)
+    outbox_notes: tuple[str, ...] = ()  # one line per action sent with a warning, not sent, or maybe sent
 
     def describe(self) -> str:
         kind = "full sync" if self.full else "incremental sync"
@@ -37,6 +39,8 @@ class SyncResult:
             parts.append(f"{self.actions_done} outbox action(s) done")
         if self.actions_failed:
             parts.append(f"{self.actions_failed} outbox action(s) waiting to retry")
+        if self.actions_ended:
+            parts.append(f"{self.actions_ended} outbox action(s) not carried out")
         return ", ".join(parts)
 
 
@@ -84,7 +88,8 @@ def sync_account(
         store.record_sync_error(account.name, str(exc), at=now)
         raise
     new, updated = store.apply_sync(batch, at=now, classes=classify_for_store(batch.messages))
-    done = failed = 0
+    done = failed = ended = 0
+    notes: list[str] = []
     if drain_outbox:
         from inbox_watch import outbox
         from inbox_watch.models import ActionState
@@ -92,9 +97,14 @@ def sync_account(
         for action in outbox.drain(store, lambda _name: provider, now, account=account.name):
             if action.state is ActionState.DONE:
                 done += 1
-            else:
+            elif action.state is ActionState.QUEUED:
                 failed += 1
-    return SyncResult(account.name, batch.full, new, updated, len(batch.removed), done, failed)
+            else:
+                ended += 1
+            retried_later = action.state is ActionState.QUEUED and action.send_started_at is None
+            if (action.state is not ActionState.DONE and not retried_later) or action.warning:
+                notes.append(f"{account.name}: {outbox.outcome(action)}")
+    return SyncResult(account.name, batch.full, new, updated, len(batch.removed), done, failed, ended, tuple(notes))
 
 
 def sync_all(

@@ -23,6 +23,7 @@ from inbox_watch.models import (
     MailMessage,
     OutgoingMessage,
     ProgressCallback,
+    SendReceipt,
     SyncBatch,
 )
 from inbox_watch.provider import Capability
@@ -94,8 +95,8 @@ class DemoProvider:
     def save_draft(self, message: OutgoingMessage) -> str:
         return self._record(message, draft=True)
 
-    def send(self, message: OutgoingMessage) -> str:
-        return self._record(message, draft=False)
+    def send(self, message: OutgoingMessage) -> SendReceipt:
+        return SendReceipt(self._record(message, draft=False))
 
     def find_sent(self, message_id: str) -> str | None:
         with self._lock:

@@ -10,7 +10,10 @@ Incremental sync: ``history.list`` from the stored history id; an idle poll is t
 A 404 means the id is older than Gmail keeps: CursorExpired, and the sync layer does a full sync.
 
 Every error leaves as an :mod:`inbox_watch.errors` type; 429 and 5xx are retried with the shared
-back-off policy (:mod:`inbox_watch.retry`), honouring Retry-After.
+back-off policy (:mod:`inbox_watch.retry`), honouring Retry-After. ``messages.send`` is never
+sent twice: it is retried only after a 429, goes over a transport that refuses httplib2's own
+silent second attempt (:mod:`providers.gmail.transport`), and a 5xx or a lost answer raises
+SendOutcomeUnknown.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from inbox_watch.errors import (
     CursorExpired,
     ProviderError,
     RateLimited,
+    SendOutcomeUnknown,
 )
 from inbox_watch.models import (
     Cursor,
@@ -36,6 +40,7 @@ from inbox_watch.models import (
     MailMessage,
     OutgoingMessage,
     ProgressCallback,
+    SendReceipt,
     SyncBatch,
     no_progress,
 )
@@ -123,6 +128,8 @@ class GmailProvider:
         self._base_url = base if base.endswith("/") else base + "/"
         self._batch_uri = self._base_url + "batch/gmail/v1"
         self._service: Any = None
+        self._credentials: Any = None
+        self._send_http: Any = None  # sends each request at most once (messages.send)
         self._labels: dict[str, str] | None = None  # label id -> name
 
     # -- plumbing ---------------------------------------------------------------------------
@@ -133,9 +140,8 @@ class GmailProvider:
             import httplib2
             from googleapiclient.discovery import build
 
-            http = google_auth_httplib2.AuthorizedHttp(
-                load_credentials(self._config), http=httplib2.Http(timeout=HTTP_TIMEOUT)
-            )
+            self._credentials = load_credentials(self._config)
+            http = google_auth_httplib2.AuthorizedHttp(self._credentials, http=httplib2.Http(timeout=HTTP_TIMEOUT))
             self._service = build(
                 "gmail",
                 "v1",
@@ -177,24 +183,45 @@ class GmailProvider:
             return _NotFound(detail)
         return ProviderError(detail)
 
-    def _attempt(self, run: Callable[[], T], what: str, *, idempotent: bool) -> T:
+    def _attempt(self, run: Callable[[], T], what: str, *, idempotent: bool, sends: bool = False) -> T:
         """Run one HTTP exchange, translating every failure; retryable ones as _Retryable.
 
-        A write that is not idempotent is retried only after a 429 (Google did not act on it);
-        after a 5xx or a dropped connection the outbox checks ``find_sent`` before trying again.
+        A write that is not idempotent is retried only after a 429 (Google did not act on it).
+        For ``messages.send`` (``sends``), a failure after the request went out (a 5xx, a
+        timeout, a connection lost before the answer) raises SendOutcomeUnknown: the outbox
+        then never sends it again on its own.
         """
+        import ssl
+
         import httplib2
         from google.auth.exceptions import RefreshError, TransportError
         from googleapiclient.errors import HttpError
+
+        from providers.gmail.transport import RepeatRefused
 
         try:
             return run()
         except HttpError as exc:
             error = self._translate(exc, what)
+            if sends and isinstance(error, _Retryable) and error.kind == "server":
+                raise SendOutcomeUnknown(str(error)) from None
         except RefreshError:
             raise self._auth_error() from None
+        except RepeatRefused as exc:
+            raise SendOutcomeUnknown(f"Gmail {what}: {exc}") from None
         except (OSError, httplib2.HttpLib2Error, TransportError) as exc:
-            error = _Retryable(f"cannot reach Gmail at {self._base_url} ({type(exc).__name__})", "network")
+            reason = f"cannot reach Gmail at {self._base_url} ({type(exc).__name__})"
+            never_sent = (
+                ConnectionRefusedError,
+                httplib2.ServerNotFoundError,
+                ssl.SSLCertVerificationError,
+                TransportError,  # google-auth: getting a token failed, before the request
+            )
+            if sends and not isinstance(exc, never_sent):
+                raise SendOutcomeUnknown(
+                    f"Gmail {what}: no answer ({type(exc).__name__}) after the request went out"
+                ) from None
+            error = _Retryable(reason, "network")
         if isinstance(error, _Retryable) and (idempotent or error.kind == "rate"):
             raise error
         if isinstance(error, _Retryable):
@@ -204,6 +231,24 @@ class GmailProvider:
     def _call(self, request: Any, what: str, *, idempotent: bool = True) -> Any:
         return retry(
             lambda: self._attempt(request.execute, what, idempotent=idempotent),
+            on_give_up=_give_up,
+        )
+
+    def _call_once(self, request: Any, what: str) -> Any:
+        """``_call`` for ``messages.send``: one HTTP attempt (over :class:`OneAttemptHttp`),
+        retried only after a 429; see ``_attempt`` for what an unclear failure raises."""
+        if self._send_http is None:
+            import google_auth_httplib2
+
+            from providers.gmail.transport import OneAttemptHttp
+
+            self._users()  # loads the credentials
+            self._send_http = google_auth_httplib2.AuthorizedHttp(
+                self._credentials, http=OneAttemptHttp(timeout=HTTP_TIMEOUT)
+            )
+        http = self._send_http
+        return retry(
+            lambda: self._attempt(partial(request.execute, http=http), what, idempotent=False, sends=True),
             on_give_up=_give_up,
         )
 
@@ -477,10 +522,10 @@ class GmailProvider:
         response = self._call(request, "drafts.create", idempotent=False)
         return str(response["id"])
 
-    def send(self, message: OutgoingMessage) -> str:
+    def send(self, message: OutgoingMessage) -> SendReceipt:
         request = self._users().messages().send(userId="me", body=self._raw_body(message))
-        response = self._call(request, "messages.send", idempotent=False)
-        return str(response["id"])
+        response = self._call_once(request, "messages.send")
+        return SendReceipt(str(response["id"]))
 
     def _find(self, message_id: str, *, sent_only: bool) -> tuple[str, str] | None:
         bare = message_id.strip().strip("<>")
@@ -499,6 +544,12 @@ class GmailProvider:
         return found[0] if found else None
 
     def close(self) -> None:
+        send_http, self._send_http = self._send_http, None
+        if send_http is not None:
+            try:
+                send_http.close()
+            except Exception:  # noqa: BLE001 - closing must never fail
+                log.debug("closing the Gmail send connection failed", exc_info=True)
         service, self._service = self._service, None
         if service is not None:
             try:

@@ -16,18 +16,20 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-from inbox_watch.errors import ConnectionFailed, CursorExpired, ProviderError
+from inbox_watch.errors import ConnectionFailed, CursorExpired, InboxWatchError, ProviderError
 from inbox_watch.models import (
     Cursor,
     Folder,
     OutgoingMessage,
     ProgressCallback,
+    SendReceipt,
     SyncBatch,
     no_progress,
 )
@@ -41,6 +43,7 @@ if TYPE_CHECKING:
     from inbox_watch.config import AccountConfig, RecruiterConfig
     from inbox_watch.models import MailMessage
 
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 CANDIDATES = "Candidates"
 SENT_NAMES = ("sent", "sent items", "sent mail", "sent messages", "[gmail]/sent mail")
@@ -141,7 +144,8 @@ class ImapProvider:
 
     Methods raise only inbox_watch.errors types: ConfigError (plaintext to a remote host),
     AuthError (wrong password), ConnectionFailed (unreachable, TLS failure, dropped connection:
-    the next call reconnects), CursorExpired, ProviderError (the server refused a command).
+    the next call reconnects), CursorExpired, ProviderError (the server refused a command),
+    SendOutcomeUnknown (``send`` only: the SMTP connection was lost after the hand-over).
     """
 
     capabilities: ClassVar[frozenset[Capability]] = frozenset(
@@ -436,16 +440,21 @@ class ImapProvider:
 
         return self._run("saving a draft", work)
 
-    def send(self, message: OutgoingMessage) -> str:
+    def send(self, message: OutgoingMessage) -> SendReceipt:
         """Send by SMTP, then keep a copy in Sent (``\\Seen``). A message whose Message-ID is
-        already in Sent is not sent again: its id is returned."""
+        already in Sent is not sent again: its id is returned.
+
+        Once the SMTP server has accepted the message, a failure to keep the copy (a full
+        mailbox, a connection that drops twice) is returned as the receipt's warning, never
+        raised: raising would make the message look unsent, and a retry would send it again.
+        """
         from inbox_watch.mime import build_email
 
         from .smtp import send_smtp
 
         already = self.find_sent(message.message_id)
         if already:
-            return already
+            return SendReceipt(already)
         raw = build_email(message)
         send_smtp(self.config, message, raw, imap_password=self._imap_password)
 
@@ -457,12 +466,14 @@ class ImapProvider:
                 or sent
             )
 
-        # The message has gone out: the Sent copy is what stops a retry from sending it again,
-        # so a dropped connection gets a second attempt on a fresh one.
         try:
-            return self._run("keeping a copy in Sent", work)
-        except ConnectionFailed:
-            return self._run("keeping a copy in Sent", work)
+            try:
+                return SendReceipt(self._run("saving the copy", work))
+            except ConnectionFailed:  # a dropped connection gets a second attempt on a fresh one
+                return SendReceipt(self._run("saving the copy", work))
+        except InboxWatchError as exc:
+            log.warning("%s: %s went out, but no copy could be kept in Sent: %s", self.account, message.message_id, exc)
+            return SendReceipt("", warning=f"no copy could be kept in Sent: {exc}")
 
     def _imap_password(self) -> str:
         if self._password is None:

@@ -9,7 +9,7 @@ import ssl
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from inbox_watch.errors import AuthError, ConnectionFailed, ProviderError
+from inbox_watch.errors import AuthError, ConnectionFailed, ProviderError, SendOutcomeUnknown
 
 from .connect import TIMEOUT, _reason, check_security, ssl_context
 
@@ -35,7 +35,11 @@ def send_smtp(
 ) -> None:
     """Hand ``raw`` to the account's SMTP server for every To and Cc recipient.
 
-    AUTH only when ``smtp_username`` is set. Raises AuthError, ConnectionFailed, ProviderError.
+    AUTH only when ``smtp_username`` is set. The envelope (MAIL FROM, RCPT TO) is sent step by
+    step so that a failure is known to be before or after the message was handed over: before
+    DATA, or a refusal the server answers, raises AuthError, ConnectionFailed or ProviderError
+    (nothing went out); a connection lost or timed out once the message is on its way raises
+    SendOutcomeUnknown. A recipient refused means the message goes to nobody.
     """
     check_security(account)
     host = account.smtp_host or account.host
@@ -46,6 +50,7 @@ def send_smtp(
     if not recipients:
         raise ProviderError("the message has no recipients")
     smtp: smtplib.SMTP | None = None
+    handed_over = False
     try:
         context = ssl_context(account) if security != "none" else None
         if security == "ssl":
@@ -57,26 +62,45 @@ def send_smtp(
         smtp.ehlo_or_helo_if_needed()
         if account.smtp_username:
             smtp.login(account.smtp_username, smtp_password(account, imap_password))
-        smtp.sendmail(message.from_addr, recipients, raw)
+        options = [f"size={len(raw)}"] if smtp.does_esmtp and smtp.has_extn("size") else []
+        code, reply = smtp.mail(message.from_addr, options)
+        if code != 250:
+            raise smtplib.SMTPSenderRefused(code, reply, message.from_addr)
+        refused = {}
+        for recipient in recipients:
+            code, reply = smtp.rcpt(recipient)
+            if code not in (250, 251):
+                refused[recipient] = (code, reply)
+        if refused:
+            raise smtplib.SMTPRecipientsRefused(refused)
+        handed_over = True  # from here on, a lost connection may come after the server took it
+        code, reply = smtp.data(raw)
+        if code != 250:
+            raise smtplib.SMTPDataError(code, reply)
     except smtplib.SMTPAuthenticationError:
         raise AuthError(
             f"SMTP login to {where} as {account.smtp_username!r} was refused: wrong user name or password"
         ) from None
     except smtplib.SMTPNotSupportedError as exc:
         raise ConnectionFailed(f"SMTP server {where} does not offer what is needed: {exc}") from None
-    except smtplib.SMTPServerDisconnected as exc:
-        raise ConnectionFailed(f"connection to SMTP server {where} lost: {_reason(exc)}") from None
     except smtplib.SMTPRecipientsRefused as exc:
-        refused = ", ".join(sorted(exc.recipients))
-        raise ProviderError(f"SMTP server {where} refused the recipients: {refused}") from None
+        refused_list = ", ".join(sorted(exc.recipients))
+        raise ProviderError(f"SMTP server {where} refused the recipients: {refused_list}") from None
     except smtplib.SMTPResponseException as exc:
         text = exc.smtp_error.decode("utf-8", "replace") if isinstance(exc.smtp_error, bytes) else str(exc.smtp_error)
         raise ProviderError(
             f"SMTP server {where} refused the message: {exc.smtp_code} {' '.join(text.split())}"
         ) from None
-    except ssl.SSLError as exc:
-        raise ConnectionFailed(f"TLS with SMTP server {where} failed: {_reason(exc)}") from None
-    except (OSError, smtplib.SMTPException) as exc:
+    except (OSError, smtplib.SMTPException) as exc:  # SMTPServerDisconnected, timeouts, TLS errors
+        if handed_over:
+            raise SendOutcomeUnknown(
+                f"SMTP server {where} did not confirm the message: the connection was lost after it "
+                f"was handed over ({_reason(exc)})"
+            ) from None
+        if isinstance(exc, smtplib.SMTPServerDisconnected):
+            raise ConnectionFailed(f"connection to SMTP server {where} lost: {_reason(exc)}") from None
+        if isinstance(exc, ssl.SSLError):
+            raise ConnectionFailed(f"TLS with SMTP server {where} failed: {_reason(exc)}") from None
         raise ConnectionFailed(f"cannot reach SMTP server {where}: {_reason(exc)}") from None
     finally:
         if smtp is not None:

@@ -9,7 +9,10 @@ Every failure leaves as an :mod:`inbox_watch.errors` type:
 - 429 / 503 (and 502 / 504) -> retried with jitter, honouring ``Retry-After``; RateLimited
   once the back-off budget is spent;
 - a dropped or refused connection -> retried, then ConnectionFailed;
-- any other 4xx / 5xx -> ProviderError naming Graph's ``error.code`` and ``error.message``.
+- any other 4xx / 5xx -> ProviderError naming Graph's ``error.code`` and ``error.message``;
+- except for a request that must not be carried out twice (``request(..., once=...)``, the
+  send): it is retried only after a 429 or a connection never made; a timeout, a connection
+  dropped after the request went out, or any 5xx -> SendOutcomeUnknown.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from inbox_watch.errors import (
     CursorExpired,
     ProviderError,
     RateLimited,
+    SendOutcomeUnknown,
 )
 from inbox_watch.retry import Transient, parse_retry_after, retry
 
@@ -34,6 +38,8 @@ log = logging.getLogger(__name__)
 
 RETRIED_STATUS = frozenset({429, 502, 503, 504})
 ATTEMPTS = 5
+NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+"""Transport errors raised before any byte of the request left: safe to retry any request."""
 
 
 class GraphNotFound(ProviderError):
@@ -125,12 +131,24 @@ class GraphClient:
         json: Any = None,
         content: bytes | None = None,
         headers: dict[str, str] | None = None,
+        once: str = "",
     ) -> httpx.Response:
-        """One request, retried on 429/5xx-unavailable and dropped connections."""
+        """One request, retried on 429/5xx-unavailable and dropped connections.
+
+        ``once`` (what the request does, e.g. "sending the message") marks a request that must
+        not be carried out twice: it is retried only when Graph surely did not act on it (a
+        429, or no connection made), and a failure without a clear answer (a timeout or a
+        dropped connection after the request went out, any 5xx) raises SendOutcomeUnknown.
+        """
         if not self._token:
             self.authorize()
         url = self.url(path_or_url)
         all_headers = {"Authorization": f"Bearer {self._token}", **(headers or {})}
+
+        def unknown(detail: str) -> SendOutcomeUnknown:
+            return SendOutcomeUnknown(
+                f"account {self.account!r}: Microsoft Graph gave no clear answer when {once} ({detail})"
+            )
 
         def attempt() -> httpx.Response:
             try:
@@ -138,9 +156,13 @@ class GraphClient:
                     method, url, params=params, json=json, content=content, headers=all_headers
                 )
             except httpx.TransportError as exc:
-                raise _Retryable(
-                    f"{type(exc).__name__} talking to {urlsplit(url).netloc}", None, network=True
-                ) from None
+                detail = f"{type(exc).__name__} talking to {urlsplit(url).netloc}"
+                if once and not isinstance(exc, NOT_SENT):
+                    raise unknown(detail) from None
+                raise _Retryable(detail, None, network=True) from None
+            if once and response.status_code >= 500:
+                code, _message = graph_error(response)
+                raise unknown(f"HTTP {response.status_code} {code}")
             if response.status_code in RETRIED_STATUS:
                 code, message = graph_error(response)
                 raise _Retryable(

@@ -32,6 +32,7 @@ from inbox_watch.models import (
     MailMessage,
     OutgoingMessage,
     ProgressCallback,
+    SendReceipt,
     SyncBatch,
     no_progress,
 )
@@ -409,19 +410,28 @@ class OutlookProvider:
             return existing
         return self._create_draft(message)
 
-    def send(self, message: OutgoingMessage) -> str:
+    def send(self, message: OutgoingMessage) -> SendReceipt:
+        """Find or make the draft, then ``POST .../send`` once: a send that got no clear answer
+        (a timeout, a dropped connection, 5xx) raises SendOutcomeUnknown and is never retried
+        here, since Exchange may have taken it (429 is retried: Graph refused it unread)."""
         self._client.authorize()
         already = self._find(message.message_id, "sentitems")
         if already:
-            return already
+            return SendReceipt(already)
         draft_id = self._find(message.message_id, "drafts") or self._create_draft(message)
         self._client.request(
             "POST",
             f"me/messages/{quote(draft_id, safe='')}/send",
             headers={"Prefer": IMMUTABLE_IDS},
+            once="sending the message",
         )
-        # The copy in Sent Items gets its own id; Exchange may file it a moment later.
-        return self._find(message.message_id, "sentitems") or draft_id
+        # The copy in Sent Items gets its own id; Exchange may file it a moment later. The
+        # message has gone: a failure to look the copy up must not make it look unsent.
+        try:
+            return SendReceipt(self._find(message.message_id, "sentitems") or draft_id)
+        except ProviderError as exc:
+            log.info("%s: sent %s; looking up its copy in Sent Items failed: %s", self.account, message.message_id, exc)
+            return SendReceipt(draft_id)
 
     def find_sent(self, message_id: str) -> str | None:
         self._client.authorize()

@@ -39,13 +39,15 @@ def free_port() -> int:
 
 class Dovecot:
     """One Dovecot instance on loopback. ``port`` is plain IMAP (STARTTLS offered when ``tls``),
-    ``tls_port`` implicit TLS (only when ``tls``)."""
+    ``tls_port`` implicit TLS (only when ``tls``). ``quota`` (e.g. "64K") gives every mailbox
+    that storage quota: an APPEND past it is refused with ``[OVERQUOTA]``, as a full mailbox is."""
 
-    def __init__(self, *, separator: str = "/", tls: bool = False) -> None:
+    def __init__(self, *, separator: str = "/", tls: bool = False, quota: str = "") -> None:
         if not os.path.exists(DOVECOT):
             pytest.skip("dovecot is not installed (sh scripts/install-system-deps.sh)")
         self.separator = separator
         self.tls = tls
+        self.quota = quota
         self.root = Path(tempfile.mkdtemp(prefix="iw-dovecot-"))
         os.chmod(self.root, 0o755)
         self.mail_root = self.root / "mail"
@@ -76,6 +78,12 @@ class Dovecot:
             else "  inet_listener imaps {\n    port = 0\n  }\n"
         )
         layout = ":LAYOUT=fs" if self.separator == "/" else ""
+        quota = (
+            "mail_plugins = $mail_plugins quota\n"
+            f"plugin {{\n  quota = count:User quota\n  quota_rule = *:storage={self.quota}\n  quota_vsizes = yes\n}}\n"
+            if self.quota
+            else ""
+        )
         return f"""\
 base_dir = {self.root}/run
 state_dir = {self.root}/state
@@ -117,7 +125,7 @@ service imap-login {{
     port = {self.port}
   }}
 {imaps}}}
-service anvil {{
+{quota}service anvil {{
   unix_listener anvil-auth-penalty {{
     mode = 0
   }}

@@ -7,7 +7,8 @@ endpoint ``/batch/gmail/v1`` (multipart/mixed of application/http parts, answere
 ``Content-ID: <response-...>`` parts) and an OAuth token endpoint ``/token``.
 
 It counts HTTP requests, calls inside batches and quota units (Google's published per-method
-costs), can insert failures (429 with Retry-After, 5xx) and answers errors in Google's JSON shape.
+costs), can insert failures (429 with Retry-After, 5xx; or a request carried out whose answer is
+lost: ``drop_next_answer``) and answers errors in Google's JSON shape.
 """
 
 from __future__ import annotations
@@ -135,6 +136,7 @@ class GmailEmulator:
         self.http_requests: Counter[str] = Counter()  # outer HTTP requests by method name
         self.api_calls: Counter[str] = Counter()  # API calls (inside batches too) by method
         self.failures: list[Failure] = []
+        self.dropped_answers: list[str] = []  # carry out, then close without answering
         self.token_grants: dict[str, str] = {}  # authorization code -> refresh token
         self.refresh_tokens: set[str] = set()
         self.token_requests: list[dict[str, str]] = []
@@ -244,6 +246,20 @@ class GmailEmulator:
     ) -> None:
         for _ in range(times):
             self.failures.append(Failure(status, path_contains, retry_after, inside_batch))
+
+    def drop_next_answer(self, path_contains: str) -> None:
+        """Carry out the next request whose path contains this, then close the connection
+        without answering (a server that did the work and lost the connection)."""
+        with self.lock:
+            self.dropped_answers.append(path_contains)
+
+    def take_dropped_answer(self, path: str) -> bool:
+        with self.lock:
+            for entry in self.dropped_answers:
+                if entry in path:
+                    self.dropped_answers.remove(entry)
+                    return True
+        return False
 
     def raw_with_label(self, label: str) -> list[bytes]:
         with self.lock:
@@ -610,7 +626,11 @@ def _handler_for(emulator: GmailEmulator) -> type[BaseHTTPRequestHandler]:
                 except ApiError as exc:
                     return self._answer(*emulator.error_response(exc))
                 return self._answer(*emulator.batch(headers.get("content-type", ""), body))
-            self._answer(*emulator.dispatch(method, self.path, headers, body))
+            answer = emulator.dispatch(method, self.path, headers, body)
+            if emulator.take_dropped_answer(path):
+                self.close_connection = True  # the work is done; the answer never leaves
+                return None
+            return self._answer(*answer)
 
         def do_GET(self) -> None:  # noqa: N802 - stdlib name
             self._handle("GET")

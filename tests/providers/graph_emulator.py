@@ -20,7 +20,10 @@ Written from the Graph v1.0 reference, for the calls inbox-watch makes:
 
 Errors use Graph's body ``{"error": {"code", "message", "innerError"}}``. A bearer token from
 ``tokens`` is required (401 ``InvalidAuthenticationToken`` otherwise). ``fail_next`` queues
-answers such as 429 with ``Retry-After``. Every request is logged in ``requests`` for the bench.
+answers such as 429 with ``Retry-After`` (the request is not carried out); ``lose_next_answer``
+carries a request out and answers 504 instead. ``outgoing`` lists every message that went out;
+with ``file_sent_later`` its copy reaches Sent Items only at ``file_sent()``, as Exchange files
+it a moment after accepting it. Every request is logged in ``requests`` for the bench.
 """
 
 from __future__ import annotations
@@ -131,7 +134,11 @@ class GraphEmulator:
         self.rounds: dict[str, _Round] = {}  # skip tokens
         self.delta_tokens: dict[str, _Round] = {}
         self.requests: list[tuple[str, str, str]] = []  # (method, path, query)
-        self.faults: list[tuple[int, dict[str, str], str, str]] = []
+        self.faults: list[tuple[int, dict[str, str], str, str, str]] = []  # ..., path ends with
+        self.lost_answers: list[tuple[str, int, str]] = []  # (path ends with, status, code)
+        self.outgoing: list[str] = []  # internetMessageId of every message that went out
+        self.file_sent_later = False  # hold sent copies back until file_sent()
+        self.unfiled: list[dict[str, Any]] = []
         for name, display in WELL_KNOWN.items():
             parent = "" if name == "msgfolderroot" else self.well_known["msgfolderroot"]
             self.well_known[name] = self.add_folder(display, parent)
@@ -287,10 +294,25 @@ class GraphEmulator:
         retry_after: str | None = "1",
         code: str = "TooManyRequests",
         message: str = "Please retry again later.",
+        path_ends_with: str = "",
     ) -> None:
         headers = {"Retry-After": retry_after} if retry_after is not None else {}
         with self.lock:
-            self.faults.extend([(status, headers, code, message)] * count)
+            self.faults.extend([(status, headers, code, message, path_ends_with)] * count)
+
+    def lose_next_answer(self, path_ends_with: str, status: int = 504, code: str = "GatewayTimeout") -> None:
+        """Carry out the next request whose path ends so, then answer ``status`` instead of its
+        real answer (a gateway that timed out while the mailbox did the work)."""
+        with self.lock:
+            self.lost_answers.append((path_ends_with, status, code))
+
+    def file_sent(self) -> None:
+        """File the copies held back by ``file_sent_later`` in Sent Items, as Exchange does a
+        moment after accepting a send."""
+        with self.lock:
+            unfiled, self.unfiled = self.unfiled, []
+            for message in unfiled:
+                self.store(message, self.well_known["sentitems"])
 
     def in_folder(self, folder: str) -> list[dict[str, Any]]:
         folder_id = self.folder_id(folder)
@@ -365,8 +387,10 @@ class GraphEmulator:
         query = {k: v[0] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
         with self.lock:
             self.requests.append((method, path, parts.query))
-            if self.faults:
-                status, extra, code, message = self.faults.pop(0)
+            fault = next((f for f in self.faults if path.endswith(f[4])), None)
+            if fault is not None:
+                self.faults.remove(fault)
+                status, extra, code, message, _path = fault
                 return status, extra, _error_body(code, message)
         if headers.get("authorization", "") not in {f"Bearer {t}" for t in self.tokens}:
             return (
@@ -389,11 +413,18 @@ class GraphEmulator:
             segments[0:1] = [keyed.group(1), keyed.group(2)]
         segments[0] = {"mailfolders": "mailFolders"}.get(segments[0].lower(), segments[0])
         prefer = _prefer(headers.get("prefer", ""))
+        with self.lock:
+            lost = next((entry for entry in self.lost_answers if path.endswith(entry[0])), None)
+            if lost is not None:
+                self.lost_answers.remove(lost)
         try:
             with self.lock:
-                return self._route(method, segments, query, headers, body, prefer)
+                answer = self._route(method, segments, query, headers, body, prefer)
         except GraphError as exc:
             return exc.status, {}, _error_body(exc.code, exc.message)
+        if lost is not None:
+            return lost[1], {}, _error_body(lost[2], "The gateway did not receive a timely response.")
+        return answer
 
     def _route(
         self,
@@ -700,7 +731,11 @@ class GraphEmulator:
         sent["isDraft"] = False
         sent["isRead"] = True
         sent["sentDateTime"] = sent["receivedDateTime"] = _now()
-        self.store(sent, self.well_known["sentitems"])
+        self.outgoing.append(str(sent.get("internetMessageId", "")))
+        if self.file_sent_later:
+            self.unfiled.append(sent)
+        else:
+            self.store(sent, self.well_known["sentitems"])
         return 202, {}, b""
 
 

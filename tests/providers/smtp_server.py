@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 
@@ -20,9 +21,14 @@ class Received:
 
 @dataclass
 class RecordingHandler:
-    messages: list[Received] = field(default_factory=list)
+    """Records every message; ``after_taking`` (when set) runs once a message is recorded and
+    before the server answers, given the connection's aiosmtpd ``SMTP`` protocol object: a
+    test makes the answer go missing there (close the connection, kill the client)."""
 
-    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
+    messages: list[Received] = field(default_factory=list)
+    after_taking: Callable[[Any], None] | None = None
+
+    async def handle_DATA(self, server: Any, session: object, envelope: object) -> str:
         self.messages.append(
             Received(
                 envelope.mail_from,  # type: ignore[attr-defined]
@@ -30,6 +36,8 @@ class RecordingHandler:
                 bytes(envelope.original_content or envelope.content),  # type: ignore[attr-defined]
             )
         )
+        if self.after_taking is not None:
+            self.after_taking(server)
         return "250 OK"
 
 
@@ -53,6 +61,10 @@ class SmtpServer:
     @property
     def messages(self) -> list[Received]:
         return self.handler.messages
+
+    def copies(self, message_id: str) -> int:
+        """How many times a message with this Message-ID was handed over for delivery."""
+        return sum(1 for m in self.messages if f"Message-ID: {message_id}".encode() in m.data)
 
     def stop(self) -> None:
         self.controller.stop()

@@ -11,13 +11,15 @@ import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
-from inbox_watch import retry
+from inbox_watch import outbox, retry
 from inbox_watch.config import AccountConfig, RecruiterConfig
-from inbox_watch.errors import AuthError, ConnectionFailed, CursorExpired, RateLimited
-from inbox_watch.models import Cursor, OutgoingMessage
+from inbox_watch.errors import AuthError, ConnectionFailed, CursorExpired, RateLimited, SendOutcomeUnknown
+from inbox_watch.models import ActionKind, ActionMode, ActionState, Cursor, OutgoingMessage
+from inbox_watch.store import Store
 from providers.gmail import GmailProvider, authenticate
 from providers.gmail import provider as gmail_provider
 from tests.providers.contract import CANDIDATE, RECRUITER, ProviderContract, make_raw
@@ -289,9 +291,50 @@ def test_rate_limit_that_never_ends_is_rate_limited(harness: GmailHarness) -> No
 
 def test_send_is_not_repeated_after_a_server_error(harness: GmailHarness) -> None:
     harness.emulator.fail_next(500, path_contains="/messages/send")
-    with pytest.raises(Exception, match="HTTP 500"):
+    with pytest.raises(SendOutcomeUnknown, match="HTTP 500"):
         harness.provider.send(ProviderContract()._outgoing("<x1@agency.example>"))
     assert harness.emulator.http_requests["/gmail/v1/users/me/messages/send"] == 1  # no blind retry
+
+
+def _copies_in_sent(harness: GmailHarness, message_id: str) -> int:
+    return sum(1 for raw in harness.sent() if f"Message-ID: {message_id}".encode() in raw)
+
+
+def test_a_send_whose_answer_is_lost_goes_out_once(harness: GmailHarness) -> None:
+    # Gmail sends the message, then the connection closes before the answer: httplib2 on its
+    # own would take that for a stale connection and post the message a second time.
+    harness.emulator.drop_next_answer("/messages/send")
+    with pytest.raises(SendOutcomeUnknown, match="closed before the server answered"):
+        harness.provider.send(ProviderContract()._outgoing("<x2@agency.example>"))
+    assert _copies_in_sent(harness, "<x2@agency.example>") == 1
+    # The provider is still usable: the next send goes out normally.
+    receipt = harness.provider.send(ProviderContract()._outgoing("<x3@agency.example>"))
+    assert harness.provider.find_sent("<x3@agency.example>") == receipt.provider_id
+
+
+def test_outbox_finds_a_send_with_a_lost_answer_in_sent_and_never_repeats_it(
+    harness: GmailHarness, tmp_path: Path
+) -> None:
+    store = Store(tmp_path / "store.json")
+    now = datetime.now(UTC)
+    outbox.enqueue(
+        store,
+        kind=ActionKind.CHASER,
+        mode=ActionMode.SEND,
+        candidate="Jane Doe",
+        account="work",
+        message=ProviderContract()._outgoing("<x4@agency.example>"),
+        now=now,
+    )
+    harness.emulator.drop_next_answer("/messages/send")
+    [first] = outbox.drain(store, lambda _name: harness.provider, now, immediate=True)
+    assert first.state is ActionState.QUEUED
+    assert outbox.outcome(first).startswith("chaser for Jane Doe may have been sent (Gmail messages.send: ")
+
+    [second] = outbox.drain(store, lambda _name: harness.provider, now + timedelta(minutes=5))
+
+    assert second.state is ActionState.DONE
+    assert _copies_in_sent(harness, "<x4@agency.example>") == 1
 
 
 def test_drafts_and_sends_are_threaded(harness: GmailHarness) -> None:
@@ -304,7 +347,7 @@ def test_drafts_and_sends_are_threaded(harness: GmailHarness) -> None:
     assert b"In-Reply-To: <c1@agency.example>" in draft.raw and b"References: <c1@agency.example>" in draft.raw
     sent_id = harness.provider.send(
         OutgoingMessage(**{**outgoing.to_dict(), "message_id": "<s9@agency.example>", "thread_id": thread_id})
-    )
+    ).provider_id
     sent = harness.emulator.state.messages[sent_id]
     assert sent.thread_id == thread_id and "SENT" in sent.label_ids
     assert harness.provider.find_sent("<s9@agency.example>") == sent_id

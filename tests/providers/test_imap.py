@@ -156,7 +156,9 @@ def test_draft_has_thread_headers_and_draft_seen_flags(plain: ImapHarness) -> No
 
 def test_send_goes_out_once_and_is_kept_in_sent(plain: ImapHarness) -> None:
     before = len(plain.smtp.messages)
-    sent_id = plain.provider.send(_outgoing("<snd1@agency.example>"))
+    receipt = plain.provider.send(_outgoing("<snd1@agency.example>"))
+    sent_id = receipt.provider_id
+    assert receipt.warning == ""
     mine = [m for m in plain.smtp.messages[before:] if b"<snd1@agency.example>" in m.data]
     assert len(mine) == 1
     assert mine[0].rcpt_tos == [CANDIDATE] and mine[0].mail_from == RECRUITER
@@ -165,7 +167,7 @@ def test_send_goes_out_once_and_is_kept_in_sent(plain: ImapHarness) -> None:
     assert b"\\Draft" not in flags
     # A retry (the outbox asks find_sent first; send itself checks too) never sends twice.
     assert plain.provider.find_sent("<snd1@agency.example>") == sent_id
-    assert plain.provider.send(_outgoing("<snd1@agency.example>")) == sent_id
+    assert plain.provider.send(_outgoing("<snd1@agency.example>")).provider_id == sent_id
     assert len([m for m in plain.smtp.messages if b"<snd1@agency.example>" in m.data]) == 1
     assert len(plain.read("Sent")) == 1
     assert plain.provider.find_sent("<never-sent@agency.example>") is None

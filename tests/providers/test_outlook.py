@@ -18,10 +18,11 @@ from pathlib import Path
 
 import pytest
 
-from inbox_watch import retry
+from inbox_watch import outbox, retry
 from inbox_watch.config import AccountConfig, RecruiterConfig
 from inbox_watch.errors import AuthError, CursorExpired, ProviderError, RateLimited
-from inbox_watch.models import Cursor, OutgoingMessage
+from inbox_watch.models import ActionKind, ActionMode, ActionState, Cursor, OutgoingMessage
+from inbox_watch.store import Store
 from providers.outlook import OutlookProvider
 from tests.providers.contract import CANDIDATE, RECRUITER, ProviderContract, make_raw
 from tests.providers.graph_emulator import GraphEmulator
@@ -326,7 +327,7 @@ def test_create_reply_patch_and_send_in_emulator_state(graph: GraphEmulator, pro
     assert len(graph.in_folder("drafts")) == 1
 
     graph.requests.clear()
-    sent_id = provider.send(_outgoing("<d9@agency.example>", reply_to_id=original))
+    sent_id = provider.send(_outgoing("<d9@agency.example>", reply_to_id=original)).provider_id
     assert graph.in_folder("drafts") == []
     assert ("POST", "send") in [(m, p.rsplit("/", 1)[-1]) for m, p, _q in graph.requests]
     assert ("POST", "createReply") not in [(m, p.rsplit("/", 1)[-1]) for m, p, _q in graph.requests]
@@ -334,8 +335,75 @@ def test_create_reply_patch_and_send_in_emulator_state(graph: GraphEmulator, pro
     assert provider.find_sent("<d9@agency.example>") == sent_id
     # A retried send finds the sent copy and sends nothing.
     graph.requests.clear()
-    assert provider.send(_outgoing("<d9@agency.example>", reply_to_id=original)) == sent_id
+    assert provider.send(_outgoing("<d9@agency.example>", reply_to_id=original)).provider_id == sent_id
     assert graph.count("POST") == 0
+
+
+def _queue_chaser(store: Store, message_id: str, now: datetime) -> None:
+    outbox.enqueue(
+        store,
+        kind=ActionKind.CHASER,
+        mode=ActionMode.SEND,
+        candidate="Jane Doe",
+        account="work",
+        message=_outgoing(message_id),
+        now=now,
+    )
+
+
+def test_a_send_answered_504_is_not_retried_and_never_goes_out_twice(
+    graph: GraphEmulator, provider: OutlookProvider, tmp_path: Path
+) -> None:
+    # Exchange took the send, but the gateway answered 504; the copy reaches Sent Items later.
+    graph.file_sent_later = True
+    graph.lose_next_answer("/send")
+    store = Store(tmp_path / "store.json")
+    now = datetime.now(UTC)
+    _queue_chaser(store, "<g504@agency.example>", now)
+
+    [first] = outbox.drain(store, lambda _name: provider, now, immediate=True)
+
+    assert graph.outgoing == ["<g504@agency.example>"]
+    assert graph.count("POST", "/send") == 1  # no blind retry
+    assert first.state is ActionState.QUEUED and first.send_started_at is not None
+    assert outbox.outcome(first) == (
+        "chaser for Jane Doe may have been sent (account 'work': Microsoft Graph gave no clear answer when "
+        "sending the message (HTTP 504 GatewayTimeout)); it will not be sent again: the next sync looks for it in Sent"
+    )
+    # The next sync comes before Exchange has filed the copy: it does not send a second one.
+    [second] = outbox.drain(store, lambda _name: provider, now + timedelta(minutes=5))
+    assert second.state is ActionState.FAILED and "may have gone out" in second.error
+    graph.file_sent()
+    assert outbox.drain(store, lambda _name: provider, now + timedelta(minutes=10)) == []
+    assert graph.outgoing == ["<g504@agency.example>"]
+    assert len(graph.in_folder("sentitems")) == 1
+
+
+def test_a_send_with_a_lost_answer_is_found_in_sent_items_by_the_next_sync(
+    graph: GraphEmulator, provider: OutlookProvider, tmp_path: Path
+) -> None:
+    graph.lose_next_answer("/send", status=503, code="ServiceUnavailable")
+    store = Store(tmp_path / "store.json")
+    now = datetime.now(UTC)
+    _queue_chaser(store, "<g503@agency.example>", now)
+    [first] = outbox.drain(store, lambda _name: provider, now, immediate=True)
+    assert first.state is ActionState.QUEUED and "HTTP 503" in first.error
+
+    [second] = outbox.drain(store, lambda _name: provider, now + timedelta(minutes=5))
+
+    assert second.state is ActionState.DONE
+    assert second.provider_id == graph.in_folder("sentitems")[0]["id"]
+    assert graph.outgoing == ["<g503@agency.example>"]
+
+
+def test_a_throttled_send_is_retried_graph_did_not_take_it(graph: GraphEmulator, provider: OutlookProvider) -> None:
+    original = graph.deliver_raw(make_raw(subject="Interview slots", message_id="<c1@agency.example>"), "sentitems")
+    provider.save_draft(_outgoing("<t429@agency.example>", reply_to_id=original))
+    graph.fail_next(429, count=2, path_ends_with="/send")  # refused unread, twice
+    receipt = provider.send(_outgoing("<t429@agency.example>", reply_to_id=original))
+    assert graph.count("POST", "/send") == 3
+    assert graph.outgoing == ["<t429@agency.example>"]
+    assert receipt.provider_id == graph.in_folder("sentitems")[-1]["id"]
 
 
 def test_draft_without_original_is_created_from_mime(graph: GraphEmulator, provider: OutlookProvider) -> None:

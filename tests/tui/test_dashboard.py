@@ -9,9 +9,10 @@ from textual.widgets import Input
 
 from inbox_watch.config import AccountConfig
 from inbox_watch.engine.state import tag_key
-from inbox_watch.errors import ConnectionFailed
-from inbox_watch.models import ActionMode, ActionState, Status
+from inbox_watch.errors import ConnectionFailed, SendOutcomeUnknown
+from inbox_watch.models import ActionMode, ActionState, OutgoingMessage, SendReceipt, Status
 from inbox_watch.service import Workspace
+from providers.demo import DemoProvider
 from tests.tui.helpers import COUNTDOWN, FIXED, outgoing, settle
 from tui.app import DEFAULT_COUNTDOWN, InboxWatchApp, create_app
 from tui.screens.dialogs import ConfirmDialog, LogTouchDialog, SnoozeDialog
@@ -222,6 +223,33 @@ async def test_a_provider_error_is_one_line_and_no_crash(app: InboxWatchApp, wor
         await settle(pilot)
         assert "retried" in status_text(app)  # queued in the outbox, not lost
         assert app.is_running
+
+
+async def test_a_send_whose_outcome_is_unknown_says_so_and_is_not_sent_again(
+    app: InboxWatchApp, workspace: Workspace
+) -> None:
+    class AnswerLost(DemoProvider):
+        """The demo mailbox, whose send is taken but whose answer never comes back."""
+
+        def send(self, message: OutgoingMessage) -> SendReceipt:
+            super().send(message)
+            raise SendOutcomeUnknown("SMTP server smtp.example.com:587 did not confirm the message")
+
+    config = workspace.config
+    workspace.factory = lambda account: AnswerLost(account, config.recruiter, now=FIXED)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await select(pilot, "Priya Shah")
+        await pilot.press("c", "ctrl+s")
+        await pilot.pause(COUNTDOWN + 0.3)
+        await settle(pilot)
+        assert "The chaser for Priya Shah may have been sent (SMTP server smtp.example.com:587" in status_text(app)
+        assert len(outgoing()) == 1
+        [action] = workspace.store.actions()
+        assert action.state is ActionState.QUEUED and action.send_started_at is not None
+        await pilot.press("r")  # a sync takes it up: it finds it in Sent, and sends nothing more
+        await settle(pilot)
+        assert len(outgoing()) == 1
+        assert workspace.store.actions()[0].state is ActionState.DONE
 
 
 async def test_search_filters_rows(app: InboxWatchApp) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -9,7 +10,16 @@ import pytest
 
 from inbox_watch import outbox
 from inbox_watch.config import AccountConfig
-from inbox_watch.models import Action, ActionKind, ActionMode, ActionState, OutgoingMessage
+from inbox_watch.models import (
+    Action,
+    ActionKind,
+    ActionMode,
+    ActionState,
+    Cursor,
+    MailMessage,
+    OutgoingMessage,
+    SyncBatch,
+)
 from inbox_watch.store import Store
 from providers.demo import DEMO_RECRUITER, DemoProvider
 
@@ -147,3 +157,64 @@ def test_claimed_action_is_left_alone_until_the_claim_goes_stale(tmp_path: Path,
     (done,) = outbox.drain(store, lambda _: provider, NOW + timedelta(minutes=11))
     assert done.state is ActionState.DONE
     assert sent_count(provider, "<chase-1@agency.example>") == 1
+
+
+def _jane_wrote(store: Store, at: datetime) -> None:
+    reply = MailMessage(
+        account="demo",
+        id="INBOX/1/7",
+        message_id="<r7@example.com>",
+        date=at,
+        from_addr="jane@example.com",
+        from_name="Jane Doe",
+        subject="Re: slots",
+    )
+    store.apply_sync(SyncBatch("demo", (reply,), Cursor("demo", "1")), at=at)
+
+
+def test_a_retried_chaser_is_cancelled_after_a_reply_but_the_recruiters_own_send_goes_out(
+    tmp_path: Path, provider: DemoProvider
+) -> None:
+    store = Store(tmp_path / "s.json")
+    retried = queue(store, message=outgoing("<retried@agency.example>"))
+    _jane_wrote(store, NOW + timedelta(minutes=3))
+    (cancelled,) = outbox.drain(store, lambda _: provider, NOW + timedelta(minutes=5))  # a sync
+    assert cancelled.id == retried.id and cancelled.state is ActionState.CANCELLED
+    assert cancelled.error.startswith("not sent: Jane Doe wrote at ")
+    assert sent_count(provider, "<retried@agency.example>") == 0
+    # The recruiter, having seen the reply, still chooses to send one now: it goes out.
+    mine = queue(store, message=outgoing("<mine@agency.example>"), now=NOW + timedelta(minutes=1))
+    (done,) = outbox.drain(store, lambda _: provider, NOW + timedelta(minutes=6), only={mine.id}, immediate=True)
+    assert done.state is ActionState.DONE
+    assert sent_count(provider, "<mine@agency.example>") == 1
+
+
+def test_a_send_started_but_not_in_sent_is_not_sent_again(tmp_path: Path, provider: DemoProvider) -> None:
+    store = Store(tmp_path / "s.json")
+    action = queue(store)
+    claimed = store.claim_action(action.id, NOW, outbox.CLAIM_TIMEOUT)
+    assert claimed is not None
+    store.update_action(replace(claimed, send_started_at=NOW))  # then the process died
+    (failed,) = outbox.drain(Store(tmp_path / "s.json"), lambda _: provider, NOW + timedelta(minutes=11))
+    assert failed.state is ActionState.FAILED
+    assert outbox.outcome(failed).startswith("chaser for Jane Doe not sent again: the attempt at ")
+    assert sent_count(provider, "<chase-1@agency.example>") == 0
+
+
+def test_a_chaser_that_may_have_gone_out_still_counts_for_the_one_day_guard(tmp_path: Path) -> None:
+    from inbox_watch.demo import prepare_demo
+    from inbox_watch.errors import ActionRefused
+    from inbox_watch.models import NextAction
+
+    workspace = prepare_demo(tmp_path, now=NOW)
+    state = next(s for s in workspace.evaluate(NOW) if s.next_action is NextAction.SEND_CHASER)
+    workspace.check_chase_allowed(state, NOW)  # nothing sent yet
+    action = workspace.queue(state, workspace.chaser_draft(state), ActionMode.SEND, NOW)
+    claimed = workspace.store.claim_action(action.id, NOW, outbox.CLAIM_TIMEOUT)
+    assert claimed is not None
+    workspace.store.update_action(replace(claimed, send_started_at=NOW))  # then the process died
+    provider = DemoProvider(AccountConfig(name="demo", provider="demo"), DEMO_RECRUITER, now=NOW)
+    (failed,) = outbox.drain(workspace.store, lambda _: provider, NOW + timedelta(minutes=11))
+    assert failed.state is ActionState.FAILED
+    with pytest.raises(ActionRefused, match="wait a business day or use --force"):
+        workspace.check_chase_allowed(state, NOW + timedelta(minutes=12))

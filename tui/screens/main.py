@@ -21,6 +21,7 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Input
 from textual.worker import Worker, WorkerState, get_current_worker
 
+from inbox_watch import outbox
 from inbox_watch.engine.drafts import Draft
 from inbox_watch.engine.state import tag_key
 from inbox_watch.errors import ActionRefused, InboxWatchError
@@ -391,6 +392,8 @@ class MainScreen(Screen[None]):
             self.status_bar.set_activity(note="; ".join(r.describe() for r in message.results))
         if error:
             self.notify(error, title="Sync failed", severity="error")
+        for note in (note for result in message.results for note in result.outbox_notes):
+            self.notify(note, title="Outbox", severity="warning")  # sent with a warning, or not sent
         self.refresh_states()
 
     # --- one handler for every worker failure ------------------------------------------------
@@ -533,8 +536,9 @@ class MainScreen(Screen[None]):
         verb = "sent to" if outcome.mode is ActionMode.SEND else "saved to Drafts for"
         result = done[0] if done else None
         if result is not None and result.state is ActionState.DONE:
-            self.post_message(self.ActionFinished(f"The {what} was {verb} {', '.join(draft.to)}.", resync=True))
-        else:
+            but = f", but {result.warning}" if result.warning else ""
+            self.post_message(self.ActionFinished(f"The {what} was {verb} {', '.join(draft.to)}{but}.", resync=True))
+        elif result is None or (result.state is ActionState.QUEUED and result.send_started_at is None):
             error = result.error if result is not None else "not carried out"
             self.post_message(
                 self.ActionFinished(
@@ -542,6 +546,8 @@ class MainScreen(Screen[None]):
                     error=True,
                 )
             )
+        else:  # it may have gone out, or it will not be sent: say which, in the outbox's words
+            self.post_message(self.ActionFinished(f"The {outbox.outcome(result)}.", error=True))
 
     def on_main_screen_action_finished(self, message: ActionFinished) -> None:
         if message.error:
