@@ -129,7 +129,7 @@ def _readers(imap: Any) -> tuple[Callable[[int], bytes], Callable[[int], bytes]]
     ``readline(limit)`` returns at most ``limit`` bytes, like imaplib's."""
     import imaplib
 
-    file = getattr(imap, "file", None)
+    file: Any = getattr(imap, "file", None)
     if (
         type(imap).readline is imaplib.IMAP4.readline
         and type(imap).read is imaplib.IMAP4.read
@@ -164,14 +164,15 @@ def stream_uid_fetch(imap: Any, uids: Sequence[int], items: str) -> Iterator[Fet
         imap.send(tag + b" UID FETCH " + group.encode("ascii") + b" " + items.encode("ascii") + b"\r\n")
         pending.append(tag)
     readline, read = _readers(imap)
-    limit = imaplib._MAXLINE + 1
+    longest: int = getattr(imaplib, "_MAXLINE", 1_000_000)  # imaplib's own cap on a line
+    limit = longest + 1
 
     def next_line() -> bytes:
         line = readline(limit)
         if not line:
             raise imap.abort("the server closed the connection")
         if len(line) >= limit:
-            raise imap.error(f"got more than {imaplib._MAXLINE} bytes")
+            raise imap.error(f"got more than {longest} bytes")
         return line
 
     failure = ""
