@@ -2,15 +2,19 @@
 
 Pure functions shared by every provider that sees raw mail (IMAP, Gmail raw, .eml files).
 Parsing never raises on broken MIME: a part that does not decode is skipped, and what could
-be read is kept.
+be read is kept. Every string read from the mail is valid Unicode (no unpaired surrogates),
+whatever charset the mail names, so a parsed message can always be stored.
 """
 
 from __future__ import annotations
 
+import codecs
+import dataclasses
 import email
 import email.header
 import email.policy
 import email.utils
+import functools
 import re
 from datetime import UTC, datetime
 from email.message import EmailMessage, Message
@@ -65,6 +69,72 @@ def html_to_text(html: str) -> str:
     return "\n".join(line for line in lines if line)
 
 
+# Codecs Python counts as text encodings that no mail means: they read escape sequences or
+# domain names, raise on ordinary bytes, or give unpaired surrogates.
+_NOT_MAIL_CHARSETS = frozenset({"idna", "punycode", "unicode-escape", "raw-unicode-escape", "undefined"})
+
+
+@functools.lru_cache(maxsize=256)
+def _codec(charset: str) -> str:
+    """The codec to read text declared as ``charset``: its own when it is a real text
+    encoding, else utf-8."""
+    try:
+        info = codecs.lookup(charset)
+    except Exception:  # noqa: BLE001 - LookupError, or ValueError for a name with a NUL byte
+        return "utf-8"
+    if not getattr(info, "_is_text_encoding", True) or info.name in _NOT_MAIL_CHARSETS:
+        return "utf-8"  # base64, rot13, idna, unicode_escape ...: not a charset
+    return info.name
+
+
+def valid_text(text: str) -> str:
+    """``text`` with every unpaired surrogate replaced by U+FFFD (a pair spelt as two code
+    points becomes its one character), so that it can be written as UTF-8."""
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    return text
+
+
+def valid_message(message: MailMessage) -> MailMessage:
+    """``message`` with :func:`valid_text` applied to every string it carries; the same object
+    when they all are valid already. For adapters that build messages from JSON (whose
+    ``\\udXXX`` escapes can spell unpaired surrogates) rather than from raw mail."""
+    changes: dict[str, Any] = {}
+    for field in dataclasses.fields(message):
+        value = getattr(message, field.name)
+        if isinstance(value, str):
+            fixed: Any = valid_text(value)
+        elif isinstance(value, tuple):
+            fixed = tuple(
+                tuple(valid_text(v) for v in item) if isinstance(item, tuple) else valid_text(item) for item in value
+            )
+        else:
+            continue
+        if fixed != value:
+            changes[field.name] = fixed
+    return dataclasses.replace(message, **changes) if changes else message
+
+
+def decode_text(payload: bytes, charset: str | None) -> str:
+    """``payload`` read as text in its declared ``charset``. Never raises.
+
+    Only real text encodings are honoured; an unknown name, a codec that is not a charset
+    (``idna``, ``unicode_escape``, ``base64`` ...) or a missing one means utf-8. Bytes that do
+    not decode become U+FFFD, and so do unpaired surrogates (which UTF-7, UTF-16 and UTF-32 can
+    spell).
+    """
+    codec = _codec(charset.lower()) if charset else "utf-8"
+    try:
+        text = payload.decode(codec, errors="replace")
+    except Exception:  # noqa: BLE001 - a codec that fails even with errors="replace"
+        text = payload.decode("utf-8", errors="replace")
+    return valid_text(text) if codec.startswith("utf") and codec != "utf-8" else text
+
+
 def _decode_header(value: Any) -> str:
     try:
         return str(value) if value is not None else ""
@@ -109,11 +179,11 @@ def _part_text(part: Message) -> str:
     if not isinstance(payload, bytes):
         raw = part.get_payload()
         return raw if isinstance(raw, str) else ""
-    charset = part.get_content_charset() or "utf-8"
     try:
-        return payload.decode(charset, errors="replace")
-    except LookupError:
-        return payload.decode("utf-8", errors="replace")
+        charset = part.get_content_charset()
+    except Exception:  # noqa: BLE001 - e.g. an RFC 2231 charset*= in a charset with a NUL byte
+        charset = None
+    return decode_text(payload, charset)
 
 
 def _walk(message: Message) -> list[Message]:
@@ -156,16 +226,11 @@ def _header_str(message: Message, name: str) -> str:
         parts = email.header.decode_header(str(raw))
         out = []
         for chunk, charset in parts:
-            if isinstance(chunk, bytes):
-                try:
-                    out.append(chunk.decode(charset or "utf-8", errors="replace"))
-                except LookupError:
-                    out.append(chunk.decode("utf-8", errors="replace"))
-            else:
-                out.append(chunk)
-        return re.sub(r"\s+", " ", "".join(out)).strip()
+            out.append(decode_text(chunk, charset) if isinstance(chunk, bytes) else chunk)
+        text = "".join(out)
     except Exception:  # noqa: BLE001 - an undecodable header is kept as its raw text
-        return re.sub(r"\s+", " ", _decode_header(raw)).strip()
+        text = _decode_header(raw)
+    return valid_text(re.sub(r"\s+", " ", text).strip())
 
 
 def from_email_message(

@@ -115,7 +115,11 @@ def sync_all(
     only: str | None = None,
     progress: ProgressCallback | None = None,
 ) -> tuple[list[SyncResult], list[tuple[str, InboxWatchError]]]:
-    """Sync every configured account (or ``only`` one); one account's failure does not stop the rest."""
+    """Sync every configured account (or ``only`` one); one account's failure does not stop the rest.
+
+    An unexpected exception (a bug, not a mail service's refusal) is logged with its traceback
+    and becomes that account's error, recorded in the store like any other.
+    """
     factory = factory or default_factory(config)
     results, errors = [], []
     accounts = [config.account(only)] if only else list(config.accounts)
@@ -126,7 +130,28 @@ def sync_all(
             results.append(sync_account(store, account, provider, progress=progress))
         except InboxWatchError as exc:
             errors.append((account.name, exc))
+        except Exception as exc:  # noqa: BLE001 - one account's surprise must not stop the others
+            errors.append((account.name, _unexpected(store, account.name, exc)))
         finally:
             if provider is not None:
-                provider.close()
+                _close(provider, account.name)
     return results, errors
+
+
+def _unexpected(store: Store, account: str, exc: Exception) -> InboxWatchError:
+    """Log ``exc`` with its traceback; return it as one line, also kept as the account's last error."""
+    log.error("%s: unexpected error during sync", account, exc_info=exc)
+    detail = " ".join(str(exc).split())
+    error = InboxWatchError(f"sync failed with an unexpected error: {type(exc).__name__}: {detail}")
+    try:
+        store.record_sync_error(account, str(error), at=datetime.now(UTC))
+    except InboxWatchError as store_error:
+        log.warning("%s: could not record the error: %s", account, store_error)
+    return error
+
+
+def _close(provider: MailProvider, account: str) -> None:
+    try:
+        provider.close()
+    except Exception:  # noqa: BLE001 - a connection that will not close must not stop the other accounts
+        log.warning("%s: could not close the connection", account, exc_info=True)

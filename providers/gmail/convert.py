@@ -42,7 +42,7 @@ def payload_to_email(payload: Mapping[str, Any]) -> Message:
         if not name or name.lower() == "content-transfer-encoding":
             continue  # body.data is already transfer-decoded; we re-encode it below
         has_content_type = has_content_type or name.lower() == "content-type"
-        message[name] = value
+        message[name] = mime.valid_text(value)  # JSON may spell an unpaired surrogate
     if not has_content_type:
         message["Content-Type"] = mime_type
     parts = payload.get("parts") or []
@@ -111,4 +111,4 @@ def to_mail_message(resource: Mapping[str, Any], *, account: str, label_names: M
     )
     if internal is not None and internal.timestamp() > 0:
         parsed = dataclasses.replace(parsed, date=internal)
-    return parsed
+    return mime.valid_message(parsed)  # label names and ids come from JSON too

@@ -22,6 +22,7 @@ from inbox_watch.mime import (
     FETCH_HEADERS,
     KEPT_HEADERS,
     TEXT_LIMIT,
+    decode_text,
     html_to_text,
     message_ids,
     parse_date,
@@ -102,10 +103,26 @@ def _ctype(headers: dict[str, str], default: str = "text/plain") -> str:
 
 
 def _param(pattern: re.Pattern[str], headers: dict[str, str]) -> str:
-    match = pattern.search(headers.get("content-type", ""))
+    """A Content-Type parameter as ``email`` reads it ("" when absent), or Slow when unsure."""
+    value = headers.get("content-type", "")
+    match = pattern.search(value)
     if not match:
-        return ""
-    return match.group(1) if match.group(1) is not None else match.group(2)
+        return ""  # absent: any such parameter, quoted or not, would have matched
+    found = match.group(1) if match.group(1) is not None else match.group(2)
+    quotes = value.count('"')
+    if (
+        # The match may sit inside another parameter's quoted value.
+        (quotes and (quotes != 2 or match.group(1) is None))
+        # A comment, <angle brackets> or a backslash: email keeps or strips them its own way.
+        or "(" in value
+        or "<" in value
+        or "\\" in value
+        # Text after the value, before the next parameter: email keeps it as part of the value.
+        or value[match.end() :].split(";", 1)[0].strip()
+        or found != "".join(found.split())
+    ):
+        raise Slow
+    return found
 
 
 def _decode(body: bytes, headers: dict[str, str]) -> str:
@@ -121,13 +138,8 @@ def _decode(body: bytes, headers: dict[str, str]) -> str:
             raise Slow from None
     elif cte not in ("", "7bit", "8bit", "binary"):
         raise Slow
-    charset = (_param(_CHARSET, headers) or "utf-8").lower()
-    if not charset.isascii():
-        charset = "utf-8"
-    try:
-        return body.decode(charset, errors="replace")
-    except LookupError:
-        return body.decode("utf-8", errors="replace")
+    charset = _param(_CHARSET, headers)
+    return decode_text(body, charset if charset.isascii() else None)
 
 
 def _split_multipart(body: bytes, boundary: str) -> list[bytes]:
@@ -135,6 +147,8 @@ def _split_multipart(body: bytes, boundary: str) -> list[bytes]:
     if not boundary or not boundary.isascii() or boundary != "".join(boundary.split()):
         raise Slow
     marker = b"--" + boundary.encode("ascii")
+    if b"\r" + marker in body:
+        raise Slow  # a bare CR ends a line for email: a delimiter may follow one
     parts: list[bytes] = []
     start = -1  # where the current part begins, after a delimiter line
     at = body.find(marker)
@@ -145,16 +159,18 @@ def _split_multipart(body: bytes, boundary: str) -> list[bytes]:
         line_end = body.find(b"\n", at)
         if line_end < 0:
             line_end = len(body)
-        rest = body[at + len(marker) : line_end].rstrip(b"\r")
+        rest = body[at + len(marker) : line_end]
+        rest = rest[:-1] if rest.endswith(b"\r") else rest
         # The line break before a delimiter belongs to the delimiter.
         part = body[start : max(at - 1, start)] if start >= 0 else b""
-        if rest[:2] == b"--" and not rest[2:].strip():
+        # email takes only spaces and tabs after a delimiter as blank (not a form feed, a CR ...).
+        if rest[:2] == b"--" and not rest[2:].strip(b" \t"):
             if start < 0:
                 raise Slow
             parts.append(part[:-1] if part.endswith(b"\r") else part)
             return parts
-        if rest.strip():
-            raise Slow  # a longer boundary that starts the same way
+        if rest.strip(b" \t"):
+            raise Slow  # a longer boundary that starts the same way, or other text after it
         if start >= 0:
             parts.append(part[:-1] if part.endswith(b"\r") else part)
         start = line_end + 1

@@ -180,6 +180,8 @@ def _is_attachment(body: Any) -> bool:
 
 
 def _decode(payload: bytes, encoding: str, charset: str) -> str:
+    from inbox_watch.mime import decode_text
+
     try:
         if encoding == "base64":
             payload = binascii.a2b_base64(payload[: len(payload) // 4 * 4] if payload else b"")
@@ -187,10 +189,7 @@ def _decode(payload: bytes, encoding: str, charset: str) -> str:
             payload = quopri.decodestring(payload)
     except (binascii.Error, ValueError):
         return ""
-    try:
-        return payload.decode(charset or "utf-8", errors="replace")
-    except LookupError:
-        return payload.decode("utf-8", errors="replace")
+    return decode_text(payload, charset)
 
 
 def _complete_parts(client: Any, uids: list[int], messages: dict[int, MailMessage]) -> None:

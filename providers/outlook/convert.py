@@ -16,7 +16,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from inbox_watch.mime import KEPT_HEADERS, TEXT_LIMIT, html_to_text, message_ids
+from inbox_watch.mime import KEPT_HEADERS, TEXT_LIMIT, html_to_text, message_ids, valid_message
 from inbox_watch.models import MailMessage, normalise_message_id
 
 CANDIDATE_PREFIX = "Candidates/"
@@ -121,7 +121,11 @@ def tags_for(item: dict[str, Any], folder_candidate: str) -> tuple[str, ...]:
 
 
 def to_mail_message(item: dict[str, Any], *, account: str, folder: str, folder_candidate: str = "") -> MailMessage:
-    """A Graph message (the fields of SELECT_FIELDS) as a MailMessage."""
+    """A Graph message (the fields of SELECT_FIELDS) as a MailMessage.
+
+    Exchange keeps text as UTF-16, which may hold an unpaired surrogate; Graph sends it as a
+    ``\\udXXX`` escape. Such a character is replaced by U+FFFD, so the message can be stored.
+    """
     headers = _headers(item)
     from_name, from_addr = _address(item.get("from"))
     when = (
@@ -139,7 +143,7 @@ def to_mail_message(item: dict[str, Any], *, account: str, folder: str, folder_c
         text = str(item.get("bodyPreview") or "")
     references = message_ids(headers.get("references", ""))
     in_reply_to = (message_ids(headers.get("in-reply-to", "")) or ("",))[0]
-    return MailMessage(
+    message = MailMessage(
         account=account,
         id=str(item.get("id") or ""),
         message_id=normalise_message_id(str(item.get("internetMessageId") or headers.get("message-id") or "")),
@@ -158,3 +162,4 @@ def to_mail_message(item: dict[str, Any], *, account: str, folder: str, folder_c
         text=text[:TEXT_LIMIT],
         is_draft=bool(item.get("isDraft")),
     )
+    return valid_message(message)

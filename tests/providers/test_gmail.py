@@ -480,3 +480,39 @@ def test_sign_in_refused_or_unconfigured(emulator: GmailEmulator, oauth_account:
         )
     with pytest.raises(ConfigError, match="client_id"):
         authenticate(gmail_account(emulator, access_token_env=""), no_browser=True)
+
+
+def test_mail_in_odd_charsets_is_read_and_stored(harness: GmailHarness, tmp_path: Path) -> None:
+    """``charset=idna`` used to raise out of the parser; ``unicode_escape`` gave a lone surrogate
+    that the store could not write."""
+    from inbox_watch.store import Store
+
+    def raw(message_id: str, subject: str, charset: str, body: bytes) -> bytes:
+        return (
+            f"From: {CANDIDATE}\r\nTo: {RECRUITER}\r\nSubject: {subject}\r\n"
+            f"Date: Mon, 23 Nov 2026 10:00:00 +0000\r\nMessage-ID: {message_id}\r\n"
+            f"Content-Type: text/plain; charset={charset}\r\n\r\n"
+        ).encode() + body
+
+    harness.deliver(raw("<idna@example.com>", "Slots", "idna", b"Caf\xc3\xa9 at 10?"))
+    harness.deliver(
+        raw("<esc@example.com>", "=?unicode_escape?Q?Re:_Slots_=5Cud800?=", "unicode_escape", b"Yes \\ud800")
+    )
+    batch = harness.provider.full_sync()
+    found = {m.message_id: m for m in batch.messages}
+    assert found["<idna@example.com>"].text == "Café at 10?"
+    assert (found["<esc@example.com>"].subject, found["<esc@example.com>"].text) == ("Re: Slots \\ud800", "Yes \\ud800")
+    Store(tmp_path / "store.json").apply_sync(batch, at=datetime.now(UTC))
+    assert sorted(m.message_id for m in Store(tmp_path / "store.json").messages()) == sorted(found)
+
+
+def test_a_header_with_an_unpaired_surrogate_keeps_its_text() -> None:
+    from providers.gmail.convert import to_mail_message
+
+    resource = json.loads(
+        '{"id": "m1", "threadId": "t1", "labelIds": ["INBOX", "L1"], "internalDate": "1795000000000",'
+        ' "payload": {"mimeType": "text/plain", "headers": [{"name": "Subject", "value": "Re: Slots \\ud800"},'
+        ' {"name": "From", "value": "Jane <jane@example.com>"}], "body": {"data": "VHVlc2RheQ"}}}'
+    )
+    message = to_mail_message(resource, account="work", label_names={"L1": "Candidates/Jane \udc80"})
+    assert (message.subject, message.text, message.tags) == ("Re: Slots \ufffd", "Tuesday", ("Jane \ufffd",))

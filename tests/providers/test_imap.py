@@ -530,3 +530,83 @@ def test_reply_appended_between_two_syncs_turns_silent_into_replied(plain: ImapH
     second = sync_account(store, plain.account, plain.provider, drain_outbox=False)
     assert not second.full and second.new == 1
     assert status() is Status.REPLIED
+
+
+# -- mail in odd charsets --------------------------------------------------------------------------
+
+
+def test_mail_in_odd_charsets_is_synced_by_the_daemon(plain: ImapHarness, tmp_path: Any) -> None:
+    """Real Dovecot -> ``inbox-watch daemon`` -> store. A message naming ``charset=idna`` used to
+    fail every sync of its account; one naming ``unicode_escape`` made the daemon exit (70) on
+    writing the store, and again at every restart."""
+    import base64
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    from inbox_watch.store import Store
+
+    date = format_datetime(datetime.now(UTC) - timedelta(hours=2))
+
+    def raw(message_id: str, subject: str, content_type: str, body: bytes) -> bytes:
+        return (
+            f"From: {CANDIDATE}\r\nTo: {RECRUITER}\r\nSubject: {subject}\r\nDate: {date}\r\n"
+            f"Message-ID: {message_id}\r\nMIME-Version: 1.0\r\nContent-Type: {content_type}\r\n\r\n"
+        ).encode() + body
+
+    attachment = base64.encodebytes(bytes(range(256)) * 160).replace(b"\n", b"\r\n")  # ~55 KB
+    plain.deliver(raw("<idna@example.com>", "Slots", "text/plain; charset=idna", b"Caf\xc3\xa9 at 10?\r\n"))
+    plain.deliver(
+        raw(
+            "<escape@example.com>",
+            "=?unicode_escape?Q?Re:_Slots_=5Cud800?=",
+            "text/plain; charset=unicode_escape",
+            b"Tuesday works \\ud800\r\n",
+        )
+    )
+    plain.deliver(  # its text and invitation lie beyond the first partial fetch: read by part number
+        raw(
+            "<long@example.com>",
+            "Invitation: Interview",
+            'multipart/mixed; boundary="b1"',
+            b"--b1\r\nContent-Type: application/pdf\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+            + attachment
+            + b"--b1\r\nContent-Type: text/plain; charset=unicode_escape\r\n\r\nSee you Thursday \\udc80\r\n"
+            b"--b1\r\nContent-Type: text/calendar; charset=idna; method=REQUEST\r\n\r\n"
+            b"BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nSUMMARY:Interview \xe2\x9c\x93\r\nEND:VCALENDAR\r\n--b1--\r\n",
+        )
+    )
+    assert len(attachment) > 2 * BODY_BYTES
+    config = tmp_path / "config.toml"
+    config.write_text(
+        '[recruiter]\naddresses = ["sam@agency.example"]\n[store]\npath = "store.json"\n[daemon]\ninterval = 5\n'
+        f'[[accounts]]\nname = "work"\nprovider = "imap"\nhost = "127.0.0.1"\nport = {plain.server.port}\n'
+        f'security = "none"\nusername = "{plain.user}"\npassword_env = "{PASSWORD_ENV}"\n'
+    )
+    root = Path(__file__).resolve().parents[2]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "inbox_watch", "--config", str(config), "daemon"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(root)},
+    )
+    store = Store(tmp_path / "store.json")
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and proc.poll() is None:
+        if store.path.exists() and store.heartbeat() is not None:
+            break
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert "work: full sync, 3 new" in out and not err.strip(), (out, err)
+    found = {m.message_id: m for m in store.messages()}
+    assert found["<idna@example.com>"].text == "Café at 10?\r\n"  # not a real charset: read as UTF-8
+    assert found["<escape@example.com>"].subject == "Re: Slots \\ud800"  # the escape as written
+    assert found["<escape@example.com>"].text == "Tuesday works \\ud800\r\n"
+    assert found["<long@example.com>"].text.startswith("See you Thursday \\udc80")
+    assert "SUMMARY:Interview ✓" in found["<long@example.com>"].calendar

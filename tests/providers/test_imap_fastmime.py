@@ -9,12 +9,14 @@ must equal the full parser's, field for field.
 from __future__ import annotations
 
 import random
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from inbox_watch.mime import parse_bytes
+from inbox_watch.models import MailMessage
 from providers.imap.fastmime import fast_parse
 from providers.imap.messages import BODY_BYTES, FIELDS
 
@@ -113,7 +115,7 @@ def test_quick_dates_agree_with_the_email_package() -> None:
         assert fast_date(value) == parse_date(value), value
 
 
-MUTATIONS = [
+MUTATIONS: list[tuple[bytes | re.Pattern[bytes], bytes]] = [
     (b"\r\nSubject:", b"\nSubject:"),  # a bare LF
     (b"\r\nSubject:", b"\rSubject:"),  # a bare CR
     (b"\r\nSubject:", b"\r\nsubject :"),  # a space before the colon
@@ -126,6 +128,12 @@ MUTATIONS = [
     (b'boundary="', b'boundary="x'),  # the boundary no longer matches the parts
     (b"\r\n--", b"\r\n --"),  # a delimiter moved off the start of its line
     (b"--\r\n", b"-- trailing\r\n"),  # text after the close delimiter
+    # "charset=" inside another parameter's quoted value
+    (b"charset=", b'name="x; charset=latin-1"; charset='),
+    # a comment after the charset: email keeps it in the value, so the name is unknown (utf-8)
+    (b"charset=", b"charset=latin-1 (western); was="),
+    # a form feed after a delimiter: email takes only spaces and tabs there, so no delimiter
+    (re.compile(rb"(\r\n--[!-~]+)(\r\n)"), b"\\1\x0c\\2"),
 ]
 
 
@@ -141,9 +149,12 @@ def test_fast_path_agrees_on_damaged_headers_and_structure() -> None:
         header, body = as_fetched(raw, all_fields=True)
         whole = header + body
         for old, new in rng.sample(MUTATIONS, 6):
-            if old not in whole:
+            if isinstance(old, re.Pattern):
+                damaged = old.sub(new, whole, count=1)
+            else:
+                damaged = whole.replace(old, new, 1)
+            if damaged == whole:
                 continue
-            damaged = whole.replace(old, new, 1)
             head, sep, rest = damaged.partition(b"\r\n\r\n")
             tried += 1
             fast = fast_parse(head + sep, rest, fallback_date=lambda: fallback, **kwargs)
@@ -152,3 +163,66 @@ def test_fast_path_agrees_on_damaged_headers_and_structure() -> None:
             answered += 1
             assert fast == parse_bytes(damaged, fallback_date=fallback, **kwargs), (old, new, raw[:200])
     assert tried >= 200 and answered >= 20  # the mutations did reach messages the fast path reads
+
+
+def _both(raw: bytes) -> tuple[MailMessage | None, MailMessage]:
+    """(the fast path's answer or None, the full parser's) for ``raw`` as a server sends it."""
+    header, body = as_fetched(raw, all_fields=True)
+    kwargs = dict(account="a", id="INBOX/1/1", folder="INBOX", tags=())
+    fallback = datetime(2020, 1, 1, tzinfo=UTC)
+    fast = fast_parse(header, body, fallback_date=lambda: fallback, **kwargs)
+    return fast, parse_bytes(header + body, fallback_date=fallback, **kwargs)
+
+
+def _plain(content_type: str, body: bytes, subject: str = "Slots") -> bytes:
+    return f"From: jane@example.com\r\nSubject: {subject}\r\nContent-Type: {content_type}\r\n\r\n".encode() + body
+
+
+@pytest.mark.parametrize(
+    "charset",
+    ["idna", "punycode", "unicode_escape", "raw_unicode_escape", "undefined", "base64", "utf-8\x00"],
+    ids=repr,
+)
+def test_a_body_in_a_codec_that_is_not_a_charset_reads_the_same_on_the_fast_path(charset: str) -> None:
+    fast, full = _both(_plain(f"text/plain; charset={charset}", b"caf\xc3\xa9 \\ud800"))
+    assert full.text == "café \\ud800"  # read as UTF-8, and the escape left as written
+    assert fast == full  # the fast path reads it too, the same way
+
+
+@pytest.mark.parametrize(
+    ("charset", "body", "text"),
+    [("utf-7", b"+2AA- x", "\ufffd x"), ("iso-8859-1", b"caf\xe9", "café"), ("UTF-16LE", b"\x00\xd8T\x00", "\ufffdT")],
+)
+def test_real_charsets_read_the_same_on_the_fast_path(charset: str, body: bytes, text: str) -> None:
+    fast, full = _both(_plain(f"text/plain; charset={charset}", body))
+    assert full.text == text
+    assert fast == full
+
+
+def test_an_encoded_word_in_an_escape_charset_reads_the_same_either_way() -> None:
+    fast, full = _both(_plain("text/plain", b"Hello", subject="=?unicode_escape?Q?=5Cud800_slots?="))
+    assert full.subject == "\\ud800 slots"
+    assert fast is None or fast == full
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body", "text"),
+    [
+        # "charset=" inside another parameter's quoted value is not the charset
+        ('text/plain; name="x; charset=latin-1"; charset=utf-8', b"caf\xc3\xa9", "café"),
+        # a comment after the charset: email cannot look the name up, so the text is UTF-8
+        ("text/plain; charset=latin-1 (western)", b"caf\xe9", "caf\ufffd"),
+        # a form feed after a delimiter: email does not take the line as a delimiter
+        (
+            "multipart/mixed; boundary=BB",
+            b"--BB\r\nContent-Type: text/plain\r\n\r\nhello\r\n--BB\x0c\r\nContent-Type: text/plain\r\n\r\n"
+            b"second\r\n--BB--\r\n",
+            "hello\r\n--BB\x0c\r\nContent-Type: text/plain\r\n\r\nsecond",
+        ),
+    ],
+    ids=["charset in a quoted name", "charset with a comment", "form feed after a delimiter"],
+)
+def test_parameters_and_delimiters_the_fast_path_used_to_misread(content_type: str, body: bytes, text: str) -> None:
+    fast, full = _both(_plain(content_type, body))
+    assert full.text == text
+    assert fast is None or fast == full

@@ -654,3 +654,25 @@ def test_candidate_folders_beyond_one_page(graph: GraphEmulator, provider: Outlo
     names = [f.candidate for f in provider.folders() if f.role == "candidate"]
     assert len(names) == 101 and names[-1] == "Person 100"
     assert graph.count("GET", "/childFolders") == 3  # Candidates lookup under Inbox + 2 pages
+
+
+def test_text_with_an_unpaired_surrogate_is_stored_readable(
+    graph: GraphEmulator, provider: OutlookProvider, tmp_path: Path
+) -> None:
+    """Exchange keeps text as UTF-16, which may hold an unpaired surrogate; Graph's JSON spells it
+    ``\\ud800``. It becomes U+FFFD, so the store can write the message."""
+    from inbox_watch.store import Store
+
+    message_id = graph.deliver_raw(
+        make_raw(subject="Slots", message_id="<u1@example.com>", sender=CANDIDATE, to=RECRUITER, body="Tuesday")
+    )
+    graph.messages[message_id]["subject"] = "Re: Slots \ud800"
+    graph.messages[message_id]["body"] = {"contentType": "text", "content": "Tuesday \udc80 works"}
+    graph.messages[message_id]["categories"] = ["Candidates/Jane \U0001f600"]  # a paired one is kept
+    batch = provider.full_sync()
+    [message] = batch.messages
+    assert message.subject == "Re: Slots \ufffd" and message.text == "Tuesday \ufffd works"
+    assert message.tags == ("Jane 😀",)
+    store = Store(tmp_path / "store.json")
+    store.apply_sync(batch, at=datetime.now(UTC))
+    assert Store(tmp_path / "store.json").messages() == [message]

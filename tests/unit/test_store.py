@@ -183,3 +183,23 @@ def test_message_summaries_round_trip_through_json_exactly() -> None:
         assert MailMessage.from_dict(doc) == message
         shuffled = dict(reversed(list(doc.items())))  # a document written in another key order
         assert MailMessage.from_dict(shuffled) == message
+
+
+def test_mail_in_an_escape_charset_is_stored_and_read_back(tmp_path: Path) -> None:
+    """charset=unicode_escape used to make a lone surrogate, which the store could not write."""
+    from inbox_watch.mime import parse_bytes
+
+    raw = (
+        b"From: =?unicode_escape?Q?Jane_=5Cud800?= <jane@example.com>\r\nTo: sam@agency.example\r\n"
+        b"Subject: =?unicode_escape?Q?Slots_=5Cudc80?=\r\nMessage-ID: <esc@example.com>\r\n"
+        b"Content-Type: text/plain; charset=unicode_escape\r\n\r\nTuesday works \\ud800\r\n"
+    )
+    message = parse_bytes(raw, account="work", id="INBOX/1/7", folder="INBOX")
+    store = Store(tmp_path / "store.json")
+    assert store.apply_sync(SyncBatch("work", (message,), Cursor("work", "c1"), full=True), at=NOW) == (1, 0)
+    again = Store(tmp_path / "store.json")  # what another process (the dashboard) reads
+    [stored] = again.messages()
+    assert stored == message
+    assert (stored.from_name, stored.subject) == ("Jane \\ud800", "Slots \\udc80")
+    assert stored.text == "Tuesday works \\ud800\r\n"
+    assert again.cursor("work") == Cursor("work", "c1")
