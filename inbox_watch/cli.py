@@ -165,11 +165,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def _run_tui(workspace: Any, *, demo: bool) -> int:
     try:
-        from tui.app import create_app
+        from tui.app import create_app, logs_in_dashboard
     except ImportError:
         raise UsageError("the dashboard is not installed in this build; use `inbox-watch report`") from None
     app = create_app(workspace, demo=demo)
-    app.run()
+    with logs_in_dashboard(app):
+        app.run()
     return int(app.return_code or 0)
 
 

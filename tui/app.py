@@ -4,9 +4,12 @@ main screen (tui/screens/main.py) does the work."""
 from __future__ import annotations
 
 import gc
+import logging
 import sys
 import threading
+from collections.abc import Iterator
 from concurrent.futures import Future
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from textual.app import App
@@ -117,3 +120,38 @@ def create_app(
     app = InboxWatchApp(workspace, demo=demo, now=now, countdown=countdown)
     app.prefetch()
     return app
+
+
+class _NotifyHandler(logging.Handler):
+    """Log records as the dashboard's notifications (one line each; ``App.notify`` is
+    thread-safe, and most records come from worker threads)."""
+
+    def __init__(self, app: InboxWatchApp) -> None:
+        super().__init__(level=logging.WARNING)
+        self.app = app
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            text = (record.getMessage().splitlines() or [""])[0]
+            severity = "error" if record.levelno >= logging.ERROR else "warning"
+            self.app.notify(text, title=record.levelname.capitalize(), severity=severity)
+        except Exception:  # noqa: BLE001 - logging must never break the dashboard
+            self.handleError(record)
+
+
+@contextmanager
+def logs_in_dashboard(app: InboxWatchApp) -> Iterator[None]:
+    """While the dashboard runs, warnings and errors logged anywhere show as its notifications
+    instead of being written to the terminal it draws on (which garbles the screen)."""
+    root = logging.getLogger()
+    terminal = [h for h in root.handlers if type(h) is logging.StreamHandler]
+    handler = _NotifyHandler(app)
+    for old in terminal:
+        root.removeHandler(old)
+    root.addHandler(handler)
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
+        for old in terminal:
+            root.addHandler(old)

@@ -414,3 +414,32 @@ async def test_a_store_that_cannot_be_read_takes_the_saved_ranking_down(workspac
         await pilot.pause()
         assert isinstance(second.screen, MainScreen)
         assert "the store file is damaged" in str(list(second._notifications)[-1].message)
+
+
+async def test_logged_warnings_become_notifications_not_terminal_output(app: InboxWatchApp, capsys) -> None:  # type: ignore[no-untyped-def]
+    """The terminal belongs to the dashboard: a warning logged by a worker thread (a sync, the
+    store) shows as a notification, and nothing is written under the screen."""
+    import logging
+    import sys
+    import threading
+
+    from tui.app import logs_in_dashboard
+
+    terminal = logging.StreamHandler(sys.stderr)
+    root = logging.getLogger()
+    root.addHandler(terminal)
+    try:
+        with logs_in_dashboard(app):
+            async with app.run_test(size=(120, 40)) as pilot:
+                await settle(pilot)
+                worker = threading.Thread(
+                    target=logging.getLogger("inbox_watch.sync").warning, args=("work: slow answer\nsecond line",)
+                )
+                worker.start()
+                worker.join()
+                await pilot.pause(0.1)
+                assert "work: slow answer" in [str(n.message) for n in app._notifications]
+        assert terminal in root.handlers  # given back once the dashboard is gone
+    finally:
+        root.removeHandler(terminal)
+    assert "slow answer" not in capsys.readouterr().err
