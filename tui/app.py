@@ -133,8 +133,10 @@ class _NotifyHandler(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         try:
             text = (record.getMessage().splitlines() or [""])[0]
-            severity = "error" if record.levelno >= logging.ERROR else "warning"
-            self.app.notify(text, title=record.levelname.capitalize(), severity=severity)
+            if record.levelno >= logging.ERROR:
+                self.app.notify(text, title="Error", severity="error")
+            else:
+                self.app.notify(text, title="Warning", severity="warning")
         except Exception:  # noqa: BLE001 - logging must never break the dashboard
             self.handleError(record)
 
