@@ -545,14 +545,10 @@ class GmailProvider:
 
     def close(self) -> None:
         send_http, self._send_http = self._send_http, None
-        if send_http is not None:
-            try:
-                send_http.close()
-            except Exception:  # noqa: BLE001 - closing must never fail
-                log.debug("closing the Gmail send connection failed", exc_info=True)
         service, self._service = self._service, None
-        if service is not None:
-            try:
-                service.close()
-            except Exception:  # noqa: BLE001 - closing must never fail
-                log.debug("closing the Gmail service failed", exc_info=True)
+        for what, resource in (("send connection", send_http), ("service", service)):
+            if resource is not None:
+                try:
+                    resource.close()
+                except Exception:  # noqa: BLE001 - closing must never fail
+                    log.debug("closing the Gmail %s failed", what, exc_info=True)

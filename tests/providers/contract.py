@@ -13,9 +13,11 @@ from typing import Protocol
 
 import pytest
 
+from inbox_watch import outbox
 from inbox_watch.errors import CursorExpired
-from inbox_watch.models import MailMessage, OutgoingMessage, SyncBatch
+from inbox_watch.models import Action, ActionKind, ActionMode, MailMessage, OutgoingMessage, SyncBatch
 from inbox_watch.provider import Capability, MailProvider
+from inbox_watch.store import Store
 
 RECRUITER = "sam@agency.example"
 CANDIDATE = "jane.doe@example.com"
@@ -139,16 +141,7 @@ class ProviderContract:
         assert tagged and "Ann Lee" in tagged[0].tags
 
     def _outgoing(self, message_id: str) -> OutgoingMessage:
-        return OutgoingMessage(
-            from_addr=RECRUITER,
-            from_name="Sam Carter",
-            to=(CANDIDATE,),
-            subject="Re: Interview slots",
-            body="Just checking in on the slots below.",
-            message_id=message_id,
-            in_reply_to="<c1@agency.example>",
-            references=("<c1@agency.example>",),
-        )
+        return chaser_message(message_id)
 
     def test_draft_is_saved_in_thread(self, harness: Harness) -> None:
         harness.deliver(make_raw(subject="Interview slots", message_id="<c1@agency.example>"), folder="sent")
@@ -167,3 +160,32 @@ class ProviderContract:
         assert harness.provider.find_sent("<s1@agency.example>") is not None
         copies = [raw for raw in harness.sent() if b"<s1@agency.example>" in raw]
         assert len(copies) == 1
+
+
+def chaser_message(message_id: str, **changes: object) -> OutgoingMessage:
+    """A chaser from the recruiter to the candidate, in the thread of ``<c1@agency.example>``."""
+    values: dict[str, object] = {
+        "from_addr": RECRUITER,
+        "from_name": "Sam Carter",
+        "to": (CANDIDATE,),
+        "subject": "Re: Interview slots",
+        "body": "Just checking in on the slots below.",
+        "message_id": message_id,
+        "in_reply_to": "<c1@agency.example>",
+        "references": ("<c1@agency.example>",),
+        **changes,
+    }
+    return OutgoingMessage(**values)  # type: ignore[arg-type]
+
+
+def queue_chaser(store: Store, message: OutgoingMessage, now: datetime) -> Action:
+    """Put a chaser for Jane Doe (account "work") in the outbox, as the dashboard would."""
+    return outbox.enqueue(
+        store,
+        kind=ActionKind.CHASER,
+        mode=ActionMode.SEND,
+        candidate="Jane Doe",
+        account="work",
+        message=message,
+        now=now,
+    )

@@ -18,11 +18,11 @@ import pytest
 from inbox_watch import outbox, retry
 from inbox_watch.config import AccountConfig, RecruiterConfig
 from inbox_watch.errors import AuthError, ConnectionFailed, CursorExpired, RateLimited, SendOutcomeUnknown
-from inbox_watch.models import ActionKind, ActionMode, ActionState, Cursor, OutgoingMessage
+from inbox_watch.models import ActionState, Cursor, OutgoingMessage
 from inbox_watch.store import Store
 from providers.gmail import GmailProvider, authenticate
 from providers.gmail import provider as gmail_provider
-from tests.providers.contract import CANDIDATE, RECRUITER, ProviderContract, make_raw
+from tests.providers.contract import CANDIDATE, RECRUITER, ProviderContract, chaser_message, make_raw, queue_chaser
 from tests.providers.gmail_emulator import GmailEmulator
 
 TOKEN_ENV = "INBOX_WATCH_TEST_GMAIL_TOKEN"
@@ -317,15 +317,7 @@ def test_outbox_finds_a_send_with_a_lost_answer_in_sent_and_never_repeats_it(
 ) -> None:
     store = Store(tmp_path / "store.json")
     now = datetime.now(UTC)
-    outbox.enqueue(
-        store,
-        kind=ActionKind.CHASER,
-        mode=ActionMode.SEND,
-        candidate="Jane Doe",
-        account="work",
-        message=ProviderContract()._outgoing("<x4@agency.example>"),
-        now=now,
-    )
+    queue_chaser(store, chaser_message("<x4@agency.example>"), now)
     harness.emulator.drop_next_answer("/messages/send")
     [first] = outbox.drain(store, lambda _name: harness.provider, now, immediate=True)
     assert first.state is ActionState.QUEUED

@@ -23,11 +23,11 @@ from pathlib import Path
 import pytest
 
 from inbox_watch import outbox
-from inbox_watch.models import Action, ActionKind, ActionMode, ActionState, OutgoingMessage
+from inbox_watch.models import Action, ActionState
 from inbox_watch.store import Store
 from inbox_watch.sync import sync_account
 from providers.imap import ImapProvider
-from tests.providers.contract import CANDIDATE, RECRUITER, make_raw
+from tests.providers.contract import CANDIDATE, RECRUITER, chaser_message, make_raw, queue_chaser
 from tests.providers.dovecot import PASSWORD, Dovecot, free_port, running_dovecot
 from tests.providers.smtp_server import SmtpServer, smtp_server  # noqa: F401
 from tests.providers.test_imap import PASSWORD_ENV, ImapHarness
@@ -61,29 +61,8 @@ def fill(harness: ImapHarness) -> None:
             return
 
 
-def chaser(message_id: str) -> OutgoingMessage:
-    return OutgoingMessage(
-        from_addr=RECRUITER,
-        from_name="Sam Carter",
-        to=(CANDIDATE,),
-        subject="Re: Interview slots",
-        body="Just checking in on the slots below.",
-        message_id=message_id,
-        in_reply_to="<c1@agency.example>",
-        references=("<c1@agency.example>",),
-    )
-
-
 def queue(store: Store, message_id: str, now: datetime) -> Action:
-    return outbox.enqueue(
-        store,
-        kind=ActionKind.CHASER,
-        mode=ActionMode.SEND,
-        candidate="Jane Doe",
-        account="work",
-        message=chaser(message_id),
-        now=now,
-    )
+    return queue_chaser(store, chaser_message(message_id), now)
 
 
 def the_action(store: Store) -> Action:

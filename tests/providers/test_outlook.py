@@ -21,10 +21,10 @@ import pytest
 from inbox_watch import outbox, retry
 from inbox_watch.config import AccountConfig, RecruiterConfig
 from inbox_watch.errors import AuthError, CursorExpired, ProviderError, RateLimited
-from inbox_watch.models import ActionKind, ActionMode, ActionState, Cursor, OutgoingMessage
+from inbox_watch.models import ActionState, Cursor, OutgoingMessage
 from inbox_watch.store import Store
 from providers.outlook import OutlookProvider
-from tests.providers.contract import CANDIDATE, RECRUITER, ProviderContract, make_raw
+from tests.providers.contract import CANDIDATE, RECRUITER, ProviderContract, make_raw, queue_chaser
 from tests.providers.graph_emulator import GraphEmulator
 
 TOKEN_ENV = "INBOX_WATCH_TEST_GRAPH_TOKEN"
@@ -340,15 +340,7 @@ def test_create_reply_patch_and_send_in_emulator_state(graph: GraphEmulator, pro
 
 
 def _queue_chaser(store: Store, message_id: str, now: datetime) -> None:
-    outbox.enqueue(
-        store,
-        kind=ActionKind.CHASER,
-        mode=ActionMode.SEND,
-        candidate="Jane Doe",
-        account="work",
-        message=_outgoing(message_id),
-        now=now,
-    )
+    queue_chaser(store, _outgoing(message_id), now)
 
 
 def test_a_send_answered_504_is_not_retried_and_never_goes_out_twice(
