@@ -34,6 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import compile_sources  # noqa: E402
 from inbox_watch.mime import FETCH_HEADERS  # noqa: E402
 from providers.imap.messages import ITEMS as SYNC_ITEMS  # noqa: E402
 from tests.providers.dovecot import PASSWORD, Dovecot  # noqa: E402
@@ -215,6 +216,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args(argv)
 
+    compile_sources()  # whole processes are timed below
     server = Dovecot()
     work = Path(tempfile.mkdtemp(prefix="iw-bench-"))
     try:
