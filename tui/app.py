@@ -49,6 +49,7 @@ class InboxWatchApp(App[int]):
         self.sub_title = "demo mailbox" if demo else ""
         self._prefetched: Future[Overview] | None = None
         self.saved_ranking: tuple[datetime, list[tuple[str, ...]]] | None = None
+        self._saved_painted = threading.Event()
 
     def on_mount(self) -> None:
         # The dashboard holds a large, long-lived heap (thousands of candidate states, their
@@ -63,9 +64,16 @@ class InboxWatchApp(App[int]):
         table the last run showed (a small file) is read here, before the screen exists, so
         the screen can paint it at once while the fresh ranking is computed."""
         self.saved_ranking = self.workspace.store.saved_ranking()
+        if self.saved_ranking is None:
+            self._saved_painted.set()
         future: Future[Overview] = Future()
 
         def read() -> None:
+            # With a saved table to show, let the screen paint it first: the read holds the
+            # GIL for long stretches (parsing the store file alone, ~0.1 s), which held the
+            # first paint back by up to half a second. The wait is bounded, in case no screen
+            # ever paints.
+            self._saved_painted.wait(timeout=1.0)
             # While this thread reads the store and ranks, Textual's loop wakes many times a
             # second; the default 5 ms GIL switch interval turns that into constant hand-offs
             # that slowed the first read by a third. Longer slices until the first table.
@@ -80,6 +88,10 @@ class InboxWatchApp(App[int]):
 
         threading.Thread(target=read, name="inbox-watch-first-read", daemon=True).start()
         self._prefetched = future
+
+    def saved_ranking_painted(self) -> None:
+        """The saved table is on screen: the fresh read may start."""
+        self._saved_painted.set()
 
     def take_prefetched(self) -> Future[Overview] | None:
         future, self._prefetched = self._prefetched, None

@@ -176,6 +176,7 @@ class MainScreen(Screen[None]):
         self._update_title()
         self.query_one(DetailPane).show_note("Reading the store...")
         self.status_bar.set_activity(progress=f"reading the store; meanwhile, the ranking as of {self._saved_label()}")
+        self.call_after_refresh(self.iw.saved_ranking_painted)
 
     def _saved_label(self) -> str:
         if self._saved_at is None:
