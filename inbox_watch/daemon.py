@@ -83,7 +83,7 @@ def run_daemon(workspace: Workspace, *, max_passes: int | None = None) -> int:
             except Exception as exc:  # noqa: BLE001 - a bug in one pass must not end the daemon
                 failures += 1
                 wait = next_wait(interval, failures)
-                log.error("unexpected error in a sync pass", exc_info=exc)
+                log.debug("unexpected error in a sync pass", exc_info=exc)  # the traceback, with --debug
                 detail = " ".join(str(exc).split())
                 print(
                     f"{datetime.now(UTC):%Y-%m-%d %H:%M:%S} inbox-watch daemon: unexpected error: "

@@ -337,14 +337,17 @@ class Store:
         message so that ranking need not classify it again.
         """
         new = updated = 0
-        if batch.messages or batch.removed or batch.full:
-            with self.transaction() as db:
-                new, updated = self._store_messages(db, batch, classes or {})
-        with self.state_transaction() as state:
-            self._set_status(state, batch.account, at=at, error="")
-            state.table("cursors").upsert(
-                {"account": batch.account, "value": batch.cursor.value}, Query().account == batch.account
-            )
+        # Both writes under one hold of the lock: another process's pass (the daemon's and the
+        # dashboard's) can then never land between them and leave a cursor past mail it dropped.
+        with self._locked():
+            if batch.messages or batch.removed or batch.full:
+                with self.transaction() as db:
+                    new, updated = self._store_messages(db, batch, classes or {})
+            with self.state_transaction() as state:
+                self._set_status(state, batch.account, at=at, error="")
+                state.table("cursors").upsert(
+                    {"account": batch.account, "value": batch.cursor.value}, Query().account == batch.account
+                )
         return new, updated
 
     def _store_messages(self, db: TinyDB, batch: SyncBatch, classes: Mapping[str, Sequence[object]]) -> tuple[int, int]:
@@ -571,7 +574,9 @@ class Store:
                 text = (doc.get("subject", "") + "\n" + doc.get("text", "")).casefold()
                 return key in text or (len(first) > 2 and f" {first}" in f" {text}" and key.split()[-1] in text)
 
-            gone = [d.doc_id for d in messages.all() if mentions(d)]
+            everything = messages.all()
+            others = {a.lower() for d in candidates.all() for a in d.get("emails", [])} - addresses
+            gone = _threads_of([d for d in everything if mentions(d)], everything, others)
             messages.remove(doc_ids=gone)
             counts["messages"] = len(gone)
             touches = db.table("touches")
@@ -595,6 +600,35 @@ class Store:
             except OSError as exc:
                 raise StoreError(f"{self.ranking_path}: cannot remove the saved ranking: {exc}") from None
         return counts
+
+
+def _threads_of(found: list[Document], everything: list[Document], others: set[str]) -> list[int]:
+    """Ids of ``found`` and of every message in the same threads (by Message-ID, In-Reply-To,
+    References or the provider's thread id): a reply from an address the roster does not know
+    is theirs too. A message that also involves another candidate (``others``: their
+    addresses) is left for them, and the thread is not followed through it."""
+    ids = {d.doc_id for d in found}
+    known = {d.get("message_id", "") for d in found} - {""}
+    threads = {(d.get("account", ""), d.get("thread_id", "")) for d in found if d.get("thread_id")}
+    changed = True
+    while changed:  # threads link up in any order: go round until nothing more joins
+        changed = False
+        for doc in everything:
+            if doc.doc_id in ids:
+                continue
+            linked = {doc.get("message_id", ""), doc.get("in_reply_to", ""), *doc.get("references", [])} & known
+            if not linked and (doc.get("account", ""), doc.get("thread_id", "")) not in threads:
+                continue
+            people = {doc.get("from_addr", ""), *doc.get("to", []), *doc.get("cc", [])}
+            if people & others:
+                continue
+            ids.add(doc.doc_id)
+            if doc.get("message_id"):
+                known.add(doc["message_id"])
+            if doc.get("thread_id"):
+                threads.add((doc.get("account", ""), doc["thread_id"]))
+            changed = True
+    return sorted(ids)
 
 
 def _action_to_doc(action: Action) -> dict[str, Any]:

@@ -139,8 +139,9 @@ def sync_all(
 
 
 def _unexpected(store: Store, account: str, exc: Exception) -> InboxWatchError:
-    """Log ``exc`` with its traceback; return it as one line, also kept as the account's last error."""
-    log.error("%s: unexpected error during sync", account, exc_info=exc)
+    """Log ``exc`` (its traceback with --debug only: the one line is what the recruiter sees); return
+    it as one line, also kept as the account's last error."""
+    log.debug("%s: unexpected error during sync", account, exc_info=exc)
     detail = " ".join(str(exc).split())
     error = InboxWatchError(f"sync failed with an unexpected error: {type(exc).__name__}: {detail}")
     try:
@@ -154,4 +155,4 @@ def _close(provider: MailProvider, account: str) -> None:
     try:
         provider.close()
     except Exception:  # noqa: BLE001 - a connection that will not close must not stop the other accounts
-        log.warning("%s: could not close the connection", account, exc_info=True)
+        log.debug("%s: could not close the connection", account, exc_info=True)

@@ -203,3 +203,27 @@ def test_mail_in_an_escape_charset_is_stored_and_read_back(tmp_path: Path) -> No
     assert (stored.from_name, stored.subject) == ("Jane \\ud800", "Slots \\udc80")
     assert stored.text == "Tuesday works \\ud800\r\n"
     assert again.cursor("work") == Cursor("work", "c1")
+
+
+def test_forget_takes_the_whole_thread_but_leaves_another_candidates_mail(tmp_path: Path) -> None:
+    """A reply from an address the roster does not know (a personal one), and what follows it,
+    is the candidate's too; a message that also involves another candidate stays theirs."""
+    from inbox_watch.models import Candidate
+
+    store = Store(tmp_path / "store.json")
+    store.upsert_candidates([jane(), Candidate(name="Bob Ray", emails=("bob@example.com",))])
+    sent = msg("2026-11-23 10:00", SAM, "jane@example.com", "Slots", SLOTS)
+    personal = msg(
+        "2026-11-23 12:00", "jd1990@mail.example", SAM, "Re: Slots", "Tue works. 07700 900123", reply_to=sent
+    )
+    answer = msg("2026-11-23 13:00", SAM, "jd1990@mail.example", "Re: Slots", "Booked.", reply_to=personal)
+    to_bob = msg(
+        "2026-11-23 14:00", SAM, ("jd1990@mail.example", "bob@example.com"), "Re: Slots", "Both of you", reply_to=answer
+    )
+    unrelated = msg("2026-11-23 15:00", SAM, "bob@example.com", "Slots for Bob", "Hi Bob, Tuesday at 10?")
+    store.apply_sync(SyncBatch("work", (sent, personal, answer, to_bob, unrelated), Cursor("work", "c")), at=NOW)
+    counts = store.forget("Jane Doe")
+    assert counts["messages"] == 3
+    left = {m.id for m in store.messages()}
+    assert left == {to_bob.id, unrelated.id}
+    assert b"07700 900123" not in store.path.read_bytes()
