@@ -1,19 +1,25 @@
 """GmailProvider: the Gmail API (google-api-python-client) behind :class:`MailProvider`.
 
-Full sync: ``users.getProfile`` (the history id, read first, becomes the cursor), ``labels.list``,
-``messages.list`` over INBOX, SENT and every ``Candidates/<Name>`` label within the look-back
-window (500 ids a page), then ``messages.get(format=full)`` in batch requests of 50.
+Full sync: ``users.getProfile`` (the history id, read first, and the mailbox's address become the
+cursor), ``labels.list``, one ``messages.list`` pass over every message in the look-back window
+but spam and trash (archived mail too, as incremental sync keeps it; 500 ids a page), then
+``messages.get(format=full)`` in batch requests of 50.
 ``format=full`` gives headers and the text/calendar parts in one call per message, without
 attachment bytes (``format=raw`` would download every CV).
 
-Incremental sync: ``history.list`` from the stored history id; an idle poll is that one call.
-A 404 means the id is older than Gmail keeps: CursorExpired, and the sync layer does a full sync.
+Incremental sync: ``history.list`` from the stored history id; an idle poll is that one call
+(plus one ``getProfile`` the first time a provider object syncs, to check the cursor is this
+mailbox's). A 404 means the id is older than Gmail keeps, and a cursor from another mailbox is
+useless: CursorExpired, and the sync layer does a full sync. ``labels.list`` is read at most
+once per pass; a message that loses a label Gmail no longer lists (a deleted label, perhaps a
+``Candidates/`` one) is read again so its tags are right.
 
 Every error leaves as an :mod:`inbox_watch.errors` type; 429 and 5xx are retried with the shared
 back-off policy (:mod:`inbox_watch.retry`), honouring Retry-After. ``messages.send`` is never
 sent twice: it is retried only after a 429, goes over a transport that refuses httplib2's own
 silent second attempt (:mod:`providers.gmail.transport`), and a 5xx or a lost answer raises
-SendOutcomeUnknown.
+SendOutcomeUnknown. ``drafts.create`` goes over the same transport; ``drafts.list`` first looks
+for a draft with the message's Message-ID, so a retry after a lost answer makes no second draft.
 """
 
 from __future__ import annotations
@@ -133,6 +139,7 @@ class GmailProvider:
         self._labels: dict[str, str] | None = None  # label id -> name
         self._labels_fresh = False  # labels.list already read during this sync pass
         self._deleted_labels: dict[str, str] = {}  # id -> name of labels gone since we read them
+        self._mailbox: str | None = None  # getProfile's emailAddress, read once per provider
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -399,7 +406,7 @@ class GmailProvider:
     def full_sync(self, progress: ProgressCallback | None = None) -> SyncBatch:
         progress = progress or no_progress
         self._new_pass()
-        profile = self._call(self._users().getProfile(userId="me"), "getProfile")
+        profile = self._profile()
         history_id = str(profile["historyId"])  # read first: nothing after it is missed
         # Every message in the window, archived ones too (incremental sync keeps an archived
         # reply, so a full sync must find it): one list pass, not one per label.
@@ -416,9 +423,18 @@ class GmailProvider:
         return SyncBatch(
             account=self.account,
             messages=tuple(messages),
-            cursor=Cursor(self.account, history_id),
+            cursor=self._cursor(history_id),
             full=True,
         )
+
+    def _profile(self) -> dict[str, Any]:
+        profile: dict[str, Any] = self._call(self._users().getProfile(userId="me"), "getProfile")
+        self._mailbox = str(profile.get("emailAddress", "")).lower()
+        return profile
+
+    def _cursor(self, history_id: str) -> Cursor:
+        """The sync position: the history id and the mailbox it belongs to ("<id> <address>")."""
+        return Cursor(self.account, f"{history_id} {self._mailbox}" if self._mailbox else history_id)
 
     def _is_candidate(self, label_ids: Iterable[str], *, unknown: bool = False) -> bool:
         """True when any of ``label_ids`` is a Candidates/ label (labels.list again if unknown).
@@ -450,9 +466,19 @@ class GmailProvider:
     def incremental_sync(self, cursor: Cursor, progress: ProgressCallback | None = None) -> SyncBatch:
         progress = progress or no_progress
         self._new_pass()
-        start = cursor.value.strip()
+        start, _, mailbox = cursor.value.strip().partition(" ")
         if not start.isdigit():
             raise CursorExpired(f"account {self.account!r}: the stored Gmail position is unreadable")
+        if self._mailbox is None:
+            self._profile()  # once per provider: whose mailbox these credentials open
+        mailbox = mailbox.strip().lower()
+        if mailbox and mailbox != self._mailbox:
+            # A history id means nothing in another mailbox (signed in again as someone else).
+            # A position from before the address was kept is taken as is, and gets it now.
+            raise CursorExpired(
+                f"account {self.account!r}: the stored Gmail position belongs to {mailbox}, "
+                f"but the account now opens {self._mailbox}; a full sync is needed"
+            )
         fetch: dict[str, None] = {}
         removed: dict[str, None] = {}
         new_history_id = ""
@@ -484,7 +510,7 @@ class GmailProvider:
         return SyncBatch(
             account=self.account,
             messages=tuple(messages),
-            cursor=Cursor(self.account, new_history_id),
+            cursor=self._cursor(new_history_id),
             removed=tuple(removed),
         )
 

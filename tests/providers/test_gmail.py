@@ -215,7 +215,7 @@ def test_history_paging_tags_and_deletions(harness: GmailHarness, monkeypatch: p
     assert set(got) == {f"<r{n}@example.com>" for n in (1, 3, 4, 5, 6, 7)}
     assert got["<r1@example.com>"].tags == ("Ann Lee",)
     assert batch.removed == (gone,)
-    assert int(batch.cursor.value) == harness.emulator.state.history_id
+    assert batch.cursor.value == f"{harness.emulator.state.history_id} sam@agency.example"
     harness.emulator.change_labels(keep, remove=("Candidates/Ann Lee",))
     again = harness.provider.incremental_sync(batch.cursor)
     assert [m.tags for m in again.messages] == [()]
@@ -576,3 +576,21 @@ def test_deleted_labels_cost_one_labels_list_and_leave_no_stale_tag(
         assert emulator.api_calls["labels.list"] <= 1  # none when the old names are known
         assert {m.id: m.tags for m in batch.messages}[tagged] == ()
         gmail.close()
+
+
+def test_a_cursor_from_another_mailbox_means_a_full_sync(harness: GmailHarness, emulator: GmailEmulator) -> None:
+    harness.deliver(_reply(1))
+    cursor = harness.provider.full_sync().cursor
+    assert cursor.value == f"{emulator.state.history_id} sam@agency.example"
+    # Signed in again under the same account name, as another Gmail user.
+    emulator.state.email = "alex@agency.example"
+    gmail = GmailProvider(gmail_account(emulator), RECRUITER_CONFIG)
+    emulator.reset_counts()
+    with pytest.raises(CursorExpired, match="alex@agency.example"):
+        gmail.incremental_sync(cursor)
+    assert emulator.api_calls == {"getProfile": 1}
+    assert gmail.full_sync().cursor.value.endswith(" alex@agency.example")
+    # A position stored before the address was kept is used, and gets the address.
+    legacy = Cursor("work", cursor.value.split()[0])
+    assert gmail.incremental_sync(legacy).cursor.value.endswith(" alex@agency.example")
+    gmail.close()
