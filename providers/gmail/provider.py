@@ -1,19 +1,25 @@
 """GmailProvider: the Gmail API (google-api-python-client) behind :class:`MailProvider`.
 
-Full sync: ``users.getProfile`` (the history id, read first, becomes the cursor), ``labels.list``,
-``messages.list`` over INBOX, SENT and every ``Candidates/<Name>`` label within the look-back
-window (500 ids a page), then ``messages.get(format=full)`` in batch requests of 50.
+Full sync: ``users.getProfile`` (the history id, read first, and the mailbox's address become the
+cursor), ``labels.list``, one ``messages.list`` pass over every message in the look-back window
+but spam and trash (archived mail too, as incremental sync keeps it; 500 ids a page), then
+``messages.get(format=full)`` in batch requests of 50.
 ``format=full`` gives headers and the text/calendar parts in one call per message, without
 attachment bytes (``format=raw`` would download every CV).
 
-Incremental sync: ``history.list`` from the stored history id; an idle poll is that one call.
-A 404 means the id is older than Gmail keeps: CursorExpired, and the sync layer does a full sync.
+Incremental sync: ``history.list`` from the stored history id; an idle poll is that one call
+(plus one ``getProfile`` the first time a provider object syncs, to check the cursor is this
+mailbox's). A 404 means the id is older than Gmail keeps, and a cursor from another mailbox is
+useless: CursorExpired, and the sync layer does a full sync. ``labels.list`` is read at most
+once per pass; a message that loses a label Gmail no longer lists (a deleted label, perhaps a
+``Candidates/`` one) is read again so its tags are right.
 
 Every error leaves as an :mod:`inbox_watch.errors` type; 429 and 5xx are retried with the shared
 back-off policy (:mod:`inbox_watch.retry`), honouring Retry-After. ``messages.send`` is never
 sent twice: it is retried only after a 429, goes over a transport that refuses httplib2's own
 silent second attempt (:mod:`providers.gmail.transport`), and a 5xx or a lost answer raises
-SendOutcomeUnknown.
+SendOutcomeUnknown. ``drafts.create`` goes over the same transport; ``drafts.list`` first looks
+for a draft with the message's Message-ID, so a retry after a lost answer makes no second draft.
 """
 
 from __future__ import annotations
@@ -131,6 +137,9 @@ class GmailProvider:
         self._credentials: Any = None
         self._send_http: Any = None  # sends each request at most once (messages.send)
         self._labels: dict[str, str] | None = None  # label id -> name
+        self._labels_fresh = False  # labels.list already read during this sync pass
+        self._deleted_labels: dict[str, str] = {}  # id -> name of labels gone since we read them
+        self._mailbox: str | None = None  # getProfile's emailAddress, read once per provider
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -235,7 +244,7 @@ class GmailProvider:
         )
 
     def _call_once(self, request: Any, what: str) -> Any:
-        """``_call`` for ``messages.send``: one HTTP attempt (over :class:`OneAttemptHttp`),
+        """``_call`` for ``messages.send`` and ``drafts.create``: one HTTP attempt (over :class:`OneAttemptHttp`),
         retried only after a 429; see ``_attempt`` for what an unclear failure raises."""
         if self._send_http is None:
             import google_auth_httplib2
@@ -253,18 +262,25 @@ class GmailProvider:
         )
 
     def _label_names(self, *, refresh: bool = False) -> dict[str, str]:
-        if self._labels is None or refresh:
+        """Label id -> name; ``refresh`` reads labels.list again, at most once per sync pass."""
+        if self._labels is None or (refresh and not self._labels_fresh):
             response = self._call(self._users().labels().list(userId="me"), "labels.list")
-            self._labels = {str(label["id"]): str(label.get("name", "")) for label in response.get("labels", ())}
+            names = {str(label["id"]): str(label.get("name", "")) for label in response.get("labels", ())}
+            for label_id, name in (self._labels or {}).items():
+                if label_id not in names:
+                    self._deleted_labels[label_id] = name
+            self._labels = names
+            self._labels_fresh = True
         return self._labels
 
-    def _candidate_label_ids(self) -> list[str]:
-        names = self._label_names(refresh=True)  # pick up labels made since the last sync
-        return [i for i, n in names.items() if n.startswith(CANDIDATE_PREFIX)]
+    def _new_pass(self) -> None:
+        """A sync pass starts: the next unknown label id may read labels.list again (once)."""
+        self._labels_fresh = False
 
     # -- reading ----------------------------------------------------------------------------
 
     def folders(self) -> list[Folder]:
+        self._new_pass()
         names = self._label_names(refresh=True)
         found = [
             Folder(id="INBOX", name="INBOX", role="inbox"),
@@ -277,16 +293,11 @@ class GmailProvider:
                 found.append(Folder(id=label_id, name=name, role="candidate", candidate=tags[0]))
         return found
 
-    def _list_ids(self, label_id: str, query: str) -> Iterable[tuple[str, str]]:
-        """(message id, thread id) for every message under ``label_id`` matching ``query``."""
+    def _list_ids(self, query: str) -> Iterable[tuple[str, str]]:
+        """(message id, thread id) for every message matching ``query``, whatever its labels."""
         page_token: str | None = None
         while True:
-            params: dict[str, Any] = {
-                "userId": "me",
-                "labelIds": [label_id],
-                "maxResults": LIST_PAGE_SIZE,
-                "q": query,
-            }
+            params: dict[str, Any] = {"userId": "me", "maxResults": LIST_PAGE_SIZE, "q": query}
             if page_token:
                 params["pageToken"] = page_token
             response = self._call(self._users().messages().list(**params), "messages.list")
@@ -394,26 +405,43 @@ class GmailProvider:
 
     def full_sync(self, progress: ProgressCallback | None = None) -> SyncBatch:
         progress = progress or no_progress
-        profile = self._call(self._users().getProfile(userId="me"), "getProfile")
+        self._new_pass()
+        profile = self._profile()
         history_id = str(profile["historyId"])  # read first: nothing after it is missed
-        label_ids = ["INBOX", "SENT", *self._candidate_label_ids()]
-        query = f"newer_than:{self._config.lookback_days}d"
+        # Every message in the window, archived ones too (incremental sync keeps an archived
+        # reply, so a full sync must find it): one list pass, not one per label.
+        query = f"newer_than:{self._config.lookback_days}d -in:spam -in:trash"
         ids: dict[str, None] = {}
-        for label_id in label_ids:
-            for message_id, _thread in self._list_ids(label_id, query):
-                ids.setdefault(message_id)
-            progress(len(ids), None, "listing")
+        for message_id, _thread in self._list_ids(query):
+            ids.setdefault(message_id)
+            if len(ids) % LIST_PAGE_SIZE == 0:
+                progress(len(ids), None, "listing")
+        progress(len(ids), None, "listing")
+        self._label_names(refresh=True)  # label names for the tags, read once
         messages, _gone = self._fetch(list(ids), progress)
         log.info("gmail %s: full sync read %d messages", self.account, len(messages))
         return SyncBatch(
             account=self.account,
             messages=tuple(messages),
-            cursor=Cursor(self.account, history_id),
+            cursor=self._cursor(history_id),
             full=True,
         )
 
-    def _is_candidate(self, label_ids: Iterable[str]) -> bool:
-        """True when any of ``label_ids`` is a Candidates/ label (labels.list again if unknown)."""
+    def _profile(self) -> dict[str, Any]:
+        profile: dict[str, Any] = self._call(self._users().getProfile(userId="me"), "getProfile")
+        self._mailbox = str(profile.get("emailAddress", "")).lower()
+        return profile
+
+    def _cursor(self, history_id: str) -> Cursor:
+        """The sync position: the history id and the mailbox it belongs to ("<id> <address>")."""
+        return Cursor(self.account, f"{history_id} {self._mailbox}" if self._mailbox else history_id)
+
+    def _is_candidate(self, label_ids: Iterable[str], *, unknown: bool = False) -> bool:
+        """True when any of ``label_ids`` is a Candidates/ label (labels.list again if unknown).
+
+        With ``unknown``, an id Gmail no longer lists and we never saw counts too: a message that
+        lost it may have lost a candidate tag (its label was deleted), so it is read again.
+        """
         labels = {
             lid
             for lid in label_ids
@@ -423,20 +451,34 @@ class GmailProvider:
             return False
         names = self._label_names()
         if labels - set(names):
-            names = self._label_names(refresh=True)  # a label made since we last looked
-        return any(names.get(lid, "").startswith(CANDIDATE_PREFIX) for lid in labels)
+            names = self._label_names(refresh=True)  # a label made (or deleted) since we last looked
+        for lid in labels:
+            name = names.get(lid, self._deleted_labels.get(lid))
+            if (name is None and unknown) or (name or "").startswith(CANDIDATE_PREFIX):
+                return True
+        return False
 
-    def _watched(self, label_ids: Iterable[str]) -> bool:
-        labels = set(label_ids)
-        if labels & GONE_LABELS:
-            return False
-        return bool(labels & WATCHED_SYSTEM_LABELS) or self._is_candidate(labels)
+    @staticmethod
+    def _watched(label_ids: Iterable[str]) -> bool:
+        """Every message but spam and trash is kept, as the full sync lists them."""
+        return not set(label_ids) & GONE_LABELS
 
     def incremental_sync(self, cursor: Cursor, progress: ProgressCallback | None = None) -> SyncBatch:
         progress = progress or no_progress
-        start = cursor.value.strip()
+        self._new_pass()
+        start, _, mailbox = cursor.value.strip().partition(" ")
         if not start.isdigit():
             raise CursorExpired(f"account {self.account!r}: the stored Gmail position is unreadable")
+        if self._mailbox is None:
+            self._profile()  # once per provider: whose mailbox these credentials open
+        mailbox = mailbox.strip().lower()
+        if mailbox and mailbox != self._mailbox:
+            # A history id means nothing in another mailbox (signed in again as someone else).
+            # A position from before the address was kept is taken as is, and gets it now.
+            raise CursorExpired(
+                f"account {self.account!r}: the stored Gmail position belongs to {mailbox}, "
+                f"but the account now opens {self._mailbox}; a full sync is needed"
+            )
         fetch: dict[str, None] = {}
         removed: dict[str, None] = {}
         new_history_id = ""
@@ -468,7 +510,7 @@ class GmailProvider:
         return SyncBatch(
             account=self.account,
             messages=tuple(messages),
-            cursor=Cursor(self.account, new_history_id),
+            cursor=self._cursor(new_history_id),
             removed=tuple(removed),
         )
 
@@ -491,12 +533,13 @@ class GmailProvider:
                 removed.pop(message["id"], None)
         for item in record.get("labelsRemoved", ()):
             message, dropped = item["message"], set(item.get("labelIds", ()))
-            if self._is_candidate(dropped) or (
+            if self._is_candidate(dropped, unknown=True) or (
                 dropped & GONE_LABELS and self._watched(message.get("labelIds", ()))
             ):  # a candidate tag was removed, or the message came back from trash / spam
                 fetch.setdefault(message["id"])
                 removed.pop(message["id"], None)
-            # Reading (UNREAD removed) or archiving (INBOX removed) changes nothing we keep.
+            # Reading (UNREAD removed) or archiving (INBOX removed) changes nothing we keep; a
+            # deleted label (unknown id) may have been a candidate tag, so that message is read again.
         for item in record.get("messagesDeleted", ()):
             fetch.pop(item["message"]["id"], None)
             removed.setdefault(item["message"]["id"])
@@ -518,9 +561,33 @@ class GmailProvider:
         return body
 
     def save_draft(self, message: OutgoingMessage) -> str:
+        """``drafts.create``, made at most once per Message-ID.
+
+        It goes over the one-attempt transport (httplib2 would post it again after a lost
+        answer); and since an earlier attempt may have made the draft though its answer was
+        lost, ``drafts.list`` looks for a draft with this Message-ID first (one call).
+        """
+        existing = self._find_draft(message.message_id)
+        if existing is not None:
+            log.info("gmail %s: draft %s already exists; not making another", self.account, message.message_id)
+            return existing
         request = self._users().drafts().create(userId="me", body={"message": self._raw_body(message)})
-        response = self._call(request, "drafts.create", idempotent=False)
+        try:
+            response = self._call_once(request, "drafts.create")
+        except SendOutcomeUnknown as exc:
+            raise ProviderError(f"{exc}; the draft may exist, and the next attempt looks for it first") from None
         return str(response["id"])
+
+    def _find_draft(self, message_id: str) -> str | None:
+        """The id of a draft whose Message-ID is ``message_id``, if there is one."""
+        bare = message_id.strip().strip("<>")
+        if not bare:
+            return None
+        request = self._users().drafts().list(userId="me", q=f"rfc822msgid:{bare}", maxResults=1)
+        response = self._call(request, "drafts.list")
+        for item in response.get("drafts", ()):
+            return str(item["id"])
+        return None
 
     def send(self, message: OutgoingMessage) -> SendReceipt:
         request = self._users().messages().send(userId="me", body=self._raw_body(message))

@@ -2,7 +2,7 @@
 
 Written from the Gmail API v1 reference: the real google-api-python-client talks to it over HTTP
 on 127.0.0.1. It serves the endpoints inbox-watch uses under ``/gmail/v1/users/me/``
-(``profile``, ``labels``, ``messages`` list/get/send, ``drafts`` create, ``history``), the batch
+(``profile``, ``labels``, ``messages`` list/get/send, ``drafts`` create/list, ``history``), the batch
 endpoint ``/batch/gmail/v1`` (multipart/mixed of application/http parts, answered with
 ``Content-ID: <response-...>`` parts) and an OAuth token endpoint ``/token``.
 
@@ -38,6 +38,7 @@ QUOTA_UNITS = {
     "messages.get": 5,
     "messages.send": 100,
     "drafts.create": 10,
+    "drafts.list": 5,
     "history.list": 2,
     "messages.attachments.get": 5,
 }
@@ -136,7 +137,7 @@ class GmailEmulator:
         self.http_requests: Counter[str] = Counter()  # outer HTTP requests by method name
         self.api_calls: Counter[str] = Counter()  # API calls (inside batches too) by method
         self.failures: list[Failure] = []
-        self.dropped_answers: list[str] = []  # carry out, then close without answering
+        self.dropped_answers: list[tuple[str, str]] = []  # (path part, method): no answer
         self.token_grants: dict[str, str] = {}  # authorization code -> refresh token
         self.refresh_tokens: set[str] = set()
         self.token_requests: list[dict[str, str]] = []
@@ -247,16 +248,16 @@ class GmailEmulator:
         for _ in range(times):
             self.failures.append(Failure(status, path_contains, retry_after, inside_batch))
 
-    def drop_next_answer(self, path_contains: str) -> None:
-        """Carry out the next request whose path contains this, then close the connection
-        without answering (a server that did the work and lost the connection)."""
+    def drop_next_answer(self, path_contains: str, method: str = "POST") -> None:
+        """Carry out the next request (by default a POST) whose path contains this, then close
+        the connection without answering (a server that did the work and lost the connection)."""
         with self.lock:
-            self.dropped_answers.append(path_contains)
+            self.dropped_answers.append((path_contains, method))
 
-    def take_dropped_answer(self, path: str) -> bool:
+    def take_dropped_answer(self, path: str, method: str) -> bool:
         with self.lock:
             for entry in self.dropped_answers:
-                if entry in path:
+                if entry[0] in path and entry[1] == method:
                     self.dropped_answers.remove(entry)
                     return True
         return False
@@ -319,6 +320,7 @@ class GmailEmulator:
             ("GET", "messages"): ("messages.list", self._list),
             ("POST", "messages/send"): ("messages.send", self._send),
             ("POST", "drafts"): ("drafts.create", self._draft),
+            ("GET", "drafts"): ("drafts.list", self._list_drafts),
             ("GET", "history"): ("history.list", self._history),
         }
         if (method, rest) in routes:
@@ -349,6 +351,10 @@ class GmailEmulator:
 
     def _matches(self, message: StoredMessage, q: str) -> bool:
         for term in q.split():
+            if term.startswith("-"):  # Gmail search: -term excludes what term matches
+                if self._matches(message, term[1:]):
+                    return False
+                continue
             key, _, value = term.partition(":")
             value = value.strip('"')
             if key == "newer_than":
@@ -466,6 +472,18 @@ class GmailEmulator:
             "id": draft_id,
             "message": {"id": message.id, "threadId": message.thread_id, "labelIds": message.label_ids},
         }
+
+    def _list_drafts(self, one: dict[str, str], **_: Any) -> Any:
+        found = [
+            (draft_id, self.state.messages[message_id])
+            for draft_id, message_id in self.state.drafts.items()
+            if message_id in self.state.messages and self._matches(self.state.messages[message_id], one.get("q", ""))
+        ]
+        page = found[: min(int(one.get("maxResults", 100)), 500)]
+        out: dict[str, Any] = {"resultSizeEstimate": len(found)}
+        if page:
+            out["drafts"] = [{"id": d, "message": {"id": m.id, "threadId": m.thread_id}} for d, m in page]
+        return out
 
     def _history(self, one: dict[str, str], query: dict[str, list[str]], **_: Any) -> Any:
         start_text = one.get("startHistoryId", "")
@@ -627,7 +645,7 @@ def _handler_for(emulator: GmailEmulator) -> type[BaseHTTPRequestHandler]:
                     return self._answer(*emulator.error_response(exc))
                 return self._answer(*emulator.batch(headers.get("content-type", ""), body))
             answer = emulator.dispatch(method, self.path, headers, body)
-            if emulator.take_dropped_answer(path):
+            if emulator.take_dropped_answer(path, method):
                 self.close_connection = True  # the work is done; the answer never leaves
                 return None
             return self._answer(*answer)
