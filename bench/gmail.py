@@ -11,10 +11,10 @@ per-method costs), and compares them with the fewest the Gmail API allows:
     floor quota units   = 1 + 1 + 5 * ceil(N / 500) + 5 * N
     idle poll floor     = 1 history.list (2 units)
 
-The provider lists INBOX, SENT and each Candidates/ label separately (label ids are exact;
-Gmail's search syntax for label names is not), so it pays ceil(n_label / 500) pages per label
-queried: for N messages split over INBOX and SENT plus L candidate labels, about
-N/500 + 2 + L pages. Target: within 1.2x of the floor.
+The provider lists every message of the look-back window in one pass (``newer_than:Nd
+-in:spam -in:trash``, no label filter), so that a full sync reads the archived mail an
+incremental one keeps, and takes the Candidates/ tags from each message's labels: it is at the
+floor. Target: within 1.2x of the floor.
 """
 
 from __future__ import annotations
