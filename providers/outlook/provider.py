@@ -2,11 +2,17 @@
 
 Sync reads each watched folder with a delta query (``/me/mailFolders/{id}/messages/delta``):
 Inbox, Sent Items and every child folder of a folder named ``Candidates``. The cursor keeps one
-``@odata.deltaLink`` per folder, so an idle poll is one GET per folder. A delta token Graph has
-forgotten (HTTP 410) raises CursorExpired and the sync layer answers with a full sync.
+``@odata.deltaLink`` per folder, so an idle poll is one GET per folder, plus one listing of the
+Candidates folder's children on every pass (a new candidate folder is read in full at once; a
+known one deleted, renamed or moved away raises CursorExpired). A delta token Graph has forgotten
+(HTTP 410, or 400 syncStateNotFound / resyncRequired) raises CursorExpired and the sync layer
+answers with a full sync. An ``@removed`` entry is a removal only if the message is in no watched
+folder now (``GET me/messages/{id}``): a reply filed into Candidates/<Name> while a pass runs may
+have been missed by that folder's round, and is then reported there.
 
 Drafts are made with ``createReply`` on the message being answered (Graph threads them and sets
-``In-Reply-To`` / ``References``), then PATCHed with the text, the recipients and the outbox's
+``In-Reply-To`` / ``References``; never repeated on an unclear answer, and deleted again if the
+next step fails), then PATCHed with the text, the recipients and the outbox's
 Message-ID (``internetMessageId`` may be set while ``isDraft`` is true). Sending is
 ``POST /me/messages/{draft}/send``; ``find_sent`` looks the Message-ID up in Sent Items.
 """
