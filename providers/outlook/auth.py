@@ -57,11 +57,13 @@ def _run_auth_hint(account: AccountConfig) -> str:
 class TokenCacheFile:
     """msal's SerializableTokenCache, loaded from and saved to one private file."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, load: bool = True) -> None:
         import msal
 
         self.path = path
         self.cache = msal.SerializableTokenCache()
+        if not load:  # a new sign-in replaces the cache: it then holds exactly one user
+            return
         try:
             self.cache.deserialize(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
@@ -124,6 +126,13 @@ class MsalTokens:
         self._cache: TokenCacheFile | None = None
 
     def __call__(self) -> str:
+        return self._acquire(force_refresh=False)
+
+    def refresh(self) -> str:
+        """A new access token even if the cached one looks valid (Graph refused it: 401)."""
+        return self._acquire(force_refresh=True)
+
+    def _acquire(self, *, force_refresh: bool) -> str:
         import requests
 
         account = self.account
@@ -140,7 +149,17 @@ class MsalTokens:
                 raise AuthError(
                     f"account {account.name!r}: the token cache holds no signed-in user; " + _run_auth_hint(account)
                 )
-            result = self._app.acquire_token_silent_with_error(list(SCOPES), account=accounts[0])
+            if len(accounts) > 1:
+                # A cache written by an older `inbox-watch auth`, which added each sign-in to it:
+                # which of the users is this account's mailbox cannot be told.
+                raise AuthError(
+                    f"account {account.name!r}: the token cache holds {len(accounts)} signed-in users; "
+                    + _run_auth_hint(account)
+                    + " (as the mailbox's user)"
+                )
+            result = self._app.acquire_token_silent_with_error(
+                list(SCOPES), account=accounts[0], force_refresh=force_refresh
+            )
         except requests.exceptions.RequestException as exc:
             raise AuthError(
                 f"account {account.name!r}: cannot reach the Microsoft sign-in service to renew "
@@ -184,7 +203,10 @@ def authenticate(
     if account.access_token_env:
         return f"account {account.name!r} uses the bearer token in ${account.access_token_env}; nothing to sign in"
     path = cache_path or token_cache_path(account)
-    cache = TokenCacheFile(path)
+    # Start from an empty cache, so the sign-in replaces the previous user instead of joining it
+    # (sync would otherwise go on using whichever user msal lists first). The file is replaced
+    # only once the new sign-in has succeeded.
+    cache = TokenCacheFile(path, load=False)
     app = _public_client(account, cache)
     try:
         if no_browser or not _has_display():

@@ -2,10 +2,12 @@
 
 Every failure leaves as an :mod:`inbox_watch.errors` type:
 
-- 401 -> AuthError (the token was refused); the message never contains the token;
+- 401 -> one fresh token (``refresh``: msal redeems its refresh token) and the request once more,
+  then AuthError (the token was refused); the message never contains the token;
 - 403 access denied -> AuthError (consent missing for the mail scopes);
 - 404 -> GraphNotFound (a ProviderError);
-- 410 -> CursorExpired (a delta token Graph no longer knows: ``syncStateNotFound``);
+- 410, or 400 with ``error.code`` syncStateNotFound / resyncRequired / syncStateInvalid ->
+  CursorExpired (a delta token Graph no longer knows; the code's case varies by resource);
 - 429 / 503 (and 502 / 504) -> retried with jitter, honouring ``Retry-After``; RateLimited
   once the back-off budget is spent;
 - a dropped or refused connection -> retried, then ConnectionFailed;
@@ -40,6 +42,8 @@ RETRIED_STATUS = frozenset({429, 502, 503, 504})
 ATTEMPTS = 5
 NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 """Transport errors raised before any byte of the request left: safe to retry any request."""
+RESYNC_CODES = frozenset({"syncstatenotfound", "resyncrequired", "syncstateinvalid"})
+"""Graph's error codes (lower-cased) for a delta token it no longer accepts: start a full sync."""
 
 
 class GraphNotFound(ProviderError):
@@ -83,6 +87,7 @@ class GraphClient:
         base_url: str,
         token: Callable[[], str],
         *,
+        refresh: Callable[[], str] | None = None,
         account: str,
         auth_hint: str,
         verify: str | bool = True,
@@ -91,6 +96,7 @@ class GraphClient:
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._token_source = token
+        self._refresh = refresh or token
         self._token = ""
         self.account = account
         self.auth_hint = auth_hint
@@ -143,7 +149,6 @@ class GraphClient:
         if not self._token:
             self.authorize()
         url = self.url(path_or_url)
-        all_headers = {"Authorization": f"Bearer {self._token}", **(headers or {})}
 
         def unknown(detail: str) -> SendOutcomeUnknown:
             return SendOutcomeUnknown(
@@ -152,6 +157,7 @@ class GraphClient:
 
         def attempt() -> httpx.Response:
             try:
+                all_headers = {"Authorization": f"Bearer {self._token}", **(headers or {})}
                 response = self._http.request(
                     method, url, params=params, json=json, content=content, headers=all_headers
                 )
@@ -185,6 +191,12 @@ class GraphClient:
             )
 
         response = retry(attempt, attempts=self.attempts, on_give_up=give_up)
+        if response.status_code == 401:
+            # The token expired or was revoked during a long pass: one fresh token (a 401 means
+            # Graph did not act on the request, so even a once-only request may go again).
+            log.info("%s: Microsoft Graph refused the access token; getting a fresh one", self.account)
+            self._token = self._refresh()
+            response = retry(attempt, attempts=self.attempts, on_give_up=give_up)
         self._raise_for_status(method, url, response)
         return response
 
@@ -206,7 +218,7 @@ class GraphClient:
                 f"account {self.account!r}: Microsoft Graph denied access ({code}): the sign-in "
                 f"lacks consent for Mail.ReadWrite / Mail.Send; {self.auth_hint}"
             )
-        if status == 410:
+        if status == 410 or (status == 400 and code.lower() in RESYNC_CODES):
             raise CursorExpired(
                 f"account {self.account!r}: Microsoft Graph no longer knows this sync position ({code})"
             )

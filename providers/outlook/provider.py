@@ -2,11 +2,17 @@
 
 Sync reads each watched folder with a delta query (``/me/mailFolders/{id}/messages/delta``):
 Inbox, Sent Items and every child folder of a folder named ``Candidates``. The cursor keeps one
-``@odata.deltaLink`` per folder, so an idle poll is one GET per folder. A delta token Graph has
-forgotten (HTTP 410) raises CursorExpired and the sync layer answers with a full sync.
+``@odata.deltaLink`` per folder, so an idle poll is one GET per folder, plus one listing of the
+Candidates folder's children on every pass (a new candidate folder is read in full at once; a
+known one deleted, renamed or moved away raises CursorExpired). A delta token Graph has forgotten
+(HTTP 410, or 400 syncStateNotFound / resyncRequired) raises CursorExpired and the sync layer
+answers with a full sync. An ``@removed`` entry is a removal only if the message is in no watched
+folder now (``GET me/messages/{id}``): a reply filed into Candidates/<Name> while a pass runs may
+have been missed by that folder's round, and is then reported there.
 
 Drafts are made with ``createReply`` on the message being answered (Graph threads them and sets
-``In-Reply-To`` / ``References``), then PATCHed with the text, the recipients and the outbox's
+``In-Reply-To`` / ``References``; never repeated on an unclear answer, and deleted again if the
+next step fails), then PATCHed with the text, the recipients and the outbox's
 Message-ID (``internetMessageId`` may be set while ``isDraft`` is true). Sending is
 ``POST /me/messages/{draft}/send``; ``find_sent`` looks the Message-ID up in Sent Items.
 """
@@ -17,14 +23,13 @@ import base64
 import json
 import logging
 import os
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
 
-from inbox_watch.errors import AuthError, CursorExpired, ProviderError
+from inbox_watch.errors import AuthError, CursorExpired, InboxWatchError, ProviderError, SendOutcomeUnknown
 from inbox_watch.mime import build_email, parse_bytes
 from inbox_watch.models import (
     Cursor,
@@ -50,8 +55,6 @@ log = logging.getLogger(__name__)
 DEFAULT_API_BASE_URL = "https://graph.microsoft.com/v1.0"
 CANDIDATES_FOLDER = "Candidates"
 CURSOR_VERSION = 1
-# Re-list the folders (a new Candidates/<Name> folder) at most this often during incremental syncs.
-FOLDER_REFRESH_SECONDS = 3600.0
 # Ids that survive a move between folders, so a move is never "removed" plus an unknown "new".
 IMMUTABLE_IDS = 'IdType="ImmutableId"'
 
@@ -106,10 +109,11 @@ class OutlookProvider:
         self.recruiter = recruiter
         self.page_size = page_size
         self._now = now or (lambda: datetime.now(UTC))
-        self._token_source = self._make_token_source(token_cache_path)
+        self._token_source, refresh = self._make_token_source(token_cache_path)
         self._client = GraphClient(
             account.api_base_url or DEFAULT_API_BASE_URL,
             self._token_source,
+            refresh=refresh,
             account=account.name,
             auth_hint=self._auth_hint(),
             verify=account.ca_file or True,
@@ -122,7 +126,8 @@ class OutlookProvider:
             return f"check the bearer token in ${self.config.access_token_env}"
         return f"run `inbox-watch auth {self.account}` to sign in again"
 
-    def _make_token_source(self, cache_path: Path | None) -> Callable[[], str]:
+    def _make_token_source(self, cache_path: Path | None) -> tuple[Callable[[], str], Callable[[], str]]:
+        """(token, refresh): ``refresh`` gets a new token after Graph refused one (401)."""
         env = self.config.access_token_env
         if env:
 
@@ -132,10 +137,11 @@ class OutlookProvider:
                     raise AuthError(f"account {self.account!r}: access_token_env names ${env}, which is empty or unset")
                 return token
 
-            return from_env
+            return from_env, from_env
         from providers.outlook.auth import MsalTokens  # msal itself is imported on first use
 
-        return MsalTokens(self.config, cache_path)
+        tokens = MsalTokens(self.config, cache_path)
+        return tokens, tokens.refresh
 
     # -- folders ---------------------------------------------------------------------------
 
@@ -154,30 +160,70 @@ class OutlookProvider:
                 return dict(found[0])
         return None
 
-    def _watched(self) -> list[_Watched]:
-        """Inbox, Sent Items and the children of the Candidates folder (each one a candidate)."""
-        watched = [self._well_known("inbox", "inbox"), self._well_known("sentitems", "sent")]
-        root = self._candidates_root()
-        if root is not None:
-            path = f"me/mailFolders/{quote(str(root['id']), safe='')}/childFolders"
-            params = {"$select": "id,displayName", "$top": "100"}
-            for page in self._client.pages(path, params=params):
-                for child in page.get("value") or ():
-                    name = str(child.get("displayName") or "").strip()
-                    if name:
-                        watched.append(
-                            _Watched(
-                                id=str(child["id"]),
-                                name=f"{CANDIDATES_FOLDER}/{name}",
-                                role="candidate",
-                                candidate=name,
-                            )
+    def _children(self, root_id: str) -> list[_Watched]:
+        """The child folders of the Candidates folder ``root_id``, each one a candidate."""
+        found: list[_Watched] = []
+        path = f"me/mailFolders/{quote(root_id, safe='')}/childFolders"
+        params = {"$select": "id,displayName", "$top": "100"}
+        for page in self._client.pages(path, params=params):
+            for child in page.get("value") or ():
+                name = str(child.get("displayName") or "").strip()
+                if name:
+                    found.append(
+                        _Watched(
+                            id=str(child["id"]), name=f"{CANDIDATES_FOLDER}/{name}", role="candidate", candidate=name
                         )
-        return watched
+                    )
+        return found
+
+    def _candidate_folders(self, root_id: str = "") -> tuple[list[_Watched], str]:
+        """The candidate folders and the Candidates folder's id ("" when there is none).
+
+        With ``root_id`` (from the cursor) this is one request; without it, or when that folder
+        is gone, the Candidates folder is looked up by name first.
+        """
+        if root_id:
+            try:
+                return self._children(root_id), root_id
+            except GraphNotFound:
+                pass
+        root = self._candidates_root()
+        if root is None:
+            return [], ""
+        return self._children(str(root["id"])), str(root["id"])
+
+    def _watched(self) -> tuple[list[_Watched], str]:
+        """Inbox, Sent Items and the children of the Candidates folder; and that folder's id."""
+        candidates, root = self._candidate_folders()
+        return [self._well_known("inbox", "inbox"), self._well_known("sentitems", "sent"), *candidates], root
+
+    def _relist(self, folders: list[_Watched], root_id: str) -> tuple[list[_Watched], str]:
+        """The cursor's folders brought up to date with the candidate folders as they are now.
+
+        A new candidate folder gets a first round (all of it is read). A known one that was
+        deleted, renamed or moved out of Candidates raises CursorExpired: the full sync that
+        follows drops or re-tags what the store holds from it.
+        """
+        listed, root_id = self._candidate_folders(root_id)
+        now = {w.id: w for w in listed}
+        for folder in folders:
+            if folder.role != "candidate":
+                continue
+            current = now.get(folder.id)
+            if current is None:
+                raise CursorExpired(
+                    f"account {self.account!r}: the folder {folder.name} was deleted "
+                    f"or moved out of {CANDIDATES_FOLDER}"
+                )
+            if current.name != folder.name:
+                raise CursorExpired(f"account {self.account!r}: the folder {folder.name} was renamed to {current.name}")
+        known = {f.id: f for f in folders}
+        fixed = [f for f in folders if f.role != "candidate"]
+        return fixed + [known.get(w.id, w) for w in listed], root_id
 
     def folders(self) -> list[Folder]:
         self._client.authorize()
-        listed = [w.folder() for w in self._watched()]
+        listed = [w.folder() for w in self._watched()[0]]
         drafts = self._well_known("drafts", "drafts")
         return listed[:2] + [drafts.folder()] + listed[2:]
 
@@ -279,12 +325,34 @@ class OutlookProvider:
         seen = {m.id for m in messages}
         # A message moved between watched folders shows as removed from one, added to another.
         removed = list(dict.fromkeys(r for r in removed if r not in seen))
-        return messages, removed, updated
+        # ... but the other folder's round may have come before the move (this pass or the last
+        # one): a removal is reported only if the message is in no watched folder now.
+        watched = {f.id: f for f in updated}
+        really_gone: list[str] = []
+        for message_id in removed:
+            where = self._where_now(message_id)
+            now_in = watched.get(str(where.get("parentFolderId") or "")) if where else None
+            if where is None or now_in is None:
+                really_gone.append(message_id)
+            else:
+                messages.append(self._message(where, now_in))
+        return messages, really_gone, updated
 
-    def _cursor(self, folders: list[_Watched], listed_at: float) -> Cursor:
+    def _where_now(self, message_id: str) -> dict[str, Any] | None:
+        """The message with ``message_id`` as a delta round gives it (and its folder), or None."""
+        try:
+            return self._client.get_json(
+                f"me/messages/{quote(message_id, safe='')}",
+                params={"$select": ",".join((*SELECT_FIELDS, "parentFolderId"))},
+                headers={"Prefer": 'outlook.body-content-type="text", ' + IMMUTABLE_IDS},
+            )
+        except GraphNotFound:
+            return None
+
+    def _cursor(self, folders: list[_Watched], root_id: str) -> Cursor:
         value = {
             "v": CURSOR_VERSION,
-            "listed_at": listed_at,
+            "root": root_id,
             "base": self._client.base_url,
             "folders": [
                 {
@@ -299,7 +367,7 @@ class OutlookProvider:
         }
         return Cursor(self.account, json.dumps(value, separators=(",", ":")))
 
-    def _parse_cursor(self, cursor: Cursor) -> tuple[list[_Watched], float]:
+    def _parse_cursor(self, cursor: Cursor) -> tuple[list[_Watched], str]:
         try:
             data = json.loads(cursor.value)
             if (
@@ -320,7 +388,7 @@ class OutlookProvider:
             ]
             if not folders or not all(f.delta and self._client.same_origin(f.delta) for f in folders):
                 raise ValueError("a folder without a usable delta link")
-            return folders, float(data.get("listed_at", 0.0))
+            return folders, str(data.get("root") or "")
         except (ValueError, KeyError, TypeError) as exc:
             raise CursorExpired(
                 f"account {self.account!r}: the stored Outlook sync position is unusable ({exc})"
@@ -328,27 +396,26 @@ class OutlookProvider:
 
     def full_sync(self, progress: ProgressCallback | None = None) -> SyncBatch:
         self._client.authorize()
-        listed_at = time.time()
-        messages, _removed, folders = self._sync(self._watched(), progress)
+        watched, root_id = self._watched()
+        messages, _removed, folders = self._sync(watched, progress)
         return SyncBatch(
             account=self.account,
             messages=tuple(messages),
-            cursor=self._cursor(folders, listed_at),
+            cursor=self._cursor(folders, root_id),
             full=True,
         )
 
     def incremental_sync(self, cursor: Cursor, progress: ProgressCallback | None = None) -> SyncBatch:
-        folders, listed_at = self._parse_cursor(cursor)
+        folders, root_id = self._parse_cursor(cursor)
         self._client.authorize()
-        if time.time() - listed_at > FOLDER_REFRESH_SECONDS:
-            known = {f.id: f for f in folders}
-            folders = [known.get(w.id, w) for w in self._watched()]  # new folders: a first round
-            listed_at = time.time()
+        # The candidate folders are listed on every pass (one request): a reply filed into a new
+        # Candidates/<Name> folder must not look deleted, nor a renamed folder keep its old name.
+        folders, root_id = self._relist(folders, root_id)
         messages, removed, updated = self._sync(folders, progress)
         return SyncBatch(
             account=self.account,
             messages=tuple(messages),
-            cursor=self._cursor(updated, listed_at),
+            cursor=self._cursor(updated, root_id),
             removed=tuple(removed),
             full=False,
         )
@@ -376,13 +443,23 @@ class OutlookProvider:
         original = message.reply_to_id or self._find(message.in_reply_to)
         headers = {"Prefer": IMMUTABLE_IDS}
         if original:
-            draft = self._client.request(
-                "POST",
-                f"me/messages/{quote(original, safe='')}/createReply",
-                json={},
-                headers=headers,
-            ).json()
-            draft_id = str(draft["id"])
+            # createReply makes a new draft each time it is carried out: it is never repeated on
+            # an unclear answer (a repeat would leave an extra draft). The outbox's Message-ID
+            # goes in with it, so a draft made behind a lost answer is found and finished.
+            try:
+                draft = self._client.request(
+                    "POST",
+                    f"me/messages/{quote(original, safe='')}/createReply",
+                    json={"message": {"internetMessageId": message.message_id}},
+                    headers=headers,
+                    once="creating the reply draft",
+                ).json()
+                draft_id = str(draft["id"])
+            except SendOutcomeUnknown:
+                found = self._find(message.message_id, "drafts")
+                if found is None:
+                    raise
+                draft_id = found
             update: dict[str, Any] = {
                 "subject": message.subject,
                 "body": {"contentType": "text", "content": message.body},
@@ -390,18 +467,39 @@ class OutlookProvider:
                 "ccRecipients": _recipients(message.cc),
                 "internetMessageId": message.message_id,
             }
-            self._client.request("PATCH", f"me/messages/{quote(draft_id, safe='')}", json=update, headers=headers)
+            try:
+                self._client.request("PATCH", f"me/messages/{quote(draft_id, safe='')}", json=update, headers=headers)
+            except InboxWatchError:
+                self._discard(draft_id)  # a half-made draft (empty, quoting the original) must not stay
+                raise
             return draft_id
         # No message to answer in this mailbox: create the draft from MIME, which carries the
-        # Message-ID, In-Reply-To and References exactly as the outbox fixed them.
+        # Message-ID, In-Reply-To and References exactly as the outbox fixed them. Not repeated
+        # on an unclear answer either; the Message-ID finds a draft made behind a lost answer.
         raw = base64.b64encode(build_email(message, date=self._now()))
-        created = self._client.request(
-            "POST",
-            "me/messages",
-            content=raw,
-            headers={"Content-Type": "text/plain", **headers},
-        ).json()
+        try:
+            created = self._client.request(
+                "POST",
+                "me/messages",
+                content=raw,
+                headers={"Content-Type": "text/plain", **headers},
+                once="creating the draft",
+            ).json()
+        except SendOutcomeUnknown:
+            found = self._find(message.message_id, "drafts")
+            if found is None:
+                raise
+            return found
         return str(created["id"])
+
+    def _discard(self, draft_id: str) -> None:
+        """Delete a draft this provider made but could not finish (best effort, logged)."""
+        try:
+            self._client.request("DELETE", f"me/messages/{quote(draft_id, safe='')}")
+        except GraphNotFound:
+            pass
+        except InboxWatchError as exc:
+            log.warning("%s: could not delete the unfinished draft %s: %s", self.account, draft_id, exc)
 
     def save_draft(self, message: OutgoingMessage) -> str:
         self._client.authorize()
@@ -418,7 +516,11 @@ class OutlookProvider:
         already = self._find(message.message_id, "sentitems")
         if already:
             return SendReceipt(already)
-        draft_id = self._find(message.message_id, "drafts") or self._create_draft(message)
+        try:
+            draft_id = self._find(message.message_id, "drafts") or self._create_draft(message)
+        except SendOutcomeUnknown as exc:
+            # Only making the draft was unclear; nothing went out, so the send may be tried again.
+            raise ProviderError(str(exc)) from None
         self._client.request(
             "POST",
             f"me/messages/{quote(draft_id, safe='')}/send",

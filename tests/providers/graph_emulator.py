@@ -9,7 +9,8 @@ Written from the Graph v1.0 reference, for the calls inbox-watch makes:
   default 10) linked by ``@odata.nextLink`` (``$skiptoken``), ending with ``@odata.deltaLink``
   (``$deltatoken``); the next round returns what changed since, deletions and moves out of the
   folder as ``{"id": ..., "@removed": {"reason": "deleted"}}``. Only ``receivedDateTime ge|gt``
-  is accepted as ``$filter``. A forgotten delta token answers 410 ``SyncStateNotFound``.
+  is accepted as ``$filter``. A forgotten delta token answers 410 ``SyncStateNotFound``, or as
+  ``expired_answer`` says (some resources answer 400 ``syncStateNotFound`` / ``resyncRequired``).
   ``internetMessageHeaders`` is returned only when selected; ``Prefer:
   outlook.body-content-type="text"`` turns HTML bodies into text;
 - ``GET /me/messages`` and ``GET /me/mailFolders/{id}/messages`` with
@@ -139,6 +140,7 @@ class GraphEmulator:
         self.outgoing: list[str] = []  # internetMessageId of every message that went out
         self.file_sent_later = False  # hold sent copies back until file_sent()
         self.unfiled: list[dict[str, Any]] = []
+        self.expired_answer: tuple[int, str] = (410, "SyncStateNotFound")  # (status, error code)
         for name, display in WELL_KNOWN.items():
             parent = "" if name == "msgfolderroot" else self.well_known["msgfolderroot"]
             self.well_known[name] = self.add_folder(display, parent)
@@ -553,8 +555,7 @@ class GraphEmulator:
             done = self.delta_tokens.get(query["$deltatoken"])
             if done is None or done.folder != folder_id:
                 raise GraphError(
-                    410,
-                    "SyncStateNotFound",
+                    *self.expired_answer,
                     "The sync state generation is not found. "
                     "The delta token is expired and data must be synchronized again.",
                 )

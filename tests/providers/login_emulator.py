@@ -12,6 +12,7 @@ It serves what msal's PublicClientApplication calls (see msal ``authority.py`` a
 Tokens are opaque random strings; the id_token is an unsigned JWT with the claims msal checks
 (iss, aud, exp, iat) plus client_info (uid / utid), so msal files an account in its cache.
 ``on_token`` is told of each access token issued (the Graph emulator accepts it).
+``user_oid`` / ``username`` name the user who signs in next (USER_OID / USERNAME by default).
 The certificate is self-signed for ``localhost`` / ``127.0.0.1`` (made with ``openssl``);
 msal's requests honours ``REQUESTS_CA_BUNDLE`` over its own ``verify=``, so tests set it.
 """
@@ -44,10 +45,13 @@ class LoginEmulator:
         self.cert, self.key, self.client_id = cert, key, client_id
         self.expires_in = 3600
         self.pending_polls = 1
-        self.refresh_tokens: set[str] = set()
+        self.refresh_tokens: dict[str, tuple[str, str]] = {}  # refresh token -> (oid, username)
+        self.issued: dict[str, str] = {}  # access token -> username
         self.device_codes: set[str] = set()
         self.requests: list[tuple[str, str, dict[str, str]]] = []
         self.on_token: Callable[[str], None] = lambda token: None
+        self.user_oid = ""  # "" = USER_OID
+        self.username = ""  # "" = USERNAME
         self._server: ThreadingHTTPServer | None = None
         self.lock = threading.Lock()
 
@@ -137,6 +141,7 @@ class LoginEmulator:
                     "error_description": "AADSTS70016: OAuth 2.0 device flow error.",
                 }
             self.device_codes.discard(form["device_code"])
+            user = (self.user_oid or USER_OID, self.username or USERNAME)
         elif grant == "refresh_token":
             if form.get("refresh_token") not in self.refresh_tokens:
                 return 400, {
@@ -144,7 +149,7 @@ class LoginEmulator:
                     "error_description": "AADSTS700082: The refresh token has expired due to "
                     "inactivity.\r\nTrace ID: 1",
                 }
-            self.refresh_tokens.discard(form["refresh_token"])
+            user = self.refresh_tokens.pop(form["refresh_token"])
         else:
             return 400, {"error": "unsupported_grant_type"}
         now = int(time.time())
@@ -155,15 +160,16 @@ class LoginEmulator:
             "nbf": now,
             "exp": now + 3600,
             "sub": "subject",
-            "oid": USER_OID,
+            "oid": user[0],
             "tid": TENANT_ID,
-            "preferred_username": USERNAME,
+            "preferred_username": user[1],
             "name": "Sam Carter",
             "ver": "2.0",
         }
         id_token = ".".join([_b64(b'{"alg":"none","typ":"JWT"}'), _b64(json.dumps(claims).encode()), ""])
         access, refresh = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
-        self.refresh_tokens.add(refresh)
+        self.refresh_tokens[refresh] = user
+        self.issued[access] = user[1]
         self.on_token(access)
         return 200, {
             "token_type": "Bearer",
@@ -173,7 +179,7 @@ class LoginEmulator:
             "access_token": access,
             "refresh_token": refresh,
             "id_token": id_token,
-            "client_info": _b64(json.dumps({"uid": USER_OID, "utid": TENANT_ID}).encode()),
+            "client_info": _b64(json.dumps({"uid": user[0], "utid": TENANT_ID}).encode()),
         }
 
 

@@ -124,7 +124,9 @@ def test_delta_pages_then_a_second_round(graph: GraphEmulator, provider: Outlook
     assert provider.incremental_sync(second.cursor).messages == ()
 
 
-def test_idle_poll_is_one_get_per_folder(graph: GraphEmulator, provider: OutlookProvider) -> None:
+def test_idle_poll_is_one_get_per_folder_and_one_folder_listing(
+    graph: GraphEmulator, provider: OutlookProvider
+) -> None:
     candidates = graph.add_folder("Candidates", graph.well_known["msgfolderroot"])
     graph.add_folder("Ann Lee", candidates)
     _deliver_many(graph, 4)
@@ -132,8 +134,10 @@ def test_idle_poll_is_one_get_per_folder(graph: GraphEmulator, provider: Outlook
     graph.requests.clear()
     idle = provider.incremental_sync(batch.cursor)
     assert idle.messages == () and idle.removed == ()
-    assert len(graph.requests) == 3  # Inbox, Sent Items, Candidates/Ann Lee
-    assert all(p.endswith("/messages/delta") and "deltatoken" in q for _m, p, q in graph.requests)
+    # The candidate folders (one listing), then Inbox, Sent Items, Candidates/Ann Lee.
+    assert len(graph.requests) == 4
+    assert graph.requests[0][1].endswith(f"/mailFolders/{candidates}/childFolders")
+    assert all(p.endswith("/messages/delta") and "deltatoken" in q for _m, p, q in graph.requests[1:])
 
 
 def test_stale_delta_token_is_cursor_expired_then_full_sync(graph: GraphEmulator, provider: OutlookProvider) -> None:
@@ -668,3 +672,201 @@ def test_text_with_an_unpaired_surrogate_is_stored_readable(
     store = Store(tmp_path / "store.json")
     store.apply_sync(batch, at=datetime.now(UTC))
     assert Store(tmp_path / "store.json").messages() == [message]
+
+
+# -- moves between folders, candidate folders listed on every pass -----------------------------
+
+
+def _reply(graph: GraphEmulator, folder: str = "inbox", message_id: str = "<r1@example.com>") -> str:
+    raw = make_raw(subject="Re: Interview", message_id=message_id, sender=CANDIDATE, to=RECRUITER)
+    return graph.deliver_raw(raw, folder)
+
+
+def _candidates(graph: GraphEmulator) -> str:
+    return graph.add_folder("Candidates", graph.well_known["msgfolderroot"])
+
+
+def test_a_reply_filed_mid_pass_is_not_removed_next_pass(
+    graph: GraphEmulator, provider: OutlookProvider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    jane = graph.add_folder("Jane Doe", _candidates(graph))
+    reply = _reply(graph)
+    first = provider.full_sync()
+    original = OutlookProvider._delta_round
+
+    def filed_after_the_inbox_round(self, folder, progress, done):  # type: ignore[no-untyped-def]
+        out = original(self, folder, progress, done)
+        if folder.role == "inbox" and graph.messages[reply]["parentFolderId"] != jane:
+            graph.move(reply, jane)  # the recruiter files the reply while the pass runs
+        return out
+
+    monkeypatch.setattr(OutlookProvider, "_delta_round", filed_after_the_inbox_round)
+    second = provider.incremental_sync(first.cursor)
+    assert [(m.id, m.folder) for m in second.messages] == [(reply, "Candidates/Jane Doe")]
+    monkeypatch.setattr(OutlookProvider, "_delta_round", original)
+    # Now Inbox reports it @removed and Candidates/Jane Doe reports nothing: it is still there.
+    third = provider.incremental_sync(second.cursor)
+    assert third.removed == ()
+    assert [(m.id, m.folder, m.tags) for m in third.messages] == [(reply, "Candidates/Jane Doe", ("Jane Doe",))]
+    assert provider.incremental_sync(third.cursor).messages == ()
+
+
+def test_a_message_moved_out_of_every_watched_folder_is_removed(
+    graph: GraphEmulator, provider: OutlookProvider
+) -> None:
+    reply = _reply(graph)
+    first = provider.full_sync()
+    graph.move(reply, "deleteditems")
+    assert provider.incremental_sync(first.cursor).removed == (reply,)
+
+
+def test_a_reply_filed_into_a_new_candidate_folder_is_kept(graph: GraphEmulator, provider: OutlookProvider) -> None:
+    candidates = _candidates(graph)
+    reply = _reply(graph)
+    first = provider.full_sync()
+    jane = graph.add_folder("Jane Doe", candidates)
+    graph.move(reply, jane)
+    second = provider.incremental_sync(first.cursor)
+    assert second.removed == ()
+    assert [(m.id, m.folder, m.tags) for m in second.messages] == [(reply, "Candidates/Jane Doe", ("Jane Doe",))]
+    assert [f.name for f in provider.folders()][-1] == "Candidates/Jane Doe"
+    assert provider.incremental_sync(second.cursor).messages == ()
+
+
+def test_a_candidates_folder_made_after_the_full_sync_is_found(graph: GraphEmulator, provider: OutlookProvider) -> None:
+    reply = _reply(graph)
+    first = provider.full_sync()
+    jane = graph.add_folder("Jane Doe", _candidates(graph))
+    graph.move(reply, jane)
+    second = provider.incremental_sync(first.cursor)
+    assert second.removed == () and [m.folder for m in second.messages] == ["Candidates/Jane Doe"]
+
+
+def test_a_renamed_candidate_folder_is_cursor_expired_then_retagged(
+    graph: GraphEmulator, provider: OutlookProvider
+) -> None:
+    jane = graph.add_folder("Jane Doe", _candidates(graph))
+    _reply(graph, jane)
+    first = provider.full_sync()
+    graph.folders[jane]["displayName"] = "Jane Smith"
+    with pytest.raises(CursorExpired, match="renamed to Candidates/Jane Smith"):
+        provider.incremental_sync(first.cursor)
+    assert [m.tags for m in provider.full_sync().messages] == [("Jane Smith",)]
+
+
+def test_a_candidate_folder_moved_out_of_candidates_is_cursor_expired(
+    graph: GraphEmulator, provider: OutlookProvider
+) -> None:
+    jane = graph.add_folder("Jane Doe", _candidates(graph))
+    _reply(graph, jane)
+    first = provider.full_sync()
+    graph.folders[jane]["parentFolderId"] = graph.well_known["msgfolderroot"]
+    with pytest.raises(CursorExpired, match="moved out of Candidates"):
+        provider.incremental_sync(first.cursor)
+    assert provider.full_sync().messages == ()
+
+
+@pytest.mark.parametrize("code", ["syncStateNotFound", "resyncRequired", "SyncStateInvalid"])
+def test_a_400_resync_code_is_cursor_expired(graph: GraphEmulator, provider: OutlookProvider, code: str) -> None:
+    graph.expired_answer = (400, code)
+    _deliver_many(graph, 2)
+    batch = provider.full_sync()
+    graph.expire_delta_tokens()
+    with pytest.raises(CursorExpired, match=code):
+        provider.incremental_sync(batch.cursor)
+
+
+# -- drafts: createReply and POST me/messages are never repeated -----------------------------
+
+
+def test_a_lost_create_reply_answer_leaves_one_finished_draft(graph: GraphEmulator, provider: OutlookProvider) -> None:
+    original = graph.deliver_raw(make_raw(subject="Interview slots", message_id="<c1@agency.example>"), "sentitems")
+    graph.lose_next_answer("createReply", 504)
+    draft_id = provider.save_draft(_outgoing("<d1@agency.example>"))
+    drafts = graph.in_folder("drafts")
+    assert [d["id"] for d in drafts] == [draft_id]
+    assert drafts[0]["internetMessageId"] == "<d1@agency.example>"
+    assert drafts[0]["body"] == {"contentType": "text", "content": "Just checking in."}
+    assert drafts[0]["conversationId"] == graph.messages[original]["conversationId"]
+    assert graph.count("POST", "createReply") == 1
+
+
+def test_a_lost_mime_draft_answer_leaves_one_draft(graph: GraphEmulator, provider: OutlookProvider) -> None:
+    graph.lose_next_answer("/me/messages", 502)
+    draft_id = provider.save_draft(_outgoing("<d2@agency.example>", in_reply_to=""))
+    assert [d["id"] for d in graph.in_folder("drafts")] == [draft_id]
+    assert graph.count("POST", "/me/messages") == 1
+
+
+def test_a_failed_patch_deletes_the_half_made_draft(
+    graph: GraphEmulator, provider: OutlookProvider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.providers.graph_emulator import GraphError
+
+    graph.deliver_raw(make_raw(subject="Interview slots", message_id="<c1@agency.example>"), "sentitems")
+
+    def refuse(message, body):  # type: ignore[no-untyped-def]
+        raise GraphError(400, "ErrorInvalidRequest", "The request is invalid.")
+
+    monkeypatch.setattr(graph, "_patch", refuse)
+    with pytest.raises(ProviderError, match="ErrorInvalidRequest"):
+        provider.save_draft(_outgoing("<d3@agency.example>"))
+    assert graph.in_folder("drafts") == []
+    assert graph.count("DELETE") == 1
+
+
+def test_an_unclear_create_reply_during_send_is_not_an_unclear_send(
+    graph: GraphEmulator, provider: OutlookProvider
+) -> None:
+    from inbox_watch.errors import SendOutcomeUnknown
+
+    graph.deliver_raw(make_raw(subject="Interview slots", message_id="<c1@agency.example>"), "sentitems")
+    graph.fail_next(503, retry_after=None, code="ServiceUnavailable", path_ends_with="createReply")
+    with pytest.raises(ProviderError) as info:
+        provider.send(_outgoing("<d4@agency.example>"))
+    assert not isinstance(info.value, SendOutcomeUnknown)
+    assert graph.outgoing == [] and graph.in_folder("drafts") == []
+    provider.send(_outgoing("<d4@agency.example>"))
+    assert graph.outgoing == ["<d4@agency.example>"]
+
+
+# -- msal: the user of the last sign-in; a refused token is renewed once ----------------------
+
+
+def test_signing_in_again_as_another_user_replaces_the_first(
+    graph: GraphEmulator, login: object, tmp_path: Path
+) -> None:
+    from providers.outlook import authenticate
+    from providers.outlook.auth import MsalTokens
+
+    cache = tmp_path / "cache.json"
+    account = _msal_account(graph, login)
+    authenticate(account, no_browser=True, echo=lambda _line: None, cache_path=cache)
+    login.user_oid = "00000000-0000-0000-aaaa-000000000002"  # type: ignore[attr-defined]
+    login.username = "recruiting@agency.example"  # type: ignore[attr-defined]
+    login.pending_polls = 0  # type: ignore[attr-defined]
+    summary = authenticate(account, no_browser=True, echo=lambda _line: None, cache_path=cache)
+    assert "recruiting@agency.example" in summary
+    token = MsalTokens(account, cache)()
+    assert login.issued[token] == "recruiting@agency.example"  # type: ignore[attr-defined]
+
+
+def test_a_token_refused_mid_sync_is_renewed_once(graph: GraphEmulator, login: object, tmp_path: Path) -> None:
+    from providers.outlook import authenticate
+
+    cache = tmp_path / "cache.json"
+    account = _msal_account(graph, login)
+    authenticate(account, no_browser=True, echo=lambda _line: None, cache_path=cache)
+    _deliver_many(graph, 2)
+    provider = OutlookProvider(account, RecruiterConfig(), token_cache_path=cache)
+    first = provider.full_sync()
+    graph.tokens.clear()  # Graph no longer takes the token msal still holds as valid
+    _deliver_many(graph, 1, prefix="late")
+    second = provider.incremental_sync(first.cursor)
+    assert [m.message_id for m in second.messages] == ["<late0@example.com>"]
+    assert login.token_requests("refresh_token") == 1  # type: ignore[attr-defined]
+    graph.tokens.clear()
+    login.revoke_refresh_tokens()  # type: ignore[attr-defined]
+    with pytest.raises(AuthError, match="inbox-watch auth work"):
+        provider.incremental_sync(second.cursor)
+    provider.close()
