@@ -2,9 +2,10 @@
 
 Sync reads each watched folder with a delta query (``/me/mailFolders/{id}/messages/delta``):
 Inbox, Sent Items and every child folder of a folder named ``Candidates``. The cursor keeps one
-``@odata.deltaLink`` per folder, so an idle poll is one GET per folder, plus one listing of the
-Candidates folder's children on every pass (a new candidate folder is read in full at once; a
-known one deleted, renamed or moved away raises CursorExpired). A delta token Graph has forgotten
+``@odata.deltaLink`` per folder, so an idle poll is one GET per folder. The Candidates folder's
+children are listed again (one GET) at least hourly and whenever a pass sees a message go (it
+may have been filed into a new candidate folder): a new candidate folder is read in full at
+once; a known one deleted, renamed or moved away raises CursorExpired. A delta token Graph has forgotten
 (HTTP 410, or 400 syncStateNotFound / resyncRequired) raises CursorExpired and the sync layer
 answers with a full sync. An ``@removed`` entry is a removal only if the message is in no watched
 folder now (``GET me/messages/{id}``): a reply filed into Candidates/<Name> while a pass runs may
@@ -23,6 +24,8 @@ import base64
 import json
 import logging
 import os
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -55,6 +58,7 @@ log = logging.getLogger(__name__)
 DEFAULT_API_BASE_URL = "https://graph.microsoft.com/v1.0"
 CANDIDATES_FOLDER = "Candidates"
 CURSOR_VERSION = 1
+FOLDER_REFRESH_SECONDS = 3600.0  # the candidate folders are listed again at least this often
 # Ids that survive a move between folders, so a move is never "removed" plus an unknown "new".
 IMMUTABLE_IDS = 'IdType="ImmutableId"'
 
@@ -300,8 +304,13 @@ class OutlookProvider:
         return parsed
 
     def _sync(
-        self, folders: list[_Watched], progress: ProgressCallback | None
+        self,
+        folders: list[_Watched],
+        progress: ProgressCallback | None,
+        relist: Callable[[list[_Watched]], list[_Watched]] | None = None,
     ) -> tuple[list[MailMessage], list[str], list[_Watched]]:
+        """One delta round per folder. ``relist``, when given, is called once if anything was
+        removed: it lists the folders again, and any new one gets its first round here."""
         report = progress or no_progress
         messages: list[MailMessage] = []
         removed: list[str] = []
@@ -325,6 +334,16 @@ class OutlookProvider:
         seen = {m.id for m in messages}
         # A message moved between watched folders shows as removed from one, added to another.
         removed = list(dict.fromkeys(r for r in removed if r not in seen))
+        if removed and relist is not None:  # perhaps moved into a folder made since the listing
+            known = {f.id for f in updated}
+            for folder in relist(updated):
+                if folder.id not in known:
+                    got, gone, folder_now = self._delta_round(folder, report, len(messages))
+                    messages += got
+                    removed += gone
+                    updated.append(folder_now)
+            seen = {m.id for m in messages}
+            removed = list(dict.fromkeys(r for r in removed if r not in seen))
         # ... but the other folder's round may have come before the move (this pass or the last
         # one): a removal is reported only if the message is in no watched folder now.
         watched = {f.id: f for f in updated}
@@ -349,10 +368,11 @@ class OutlookProvider:
         except GraphNotFound:
             return None
 
-    def _cursor(self, folders: list[_Watched], root_id: str) -> Cursor:
+    def _cursor(self, folders: list[_Watched], root_id: str, listed_at: float) -> Cursor:
         value = {
             "v": CURSOR_VERSION,
             "root": root_id,
+            "listed": listed_at,
             "base": self._client.base_url,
             "folders": [
                 {
@@ -367,7 +387,7 @@ class OutlookProvider:
         }
         return Cursor(self.account, json.dumps(value, separators=(",", ":")))
 
-    def _parse_cursor(self, cursor: Cursor) -> tuple[list[_Watched], str]:
+    def _parse_cursor(self, cursor: Cursor) -> tuple[list[_Watched], str, float]:
         try:
             data = json.loads(cursor.value)
             if (
@@ -388,7 +408,7 @@ class OutlookProvider:
             ]
             if not folders or not all(f.delta and self._client.same_origin(f.delta) for f in folders):
                 raise ValueError("a folder without a usable delta link")
-            return folders, str(data.get("root") or "")
+            return folders, str(data.get("root") or ""), float(data.get("listed") or 0.0)
         except (ValueError, KeyError, TypeError) as exc:
             raise CursorExpired(
                 f"account {self.account!r}: the stored Outlook sync position is unusable ({exc})"
@@ -401,21 +421,33 @@ class OutlookProvider:
         return SyncBatch(
             account=self.account,
             messages=tuple(messages),
-            cursor=self._cursor(folders, root_id),
+            cursor=self._cursor(folders, root_id, time.time()),
             full=True,
         )
 
     def incremental_sync(self, cursor: Cursor, progress: ProgressCallback | None = None) -> SyncBatch:
-        folders, root_id = self._parse_cursor(cursor)
+        folders, root_id, listed_at = self._parse_cursor(cursor)
         self._client.authorize()
-        # The candidate folders are listed on every pass (one request): a reply filed into a new
-        # Candidates/<Name> folder must not look deleted, nor a renamed folder keep its old name.
-        folders, root_id = self._relist(folders, root_id)
-        messages, removed, updated = self._sync(folders, progress)
+        # The candidate folders are listed again (one request) when a pass sees a message go
+        # (it may have been filed into a new Candidates/<Name> folder: it must not look deleted)
+        # and at least hourly (a renamed folder must not keep its old name for long). An idle
+        # poll stays one GET per folder.
+        if time.time() - listed_at > FOLDER_REFRESH_SECONDS:
+            folders, root_id = self._relist(folders, root_id)
+            listed_at = time.time()
+        state = {"root": root_id}
+
+        def relist(current: list[_Watched]) -> list[_Watched]:
+            nonlocal listed_at
+            fresh, state["root"] = self._relist(current, state["root"])
+            listed_at = time.time()
+            return fresh
+
+        messages, removed, updated = self._sync(folders, progress, relist=relist)
         return SyncBatch(
             account=self.account,
             messages=tuple(messages),
-            cursor=self._cursor(updated, root_id),
+            cursor=self._cursor(updated, state["root"], listed_at),
             removed=tuple(removed),
             full=False,
         )

@@ -8,6 +8,7 @@ sign-in paths that can run offline (against tests/providers/login_emulator.py).
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 import subprocess
@@ -124,7 +125,14 @@ def test_delta_pages_then_a_second_round(graph: GraphEmulator, provider: Outlook
     assert provider.incremental_sync(second.cursor).messages == ()
 
 
-def test_idle_poll_is_one_get_per_folder_and_one_folder_listing(
+def an_hour_on(cursor: Cursor) -> Cursor:
+    """The cursor as it stands an hour after the folders were last listed."""
+    value = json.loads(cursor.value)
+    value["listed"] -= 3601
+    return Cursor(cursor.account, json.dumps(value))
+
+
+def test_idle_poll_is_one_get_per_folder_and_the_folders_are_listed_hourly(
     graph: GraphEmulator, provider: OutlookProvider
 ) -> None:
     candidates = graph.add_folder("Candidates", graph.well_known["msgfolderroot"])
@@ -134,10 +142,17 @@ def test_idle_poll_is_one_get_per_folder_and_one_folder_listing(
     graph.requests.clear()
     idle = provider.incremental_sync(batch.cursor)
     assert idle.messages == () and idle.removed == ()
-    # The candidate folders (one listing), then Inbox, Sent Items, Candidates/Ann Lee.
-    assert len(graph.requests) == 4
+    # Inbox, Sent Items, Candidates/Ann Lee: one delta GET each, nothing else.
+    assert len(graph.requests) == 3
+    assert all(p.endswith("/messages/delta") and "deltatoken" in q for _m, p, q in graph.requests)
+    graph.requests.clear()
+    later = provider.incremental_sync(an_hour_on(idle.cursor))
+    assert later.messages == ()
+    assert len(graph.requests) == 4  # an hour on: the candidate folders are listed once too
     assert graph.requests[0][1].endswith(f"/mailFolders/{candidates}/childFolders")
-    assert all(p.endswith("/messages/delta") and "deltatoken" in q for _m, p, q in graph.requests[1:])
+    graph.requests.clear()
+    provider.incremental_sync(later.cursor)
+    assert len(graph.requests) == 3  # and not again for another hour
 
 
 def test_stale_delta_token_is_cursor_expired_then_full_sync(graph: GraphEmulator, provider: OutlookProvider) -> None:
@@ -750,7 +765,7 @@ def test_a_renamed_candidate_folder_is_cursor_expired_then_retagged(
     first = provider.full_sync()
     graph.folders[jane]["displayName"] = "Jane Smith"
     with pytest.raises(CursorExpired, match="renamed to Candidates/Jane Smith"):
-        provider.incremental_sync(first.cursor)
+        provider.incremental_sync(an_hour_on(first.cursor))  # seen at the hourly listing
     assert [m.tags for m in provider.full_sync().messages] == [("Jane Smith",)]
 
 
@@ -762,7 +777,7 @@ def test_a_candidate_folder_moved_out_of_candidates_is_cursor_expired(
     first = provider.full_sync()
     graph.folders[jane]["parentFolderId"] = graph.well_known["msgfolderroot"]
     with pytest.raises(CursorExpired, match="moved out of Candidates"):
-        provider.incremental_sync(first.cursor)
+        provider.incremental_sync(an_hour_on(first.cursor))  # seen at the hourly listing
     assert provider.full_sync().messages == ()
 
 
