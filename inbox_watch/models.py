@@ -370,9 +370,13 @@ class Touch:
 
 @dataclass(frozen=True, slots=True)
 class Snooze:
+    """The recruiter's pause on a candidate: the clock stands still from ``since`` (when it was
+    set; None when not recorded, read as the start of the wait) to the end of ``until``."""
+
     candidate: str
     until: date
     reason: str = ""
+    since: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

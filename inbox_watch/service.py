@@ -280,7 +280,7 @@ class Workspace:
         state = self.state_of(name, now)
         if until < self.clock.local(now).date():
             raise UsageError(f"--until {until.isoformat()} is in the past")
-        self.store.set_snooze(Snooze(state.candidate.name, until, reason))
+        self.store.set_snooze(Snooze(state.candidate.name, until, reason, since=now))
         return self.state_of(state.candidate.name, now)
 
     def pull(self, name: str, now: datetime) -> CandidateState:

@@ -414,21 +414,29 @@ class Store:
             ]
 
     def set_snooze(self, snooze: Snooze) -> None:
+        """Record a snooze. Earlier ones stay: the engine needs every stretch a snooze held the
+        clock, and a later snooze replaces an earlier one from the moment it was set."""
         with self.transaction() as db:
-            db.table("snoozes").upsert(
+            db.table("snoozes").insert(
                 {
                     "candidate": _key(snooze.candidate),
                     "name": snooze.candidate,
                     "until": snooze.until.isoformat(),
                     "reason": snooze.reason,
-                },
-                Query().candidate == _key(snooze.candidate),
+                    "since": snooze.since.isoformat() if snooze.since else None,
+                }
             )
 
     def snoozes(self) -> list[Snooze]:
+        """Every snooze, in the order they were set."""
         with self.reading() as db:
             return [
-                Snooze(d["name"], date.fromisoformat(d["until"]), d.get("reason", ""))
+                Snooze(
+                    d["name"],
+                    date.fromisoformat(d["until"]),
+                    d.get("reason", ""),
+                    datetime.fromisoformat(d["since"]) if d.get("since") else None,
+                )
                 for d in db.table("snoozes").all()
             ]
 

@@ -10,7 +10,7 @@ import re
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 from inbox_watch.config import Policy, RecruiterConfig
 from inbox_watch.engine.classify import classify, from_stored, invitation_start, read_return_date
@@ -47,6 +47,8 @@ class Inputs:
     policy: Policy
     touches: Sequence[Touch] = ()
     snoozes: Sequence[Snooze] = ()
+    """Every snooze the recruiter set; a later one for the same candidate replaces an earlier
+    one from the moment it was set."""
     pulled: frozenset[str] = frozenset()
     known_holidays: Mapping[int, frozenset[date]] = field(default_factory=dict)
     """Public holidays by year, when the caller keeps them (see ``BusinessClock``)."""
@@ -109,7 +111,7 @@ def evaluate_with_threads(inputs: Inputs, now: datetime) -> tuple[list[Candidate
 
 def _evaluate(inputs: Inputs, now: datetime) -> tuple[list[CandidateState], dict[str, Thread]]:
     clock = BusinessClock(inputs.policy, inputs.known_holidays)
-    messages = [m for m in dedupe(inputs.messages) if not m.is_draft]
+    messages = dedupe([m for m in inputs.messages if not m.is_draft])  # a draft copy never hides the sent one
     classes = _Classes(inputs.stored_classes)
     threads = assemble_threads(messages)
     recruiter = frozenset(inputs.recruiter.addresses)
@@ -121,7 +123,8 @@ def _evaluate(inputs: Inputs, now: datetime) -> tuple[list[CandidateState], dict
             by_address[address.lower()].append(index)
         by_tag[tag_key(candidate.name)].append(index)
 
-    candidates = _infer_addresses(inputs.candidates, threads, recruiter, by_tag)
+    employer_contacts = frozenset(a.lower() for c in inputs.candidates for a in c.employer_emails)
+    candidates = _infer_addresses(inputs.candidates, threads, recruiter, by_tag, employer_contacts)
     for index, candidate in enumerate(candidates):
         for address in candidate.emails:
             if index not in by_address[address.lower()]:
@@ -154,7 +157,7 @@ def _evaluate(inputs: Inputs, now: datetime) -> tuple[list[CandidateState], dict
             for address in message.recipients:
                 if address not in recruiter_to or message.date > recruiter_to[address]:
                     recruiter_to[address] = message.date
-        elif message.from_addr in contacts:
+        elif message.from_addr in contacts and _from_the_employer(message, classes):
             for index in lookups[message.from_addr].named_in(message):
                 pair = (index, message.from_addr)
                 if pair not in named or message.date > named[pair]:
@@ -163,7 +166,11 @@ def _evaluate(inputs: Inputs, now: datetime) -> tuple[list[CandidateState], dict
     touches: dict[str, list[Touch]] = defaultdict(list)
     for touch in inputs.touches:
         touches[tag_key(touch.candidate)].append(touch)
-    snoozes = {tag_key(s.candidate): s for s in inputs.snoozes}
+    snoozes: dict[str, list[Snooze]] = defaultdict(list)
+    for snooze in sorted(inputs.snoozes, key=lambda s: (s.since is not None, s.since or now)):
+        snoozes[tag_key(snooze.candidate)].append(snooze)  # in the order they were set
+    # Addresses known to be someone else's: every candidate's and every employer contact's.
+    known = frozenset(by_address) | frozenset(contacts)
     pulled = {tag_key(name) for name in inputs.pulled}
 
     states = []
@@ -179,11 +186,12 @@ def _evaluate(inputs: Inputs, now: datetime) -> tuple[list[CandidateState], dict
                 inputs.policy,
                 now,
                 sorted(touches.get(key, []), key=lambda t: t.at),
-                snoozes.get(key),
+                snoozes.get(key, []),
                 key in pulled,
                 named,
                 index,
                 recruiter_to,
+                known,
             )
         )
     return rank(states, clock, now), {thread.id: thread for thread in threads}
@@ -194,23 +202,25 @@ def _infer_addresses(
     threads: Sequence[Thread],
     recruiter: frozenset[str],
     by_tag: dict[str, list[int]],
+    employer_contacts: frozenset[str],
 ) -> list[Candidate]:
     """Fill in what a tag-only candidate lacks from their tagged threads: the address the
-    recruiter wrote to, and a mobile number from the candidate's own signature."""
+    recruiter wrote to, and a mobile number from the candidate's own signature. An employer
+    contact (of any candidate on the roster) or another candidate is never taken for them."""
     result = list(candidates)
     wanted = {i for i, c in enumerate(candidates) if not c.emails or not c.phone}
     if not wanted:
         return result
+    someone_else = recruiter | employer_contacts | {a.lower() for c in candidates for a in c.emails}
     for thread in threads:
         owners = {i for m in thread.messages for t in m.tags for i in by_tag.get(tag_key(t), ())}
         for index in owners & wanted:
             candidate = result[index]
-            employer = {a.lower() for a in candidate.employer_emails}
             emails = list(candidate.emails)
             if not emails:
                 for message in thread.messages:
                     if message.from_addr in recruiter:
-                        emails.extend(a for a in message.to if a not in recruiter and a not in employer)
+                        emails.extend(a for a in message.to if a not in someone_else)
                         if emails:
                             break
             phone = candidate.phone
@@ -230,12 +240,16 @@ def _is_reply(
     candidate_addresses: frozenset[str],
     recruiter: frozenset[str],
     employer: frozenset[str],
+    known: frozenset[str],
 ) -> bool:
+    """``known``: every roster candidate's and employer contact's address; a sender among them
+    who is not this candidate is someone else (another candidate on a group email, another
+    employer's contact), never this candidate answering from a personal address."""
     sender = message.from_addr
     if sender in recruiter or not sender:
         return False
     from_candidate = sender in candidate_addresses
-    if not from_candidate and sender in employer:
+    if not from_candidate and (sender in employer or sender in known):
         return False
     cls = classes.shape(message)
     if cls.kind is Kind.CALENDAR_RESPONSE:
@@ -254,18 +268,126 @@ def _candidate_state(
     policy: Policy,
     now: datetime,
     touches: list[Touch],
-    snooze: Snooze | None,
+    snoozes: list[Snooze],
     pulled: bool,
     named: dict[tuple[int, str], datetime],
     index: int,
     recruiter_to: dict[str, datetime],
+    known: frozenset[str],
+) -> CandidateState:
+    """The state of the candidate's wait; then, on top of it, what the recruiter decided: a
+    pulled candidate is ``pulled`` and a snoozed one ``snoozed`` (unless they have replied,
+    which ends the wait), each still showing the wait (since when, chasers sent)."""
+    state = _wait_state(
+        candidate, threads, classes, recruiter, clock, policy, now, touches, snoozes, named, index, recruiter_to, known
+    )
+    if pulled:
+        return evolve(state, status=Status.PULLED, next_action=NextAction.NONE, reasons=("pulled from the campaign",))
+    snooze = _active_snooze(snoozes, clock, now)
+    if snooze is not None and state.status is not Status.REPLIED:
+        snoozed = f"snoozed until {snooze.until.isoformat()}" + (f": {snooze.reason}" if snooze.reason else "")
+        return evolve(state, status=Status.SNOOZED, next_action=NextAction.WAIT, reasons=(snoozed,))
+    return state
+
+
+def _set_before(snooze: Snooze, now: datetime) -> bool:
+    return snooze.since is None or snooze.since <= now
+
+
+def _active_snooze(snoozes: list[Snooze], clock: BusinessClock, now: datetime) -> Snooze | None:
+    """The snooze in force at ``now``: the latest one set by then, if it has not ended."""
+    latest = None
+    for snooze in snoozes:
+        if _set_before(snooze, now):
+            latest = snooze
+    if latest is not None and latest.until >= clock.local(now).date():
+        return latest
+    return None
+
+
+def _snooze_spans(
+    snoozes: list[Snooze], clock: BusinessClock, now: datetime, waiting_since: datetime
+) -> list[tuple[datetime, datetime]]:
+    """When the snoozes held the clock: each from when it was set (from the start of the wait
+    when that is not known) to the end of its last day, or until a later snooze replaced it."""
+    set_by_now = [s for s in snoozes if _set_before(s, now)]
+    spans = []
+    for position, snooze in enumerate(set_by_now):
+        start = snooze.since or waiting_since
+        end = datetime.combine(snooze.until + timedelta(days=1), time(0), tzinfo=clock.tz)
+        if position + 1 < len(set_by_now):
+            end = min(end, set_by_now[position + 1].since or end)
+        spans.append((start, end))
+    return spans
+
+
+class _Pauses:
+    """Stretches of time in which the silence clock stands still (a snooze, an out-of-office),
+    merged, and business time measured around them."""
+
+    __slots__ = ("_clock", "_spans")
+
+    def __init__(self, clock: BusinessClock, spans: list[tuple[datetime, datetime]]) -> None:
+        merged: list[tuple[datetime, datetime]] = []
+        for start, end in sorted(span for span in spans if span[1] > span[0]):
+            if merged and start <= merged[-1][1]:
+                merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+            else:
+                merged.append((start, end))
+        self._clock = clock
+        self._spans = merged
+
+    def hours(self, start: datetime, end: datetime) -> float:
+        """Business hours from ``start`` to ``end`` outside every pause."""
+        total = 0.0
+        for low, high in self._spans:
+            if start >= end or low >= end:
+                break
+            if high <= start:
+                continue
+            if low > start:
+                total += self._clock.business_hours_between(start, low)
+            start = high
+        if end > start:
+            total += self._clock.business_hours_between(start, end)
+        return total
+
+    def add(self, start: datetime, hours: float) -> datetime:
+        """The instant at which ``hours`` of business time outside the pauses have passed."""
+        for low, high in self._spans:
+            if high <= start:
+                continue
+            if low > start:
+                available = self._clock.business_hours_between(start, low)
+                if available >= hours:
+                    break
+                hours -= available
+            start = max(start, high)
+        return self._clock.add_business_hours(start, hours)
+
+
+def _wait_state(
+    candidate: Candidate,
+    threads: list[Thread],
+    classes: _Classes,
+    recruiter: frozenset[str],
+    clock: BusinessClock,
+    policy: Policy,
+    now: datetime,
+    touches: list[Touch],
+    snoozes: list[Snooze],
+    named: dict[tuple[int, str], datetime],
+    index: int,
+    recruiter_to: dict[str, datetime],
+    known: frozenset[str],
 ) -> CandidateState:
     addresses = frozenset(a.lower() for a in candidate.emails)
     employer = frozenset(a.lower() for a in candidate.employer_emails)
+    tag = tag_key(candidate.name)
     timeline = sorted((m for t in threads for m in t.messages if m.date <= now), key=lambda m: m.date)
     thread_ids = tuple(t.id for t in sorted(threads, key=lambda t: t.messages[0].date))
 
-    employer_waiting = _employer_waiting(employer, timeline, named, index, recruiter_to)
+    employer_waiting = _employer_waiting(employer, timeline, named, index, recruiter_to, classes)
     base = CandidateState(
         candidate=candidate,
         status=Status.IDLE,
@@ -277,32 +399,27 @@ def _candidate_state(
 
     last_reply: datetime | None = None
     for message in timeline:
-        if _is_reply(message, classes, addresses, recruiter, employer):
+        if _is_reply(message, classes, addresses, recruiter, employer, known):
             last_reply = message.date
     waiting: MailMessage | None = None
     chasers: list[MailMessage] = []
-    latest_slot: datetime | None = None
+    slots: list[datetime] = []
     for message in timeline:
         if message.from_addr not in recruiter or (last_reply and message.date <= last_reply):
             continue
-        if not (set(message.recipients) & addresses) and not message.tags and waiting is None:
+        if waiting is None and not _to_the_candidate(message, addresses, tag, recruiter, employer, known):
             continue  # the recruiter writing to someone else in the thread (the employer)
         if waiting is None:
             if classes.full(message).kind is not Kind.SCHEDULING:
                 continue
             waiting = message
-        elif set(message.recipients) & addresses or not (set(message.recipients) & employer):
+        elif _a_chaser(set(message.recipients), addresses, employer, known):
             chasers.append(message)
         if message.calendar and classes.full(message).kind is Kind.SCHEDULING:
             start = invitation_start(message.calendar)
             if start is not None:
-                latest_slot = max(latest_slot or start, start)
+                slots.append(start)
 
-    if pulled:
-        return evolve(base, status=Status.PULLED, reasons=("pulled from the campaign",))
-    if snooze is not None and snooze.until >= clock.local(now).date():
-        snoozed = f"snoozed until {snooze.until.isoformat()}" + (f": {snooze.reason}" if snooze.reason else "")
-        return evolve(base, status=Status.SNOOZED, next_action=NextAction.WAIT, reasons=(snoozed,))
     if waiting is None:
         asked = any(m.from_addr in recruiter and classes.full(m).kind is Kind.SCHEDULING for m in timeline)
         if last_reply is not None and asked:
@@ -319,60 +436,73 @@ def _candidate_state(
         last_chaser_at=chasers[-1].date if chasers else None,
         scheduling_message=chasers[-1] if chasers else waiting,
         waiting_message=waiting,
-        slot_expires=latest_slot,
+        slot_expires=min((s for s in slots if s > now), default=None),  # the soonest slot still ahead
     )
-    # Bounces of what the recruiter sent to the candidate.
-    for message in after:
-        cls = classes.shape(message)
-        if cls.kind is Kind.BOUNCE and (
-            message.original_message_id in sent_ids
-            or set(message.failed_recipients) & addresses
-            or message.in_reply_to in sent_ids
-        ):
-            address = next(iter(set(message.failed_recipients) & addresses), "")
-            reason = f"delivery to {address or 'the candidate'} failed on {clock.local(message.date):%a %d %b}"
-            suggestion = suggest_call(candidate.phone, now, clock)
-            call = suggestion.describe(clock) if suggestion else "no mobile number known"
-            return evolve(
-                state,
-                status=Status.BOUNCED,
-                next_action=NextAction.CALL,
-                silent_business_hours=round(clock.business_hours_between(waiting_since, now), 2),
-                reasons=(reason, "call to get a working address", call),
-            )
 
-    # Out-of-office replies pause the clock until the stated return date.
+    # Where the candidate was written to: their addresses, and on an email that is theirs by its
+    # tag alone, any address that is nobody else's (a personal or a mistyped one); never the
+    # recruiter, an employer contact or another candidate copied in.
+    reached = set(addresses)
+    for sent in (waiting, *chasers):
+        if not set(sent.recipients) & addresses:
+            reached.update(a for a in sent.recipients if a not in recruiter and a not in employer and a not in known)
+
+    # Out-of-office replies from the candidate pause the clock from the reply to the stated
+    # return date; a snooze pauses it while it lasts. Silence built up before either is kept.
+    spans = _snooze_spans(snoozes, clock, now, waiting_since)
     pause_until: datetime | None = None
     ooo_until: date | None = None
     for message in after:
-        cls = classes.shape(message)
-        if cls.out_of_office and (message.from_addr in addresses or message.in_reply_to in sent_ids):
-            return_date = read_return_date(message.text[:2000], message.date)
-            if return_date:
-                ooo_until = return_date
-                start = datetime.combine(return_date, time(0), tzinfo=clock.tz)
-            else:
-                ooo_until = None
-                start = clock.add_business_hours(message.date, OOO_DEFAULT_PAUSE_DAYS * policy.business_hours_per_day)
-            pause_until = start if pause_until is None else max(pause_until, start)
-    clock_start = waiting_since
-    if pause_until is not None:
-        if now < pause_until:
-            until = ooo_until.isoformat() if ooo_until else "no return date given"
-            return evolve(
-                state,
-                status=Status.OUT_OF_OFFICE,
-                next_action=NextAction.WAIT,
-                out_of_office_until=ooo_until,
-                reasons=(f"out-of-office auto-reply ({until})",),
-            )
-        clock_start = max(waiting_since, pause_until)
+        if message.from_addr not in reached or not classes.shape(message).out_of_office:
+            continue
+        return_date = read_return_date(message.text[:2000], message.date)
+        if return_date:
+            start = datetime.combine(return_date, time(0), tzinfo=clock.tz)
+        else:
+            start = clock.add_business_hours(message.date, OOO_DEFAULT_PAUSE_DAYS * policy.business_hours_per_day)
+        spans.append((message.date, start))
+        if pause_until is None or start >= pause_until:
+            pause_until, ooo_until = start, return_date
+    pauses = _Pauses(clock, spans)
+    silent_hours = pauses.hours(waiting_since, now)
+    state = evolve(state, silent_business_hours=round(silent_hours, 2))
 
-    silent = round(clock.business_hours_between(clock_start, now), 2)
+    # Bounces of what the recruiter sent to the candidate. A report that names the failed
+    # recipients must name an address the candidate was written to at (``reached``).
+    for message in after:
+        cls = classes.shape(message)
+        if cls.kind is not Kind.BOUNCE:
+            continue
+        failed = set(message.failed_recipients) & reached
+        if message.failed_recipients:
+            if not failed:
+                continue
+        elif message.original_message_id not in sent_ids and message.in_reply_to not in sent_ids:
+            continue
+        address = min(failed, key=lambda a: (a not in addresses, a), default="")
+        reason = f"delivery to {address or 'the candidate'} failed on {clock.local(message.date):%a %d %b}"
+        suggestion = suggest_call(candidate.phone, now, clock)
+        call = suggestion.describe(clock) if suggestion else "no mobile number known"
+        return evolve(
+            state,
+            status=Status.BOUNCED,
+            next_action=NextAction.CALL,
+            reasons=(reason, "call to get a working address", call),
+        )
+
+    if pause_until is not None and now < pause_until:
+        until = ooo_until.isoformat() if ooo_until else "no return date given"
+        return evolve(
+            state,
+            status=Status.OUT_OF_OFFICE,
+            next_action=NextAction.WAIT,
+            out_of_office_until=ooo_until,
+            reasons=(f"out-of-office auto-reply ({until})",),
+        )
+
     per_day = policy.business_hours_per_day or 8.0
-    state = evolve(state, silent_business_hours=silent)
-    if silent < policy.silent_after_business_hours:
-        due = clock.add_business_hours(clock_start, policy.silent_after_business_hours)
+    if state.silent_business_hours < policy.silent_after_business_hours:
+        due = pauses.add(waiting_since, policy.silent_after_business_hours)
         return evolve(
             state,
             status=Status.AWAITING,
@@ -382,7 +512,7 @@ def _candidate_state(
                 f"silent after {clock.local(due):%a %d %b %H:%M}",
             ),
         )
-    next_action, why = _ladder(state, touches, clock, policy, now, per_day, employer, recruiter_to)
+    next_action, why = _ladder(state, touches, clock, policy, now, per_day, employer, recruiter_to, pauses)
     if next_action in (NextAction.CALL, NextAction.TEXT):
         suggestion = suggest_call(candidate.phone, now, clock)
         if suggestion is not None:
@@ -395,6 +525,33 @@ def _candidate_state(
     return evolve(state, status=Status.SILENT, next_action=next_action, reasons=tuple(why))
 
 
+def _to_the_candidate(
+    message: MailMessage,
+    addresses: frozenset[str],
+    tag: str,
+    recruiter: frozenset[str],
+    employer: frozenset[str],
+    known: frozenset[str],
+) -> bool:
+    """Whether a message of the recruiter's can open the candidate's wait: it is addressed to
+    them, or it carries their tag and is not addressed only to employer contacts or other
+    candidates (it goes to an address the roster does not know, or only to the recruiter, the
+    candidate in Bcc)."""
+    recipients = set(message.recipients)
+    if recipients & addresses:
+        return True
+    if not any(tag_key(t) == tag for t in message.tags):
+        return False
+    others = recipients - recruiter
+    return not others or any(a not in employer and a not in known for a in others)
+
+
+def _a_chaser(recipients: set[str], addresses: frozenset[str], employer: frozenset[str], known: frozenset[str]) -> bool:
+    """A later email of the recruiter's in the wait is a chaser unless it went only to the
+    employer or to other candidates."""
+    return bool(recipients & addresses) or not (recipients & employer or recipients & known)
+
+
 def _ladder(
     state: CandidateState,
     touches: list[Touch],
@@ -404,6 +561,7 @@ def _ladder(
     per_day: float,
     employer: frozenset[str],
     recruiter_to: dict[str, datetime],
+    pauses: _Pauses,
 ) -> tuple[NextAction, list[str]]:
     """The escalation ladder's next step for a silent candidate, with reasons."""
     silent = state.silent_business_hours
@@ -426,8 +584,8 @@ def _ladder(
     if not state.chasers_sent and not since:
         why.append("no chaser sent yet")
         return NextAction.SEND_CHASER, why
-    if clock.business_hours_between(last_contact, now) < per_day:
-        due = clock.add_business_hours(last_contact, per_day)
+    if pauses.hours(last_contact, now) < per_day:  # an out-of-office or a snooze holds this clock too
+        due = pauses.add(last_contact, per_day)
         why.append(f"last contact {clock.local(last_contact):%a %H:%M}; next step after {clock.local(due):%a %H:%M}")
         return NextAction.WAIT, why
     channels = {t.channel for t in since}
@@ -477,19 +635,31 @@ class _NameLookup:
         return found
 
 
+def _from_the_employer(message: MailMessage, classes: _Classes) -> bool:
+    """A message the employer contact wrote: human, not an auto-reply, a calendar reply or a
+    delivery report (an out-of-office or an accepted invitation is nobody waiting for news)."""
+    cls = classes.shape(message)
+    return cls.human and cls.kind in (Kind.SCHEDULING, Kind.OTHER)
+
+
 def _employer_waiting(
     employer: frozenset[str],
     timeline: list[MailMessage],
     named: dict[tuple[int, str], datetime],
     index: int,
     recruiter_to: dict[str, datetime],
+    classes: _Classes,
 ) -> bool:
     """The employer contact wrote about this candidate (in their thread, or naming them) after
     the recruiter last wrote to that contact."""
     for address in employer:
         last = named.get((index, address))
         for message in timeline:
-            if message.from_addr == address and (last is None or message.date > last):
+            if (
+                message.from_addr == address
+                and (last is None or message.date > last)
+                and _from_the_employer(message, classes)
+            ):
                 last = message.date
         if last is not None:
             told = recruiter_to.get(address)

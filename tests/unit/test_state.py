@@ -3,6 +3,7 @@ the ladder and the ranking order."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 from inbox_watch.engine.state import Inputs, evaluate
@@ -109,10 +110,12 @@ def test_auto_reply_is_never_a_reply_and_pauses_until_return_date() -> None:
     assert state.status is Status.OUT_OF_OFFICE
     assert state.out_of_office_until == date(2026, 11, 30)
     assert state.next_action is NextAction.WAIT
+    # While away the clock stands still: the minute before the auto-reply is kept.
+    assert state.silent_business_hours == 0.02
     # After the return date the clock runs again from that morning.
     later = one([sent, ooo], "2026-11-30 15:00")
     assert later.status is Status.AWAITING
-    assert later.silent_business_hours == 6.0
+    assert later.silent_business_hours == 6.02
 
 
 def test_read_receipt_is_not_a_reply() -> None:
@@ -320,3 +323,200 @@ def test_classifications_kept_at_sync_time_give_the_same_ranking() -> None:
     stale = {key: [CLASSIFIER_VERSION - 1, "other", ["old rules"], False, True] for key in stored}
     again = evaluate(Inputs(demo_candidates(), messages, DEMO_RECRUITER, POLICY, stored_classes=stale), now)
     assert again == fresh
+
+
+# --- regressions: each goes through ``evaluate`` ------------------------------------------------
+
+HR = "hr@acme.example"
+INVITE = "BEGIN:VCALENDAR\nMETHOD:REQUEST\nBEGIN:VEVENT\nDTSTART:{}\nEND:VEVENT\nEND:VCALENDAR"
+
+
+def out_of_office(when: str, sender: str, back: str, reply_to, subject: str = "Automatic reply: Interview slots"):  # type: ignore[no-untyped-def]
+    return msg(
+        when,
+        sender,
+        SAM,
+        subject,
+        f"I am out of the office until {back}.",
+        reply_to=reply_to,
+        headers=(("auto-submitted", "auto-replied"),),
+    )
+
+
+def test_an_employer_out_of_office_does_not_pause_the_candidate() -> None:
+    sent = msg("2026-11-23 10:00", SAM, (JANE, HR), text=SLOTS)  # the employer copied in
+    away = out_of_office("2026-11-23 10:01", HR, "Monday 30 November", sent)
+    state = one([sent, away], "2026-11-24 11:00")
+    assert state.status is Status.SILENT
+    assert state.out_of_office_until is None
+    assert state.next_action is NextAction.SEND_CHASER
+    # The candidate's own out-of-office does, from an address the roster lacks on an email
+    # filed under their tag too.
+    personal = "jd.home@example.net"
+    tagged = msg("2026-11-23 10:00", SAM, personal, text=SLOTS, tags=("Jane Doe",))
+    theirs = out_of_office("2026-11-23 10:01", personal, "Monday 30 November", tagged)
+    assert one([tagged, theirs], "2026-11-24 11:00").status is Status.OUT_OF_OFFICE
+
+
+def test_employer_auto_replies_and_calendar_accepts_are_not_the_employer_waiting() -> None:
+    sent = msg("2026-11-23 10:00", SAM, (JANE, HR), text=SLOTS)
+    away = out_of_office("2026-11-23 10:01", HR, "Monday 30 November", sent)
+    assert not one([sent, away], "2026-11-24 11:00").employer_waiting
+    invite = msg("2026-11-23 10:00", SAM, (JANE, HR), "Invitation: Interview", "Invite attached",
+                 calendar=INVITE.format("20261201T100000Z"))  # fmt: skip
+    accepted = msg(
+        "2026-11-23 10:30",
+        HR,
+        SAM,
+        "Accepted: Interview",
+        "",
+        reply_to=invite,
+        headers=(("auto-submitted", "auto-generated"),),
+        calendar="BEGIN:VCALENDAR\nMETHOD:REPLY\nBEGIN:VEVENT\nATTENDEE;PARTSTAT=ACCEPTED:mailto:hr@acme.example\n"
+        "END:VEVENT\nEND:VCALENDAR",
+    )
+    assert not one([invite, accepted], "2026-11-24 11:00").employer_waiting
+    # Nor an auto-reply elsewhere that happens to name the candidate.
+    elsewhere = msg("2026-11-20 09:00", SAM, HR, "Shortlist: Jane Doe", "Jane Doe's CV attached.")
+    named = out_of_office(
+        "2026-11-20 09:01", HR, "Monday 30 November", elsewhere, "Automatic reply: Shortlist: Jane Doe"
+    )
+    assert not one([sent, elsewhere, named], "2026-11-24 11:00").employer_waiting
+
+
+def test_a_bounce_for_a_copied_address_is_not_the_candidate_bounced() -> None:
+    stale = "old.contact@acme.example"
+    sent = msg("2026-11-23 10:00", SAM, (JANE, stale), text=SLOTS)
+    bounce = msg(
+        "2026-11-23 10:02",
+        "mailer-daemon@agency.example",
+        SAM,
+        "Undelivered Mail Returned to Sender",
+        "could not be delivered",
+        failed=(stale,),
+        original=sent.message_id,
+        headers=(("content-type", "multipart/report; report-type=delivery-status"),),
+        delivery_status=f"Final-Recipient: rfc822; {stale}\nAction: failed",
+    )
+    state = one([sent, bounce], "2026-11-23 12:00")
+    assert state.status is Status.AWAITING
+    assert state.next_action is NextAction.WAIT
+    # A mistyped address on an email filed under the candidate's tag still bounces for them.
+    typo = "jane.deo@example.com"
+    tagged = msg("2026-11-23 10:00", SAM, typo, text=SLOTS, tags=("Jane Doe",))
+    returned = replace(bounce, failed_recipients=(typo,), original_message_id=tagged.message_id)
+    state = one([tagged, returned], "2026-11-23 12:00")
+    assert state.status is Status.BOUNCED
+    assert state.reasons[0].startswith(f"delivery to {typo} failed")
+
+
+def test_an_out_of_office_pauses_the_clock_and_keeps_the_silence_before_it() -> None:
+    sent = msg("2026-11-16 10:00", SAM, JANE, text=SLOTS)  # Monday
+    chaser = msg("2026-11-17 15:00", SAM, JANE, "Re: Interview slots", "Checking in", reply_to=sent)
+    away = out_of_office("2026-11-17 15:01", JANE, "Monday 23 November", chaser)
+    state = one([sent, chaser, away], "2026-11-23 15:00")
+    # Mon 10:00-17:30 and Tue 09:00-15:01 before the auto-reply, then Mon 23 09:00-15:00.
+    assert state.silent_business_hours == round(7.5 + 6 + 1 / 60 + 6, 2)
+    assert state.status is Status.SILENT
+    assert state.next_action is NextAction.UPDATE_EMPLOYER  # day 3 of silence, away days not counted
+
+
+def test_a_snooze_pauses_the_clock_and_keeps_showing_the_wait() -> None:
+    sent = msg("2026-11-23 10:00", SAM, JANE, text=SLOTS)  # Monday
+    chaser = msg("2026-11-23 16:00", SAM, JANE, "Re: Interview slots", "Checking in", reply_to=sent)
+    snoozes = [Snooze("Jane Doe", date(2026, 11, 27), "ill, back Monday", since=at("2026-11-24 10:00"))]
+    snoozed = one([sent, chaser], "2026-11-25 12:00", snoozes=snoozes)
+    assert snoozed.status is Status.SNOOZED
+    assert snoozed.next_action is NextAction.WAIT
+    assert snoozed.waiting_since == sent.date
+    assert snoozed.chasers_sent == 1
+    assert snoozed.silent_business_hours == 8.5  # Mon 10:00-17:30 and Tue 09:00-10:00, then paused
+    # When the snooze ends, Tuesday to Friday do not count.
+    back = one([sent, chaser], "2026-11-30 10:00", snoozes=snoozes)
+    assert back.status is Status.SILENT
+    assert back.silent_business_hours == 9.5
+    # Not consider_pulling; and the chaser's business day is held by the snooze too (3.5h so far).
+    assert back.next_action is NextAction.WAIT
+    assert any("next step after Mon 15:00" in r for r in back.reasons)
+    # A reply ends the wait, snooze or not.
+    reply = msg("2026-11-25 09:00", JANE, SAM, "Re: Interview slots", "Tuesday works, thanks", reply_to=chaser)
+    assert one([sent, chaser, reply], "2026-11-25 12:00", snoozes=snoozes).status is Status.REPLIED
+
+
+def test_an_earlier_snooze_still_holds_the_clock_after_a_second_one() -> None:
+    sent = msg("2026-11-16 10:00", SAM, JANE, text=SLOTS)  # Monday
+    snoozes = [
+        Snooze("Jane Doe", date(2026, 11, 20), "ill", since=at("2026-11-17 09:00")),  # Tue to Fri
+        Snooze("Jane Doe", date(2026, 11, 24), "moving house", since=at("2026-11-23 09:00")),  # Mon, Tue
+    ]
+    state = one([sent], "2026-11-25 12:00", snoozes=snoozes)
+    assert state.silent_business_hours == 7.5 + 3  # Mon 16 and Wed 25 until noon: no snoozed day counts
+    # A snooze set without a recorded start (an older store) holds the clock from the start of the wait.
+    legacy = one([sent], "2026-11-25 12:00", snoozes=[Snooze("Jane Doe", date(2026, 11, 24))])
+    assert legacy.silent_business_hours == 3
+
+
+def test_a_pulled_candidate_still_shows_the_wait_for_the_withdrawal_note() -> None:
+    sent = msg("2026-11-16 10:00", SAM, JANE, text=SLOTS)
+    chaser = msg("2026-11-17 10:00", SAM, JANE, "Re: Interview slots", "Just checking in", reply_to=sent)
+    state = one([sent, chaser], "2026-11-23 11:00", pulled=frozenset({"jane doe"}))
+    assert state.status is Status.PULLED
+    assert state.next_action is NextAction.NONE
+    assert state.waiting_since == sent.date
+    assert state.chasers_sent == 1
+
+
+def test_a_tagged_email_to_the_employer_does_not_open_the_candidates_wait() -> None:
+    to_employer = msg(
+        "2026-11-23 10:00",
+        SAM,
+        HR,
+        "Jane Doe interview",
+        "Hi, could you do Tuesday at 10:00 or Wednesday at 14:00 for Jane Doe's interview? Which suits you?",
+        tags=("Jane Doe",),
+    )
+    state = one([to_employer], "2026-11-25 12:00")
+    assert state.status is Status.IDLE
+    assert state.waiting_since is None
+    # Filed under the tag and sent to the recruiter alone (the candidate in Bcc), it does open it.
+    bcc = msg("2026-11-23 10:00", SAM, SAM, text=SLOTS, tags=("Jane Doe",))
+    assert one([bcc], "2026-11-25 12:00").waiting_since == bcc.date
+
+
+def test_a_tag_only_candidate_never_gets_an_employer_contacts_address() -> None:
+    to_employer = msg(
+        "2026-11-23 09:00", SAM, HR, "Ann Lee", "Could you do Tuesday at 10:00 with Ann?", tags=("Ann Lee",)
+    )
+    to_ann = msg("2026-11-23 10:00", SAM, "ann@example.org", "Slots for Ann", SLOTS, tags=("Ann Lee",))
+    ann = Candidate("Ann Lee", source="tag")
+    states = run([to_employer, to_ann], "2026-11-23 12:00", candidates=[jane(), ann])
+    (state,) = [s for s in states if s.candidate.name == "Ann Lee"]
+    assert state.candidate.emails == ("ann@example.org",)
+    assert state.waiting_since == to_ann.date
+
+
+def test_another_candidates_reply_to_a_group_email_is_not_a_reply() -> None:
+    ann, bob = "ann@example.com", "bob@example.com"
+    group = msg("2026-11-23 10:00", SAM, (ann, bob), text=SLOTS)
+    from_bob = msg("2026-11-23 11:00", bob, SAM, "Re: Interview slots", "Tuesday please", reply_to=group)
+    states = run(
+        [group, from_bob], "2026-11-25 12:00", candidates=[Candidate("Ann A", (ann,)), Candidate("Bob B", (bob,))]
+    )
+    assert {s.candidate.name: s.status for s in states} == {"Ann A": Status.SILENT, "Bob B": Status.REPLIED}
+
+
+def test_slot_expires_is_the_soonest_slot_still_ahead() -> None:
+    first = msg("2026-11-23 10:00", SAM, JANE, "Invitation", "Invite", calendar=INVITE.format("20261123T150000Z"))
+    second = msg("2026-11-23 11:00", SAM, JANE, "Invitation", "Invite", calendar=INVITE.format("20261124T150000Z"))
+    later = msg("2026-11-23 12:00", SAM, JANE, "Invitation", "Invite", calendar=INVITE.format("20261210T150000Z"))
+    state = one([first, second, later], "2026-11-24 09:30")
+    assert state.slot_expires is not None and state.slot_expires.isoformat() == "2026-11-24T15:00:00+00:00"
+    assert any("slot" in r for r in state.reasons)
+
+
+def test_a_draft_copy_with_the_same_message_id_does_not_hide_the_sent_email() -> None:
+    sent = msg("2026-11-23 10:00", SAM, JANE, text=SLOTS)
+    draft = replace(sent, id="draft-1", folder="Drafts", is_draft=True)
+    state = one([draft, sent], "2026-11-23 15:00")
+    assert state.status is Status.AWAITING
+    assert state.waiting_since == sent.date

@@ -7,7 +7,7 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import orjson
@@ -15,7 +15,7 @@ import pytest
 
 from inbox_watch import outbox
 from inbox_watch.errors import StoreError
-from inbox_watch.models import ActionKind, ActionMode, Cursor, OutgoingMessage, SyncBatch, Touch
+from inbox_watch.models import ActionKind, ActionMode, Cursor, OutgoingMessage, Snooze, SyncBatch, Touch
 from inbox_watch.store import Store
 from tests.builders import SAM, SLOTS, jane, msg
 
@@ -112,6 +112,16 @@ def test_forget_erases_every_trace(tmp_path: Path) -> None:
         assert b"jane" not in path.read_bytes().lower()
     assert store.message_count() == 1
     assert not store.ranking_path.exists() and store.saved_ranking() is None  # the dashboard's table too
+
+
+def test_snoozes_keep_when_they_were_set_and_every_earlier_one(tmp_path: Path) -> None:
+    store = Store(tmp_path / "store.json")
+    first = Snooze("Jane Doe", date(2026, 11, 27), "ill", since=NOW)
+    second = Snooze("Jane Doe", date(2026, 12, 4), "on holiday", since=datetime(2026, 12, 1, 9, tzinfo=UTC))
+    store.set_snooze(first)
+    store.set_snooze(second)
+    assert store.snoozes() == [first, second]  # the engine needs every stretch that held the clock
+    assert store.forget("jane doe")["snoozes"] == 2
 
 
 def test_saved_ranking_is_private_and_never_outlives_a_change(tmp_path: Path) -> None:

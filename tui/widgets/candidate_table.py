@@ -29,10 +29,11 @@ def status_text(status: Status) -> Text:
 
 
 def silent_for(state: CandidateState, clock: BusinessClock) -> str:
-    """Business-time silence for people: "2d 3h"; "paused" while away; "-" when not waiting."""
-    if state.waiting_since is None:
+    """Business-time silence for people: "2d 3h"; "paused" while away or snoozed; "-" when not
+    waiting (a pulled candidate is not waited for, though the engine still reports the wait)."""
+    if state.waiting_since is None or state.status is Status.PULLED:
         return "-"
-    if state.status is Status.OUT_OF_OFFICE:
+    if state.status in (Status.OUT_OF_OFFICE, Status.SNOOZED):
         return "paused"
     return clock.format_hours(state.silent_business_hours)
 
