@@ -33,7 +33,7 @@ from inbox_watch.sync import classify_for_store
 
 NOW = datetime(2026, 11, 27, 12, tzinfo=UTC)  # bench.synthetic's clock
 RECRUITER = RecruiterConfig(name="Sam Carter", addresses=(SAM,))
-ACCOUNT = AccountConfig(name="bench", provider="demo", interval=300)  # bench.synthetic's account
+ACCOUNT = AccountConfig(name="bench", provider="demo")  # bench.synthetic's account
 
 FIRST = "start to first painted table"
 FRESH = "start to the fresh ranking painted"

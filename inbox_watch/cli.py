@@ -331,8 +331,9 @@ def cmd_chase(args: argparse.Namespace) -> int:
 def cmd_update_employer(args: argparse.Namespace) -> int:
     now = _now(args)
     workspace = _workspace(args)
-    state = workspace.state_of(args.name, now)
-    draft = workspace.employer_draft(state, now)
+    states, threads = workspace.evaluate_with_threads(now)  # one read: the state and the employer's mail
+    state = workspace.find_state(states, args.name)
+    draft = workspace.employer_draft(state, now, threads, [s.candidate for s in states])
     return _carry_out(workspace, state, draft, args.send, now)
 
 

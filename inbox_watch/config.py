@@ -16,6 +16,11 @@ WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 PROVIDERS = ("imap", "gmail", "outlook", "demo")
 SECURITY = ("ssl", "starttls", "none")
 APP_NAME = "inbox-watch"
+DEFAULT_HOLIDAYS = "GB-ENG"  # England's bank holidays: "GB" alone has only the days common to the UK
+HOLIDAYS_EXPECTED = (
+    "expected a country code of the holidays package, optionally with a subdivision "
+    "(e.g. 'GB-ENG', 'GB-SCT', 'US-NY', 'FR'), or '' for none"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +35,7 @@ class Policy:
     workdays: tuple[int, ...] = (0, 1, 2, 3, 4)  # Monday = 0
     day_start: time = time(9, 0)
     day_end: time = time(17, 30)
-    holidays: str = "GB"
+    holidays: str = DEFAULT_HOLIDAYS  # holidays-package country, optionally "-SUBDIVISION"; "" for none
     silent_after_business_hours: float = 8.5
     pull_after_business_days: float = 5.0
 
@@ -66,7 +71,6 @@ class AccountConfig:
     tenant: str = "common"
     authority_url: str = ""
     lookback_days: int = 180
-    interval: int = 300
     ca_file: str = ""
 
 
@@ -199,15 +203,16 @@ def _policy(path: Path, data: Any) -> Policy:
     if h1 > 23 or h2 > 24 or m1 > 59 or m2 > 59 or (h2, m2) > (24, 0) or (h1, m1) >= (h2, m2):
         raise s._fail("business_hours", "expected a start before the end within one day", hours)
     end = time(23, 59, 59) if h2 == 24 else time(h2, m2)
-    country = s.text("holidays", "GB")
-    if country and not re.fullmatch(r"[A-Za-z]{2,3}", country):
-        raise s._fail("holidays", "expected a country code of the holidays package (e.g. 'GB') or ''", country)
+    region = s.text("holidays", DEFAULT_HOLIDAYS).strip()
+    country, dash, subdivision = region.partition("-")
+    if region and (not re.fullmatch(r"[A-Za-z]{2,3}", country) or (dash and not subdivision.strip())):
+        raise s._fail("holidays", HOLIDAYS_EXPECTED, region)
     return Policy(
         timezone=tz,
         workdays=tuple(sorted({WEEKDAYS.index(d) for d in days})),
         day_start=time(h1, m1),
         day_end=end,
-        holidays=country.upper(),
+        holidays=f"{country.upper()}-{subdivision.strip()}" if dash else country.upper(),
         silent_after_business_hours=s.number("silent_after_business_hours", 8.5),
         pull_after_business_days=s.number("pull_after_business_days", 5.0),
     )
@@ -218,6 +223,12 @@ _ACCOUNT_KEYS = {f for f in AccountConfig.__dataclass_fields__}
 
 def _account(path: Path, index: int, data: Any) -> AccountConfig:
     prefix = f"accounts[{index}]"
+    if isinstance(data, dict) and "interval" in data:
+        # One schedule syncs every account (the daemon's loop, the dashboard's timer).
+        raise ConfigError(
+            f"{path}: {prefix}.interval is not supported: every account is synced every "
+            "[daemon] interval seconds; set the interval there"
+        )
     s = _Section(path, prefix, data, _ACCOUNT_KEYS)
     name = s.text("name", "")
     if not name:
@@ -255,7 +266,6 @@ def _account(path: Path, index: int, data: Any) -> AccountConfig:
         tenant=s.text("tenant", "common"),
         authority_url=s.text("authority_url", ""),
         lookback_days=s.whole("lookback_days", 180, 1, 36500),
-        interval=s.whole("interval", 300, 5, 86400),
         ca_file=s.text("ca_file", ""),
     )
 
@@ -301,19 +311,43 @@ def parse_config(text: str, path: Path) -> Config:
     )
 
 
-def check_holidays(config: Config) -> None:
-    """Check the holiday country against the holidays package (imported only when the calendar
-    is needed, so an idle sync does not pay for loading every country's rules)."""
-    country = config.policy.holidays
-    if not country:
-        return
+def holiday_region(region: str) -> tuple[str, str | None]:
+    """``"GB-ENG"`` -> ``("GB", "ENG")``, ``"GB"`` -> ``("GB", None)``, as the holidays package
+    spells them (the subdivision is matched regardless of case). Raises LookupError, with a
+    sentence saying what is allowed, when the package has no such country or subdivision."""
     import holidays as holidays_pkg
 
-    if country not in holidays_pkg.list_supported_countries():
+    country, _, wanted = region.partition("-")
+    supported = holidays_pkg.list_supported_countries()
+    if country not in supported:
+        raise LookupError(HOLIDAYS_EXPECTED)
+    if not wanted:
+        return country, None
+    subdivisions = list(supported[country])
+    for subdivision in subdivisions:
+        if subdivision.casefold() == wanted.casefold():
+            return country, subdivision
+    if not subdivisions:
+        raise LookupError(f"the holidays package has no subdivisions for {country}: use {country!r}")
+    shown = ", ".join(repr(f"{country}-{s}") for s in subdivisions[:12]) + (", ..." if len(subdivisions) > 12 else "")
+    raise LookupError(
+        f"the holidays package has no subdivision {wanted!r} of {country}: expected one of {shown}, "
+        f"or {country!r} for only the days common to all of {country}"
+    )
+
+
+def check_holidays(config: Config) -> None:
+    """Check the holiday country and subdivision against the holidays package (imported only
+    when the calendar is needed, so an idle sync does not pay for loading every country's rules)."""
+    region = config.policy.holidays
+    if not region:
+        return
+    try:
+        holiday_region(region)
+    except LookupError as exc:
         raise ConfigError(
-            f"{config.path or 'config'}: policy.holidays = {country!r} is invalid: "
-            "expected a country code of the holidays package (e.g. 'GB') or ''"
-        )
+            f"{config.path or 'config'}: policy.holidays = {region!r} is invalid: {exc.args[0]}"
+        ) from None
 
 
 def load_config(path: Path | None = None, *, required: bool = True) -> Config:

@@ -13,7 +13,7 @@ from inbox_watch.config import AccountConfig, Config, Policy
 from inbox_watch.service import Workspace
 from inbox_watch.sync import sync_account
 
-DEMO_ACCOUNT = AccountConfig(name="demo", provider="demo", interval=60)
+DEMO_ACCOUNT = AccountConfig(name="demo", provider="demo")
 
 
 def demo_config(store_dir: Path) -> Config:

@@ -3,7 +3,7 @@ engine, queue actions through the outbox. Front ends parse input and show output
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any
@@ -23,6 +23,7 @@ from inbox_watch.models import (
     ActionKind,
     ActionMode,
     ActionState,
+    Candidate,
     CandidateState,
     Snooze,
     Status,
@@ -81,32 +82,33 @@ class Workspace:
         """Last, this and next year's public holidays, kept in a small file beside the store
         so that a start-up does not load the ``holidays`` package (about 0.2 s) every time.
 
-        The country is checked against the package only when the package is needed; dates in
-        the file were computed, so checked, before."""
-        country = self.config.policy.holidays
-        if not country:
+        The file keeps each region (``policy.holidays``: country and subdivision, "GB-ENG")
+        apart. The region is checked against the package only when the package is needed;
+        dates in the file were computed, so checked, before."""
+        region = self.config.policy.holidays
+        if not region:
             return {}
         year = (now or datetime.now(UTC)).year
         if year in self._holidays:
             return self._holidays[year]
-        self._holidays[year] = self._read_or_compute_holidays(country, year)
+        self._holidays[year] = self._read_or_compute_holidays(region, year)
         return self._holidays[year]
 
-    def _read_or_compute_holidays(self, country: str, year: int) -> dict[int, frozenset[date]]:
+    def _read_or_compute_holidays(self, region: str, year: int) -> dict[int, frozenset[date]]:
         path = self.store.path.with_name("holidays.json")
         try:
             kept = orjson.loads(path.read_bytes())
-            days = kept.get(country, {}) if isinstance(kept, dict) else {}
+            days = kept.get(region, {}) if isinstance(kept, dict) else {}
         except (OSError, orjson.JSONDecodeError):
             kept, days = {}, {}
         wanted = (year - 1, year, year + 1)
         if all(str(y) in days for y in wanted):
             return {y: frozenset(date.fromisoformat(d) for d in days[str(y)]) for y in wanted}
         check_holidays(self.config)
-        found = {y: holiday_dates(country, y) for y in wanted}
+        found = {y: holiday_dates(region, y) for y in wanted}
         days = {**days, **{str(y): sorted(d.isoformat() for d in found[y]) for y in wanted}}
         try:
-            write_private(path, orjson.dumps({**(kept if isinstance(kept, dict) else {}), country: days}))
+            write_private(path, orjson.dumps({**(kept if isinstance(kept, dict) else {}), region: days}))
         except OSError:
             pass  # a cache only: the next start computes them again
         return found
@@ -139,8 +141,12 @@ class Workspace:
         return {"generated_at": now.isoformat(), "candidates": [report_row(s) for s in self.evaluate(now)]}
 
     def state_of(self, name: str, now: datetime) -> CandidateState:
+        return self.find_state(self.evaluate(now), name)
+
+    @staticmethod
+    def find_state(states: Sequence[CandidateState], name: str) -> CandidateState:
+        """The candidate called ``name`` (or the only one whose name contains it)."""
         key = tag_key(name)
-        states = self.evaluate(now)
         for state in states:
             if tag_key(state.candidate.name) == key:
                 return state
@@ -166,17 +172,36 @@ class Workspace:
             templates_dir=self.config.templates_dir,
         )
 
-    def employer_draft(self, state: CandidateState, now: datetime) -> drafts.Draft:
+    def employer_draft(
+        self,
+        state: CandidateState,
+        now: datetime,
+        threads: Mapping[str, Thread] | None = None,
+        candidates: Sequence[Candidate] | None = None,
+    ) -> drafts.Draft:
+        """The employer update for ``state``: a reply in the thread where the employer contact
+        last wrote about the candidate, when they did. ``threads`` (every stored thread) and
+        ``candidates`` are what the caller last read; the store is read when they are not given."""
         if not state.candidate.employer_emails:
             raise ActionRefused(
                 f"{state.candidate.name} has no employer contact address (add employer_email to the roster)"
             )
+        if threads is None:
+            states, threads = self.evaluate_with_threads(now)
+            candidates = [s.candidate for s in states]
+        contact = drafts.employer_contact(
+            state,
+            threads.values(),
+            now=now,
+            candidates=candidates if candidates is not None else (state.candidate,),
+        )
         return drafts.employer_update(
             state,
             recruiter_name=self.config.recruiter.name,
             clock=self.clock,
             now=now,
             templates_dir=self.config.templates_dir,
+            contact=contact,
         )
 
     def check_chase_allowed(
@@ -211,7 +236,13 @@ class Workspace:
                 f"({self.clock.local(last):%a %d %b %H:%M}); wait a business day or use --force"
             )
 
-    def account_for(self, state: CandidateState) -> AccountConfig:
+    def account_for(self, state: CandidateState, draft: drafts.Draft | None = None) -> AccountConfig:
+        """The account a draft goes out through: the one holding the message it answers, else
+        the one holding the candidate's scheduling email, else the first."""
+        if draft is not None and draft.account:
+            for account in self.config.accounts:
+                if account.name == draft.account:
+                    return account
         message = state.scheduling_message
         if message is not None:
             for account in self.config.accounts:
@@ -228,7 +259,7 @@ class Workspace:
         *,
         not_before: datetime | None = None,
     ) -> Action:
-        account = self.account_for(state)
+        account = self.account_for(state, draft)
         from_addr = self.config.recruiter.addresses[0] if self.config.recruiter.addresses else account.username
         if not from_addr:
             raise UsageError("no sender address: set [recruiter] addresses in the config")

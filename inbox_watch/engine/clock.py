@@ -9,27 +9,35 @@ from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from inbox_watch.config import Policy
+from inbox_watch.config import Policy, holiday_region
 
 _SECONDS_PER_HOUR = 3600.0
 
 
 @lru_cache(maxsize=64)
-def _holiday_calendar(country: str, first_year: int, last_year: int) -> frozenset[date]:
-    if not country:
+def _holiday_calendar(region: str, first_year: int, last_year: int) -> frozenset[date]:
+    """``region`` is the policy's ``holidays``: a country code, optionally with a subdivision
+    ("GB-ENG"); without one the package gives only the country-wide days."""
+    if not region:
         return frozenset()
     import holidays
 
+    country, _, subdivision = region.partition("-")
+    years = range(first_year, last_year + 1)
     try:
-        found = holidays.country_holidays(country, years=range(first_year, last_year + 1))
+        found = holidays.country_holidays(country, subdiv=subdivision or None, years=years)
     except NotImplementedError:
-        return frozenset()
+        try:  # the subdivision written in another case ("gb-eng")
+            country, canonical = holiday_region(region)
+            found = holidays.country_holidays(country, subdiv=canonical, years=years)
+        except (LookupError, NotImplementedError):
+            return frozenset()
     return frozenset(found.keys())
 
 
-def holiday_dates(country: str, year: int) -> frozenset[date]:
+def holiday_dates(region: str, year: int) -> frozenset[date]:
     """The public holidays of one year (the ``holidays`` package), for callers that keep them."""
-    return _holiday_calendar(country, year, year)
+    return _holiday_calendar(region, year, year)
 
 
 class BusinessClock:

@@ -47,13 +47,14 @@ def mobile_from_text(text: str) -> str:
 
 
 def suggest_call(phone: str, now: datetime, clock: BusinessClock) -> CallSuggestion | None:
-    """The next good moment to call ``phone``; None when there is no usable mobile number."""
+    """The next good moment to call ``phone`` on a business day (a configured workday that is
+    no public holiday); None when there is no usable mobile number."""
     if not phone or is_landline(phone):
         return None
     local = clock.local(now)
-    for days in range(0, 8):
-        day = (local + timedelta(days=days)).date()
-        if day.weekday() >= 5:
+    for days in range(0, 15):  # the Christmas and New Year break fits in a fortnight
+        day = local.date() + timedelta(days=days)
+        if not clock.is_business_day(day):
             continue
         for at, why in CALL_WINDOWS:
             moment = datetime.combine(day, at, tzinfo=clock.tz)

@@ -4,21 +4,24 @@ Templates are plain text files with ``$name`` placeholders (``string.Template``)
 ``inbox_watch/templates`` and overridable by files of the same name in the configured
 templates directory. Substitution is single-pass and safe: a value containing ``$``, braces or
 CR/LF is inserted as text, never expanded, and header fields are built here, not by templates.
+A placeholder whose value is empty (no role on the roster) takes one neighbouring space with it,
+so "the $role interview" reads "the interview".
 """
 
 from __future__ import annotations
 
 import re
 import string
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
 
-from inbox_watch.engine.classify import _TIME, own_text
+from inbox_watch.engine.classify import _TIME, classify, own_text
 from inbox_watch.engine.clock import BusinessClock
 from inbox_watch.engine.threads import base_subject
-from inbox_watch.models import CandidateState, MailMessage, OutgoingMessage, Status
+from inbox_watch.models import Candidate, CandidateState, Kind, MailMessage, OutgoingMessage, Status, Thread
 
 MAX_SLOTS = 6
 
@@ -35,6 +38,7 @@ class Draft:
     references: tuple[str, ...] = ()
     thread_id: str = ""
     reply_to_id: str = ""
+    account: str = ""  # the account holding the message it answers ("" for a new thread)
 
     def outgoing(self, *, from_addr: str, from_name: str, message_id: str) -> OutgoingMessage:
         return OutgoingMessage(
@@ -64,9 +68,17 @@ def _one_line(value: str) -> str:
     return re.sub(r"[\r\n\t]+", " ", value).strip()
 
 
+_GAP = "\x00"  # stands in for an empty value until the substitution is done
+_EMPTY = re.compile(f" {_GAP}|{_GAP} ?")
+
+
 def render(template: str, values: dict[str, str]) -> str:
-    """Substitute ``$name`` placeholders once; unknown placeholders stay as written."""
-    return string.Template(template).safe_substitute({k: str(v) for k, v in values.items()})
+    """Substitute ``$name`` placeholders once; unknown placeholders stay as written.
+
+    An empty value takes one neighbouring space with it (the one before it, else the one
+    after), so "about the $role interview" without a role reads "about the interview"."""
+    filled = {k: str(v).replace(_GAP, "") or _GAP for k, v in values.items()}
+    return _EMPTY.sub("", string.Template(template).safe_substitute(filled))
 
 
 def offered_slots(message: MailMessage | None, clock: BusinessClock, slot: datetime | None) -> str:
@@ -91,6 +103,21 @@ def _reply_headers(message: MailMessage | None) -> tuple[str, tuple[str, ...]]:
     return message.message_id, refs
 
 
+def _chaser_to(state: CandidateState) -> tuple[str, ...]:
+    """The candidate's addresses the email being chased went to (the latest of the wait, else
+    the one that opened it); the first roster address when it named none of them."""
+    addresses = {a.lower() for a in state.candidate.emails}
+    for message in (state.scheduling_message, state.waiting_message):
+        if message is not None:
+            to = tuple(dict.fromkeys(a for a in message.recipients if a.lower() in addresses))
+            if to:
+                return to
+    if state.candidate.emails:
+        return state.candidate.emails[:1]
+    message = state.scheduling_message
+    return message.to[:1] if message is not None else ()
+
+
 def chaser(
     state: CandidateState,
     *,
@@ -105,25 +132,150 @@ def chaser(
     values = {
         "first_name": _one_line(candidate.name.split()[0] if candidate.name.split() else candidate.name),
         "candidate_name": _one_line(candidate.name),
-        "role": _one_line(candidate.role or "the"),
-        "employer": _one_line(candidate.employer or "the employer"),
+        "role": _one_line(candidate.role),
+        "employer": _one_line(candidate.employer) or "the employer",
         "recruiter_name": _one_line(recruiter_name),
         "slots": offered_slots(state.waiting_message or message, clock, state.slot_expires),
     }
     body = render(load_template(f"chaser_{step}", templates_dir), values)
     in_reply_to, references = _reply_headers(message)
     subject = "Re: " + _one_line(base_subject(message.subject if message else "") or "Interview times")
-    to = tuple(candidate.emails[:1]) or ((message.to[:1]) if message else ())
     return Draft(
         kind="chaser",
-        to=to,
+        to=_chaser_to(state),
         subject=subject,
         body=body,
         in_reply_to=in_reply_to,
         references=references,
         thread_id=message.thread_id if message else "",
         reply_to_id=message.id if message else "",
+        account=message.account if message else "",
     )
+
+
+# Display names that belong to a mailbox, not a person: greeted with "Hello," instead.
+_NOT_A_PERSON = re.compile(
+    r"\b(?:team|hr|human|recruit\w*|resourcing|talent|careers?|hiring|jobs|people|info|admin|office|"
+    r"enquiries|inquiries|support|service|no-?reply|mail|desk|department|ltd|limited|inc|llc|plc|group)\b",
+    re.IGNORECASE,
+)
+_TITLES = {"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "dame"}
+
+
+def greeting_name(display_name: str) -> str:
+    """The name to greet someone by, from their display name: "Priya Shah" and "Shah, Priya"
+    give "Priya"; "" when it does not look like a person's name ("Acme HR", an address)."""
+    name = re.sub(r"[\(\[<].*?[\)\]>]", " ", _one_line(display_name)).strip(" \"'")
+    if "," in name:  # "Shah, Priya", or "Priya Shah, Acme"
+        before, _, after = name.partition(",")
+        name = f"{after} {before}" if len(before.split()) == 1 and len(after.split()) == 1 else before
+    words = [w for w in name.split() if w.rstrip(".").lower() not in _TITLES]
+    if not words or len(words) > 4 or "@" in name or re.search(r"\d", name) or _NOT_A_PERSON.search(name):
+        return ""
+    first = words[0]
+    if not first[0].isalpha():
+        return ""
+    if len(first.rstrip(".")) == 1:  # an initial: "J. Smith"
+        return " ".join(words)
+    return first.capitalize() if first.isupper() else first
+
+
+@dataclass(frozen=True, slots=True)
+class EmployerContact:
+    """Who an employer update goes to: the contact's address, their display name when a message
+    of theirs shows one, and the latest message they wrote about the candidate (the update
+    answers it in its thread)."""
+
+    address: str
+    name: str = ""
+    message: MailMessage | None = None
+
+
+_WORDS = re.compile(r"[^\W_]+")
+
+
+def _names(message: MailMessage, candidate: Candidate, others: Sequence[Candidate]) -> bool:
+    """``message`` names ``candidate``: their full name, or their first name when no other
+    candidate of the same employer contact shares it (the rule ``employer_waiting`` uses)."""
+    words = _WORDS.findall(candidate.name.casefold())
+    if not words:
+        return False
+    said = _WORDS.findall(f"{message.subject}\n{message.text[:2000]}".casefold())
+    text = f" {' '.join(said)} "
+    if f" {' '.join(words)} " in text:
+        return True
+    first = words[0]
+    if len(first) <= 2 or f" {first} " not in text:
+        return False
+    contacts = {a.lower() for a in candidate.employer_emails}
+    for other in others:
+        other_words = _WORDS.findall(other.name.casefold())
+        if (
+            other_words != words
+            and other_words[:1] == [first]
+            and contacts & {a.lower() for a in other.employer_emails}
+        ):
+            return False  # another of this contact's candidates has the same first name
+    return True
+
+
+def employer_contact(
+    state: CandidateState,
+    threads: Iterable[Thread],
+    *,
+    now: datetime,
+    candidates: Sequence[Candidate] = (),
+) -> EmployerContact | None:
+    """The employer contact an update about ``state``'s candidate goes to, from the mail in
+    ``threads`` (every thread, so that a message naming the candidate elsewhere is found).
+
+    The message answered is the latest one, up to ``now``, that one of the candidate's employer
+    contacts wrote in the candidate's threads or naming the candidate, by hand (an out-of-office
+    reply or a calendar answer is not one to answer). None when the candidate has no employer
+    contact address."""
+    contacts = [a.lower() for a in state.candidate.employer_emails]
+    if not contacts:
+        return None
+    own_threads = set(state.threads)
+    names: dict[str, tuple[datetime, str]] = {}
+    latest: MailMessage | None = None
+    for thread in threads:
+        for message in thread.messages:
+            sender = message.from_addr.lower()
+            if sender not in contacts or message.date > now:
+                continue
+            if message.from_name and (sender not in names or message.date >= names[sender][0]):
+                names[sender] = (message.date, message.from_name)
+            if latest is not None and message.date <= latest.date:
+                continue
+            if (thread.id in own_threads or _names(message, state.candidate, candidates)) and _written(message):
+                latest = message
+    address = latest.from_addr.lower() if latest is not None else contacts[0]
+    return EmployerContact(address=address, name=names[address][1] if address in names else "", message=latest)
+
+
+def _written(message: MailMessage) -> bool:
+    """A message a person wrote: not an auto-reply, a delivery report or a calendar answer."""
+    found = classify(message, read_dates=False, content=False)
+    return found.human and found.kind in (Kind.OTHER, Kind.SCHEDULING)
+
+
+def _tried(state: CandidateState) -> list[str]:
+    """What the recruiter has tried since the scheduling email, in words."""
+    tried = []
+    if state.chasers_sent:
+        tried.append(f"sent {state.chasers_sent} follow-up email{'s' if state.chasers_sent != 1 else ''}")
+    channels = {"call": "called", "text": "texted", "dm": "messaged on social media"}
+    for touch in state.touches:
+        if state.waiting_since is None or touch.at >= state.waiting_since:
+            word = channels.get(touch.channel, touch.channel)
+            if word not in tried:
+                tried.append(word)
+    return tried
+
+
+def _and(words: list[str]) -> str:
+    return ", ".join(words[:-1]) + " and " + words[-1] if len(words) > 1 else "".join(words)
 
 
 def employer_update(
@@ -133,36 +285,52 @@ def employer_update(
     clock: BusinessClock,
     now: datetime,
     templates_dir: Path | None = None,
+    contact: EmployerContact | None = None,
 ) -> Draft:
     """A holding reply to the employer contact: names the candidate, what was tried, and when
     the next update will come (a business day later). For a pulled candidate it is the note
-    that withdraws them (template ``employer_withdrawn``)."""
+    that withdraws them (template ``employer_withdrawn``).
+
+    With ``contact`` (see ``employer_contact``) it answers the contact's latest message about
+    the candidate in its thread and greets them by name; else it starts a new thread to the
+    first employer address and opens with "Hello,"."""
     candidate = state.candidate
-    tried = [f"sent {state.chasers_sent} follow-up email{'s' if state.chasers_sent != 1 else ''}"]
-    channels = {"call": "called", "text": "texted", "dm": "messaged on social media"}
-    for touch in state.touches:
-        if state.waiting_since is None or touch.at >= state.waiting_since:
-            word = channels.get(touch.channel, touch.channel)
-            if word not in tried:
-                tried.append(word)
-    if len(tried) > 1:
-        tried_text = ", ".join(tried[:-1]) + " and " + tried[-1]
-    else:
-        tried_text = tried[0]
+    if contact is None:
+        contact = EmployerContact(candidate.employer_emails[0] if candidate.employer_emails else "")
+    tried = _tried(state)
     next_update = clock.add_business_hours(now, clock.policy.business_hours_per_day)
-    contact = candidate.employer_emails[0] if candidate.employer_emails else ""
+    first_name = _one_line(greeting_name(contact.name))
     values = {
-        "employer_contact_name": _one_line(contact.split("@")[0].split(".")[0].title() if contact else "there"),
+        "greeting": f"Hi {first_name}," if first_name else "Hello,",
+        "employer_contact_name": first_name or "there",
         "candidate_name": _one_line(candidate.name),
-        "role": _one_line(candidate.role or "the"),
+        "role": _one_line(candidate.role),
         "employer": _one_line(candidate.employer),
         "recruiter_name": _one_line(recruiter_name),
         "waiting_since": (f"{clock.local(state.waiting_since):%A %d %B}" if state.waiting_since else "recently"),
-        "tried": tried_text,
+        "sent_on": (f"on {clock.local(state.waiting_since):%A %d %B}" if state.waiting_since else "recently"),
+        "tried": _and(tried) or "not followed up yet",
+        "so_far": f"I've since {_and(tried)}." if tried else "",
         "next_update": f"{clock.local(next_update):%A %H:%M}",
     }
     withdrawn = state.status is Status.PULLED
     body = render(load_template("employer_withdrawn" if withdrawn else "employer_update", templates_dir), values)
+    message = contact.message
+    if message is not None:
+        in_reply_to, references = _reply_headers(message)
+        subject = "Re: " + _one_line(base_subject(message.subject) or candidate.name)
+        return Draft(
+            kind="employer_update",
+            to=(contact.address,),
+            subject=subject,
+            body=body,
+            in_reply_to=in_reply_to,
+            references=references,
+            thread_id=message.thread_id,
+            reply_to_id=message.id,
+            account=message.account,
+        )
     what = "withdrawn" if withdrawn else "update"
     subject = _one_line(f"{candidate.name}: {candidate.role or 'interview'} {what}")
-    return Draft(kind="employer_update", to=candidate.employer_emails[:1], subject=subject, body=body)
+    to = (contact.address,) if contact.address else ()
+    return Draft(kind="employer_update", to=to, subject=subject, body=body)

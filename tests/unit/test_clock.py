@@ -86,3 +86,46 @@ def test_workspace_keeps_holidays_beside_the_store(tmp_path) -> None:  # type: i
     assert (tmp_path / "holidays.json").exists()
     again = workspace.known_holidays(datetime(2026, 6, 1, tzinfo=UTC))
     assert again == found
+
+
+def test_the_default_calendar_is_englands() -> None:
+    # England's Easter Monday and August bank holiday are not UK-wide: the package gives them
+    # only for the subdivision, and the default is GB-ENG.
+    from datetime import date
+
+    assert Policy().holidays == "GB-ENG"
+    assert not clock.is_business_day(date(2026, 4, 6))  # Easter Monday
+    assert not clock.is_business_day(date(2026, 8, 31))  # Summer bank holiday
+    assert clock.is_business_day(date(2026, 8, 3))
+    uk_wide = BusinessClock(Policy(holidays="GB"))
+    assert uk_wide.is_business_day(date(2026, 4, 6)) and not uk_wide.is_business_day(date(2026, 12, 25))
+
+
+def test_a_subdivision_has_its_own_days() -> None:
+    from datetime import date
+
+    scotland = BusinessClock(Policy(holidays="GB-SCT"))
+    assert not scotland.is_business_day(date(2026, 8, 3))  # Scotland's summer bank holiday
+    assert scotland.is_business_day(date(2026, 8, 31)) and scotland.is_business_day(date(2026, 4, 6))
+    assert not BusinessClock(Policy(holidays="GB-eng")).is_business_day(date(2026, 4, 6))  # any case
+
+
+def test_silence_over_easter_skips_easter_monday() -> None:
+    # Thursday 2 April 10:00 to Tuesday 7 April 10:00: Good Friday and Easter Monday are off.
+    assert clock.business_hours_between(at("2026-04-02 10:00"), at("2026-04-07 10:00")) == 8.5
+
+
+def test_the_holidays_file_keeps_each_subdivision_apart(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from datetime import UTC, date, datetime
+
+    import orjson
+
+    from inbox_watch.config import Config
+    from inbox_watch.service import Workspace
+
+    june = datetime(2026, 6, 1, tzinfo=UTC)
+    uk_wide = Workspace.open(Config(path=None, store_path=tmp_path / "store.json", policy=Policy(holidays="GB")))
+    assert date(2026, 4, 6) not in uk_wide.known_holidays(june)[2026]
+    england = Workspace.open(Config(path=None, store_path=tmp_path / "store.json", policy=Policy(holidays="GB-ENG")))
+    assert date(2026, 4, 6) in england.known_holidays(june)[2026]
+    assert set(orjson.loads((tmp_path / "holidays.json").read_bytes())) == {"GB", "GB-ENG"}

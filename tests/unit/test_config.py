@@ -85,6 +85,62 @@ def test_unknown_holiday_country_is_named_before_the_clock_runs(tmp_path: Path) 
     assert str(path) in str(info.value) and "policy.holidays" in str(info.value)
 
 
+@pytest.mark.parametrize(
+    ("written", "kept"), [("GB-ENG", "GB-ENG"), ("gb-sct", "GB-sct"), ("GB", "GB"), ("", ""), ("US-NY", "US-NY")]
+)
+def test_holidays_take_a_country_and_a_subdivision(tmp_path: Path, written: str, kept: str) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(GOOD.replace('holidays = "GB"', f'holidays = "{written}"'))
+    config = load_config(path)
+    assert config.policy.holidays == kept
+    check_holidays(config)
+
+
+def test_the_default_holidays_are_englands(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(GOOD.replace('holidays = "GB"\n', ""))
+    assert load_config(path).policy.holidays == "GB-ENG"
+
+
+@pytest.mark.parametrize(
+    ("written", "needle"),
+    [
+        ("GB-XYZ", "no subdivision 'XYZ' of GB: expected one of 'GB-ENG', 'GB-NIR', 'GB-SCT', 'GB-WLS'"),
+        ("XX-ENG", "GB-ENG"),
+    ],
+)
+def test_an_unknown_subdivision_is_one_clear_error(tmp_path: Path, written: str, needle: str) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(GOOD.replace('holidays = "GB"', f'holidays = "{written}"'))
+    config = load_config(path)
+    with pytest.raises(ConfigError) as info:
+        check_holidays(config)
+    message = str(info.value)
+    assert message.startswith(f"{path}: policy.holidays = {written!r} is invalid: ")
+    assert needle in message and "\n" not in message
+
+
+@pytest.mark.parametrize("written", ["GB-", "England", "G-ENG"])
+def test_a_malformed_holidays_region_fails_on_load(tmp_path: Path, written: str) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(GOOD.replace('holidays = "GB"', f'holidays = "{written}"'))
+    with pytest.raises(ConfigError, match="policy.holidays") as info:
+        load_config(path)
+    assert str(path) in str(info.value)
+
+
+def test_an_account_interval_is_refused_with_where_the_interval_goes(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(GOOD + "interval = 60\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    message = str(info.value)
+    assert message.startswith(f"{path}: accounts[0].interval is not supported")
+    assert "[daemon] interval" in message and "\n" not in message
+    path.write_text(GOOD + "[daemon]\ninterval = 60\n")
+    assert load_config(path).interval == 60
+
+
 def test_broken_toml_and_missing_file(tmp_path: Path) -> None:
     path = tmp_path / "config.toml"
     path.write_text("[recruiter\nname=")

@@ -445,7 +445,9 @@ class MainScreen(Screen[None]):
         if state is None:
             return
         try:
-            draft = self.iw.workspace.employer_draft(state, self.iw.now())
+            draft = self.iw.workspace.employer_draft(
+                state, self.iw.now(), self.threads, [s.candidate for s in self.states]
+            )
         except (InboxWatchError, OSError) as exc:  # OSError: an unreadable template file
             self.notify(one_line(exc), title="No employer update", severity="warning")
             return
