@@ -213,13 +213,16 @@ def test_an_empty_value_takes_its_space_with_it() -> None:
 
 
 def test_withdrawal_note_for_a_pulled_candidate_as_the_engine_reports_them() -> None:
-    # Once pulled, the engine reports no open wait (no waiting_since, no chasers counted).
+    # Pulled, the engine still reports the wait (since when, chasers sent), which the note quotes.
     sent = msg("2026-11-23 10:00", SAM, "jane@example.com", "Acme interview", SLOTS)
     inputs = Inputs([jane(role="")], [sent], RECRUITER, POLICY, pulled=["Jane Doe"])
     (state,) = evaluate(inputs, at("2026-11-27 12:00"))
     draft = drafts.employer_update(state, recruiter_name="Sam", clock=clock, now=at("2026-11-27 12:00"))
     _reads_naturally(draft.body)
-    assert "I sent the interview times recently and haven't had a reply. I've taken Jane Doe out" in draft.body
+    assert (
+        "I sent the interview times on Monday 23 November and haven't had a reply. I've taken Jane Doe out"
+        in draft.body
+    )
 
 
 def _employer_case(from_name: str = "Priya Shah"):  # type: ignore[no-untyped-def]

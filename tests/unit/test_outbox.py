@@ -231,13 +231,13 @@ def test_an_employer_update_answers_the_employer_in_their_thread_and_account(tmp
     assert draft.to == ("jo.price@fabrikam.example",)
     assert draft.subject == "Re: Aisha Khan - portfolio review?" and draft.in_reply_to and draft.account == "demo"
     assert draft.body.startswith("Hi Jo,\n")
-    # Pulled, she has no scheduling email open; the note still goes out from the account that
-    # holds the contact's thread, not from the first one configured.
+    # Pulled, the note still goes out from the account that holds the contact's thread, not from
+    # the first one configured.
     other = AccountConfig(name="other", provider="imap", host="imap.example.com")
     workspace.config = replace(workspace.config, accounts=(other, *workspace.config.accounts))
     workspace.store.set_pulled("Aisha Khan")
     pulled = workspace.state_of("Aisha Khan", NOW)
-    assert pulled.status is Status.PULLED and pulled.scheduling_message is None
+    assert pulled.status is Status.PULLED
     action = workspace.queue(pulled, workspace.employer_draft(pulled, NOW), ActionMode.DRAFT, NOW)
     assert action.account == "demo" and action.message.in_reply_to == draft.in_reply_to
     assert "withdrawn" not in action.message.subject and "taken Aisha Khan out of the process" in action.message.body
