@@ -206,6 +206,7 @@ class ImapProvider:
             return True
         if extension not in self._capabilities or "ENABLE" not in self._capabilities:
             return False
+        self._leave_folder(client)  # ENABLE is refused while a folder is selected (RFC 5161)
         client.enable(extension)
         self._enabled.add(extension)
         return True

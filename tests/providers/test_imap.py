@@ -249,6 +249,21 @@ def test_expunged_messages_come_back_as_removed(plain: ImapHarness) -> None:
     assert plain.provider.incremental_sync(batch.cursor).removed == ()
 
 
+def test_new_mail_and_an_expunge_in_one_pass(plain: ImapHarness) -> None:
+    """New mail is read (a folder selected), then the expunge is looked up: the extension that
+    reports it must be switched on outside any selected folder, or every pass fails."""
+    plain.deliver(make_raw(subject="keep", message_id="<n1@example.com>"))
+    plain.deliver(make_raw(subject="drop", message_id="<n2@example.com>"))
+    first = plain.provider.full_sync()
+    dropped = next(m.id for m in first.messages if m.message_id == "<n2@example.com>")
+    plain.deliver(make_raw(subject="new", message_id="<n3@example.com>"))
+    plain.world.select_folder("INBOX")
+    plain.world.delete_messages([2])
+    plain.world.expunge()
+    batch = plain.provider.incremental_sync(first.cursor)
+    assert [m.message_id for m in batch.messages] == ["<n3@example.com>"] and batch.removed == (dropped,)
+
+
 def test_uidvalidity_change_expires_the_cursor_then_full_sync_recovers(plain: ImapHarness) -> None:
     plain.deliver(make_raw(subject="v1", message_id="<v1@agency.example>"), tag="Cy Park")
     first = plain.provider.full_sync()
