@@ -124,7 +124,7 @@ def fetch_messages(
                 long_header.append(fetched.uid)
                 continue
             messages[fetched.uid], is_cut = built
-            if is_cut and messages[fetched.uid].header("content-type").lower().startswith("multipart/"):
+            if is_cut and messages[fetched.uid].header("content-type").lower().startswith(_MAY_CONTINUE):
                 cut.append(fetched.uid)
             count += 1
             if progress is not None and count == every:
@@ -149,6 +149,16 @@ def fetch_messages(
 
 
 # -- the rest of long multipart messages ---------------------------------------------------------
+
+
+# A message cut by the partial fetch may hold more of what the engine reads further on: the
+# parts after the cut (a calendar, the text), or the rest of a calendar it is itself.
+_MAY_CONTINUE = ("multipart/", "text/calendar", "application/ics")
+
+
+def _whole_calendar(calendar: str) -> bool:
+    """A calendar read to its end (a cut one is fetched again by its part number)."""
+    return "END:VCALENDAR" in calendar.upper()
 
 
 def _leaf_parts(body: Any, prefix: str = "") -> list[tuple[str, Any]]:
@@ -203,7 +213,7 @@ def _complete_parts(client: Any, uids: list[int], messages: dict[int, MailMessag
         leaves = _leaf_parts(body)
         for number, leaf in leaves:
             ctype = f"{_text(leaf[0])}/{_text(leaf[1])}"
-            if ctype in ("text/calendar", "application/ics") and not messages[uid].calendar:
+            if ctype in ("text/calendar", "application/ics") and not _whole_calendar(messages[uid].calendar):
                 parts["calendar"] = (number, ctype, _text(leaf[5]), _param(leaf, "charset"))
                 break
         if not messages[uid].text:

@@ -301,6 +301,33 @@ def test_long_multipart_message_still_gets_its_calendar(plain: ImapHarness) -> N
     assert message.text.startswith("Please find the interview details")
 
 
+@pytest.mark.parametrize("shape", ["cut inside the calendar part", "a calendar alone, longer than the fetch"])
+def test_a_calendar_cut_by_the_partial_fetch_is_read_whole(plain: ImapHarness, shape: str) -> None:
+    when = format_datetime(datetime.now(UTC) - timedelta(hours=3))
+    zone = "BEGIN:VTIMEZONE\r\nTZID:Europe/London\r\n" + "X-PAD:" + "z" * 70 + "\r\n"
+    ics = (
+        "BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\n" + zone * 150 + "END:VTIMEZONE\r\n"
+        "BEGIN:VEVENT\r\nSUMMARY:Interview\r\nDTSTART:20261201T100000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+    head = (
+        f"From: {RECRUITER}\r\nTo: {CANDIDATE}\r\nSubject: Invitation: Interview\r\nDate: {when}\r\n"
+        "Message-ID: <cal2@agency.example>\r\nMIME-Version: 1.0\r\n"
+    )
+    if shape.startswith("cut"):
+        raw = (
+            head + 'Content-Type: multipart/alternative; boundary="b1"\r\n\r\n'
+            "--b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nInterview invitation.\r\n"
+            "--b1\r\nContent-Type: text/calendar; method=REQUEST; charset=utf-8\r\n\r\n"
+            f"{ics}\r\n--b1--\r\n"
+        )
+    else:
+        raw = head + "Content-Type: text/calendar; method=REQUEST; charset=utf-8\r\n\r\n" + ics
+    assert len(raw) > BODY_BYTES and raw.index("BEGIN:VCALENDAR") < BODY_BYTES  # cut inside it
+    plain.deliver(raw.encode(), folder="sent")
+    [message] = plain.provider.full_sync().messages
+    assert "SUMMARY:Interview" in message.calendar and message.calendar.rstrip().endswith("END:VCALENDAR")
+
+
 def test_long_header_and_missing_date_are_read_right(plain: ImapHarness) -> None:
     received = "".join(
         f"Received: from relay{i}.example.net by mx.example.com; hop {i}\r\n" for i in range(400)
