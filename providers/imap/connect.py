@@ -128,8 +128,11 @@ def connect(account: AccountConfig, password: str) -> imapclient.IMAPClient:
             except IMAPClientError as exc:
                 raise ConnectionFailed(f"{where(account)} refused STARTTLS: {_reason(exc)}") from None
         try:
-            client.login(account.username, password)
-        except LoginError:
+            if (account.username + password).isascii():
+                client.login(account.username, password)
+            else:  # LOGIN is ASCII only; AUTHENTICATE PLAIN carries UTF-8 (RFC 4616)
+                client.plain_login(account.username, password)
+        except (LoginError, UnicodeError):
             raise AuthError(
                 f"IMAP login to {where(account)} as {account.username!r} was refused: wrong user name or password"
             ) from None

@@ -61,8 +61,24 @@ def send_smtp(
                 smtp.starttls(context=context)
         smtp.ehlo_or_helo_if_needed()
         if account.smtp_username:
-            smtp.login(account.smtp_username, smtp_password(account, imap_password))
+            try:
+                smtp.login(account.smtp_username, smtp_password(account, imap_password))
+            except UnicodeError:  # smtplib sends the credentials as ASCII
+                raise AuthError(
+                    f"SMTP login to {where} as {account.smtp_username!r} failed: the user name or password has "
+                    "characters other than ASCII, which the SMTP login cannot carry"
+                ) from None
         options = [f"size={len(raw)}"] if smtp.does_esmtp and smtp.has_extn("size") else []
+        if not raw.isascii() and smtp.does_esmtp and smtp.has_extn("8bitmime"):
+            options.append("BODY=8BITMIME")  # the body is 8-bit text (Content-Transfer-Encoding: 8bit)
+        addresses = (message.from_addr, *recipients)
+        if not all(address.isascii() for address in addresses):
+            if not (smtp.does_esmtp and smtp.has_extn("smtputf8")):
+                raise ProviderError(
+                    f"SMTP server {where} cannot take the address {next(a for a in addresses if not a.isascii())!r}: "
+                    "it does not offer SMTPUTF8"
+                )
+            options.append("SMTPUTF8")  # smtplib then sends the envelope as UTF-8
         code, reply = smtp.mail(message.from_addr, options)
         if code != 250:
             raise smtplib.SMTPSenderRefused(code, reply, message.from_addr)

@@ -17,6 +17,7 @@ class Received:
     mail_from: str
     rcpt_tos: list[str]
     data: bytes
+    mail_options: list[str] = field(default_factory=list)  # MAIL FROM parameters (BODY=8BITMIME ...)
 
 
 @dataclass
@@ -34,6 +35,7 @@ class RecordingHandler:
                 envelope.mail_from,  # type: ignore[attr-defined]
                 list(envelope.rcpt_tos),  # type: ignore[attr-defined]
                 bytes(envelope.original_content or envelope.content),  # type: ignore[attr-defined]
+                list(envelope.mail_options),  # type: ignore[attr-defined]
             )
         )
         if self.after_taking is not None:
@@ -42,14 +44,14 @@ class RecordingHandler:
 
 
 class SmtpServer:
-    def __init__(self) -> None:
+    def __init__(self, *, smtputf8: bool = True) -> None:
         from aiosmtpd.controller import Controller
 
         self.handler = RecordingHandler()
         self.host = "127.0.0.1"
         for _attempt in range(5):  # port=0 is not supported: pick a free one, retry on a race
             self.port = free_port()
-            self.controller = Controller(self.handler, hostname=self.host, port=self.port)
+            self.controller = Controller(self.handler, hostname=self.host, port=self.port, enable_SMTPUTF8=smtputf8)
             try:
                 self.controller.start()
                 break

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from inbox_watch.config import AccountConfig, RecruiterConfig
-from inbox_watch.errors import AuthError, ConfigError, ConnectionFailed, CursorExpired
+from inbox_watch.errors import AuthError, ConfigError, ConnectionFailed, CursorExpired, ProviderError
 from inbox_watch.models import OutgoingMessage
 from providers.imap import ImapProvider, authenticate
 from providers.imap.messages import BODY_BYTES
@@ -171,6 +171,30 @@ def test_send_goes_out_once_and_is_kept_in_sent(plain: ImapHarness) -> None:
     assert len([m for m in plain.smtp.messages if b"<snd1@agency.example>" in m.data]) == 1
     assert len(plain.read("Sent")) == 1
     assert plain.provider.find_sent("<never-sent@agency.example>") is None
+
+
+def test_an_8bit_body_is_announced_and_an_address_the_server_cannot_take_sends_nothing(
+    plain: ImapHarness,
+) -> None:
+    from dataclasses import replace
+
+    before = len(plain.smtp.messages)
+    plain.provider.send(replace(_outgoing("<snd8@agency.example>"), body="Café à 15h ? Très bien."))
+    [received] = plain.smtp.messages[before:]
+    assert "BODY=8BITMIME" in received.mail_options and "Café à 15h".encode() in received.data
+    # An address with a non-ASCII local part goes out with SMTPUTF8 where the server offers it...
+    plain.provider.send(replace(_outgoing("<snd9@agency.example>"), to=("josé@example.com",)))
+    [received] = plain.smtp.messages[before + 1 :]
+    assert received.rcpt_tos == ["josé@example.com"] and "SMTPUTF8" in received.mail_options
+    # ... and where it does not, nothing is handed over: a definite failure, one clear line.
+    old_server = SmtpServer(smtputf8=False)
+    try:
+        account = AccountConfig(**{**_fields(plain.account), "smtp_port": old_server.port})
+        with pytest.raises(ProviderError, match="does not offer SMTPUTF8"):
+            ImapProvider(account).send(replace(_outgoing("<snd10@agency.example>"), to=("josé@example.com",)))
+        assert old_server.messages == []
+    finally:
+        old_server.stop()
 
 
 # -- reading -------------------------------------------------------------------------------------
@@ -465,6 +489,17 @@ def test_wrong_password_is_a_clear_auth_error(plain: ImapHarness, monkeypatch: p
     message = str(caught.value)
     assert "refused" in message and plain.user in message
     assert wrong not in message and PASSWORD not in message and "\n" not in message
+
+
+def test_a_wrong_password_with_accents_is_the_same_clear_auth_error(
+    plain: ImapHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    wrong = "pässwörd-ünïcode"
+    monkeypatch.setenv(PASSWORD_ENV, wrong)
+    with pytest.raises(AuthError) as caught:
+        ImapProvider(plain.account).full_sync()
+    message = str(caught.value)
+    assert "refused" in message and "ä" not in message and "position" not in message
 
 
 def test_authenticate_checks_and_stores_the_password(plain: ImapHarness, monkeypatch: pytest.MonkeyPatch) -> None:
