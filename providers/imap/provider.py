@@ -50,6 +50,7 @@ SENT_NAMES = ("sent", "sent items", "sent mail", "sent messages", "[gmail]/sent 
 DRAFTS_NAMES = ("drafts", "draft", "[gmail]/drafts")
 _APPENDUID = re.compile(rb"APPENDUID (\d+) (\d+)")
 _CURSOR_VERSION = 1
+_LIVE = ("NOT", "DELETED")  # a message marked \\Deleted (and not yet expunged) is not read
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +119,7 @@ def discover(client: imapclient.IMAPClient) -> Mailboxes:
         d = delim.decode() if isinstance(delim, bytes) else (delim or delimiter)
         for prefix in (f"{CANDIDATES}{d}", f"INBOX{d}{CANDIDATES}{d}"):
             if name.startswith(prefix) and len(name) > len(prefix):
-                tag = name[len(prefix) :]
+                tag = name[len(prefix) :].split(d)[0]  # Candidates/Ann/Archive is Ann's too
                 candidates.append(Folder(id=name, name=name, role="candidate", candidate=tag))
                 break
     for wanted, names_list in (("sent", SENT_NAMES), ("drafts", DRAFTS_NAMES)):
@@ -299,7 +300,7 @@ class ImapProvider:
                 state = self._status(client, folder.name)  # the position, read before fetching
                 states[folder.name] = state
                 self._examine(client, folder.name, state.uidvalidity)
-                uids = sorted(u for u in client.search(["SINCE", since]) if u < state.uidnext)
+                uids = sorted(u for u in client.search(["SINCE", since, *_LIVE]) if u < state.uidnext)
                 plan.append((folder, uids))
             total = sum(len(uids) for _, uids in plan)
             done = 0
@@ -360,13 +361,13 @@ class ImapProvider:
             for folder, state, old in todo:
                 if old is None:  # a folder new since the cursor: read it whole
                     self._examine(client, folder.name, state.uidvalidity)
-                    uids = sorted(u for u in client.search(["SINCE", self._since()]) if u < state.uidnext)
+                    uids = sorted(u for u in client.search(["SINCE", self._since(), *_LIVE]) if u < state.uidnext)
                     messages += self._read(client, folder, state.uidvalidity, uids, step)
                     continue
                 new: list[int] = []
                 if state.uidnext > old.uidnext:
                     self._examine(client, folder.name, state.uidvalidity)
-                    found = client.search(["UID", f"{old.uidnext}:{state.uidnext - 1}"])
+                    found = client.search(["UID", f"{old.uidnext}:{state.uidnext - 1}", *_LIVE])
                     new = sorted(u for u in found if old.uidnext <= u < state.uidnext)
                     messages += self._read(client, folder, state.uidvalidity, new, step)
                 if old.messages + len(new) > state.messages:  # something was expunged

@@ -224,6 +224,15 @@ def test_ids_are_stable_and_tags_come_from_candidate_folders(plain: ImapHarness)
     assert roles == {"inbox", "sent", "drafts", "candidate"}
 
 
+def test_a_folder_inside_a_candidate_folder_is_theirs_and_deleted_mail_is_not_read(plain: ImapHarness) -> None:
+    plain.deliver(make_raw(subject="Old slots", message_id="<a3@agency.example>"), tag="Ann Lee/Archive")
+    plain.deliver(make_raw(subject="Bin me", message_id="<a4@example.com>", sender=CANDIDATE))
+    plain.world.select_folder("INBOX")
+    plain.world.add_flags(plain.world.search(["ALL"]), [b"\\Deleted"])  # marked, not yet expunged
+    batch = plain.provider.full_sync()
+    assert [(m.message_id, m.tags) for m in batch.messages] == [("<a3@agency.example>", ("Ann Lee",))]
+
+
 def test_look_back_window_skips_old_mail(plain: ImapHarness) -> None:
     old = datetime.now(UTC) - timedelta(days=400)
     plain.world.append("INBOX", make_raw(subject="Old", message_id="<old@example.com>", when=old), msg_time=old)
