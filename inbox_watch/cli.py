@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from datetime import datetime
@@ -79,7 +81,11 @@ def build_parser() -> argparse.ArgumentParser:
         mode.add_argument("--send", action="store_true", help="send it now")
         p.add_argument("--now", help="evaluate as of this ISO 8601 instant")
         if name == "chase":
-            p.add_argument("--force", action="store_true", help="send even if a chaser went out within a business day")
+            p.add_argument(
+                "--force",
+                action="store_true",
+                help="chase even if a chaser went out within a business day, or the candidate is pulled or snoozed",
+            )
     p = sub.add_parser("log", help="log a call, text or DM")
     p.add_argument("name", metavar="NAME")
     p.add_argument("channel", choices=("call", "text", "dm"))
@@ -95,7 +101,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("auth", help="sign in to an account (OAuth for gmail/outlook, password for imap)")
     p.add_argument("account", metavar="ACCOUNT")
     p.add_argument("--no-browser", action="store_true", help="print a URL or code instead of opening a browser")
+    _debug_everywhere(sub)
     return parser
+
+
+def _debug_everywhere(sub: Any) -> None:
+    """``--debug`` after the command too (``report --debug``), as the error hint suggests it."""
+    for command in set(sub.choices.values()):
+        command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+        for action in command._subparsers._group_actions if command._subparsers else ():  # noqa: SLF001
+            _debug_everywhere(action)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -105,13 +120,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if debug else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    # Even with --debug, the SDKs' own debug logs stay off: some echo request headers and
-    # bodies, which carry bearer tokens and passwords. Our own logs never do.
+    # The SDKs say only what went wrong (WARNING) unless --debug; even then their own debug
+    # logs stay off: some echo request headers and bodies, which carry bearer tokens and
+    # passwords. Our own logs never do.
     for noisy in SDK_LOGGERS:
-        logging.getLogger(noisy).setLevel(logging.INFO)
+        logging.getLogger(noisy).setLevel(logging.INFO if debug else logging.WARNING)
     try:
         args = build_parser().parse_args(args_list)
-        return run(args)
+        code = run(args)
+        sys.stdout.flush()  # a closed pipe shows here, not at exit
+        return code
+    except BrokenPipeError:
+        # `inbox-watch report | head`: the reader has what it wanted. Say nothing, and keep
+        # Python from complaining when it flushes stdout at exit.
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE, as a shell reports a command a pipe cut short
     except InboxWatchError as exc:
         if debug:
             log.exception("failed")
@@ -198,10 +222,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
     from inbox_watch.store import Store
     from inbox_watch.sync import sync_all
 
-    config = _config(args)  # no engine needed: a sync only fetches and stores
-    if not config.accounts:
-        where = f" in {config.path}" if config.path else ""
-        raise ConfigError(f"no mail account{where}: add an [[accounts]] section (see README, Configuration)")
+    config = _require_accounts(_config(args))  # no engine needed: a sync only fetches and stores
     results, errors = sync_all(Store(config.store_path), config, only=args.account, progress=_progress(sys.stderr))
     if sys.stderr.isatty():
         print("\r\x1b[K", end="", file=sys.stderr)  # clear the progress line
@@ -214,10 +235,19 @@ def cmd_sync(args: argparse.Namespace) -> int:
     return 1 if errors else 0
 
 
+def _require_accounts(config: Any) -> Any:
+    """``config``, or a ConfigError when it has no account to sync (sync, daemon)."""
+    if not config.accounts:
+        where = f" in {config.path}" if config.path else ""
+        raise ConfigError(f"no mail account{where}: add an [[accounts]] section (see README, Configuration)")
+    return config
+
+
 def cmd_daemon(args: argparse.Namespace) -> int:
     from inbox_watch.daemon import run_daemon
+    from inbox_watch.service import Workspace
 
-    return run_daemon(_workspace(args))
+    return run_daemon(Workspace.open(_require_accounts(_config(args))))
 
 
 def print_report(workspace: Any, report: dict[str, Any], out: TextIO) -> None:
@@ -279,9 +309,12 @@ def cmd_candidates(args: argparse.Namespace) -> int:
     if args.candidates_command == "import":
         from inbox_watch.roster import read_roster
 
-        candidates = read_roster(args.file)
+        notes: list[str] = []
+        candidates = read_roster(args.file, notes)
         added, updated = workspace.store.upsert_candidates(candidates)
-        print(f"imported {len(candidates)} candidates from {args.file} ({added} new, {updated} updated)")
+        for note in notes:
+            print(note)
+        print(f"imported {added + updated} candidates from {args.file} ({added} new, {updated} updated)")
         return 0
     candidates = sorted(workspace.store.candidates(), key=lambda c: c.name.casefold())
     if not candidates:
@@ -322,7 +355,7 @@ def cmd_chase(args: argparse.Namespace) -> int:
     now = _now(args)
     workspace = _workspace(args)
     state = workspace.state_of(args.name, now)
-    draft = workspace.chaser_draft(state)
+    draft = workspace.chaser_draft(state, force=args.force)
     if args.send and not args.force:
         workspace.check_chase_allowed(state, now)
     return _carry_out(workspace, state, draft, args.send, now)

@@ -34,40 +34,76 @@ def _text(path: Path, line: int, column: str, value: str) -> str:
     return " ".join(value.split())
 
 
-def read_roster(path: Path) -> list[Candidate]:
+def read_roster(path: Path, notes: list[str] | None = None) -> list[Candidate]:
+    """The candidates in the roster at ``path``, one per name: rows of the same name (any case
+    or spacing) are merged into the first (every address kept, other fields from the first row
+    that has them), and a repeated ``email`` or ``employer_email`` column adds its addresses.
+    Each merge is described in ``notes`` when given."""
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise UsageError(f"{path}: no such file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"{path}: cannot read the roster: {exc}") from None
-    reader = csv.DictReader(io.StringIO(text))
-    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    reader = csv.reader(io.StringIO(text))
+    header = [h.strip().lower() for h in next(reader, [])]
     if "name" not in header or "email" not in header:
         raise UsageError(f"{path}: the first line must name the columns: {','.join(COLUMNS)}")
     unknown = [h for h in header if h not in COLUMNS]
     if unknown:
         raise UsageError(f"{path}: unknown column {unknown[0]!r} (allowed: {', '.join(COLUMNS)})")
-    reader.fieldnames = header
-    candidates: list[Candidate] = []
-    for row in reader:
+    repeated = sorted({h for h in header if header.count(h) > 1} - set(_ADDRESS_COLUMNS))
+    if repeated:
+        raise UsageError(f"{path}:1: the column {repeated[0]!r} appears more than once")
+    merged: dict[str, tuple[int, Candidate]] = {}
+    for cells in reader:
         line = reader.line_num
-        values = {k: (v or "") for k, v in row.items() if k is not None}
+        if not cells:
+            continue
+        values: dict[str, str] = {}
+        for column, cell in zip(header, cells, strict=False):
+            if column in values and column in _ADDRESS_COLUMNS:
+                values[column] = f"{values[column]};{cell}"
+            else:
+                values[column] = cell or ""
         name = _text(path, line, "name", values.get("name", ""))
         if not name:
             raise UsageError(f"{path}:{line}: every row needs a name")
         emails = _addresses(path, line, "email", values.get("email", ""))
         if not emails:
             raise UsageError(f"{path}:{line}: {name} has no email address")
-        candidates.append(
-            Candidate(
-                name=name,
-                emails=emails,
-                phone=_text(path, line, "phone", values.get("phone", "")),
-                role=_text(path, line, "role", values.get("role", "")),
-                employer=_text(path, line, "employer", values.get("employer", "")),
-                employer_emails=_addresses(path, line, "employer_email", values.get("employer_email", "")),
-                stage=_text(path, line, "stage", values.get("stage", "")),
-            )
+        candidate = Candidate(
+            name=name,
+            emails=emails,
+            phone=_text(path, line, "phone", values.get("phone", "")),
+            role=_text(path, line, "role", values.get("role", "")),
+            employer=_text(path, line, "employer", values.get("employer", "")),
+            employer_emails=_addresses(path, line, "employer_email", values.get("employer_email", "")),
+            stage=_text(path, line, "stage", values.get("stage", "")),
         )
-    return candidates
+        key = " ".join(name.split()).casefold()
+        if key in merged:
+            first_line, first = merged[key]
+            merged[key] = (first_line, _merge(first, candidate))
+            if notes is not None:
+                notes.append(f"{path}:{line}: {name} is also on line {first_line}: merged into one candidate")
+        else:
+            merged[key] = (line, candidate)
+    return [candidate for _, candidate in merged.values()]
+
+
+_ADDRESS_COLUMNS = ("email", "employer_email")
+
+
+def _merge(first: Candidate, again: Candidate) -> Candidate:
+    """One candidate from two rows of the same name: every address, other fields from the first
+    row that has them."""
+    return Candidate(
+        name=first.name,
+        emails=tuple(dict.fromkeys(first.emails + again.emails)),
+        phone=first.phone or again.phone,
+        role=first.role or again.role,
+        employer=first.employer or again.employer,
+        employer_emails=tuple(dict.fromkeys(first.employer_emails + again.employer_emails)),
+        stage=first.stage or again.stage,
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -36,6 +36,8 @@ from inbox_watch.store import Store
 from inbox_watch.sync import ProviderFactory, default_factory
 
 TOUCH_CHANNELS = ("call", "text", "dm")
+MAX_SNOOZE_DAYS = 366  # a snooze ends within a year: a later date is a typo (and 9999-12-31 breaks date sums)
+MAX_NOW_YEARS = 10  # --now within this many years of the real time
 
 
 def iso(value: datetime | date | None) -> str | None:
@@ -145,22 +147,31 @@ class Workspace:
 
     @staticmethod
     def find_state(states: Sequence[CandidateState], name: str) -> CandidateState:
-        """The candidate called ``name`` (or the only one whose name contains it)."""
+        """The candidate called ``name``, or the only one whose name has words starting with
+        ``name``'s words, in order ("anna" is Anna Lee, not Hannah Cho; "j doe" is Jane Doe).
+        Several such candidates is a UsageError naming them: a command never guesses."""
         key = tag_key(name)
+        if not key:
+            raise UsageError("give a candidate's name (see `inbox-watch candidates list`)")
         for state in states:
             if tag_key(state.candidate.name) == key:
                 return state
-        matches = [s for s in states if key in tag_key(s.candidate.name)]
+        matches = [s for s in states if name_matches(key, s.candidate.name)]
         if len(matches) == 1:
             return matches[0]
         if matches:
             names = ", ".join(s.candidate.name for s in matches[:5])
-            raise UsageError(f"{name!r} matches several candidates: {names}")
+            more = f" and {len(matches) - 5} more" if len(matches) > 5 else ""
+            raise UsageError(f"{name!r} matches several candidates: {names}{more}; give the full name")
         raise UsageError(f"no candidate called {name!r} (see `inbox-watch candidates list`)")
 
     # --- drafts and the outbox ---------------------------------------------------------------
 
-    def chaser_draft(self, state: CandidateState) -> drafts.Draft:
+    def chaser_draft(self, state: CandidateState, *, force: bool = False) -> drafts.Draft:
+        """The chaser for ``state``. A pulled candidate, or a snoozed one, is not chased unless
+        ``force`` (the recruiter asked for it by name, after seeing why not)."""
+        if not force:
+            self.check_chaseable(state)
         if state.waiting_since is None:
             raise ActionRefused(
                 f"{state.candidate.name} has no unanswered scheduling email to chase ({state.status.value})"
@@ -203,6 +214,16 @@ class Workspace:
             templates_dir=self.config.templates_dir,
             contact=contact,
         )
+
+    def check_chaseable(self, state: CandidateState) -> None:
+        """ActionRefused when ``state``'s candidate is pulled from the campaign or snoozed."""
+        name = state.candidate.name
+        if state.status is Status.PULLED:
+            raise ActionRefused(f"{name} was pulled from the campaign; use --force to chase anyway")
+        if state.status is Status.SNOOZED:
+            until = [s.until for s in self.store.snoozes() if tag_key(s.candidate) == tag_key(name)]
+            when = f" until {until[-1].isoformat()}" if until else ""  # the latest set is in force
+            raise ActionRefused(f"{name} is snoozed{when}; use --force to chase anyway")
 
     def check_chase_allowed(
         self, state: CandidateState, now: datetime, actions: Sequence[Action] | None = None
@@ -308,9 +329,16 @@ class Workspace:
         return self.state_of(state.candidate.name, now)
 
     def snooze(self, name: str, until: date, reason: str, now: datetime) -> CandidateState:
-        state = self.state_of(name, now)
-        if until < self.clock.local(now).date():
+        today = self.clock.local(now).date()
+        if until < today:
             raise UsageError(f"--until {until.isoformat()} is in the past")
+        latest = today + timedelta(days=MAX_SNOOZE_DAYS)
+        if until > latest:
+            raise UsageError(
+                f"--until {until.isoformat()} is more than a year ahead (at most {latest.isoformat()}); "
+                "to stop chasing for good, use `pull`"
+            )
+        state = self.state_of(name, now)
         self.store.set_snooze(Snooze(state.candidate.name, until, reason, since=now))
         return self.state_of(state.candidate.name, now)
 
@@ -332,7 +360,26 @@ def parse_now(value: str | None) -> datetime:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise UsageError(f"--now {value!r} is not an ISO 8601 date-time (e.g. 2026-11-27T09:30:00Z)") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    real = datetime.now(UTC)
+    if abs(parsed.year - real.year) > MAX_NOW_YEARS:
+        raise UsageError(f"--now {value!r} is more than {MAX_NOW_YEARS} years from today; give a date-time near now")
+    return parsed
+
+
+def name_matches(key: str, name: str) -> bool:
+    """Whether ``key`` (a ``tag_key``) names ``name``: each of its words starts a word of the
+    name, in order ("anna" and "anna l" match Anna Lee; "anna" does not match Hannah Cho)."""
+    words = tag_key(name).replace("-", " ").split()
+    wanted = key.replace("-", " ").split()
+    at = 0
+    for part in wanted:
+        while at < len(words) and not words[at].startswith(part):
+            at += 1
+        if at == len(words):
+            return False
+        at += 1
+    return True
 
 
 def parse_day(value: str, what: str = "--until") -> date:

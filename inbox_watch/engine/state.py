@@ -290,6 +290,9 @@ def _candidate_state(
     return state
 
 
+_LAST_SNOOZE_DAY = date(9000, 12, 31)  # far enough to be "for ever", far from date.max
+
+
 def _set_before(snooze: Snooze, now: datetime) -> bool:
     return snooze.since is None or snooze.since <= now
 
@@ -314,7 +317,10 @@ def _snooze_spans(
     spans = []
     for position, snooze in enumerate(set_by_now):
         start = snooze.since or waiting_since
-        end = datetime.combine(snooze.until + timedelta(days=1), time(0), tzinfo=clock.tz)
+        # The end of its last day; a date at the end of the calendar (stored before snoozes
+        # were limited to a year) ends there rather than overflowing.
+        last_day = min(snooze.until, _LAST_SNOOZE_DAY)
+        end = datetime.combine(last_day + timedelta(days=1), time(0), tzinfo=clock.tz)
         if position + 1 < len(set_by_now):
             end = min(end, set_by_now[position + 1].since or end)
         spans.append((start, end))

@@ -30,7 +30,11 @@ def authenticate(
     """
     del no_browser
     check_security(account)
-    password = prompt(f"IMAP password for {account.username} at {where(account)}: ")
+    try:
+        password = prompt(f"IMAP password for {account.username} at {where(account)}: ")
+    except EOFError:  # stdin closed, or Ctrl+D at the prompt
+        echo("")
+        password = ""
     if not password:
         raise AuthError(f"no password entered for account {account.name!r}")
     echo(f"Checking the password with {where(account)} ...")

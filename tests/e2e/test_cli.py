@@ -213,3 +213,87 @@ def test_unreachable_server_is_one_line_and_leaves_the_store_as_it_was(tmp_path:
     assert len(result.stderr.strip().splitlines()) == 1
     assert store_file.read_bytes() == before  # no mail written, nothing lost
     assert b'"work"' in state_file.read_bytes()  # the failure is recorded for the dashboard
+
+
+def test_far_snooze_and_far_now_are_refused_in_one_line(demo_config: Path) -> None:
+    cli("sync", config=demo_config)
+    result = cli("snooze", "Tom Becker", "--until", "9999-12-31", config=demo_config, check=False)
+    assert result.returncode == 2 and "more than a year ahead" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    cli("report", config=demo_config)  # nothing stored: every command still works
+    result = cli("report", "--now", "9999-12-31T23:00Z", config=demo_config, check=False)
+    assert result.returncode == 2 and "years from today" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_name_inside_another_word_is_not_a_match(tmp_path: Path, demo_config: Path) -> None:
+    cli("sync", config=demo_config)
+    roster = tmp_path / "r.csv"
+    roster.write_text("name,email\nAnna Lee,anna@example.com\nAnna Berg,berg@example.com\n")
+    cli("candidates", "import", str(roster), config=demo_config)
+    result = cli("forget", "anna", config=demo_config, check=False)
+    assert result.returncode == 2 and "matches several candidates" in result.stderr
+    assert "Anna Lee" in result.stderr and "Anna Berg" in result.stderr and "Hannah" not in result.stderr
+    assert "with Anna Lee" in cli("log", "anna l", "call", config=demo_config).stdout
+    assert "forgot Anna Berg" in cli("forget", "anna b", config=demo_config).stdout
+    assert "Hannah Cho" in cli("candidates", "list", config=demo_config).stdout
+
+
+def test_duplicate_roster_rows_are_merged_and_counted_as_stored(tmp_path: Path, demo_config: Path) -> None:
+    roster = tmp_path / "dup.csv"
+    roster.write_text("name,email\nZoe Ward,zoe@example.com\nzoe ward,zoe2@example.com\nBob,bob@example.com\n")
+    out = cli("candidates", "import", str(roster), config=demo_config).stdout
+    assert "imported 2 candidates" in out and "(2 new, 0 updated)" in out and f"{roster}:3" in out
+    listed = cli("candidates", "list", config=demo_config).stdout
+    assert "zoe@example.com, zoe2@example.com" in listed
+
+
+def test_a_pulled_candidate_is_not_chased_without_force(demo_config: Path) -> None:
+    cli("sync", config=demo_config)
+    cli("pull", "Tom Becker", config=demo_config)
+    result = cli("chase", "Tom", "--draft", config=demo_config, check=False)
+    assert result.returncode == 3
+    assert result.stderr.strip() == "inbox-watch: Tom Becker was pulled from the campaign; use --force to chase anyway"
+    assert "saved to drafts" in cli("chase", "Tom", "--draft", "--force", config=demo_config).stdout
+
+
+def test_a_closed_pipe_ends_quietly_and_debug_goes_after_the_command_too(demo_config: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, "-m", "inbox_watch", "demo", "--print"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()  # `| head` that has read enough
+    err = process.stderr.read()
+    assert process.wait(timeout=120) in (0, 141)
+    assert err == b""
+    assert json.loads(cli("report", "--json", "--debug", config=demo_config).stdout)["candidates"] == []
+    result = cli("candidates", "list", "--frobnicate", config=demo_config, check=False)
+    assert result.returncode == 2
+
+
+def test_daemon_without_accounts_refuses_like_sync(tmp_path: Path) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text('[recruiter]\nname = "Sam"\naddresses = ["sam@agency.example"]\n[store]\npath = "s.json"\n')
+    result = cli("daemon", config=config, check=False)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.strip().startswith("inbox-watch: no mail account in ")
+
+
+def test_auth_with_closed_stdin_says_no_password_was_entered(tmp_path: Path) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text(
+        '[store]\npath = "s.json"\n[[accounts]]\nname = "work"\nprovider = "imap"\n'
+        'host = "imap.example.com"\nusername = "sam"\n'
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    result = subprocess.run(
+        [sys.executable, "-m", "inbox_watch", "--config", str(config), "auth", "work"],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert result.returncode != 0 and result.returncode != 70
+    assert "no password entered for account 'work'" in result.stderr
+    assert "EOFError" not in result.stderr and "Traceback" not in result.stderr
