@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from inbox_watch.config import AccountConfig
 from inbox_watch.errors import AuthError, ConfigError
 from inbox_watch.secrets import get_secret, set_secret
+from providers.redact import redact
 
 if TYPE_CHECKING:
     from google.oauth2.credentials import Credentials
@@ -169,7 +170,7 @@ def authenticate(
 
 
 def _short(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
+    text = redact(" ".join(str(exc).split()))
     return text[:160]
 
 

@@ -60,6 +60,7 @@ from providers.gmail.convert import (
     candidate_tags,
     to_mail_message,
 )
+from providers.redact import redact
 
 if TYPE_CHECKING:
     from googleapiclient.errors import HttpError
@@ -177,6 +178,7 @@ class GmailProvider:
 
         status = int(exc.resp.status)
         message, reason = _error_details(exc)
+        message = redact(message, getattr(self._credentials, "token", None))
         detail = f"Gmail {what}: HTTP {status}" + (f" {message}" if message else "")
         if status == 429 or (status == 403 and reason in RATE_LIMIT_REASONS):
             return _Retryable(detail, "rate", parse_retry_after(exc.resp.get("retry-after")))

@@ -19,6 +19,7 @@ import imapclient
 from imapclient.exceptions import IMAPClientAbortError, IMAPClientError, LoginError
 
 from inbox_watch.errors import AuthError, ConfigError, ConnectionFailed, ProviderError
+from providers.redact import redact
 
 if TYPE_CHECKING:
     from inbox_watch.config import AccountConfig
@@ -83,7 +84,7 @@ def password_for(account: AccountConfig, env_name: str = "") -> str:
     raise AuthError(f"no password for account {account.name!r}: {hint}run `inbox-watch auth {account.name}`")
 
 
-def _reason(exc: BaseException) -> str:
+def _reason(exc: BaseException, *secrets: str) -> str:
     if isinstance(exc, ssl.SSLCertVerificationError):
         return exc.verify_message or "certificate verify failed"
     if isinstance(exc, socket.timeout):
@@ -91,7 +92,7 @@ def _reason(exc: BaseException) -> str:
     if isinstance(exc, socket.gaierror):
         return "unknown host"
     text = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
-    return " ".join(str(text).split())
+    return redact(" ".join(str(text).split()), *secrets)
 
 
 def where(account: AccountConfig) -> str:
@@ -126,7 +127,7 @@ def connect(account: AccountConfig, password: str) -> imapclient.IMAPClient:
             except ssl.SSLError as exc:
                 raise ConnectionFailed(f"TLS with {where(account)} failed: {_reason(exc)}") from None
             except IMAPClientError as exc:
-                raise ConnectionFailed(f"{where(account)} refused STARTTLS: {_reason(exc)}") from None
+                raise ConnectionFailed(f"{where(account)} refused STARTTLS: {_reason(exc, password)}") from None
         try:
             if (account.username + password).isascii():
                 client.login(account.username, password)

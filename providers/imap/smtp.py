@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from inbox_watch.errors import AuthError, ConnectionFailed, ProviderError, SendOutcomeUnknown
+from providers.redact import redact
 
 from .connect import TIMEOUT, _reason, check_security, ssl_context
 
@@ -51,6 +52,7 @@ def send_smtp(
         raise ProviderError("the message has no recipients")
     smtp: smtplib.SMTP | None = None
     handed_over = False
+    password = ""  # known once the login asks for it; blanked from the server's answers
     try:
         context = ssl_context(account) if security != "none" else None
         if security == "ssl":
@@ -62,7 +64,8 @@ def send_smtp(
         smtp.ehlo_or_helo_if_needed()
         if account.smtp_username:
             try:
-                smtp.login(account.smtp_username, smtp_password(account, imap_password))
+                password = smtp_password(account, imap_password)
+                smtp.login(account.smtp_username, password)
             except UnicodeError:  # smtplib sends the credentials as ASCII
                 raise AuthError(
                     f"SMTP login to {where} as {account.smtp_username!r} failed: the user name or password has "
@@ -98,26 +101,28 @@ def send_smtp(
             f"SMTP login to {where} as {account.smtp_username!r} was refused: wrong user name or password"
         ) from None
     except smtplib.SMTPNotSupportedError as exc:
-        raise ConnectionFailed(f"SMTP server {where} does not offer what is needed: {exc}") from None
+        raise ConnectionFailed(
+            f"SMTP server {where} does not offer what is needed: {redact(str(exc), password)}"
+        ) from None
     except smtplib.SMTPRecipientsRefused as exc:
         refused_list = ", ".join(sorted(exc.recipients))
         raise ProviderError(f"SMTP server {where} refused the recipients: {refused_list}") from None
     except smtplib.SMTPResponseException as exc:
         text = exc.smtp_error.decode("utf-8", "replace") if isinstance(exc.smtp_error, bytes) else str(exc.smtp_error)
         raise ProviderError(
-            f"SMTP server {where} refused the message: {exc.smtp_code} {' '.join(text.split())}"
+            f"SMTP server {where} refused the message: {exc.smtp_code} {redact(' '.join(text.split()), password)}"
         ) from None
     except (OSError, smtplib.SMTPException) as exc:  # SMTPServerDisconnected, timeouts, TLS errors
         if handed_over:
             raise SendOutcomeUnknown(
                 f"SMTP server {where} did not confirm the message: the connection was lost after it "
-                f"was handed over ({_reason(exc)})"
+                f"was handed over ({_reason(exc, password)})"
             ) from None
         if isinstance(exc, smtplib.SMTPServerDisconnected):
-            raise ConnectionFailed(f"connection to SMTP server {where} lost: {_reason(exc)}") from None
+            raise ConnectionFailed(f"connection to SMTP server {where} lost: {_reason(exc, password)}") from None
         if isinstance(exc, ssl.SSLError):
-            raise ConnectionFailed(f"TLS with SMTP server {where} failed: {_reason(exc)}") from None
-        raise ConnectionFailed(f"cannot reach SMTP server {where}: {_reason(exc)}") from None
+            raise ConnectionFailed(f"TLS with SMTP server {where} failed: {_reason(exc, password)}") from None
+        raise ConnectionFailed(f"cannot reach SMTP server {where}: {_reason(exc, password)}") from None
     finally:
         if smtp is not None:
             with contextlib.suppress(Exception):

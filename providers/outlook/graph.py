@@ -35,6 +35,7 @@ from inbox_watch.errors import (
     SendOutcomeUnknown,
 )
 from inbox_watch.retry import Transient, parse_retry_after, retry
+from providers.redact import redact
 
 log = logging.getLogger(__name__)
 
@@ -205,6 +206,7 @@ class GraphClient:
         if status < 400:
             return
         code, message = graph_error(response)
+        code, message = redact(code, self._token), redact(message, self._token)
         if status == 401:
             raise AuthError(
                 f"account {self.account!r}: Microsoft Graph refused the access token ({code}); {self.auth_hint}"
