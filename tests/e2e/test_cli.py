@@ -6,7 +6,7 @@ import json
 import os
 import subprocess
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -129,7 +129,8 @@ def test_roster_import_log_snooze_pull_forget(tmp_path: Path, demo_config: Path)
     listed = cli("candidates", "list", config=demo_config).stdout
     assert "Jane Doe" in listed and "jd@example.net" in listed
     assert "next:" in cli("log", "Jane Doe", "call", "--note", "voicemail", config=demo_config).stdout
-    cli("snooze", "Jane Doe", "--until", "2099-01-01", "--reason", "ill", config=demo_config)
+    until = (datetime.now(UTC) + timedelta(days=30)).date().isoformat()
+    cli("snooze", "Jane Doe", "--until", until, "--reason", "ill", config=demo_config)
     row = next(
         r
         for r in json.loads(cli("report", "--json", config=demo_config).stdout)["candidates"]
