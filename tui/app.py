@@ -115,6 +115,7 @@ class InboxWatchApp(App[int]):
         keys += [
             ("ctrl+s", "in a draft: send, after the countdown"),
             ("d", "in a draft: save it to the mailbox's Drafts"),
+            ("u", "in a draft: undo the send still counting down from before"),
             ("i / escape", "in a draft: edit the text / stop editing"),
             ("ctrl+p", "command palette: every action by name"),
         ]
