@@ -110,11 +110,12 @@ class InboxWatchApp(App[int]):
             for binding in source:
                 if not isinstance(binding, Binding):
                     continue
-                key = {"slash": "/", "question_mark": "?"}.get(binding.key, binding.key)
+                key = binding.key_display or {"slash": "/", "question_mark": "?"}.get(binding.key, binding.key)
                 keys.append((key, binding.tooltip or binding.description))
         keys += [
             ("ctrl+s", "in a draft: send, after the countdown"),
             ("d", "in a draft: save it to the mailbox's Drafts"),
+            ("u", "in a draft: undo the send still counting down from before"),
             ("i / escape", "in a draft: edit the text / stop editing"),
             ("ctrl+p", "command palette: every action by name"),
         ]
@@ -146,9 +147,9 @@ class _NotifyHandler(logging.Handler):
         try:
             text = (record.getMessage().splitlines() or [""])[0]
             if record.levelno >= logging.ERROR:
-                self.app.notify(text, title="Error", severity="error")
+                self.app.notify(text, title="Error", severity="error", markup=False)
             else:
-                self.app.notify(text, title="Warning", severity="warning")
+                self.app.notify(text, title="Warning", severity="warning", markup=False)
         except Exception:  # noqa: BLE001 - logging must never break the dashboard
             self.handleError(record)
 

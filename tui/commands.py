@@ -15,7 +15,7 @@ def dashboard_commands() -> list[tuple[str, str, str]]:
     commands = []
     for binding in MainScreen.BINDINGS:
         if isinstance(binding, Binding) and binding.id != "clear_search":
-            key = "/" if binding.key == "slash" else binding.key
+            key = binding.key_display or ("/" if binding.key == "slash" else binding.key)
             commands.append((f"{binding.description} ({key})", binding.tooltip, binding.action))
     for name, _ in FILTERS:
         commands.append((f"Show {name}", f"Filter the table: {name}", f"filter('{name}')"))

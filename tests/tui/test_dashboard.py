@@ -443,3 +443,152 @@ async def test_logged_warnings_become_notifications_not_terminal_output(app: Inb
     finally:
         root.removeHandler(terminal)
     assert "slow answer" not in capsys.readouterr().err
+
+
+# --- text from the roster, the server or the recruiter is never markup -----------------------
+
+MARKUP_NAME = "Anna [Annie] Lee [/]"
+
+
+async def test_names_and_search_text_are_never_read_as_markup(workspace: Workspace) -> None:
+    from inbox_watch.models import Candidate
+
+    workspace.store.upsert_candidates(
+        [Candidate(name=MARKUP_NAME, emails=("anna.lee@example.com",), role="[b]Lead[/b]", employer="[red]Acme")]
+    )
+    app = create_app(workspace, demo=True, now=FIXED, countdown=COUNTDOWN)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await select(pilot, MARKUP_NAME)
+        assert table(app).get_cell(tag_key(MARKUP_NAME), "candidate").plain == MARKUP_NAME  # type: ignore[union-attr]
+        detail = app.screen.query_one(DetailPane)
+        assert detail._border_title is not None and detail._border_title.plain == MARKUP_NAME
+        assert MARKUP_NAME in detail.plain and "[b]Lead[/b] @ [red]Acme" in detail.plain
+        await pilot.press("l")
+        assert isinstance(app.screen, LogTouchDialog)
+        assert MARKUP_NAME in str(app.screen.query_one(".dialog-question").render())
+        await pilot.press("escape")
+        await pilot.press("p")
+        assert isinstance(app.screen, ConfirmDialog)
+        assert f"Pull {MARKUP_NAME} from" in str(app.screen.query_one(".dialog-question").render())
+        await pilot.press("n")
+        await pilot.press("slash", "[", "/")
+        await pilot.pause()
+        assert app.is_running and table(app).shown == [MARKUP_NAME]
+        assert app.screen.search_text == "[/"
+        title = app.screen.query_one(CandidateTable)._border_title
+        assert title is not None and "search: '[/'" in title.plain
+        await pilot.press("backspace", "backspace", *"[b]", "enter")
+        await pilot.pause()
+        assert app.is_running and table(app).shown == []
+        app.screen.notify("bad [/] text", markup=False)
+        await pilot.pause()
+        assert app.is_running
+
+
+# --- the status bar ---------------------------------------------------------------------------
+
+
+async def test_the_countdown_line_shows_with_several_accounts_at_80x24(app: InboxWatchApp) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        await select(pilot, "Priya Shah")
+        bar = app.screen.query_one(StatusBar)
+        accounts = [
+            {"account": name, "last_sync": FIXED.isoformat(), "last_error": "timed out" if name == "work" else ""}
+            for name in ("personal-gmail", "work", "agency-outlook", "old-agency")
+        ]
+        accounts.append({"account": "new", "last_sync": None, "last_error": "refused"})
+        bar.set_sync_status(accounts, False, 60, app.workspace.clock, FIXED)
+        assert "new: never synced (failing)" in bar.line_sync().plain
+        assert "synced never" not in bar.line_sync().plain
+        await pilot.press("c", "ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, MainScreen)
+        lines = [strip.text for strip in (bar.render_line(y) for y in range(bar.size.height))]
+        assert len(lines) == 2
+        assert lines[0].lstrip().startswith("agency-outlook") and lines[0].rstrip().endswith("…")
+        assert "Sending" in lines[1] and "press u to undo" in lines[1]
+        await pilot.press("u")
+        await pilot.pause(COUNTDOWN + 0.3)
+        await settle(pilot)
+        assert outgoing() == []
+
+
+# --- undo from a draft ------------------------------------------------------------------------
+
+
+async def test_undo_works_from_a_draft_opened_during_the_countdown(
+    workspace: Workspace,
+) -> None:
+    app = create_app(workspace, demo=True, now=FIXED, countdown=2.0)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await select(pilot, "Priya Shah")
+        await pilot.press("c", "ctrl+s")
+        assert isinstance(app.screen, MainScreen)
+        table(app).select_name("Grace Liu")
+        await pilot.pause()
+        await pilot.press("c")
+        assert isinstance(app.screen, DraftScreen)
+        countdown = app.screen.query_one("#draft-countdown")
+        assert countdown.display and "press u to undo" in str(countdown.render())
+        await pilot.press("u")
+        await pilot.pause()
+        assert not countdown.display
+        assert isinstance(app.screen, DraftScreen)  # still on the draft
+        await pilot.press("escape")
+        await pilot.pause(2.3)
+        await settle(pilot)
+        assert outgoing() == []
+        assert workspace.store.actions() == []
+        assert "Undone" in status_text(app)
+
+
+# --- the detail pane scrolls from the keyboard --------------------------------------------------
+
+
+async def test_the_detail_pane_scrolls_from_the_keyboard(app: InboxWatchApp) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        await select(pilot, "Priya Shah")
+        detail = app.screen.query_one(DetailPane)
+        assert detail.max_scroll_y > 0  # cut off at 80x24
+        for _ in range(30):
+            await pilot.press("right_square_bracket")
+        await pilot.pause()
+        assert detail.scroll_y == detail.max_scroll_y
+        assert table(app).has_focus  # the table keeps the keys
+        await pilot.press("shift+up")
+        await pilot.pause()
+        assert detail.scroll_y < detail.max_scroll_y
+        for _ in range(30):
+            await pilot.press("left_square_bracket")
+        await pilot.pause()
+        assert detail.scroll_y == 0
+        await pilot.press("shift+down")
+        await pilot.pause()
+        assert detail.scroll_y > 0
+    from tui.commands import dashboard_commands
+
+    titles = [title for title, _, _ in dashboard_commands()]
+    assert "Details down (] / shift+down)" in titles and "Details up ([ / shift+up)" in titles
+
+
+# --- long names -------------------------------------------------------------------------------
+
+
+async def test_a_long_name_leaves_the_status_and_next_action_on_screen(workspace: Workspace) -> None:
+    from inbox_watch.models import Candidate
+
+    long_name = "Maximiliana Theodora Wolfeschlegelsteinhausen-Bergerdorff Vanderbilt"
+    assert len(long_name) >= 68
+    workspace.store.upsert_candidates([Candidate(name=long_name, emails=("max@example.com",))])
+    app = create_app(workspace, demo=True, now=FIXED, countdown=COUNTDOWN)
+    for size in ((100, 30), (80, 24), (140, 40)):
+        async with app.run_test(size=size) as pilot:
+            await select(pilot, long_name)
+            grid = table(app)
+            assert grid.virtual_size.width <= grid.scrollable_content_region.width, size
+            header = grid.render_line(0).text
+            for label in ("Status", "Silent", "Ch", "Emp", "Next action"):
+                assert label in header, (size, header)
+            row = grid.render_line(1 + grid.cursor_row - int(grid.scroll_y)).text
+            assert "…" in row and "Maximiliana" in row
+        app = create_app(workspace, demo=True, now=FIXED, countdown=COUNTDOWN)

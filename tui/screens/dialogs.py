@@ -1,10 +1,13 @@
-"""Small modal dialogs: confirm, log a touch, snooze. Each returns its answer by ``dismiss``."""
+"""Small modal dialogs: confirm, log a touch, snooze. Each returns its answer by ``dismiss``.
+
+Every label that carries a name or an error is a ``Text``: never read as markup."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -31,7 +34,7 @@ class ConfirmDialog(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box"):
-            yield Label(self.question, classes="dialog-question")
+            yield Label(Text(self.question), classes="dialog-question")
             with Horizontal(classes="dialog-buttons"):
                 yield Button(f"{self.yes} (y)", variant="primary", id="yes")
                 yield Button(f"{self.no} (n)", id="no")
@@ -63,7 +66,7 @@ class LogTouchDialog(ModalScreen[TouchEntry | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box"):
-            yield Label(f"Log a touch for {self.candidate_name}", classes="dialog-question")
+            yield Label(Text(f"Log a touch for {self.candidate_name}"), classes="dialog-question")
             with RadioSet(id="channel"):
                 for index, channel in enumerate(TOUCH_CHANNELS):
                     yield RadioButton(CHANNEL_LABELS[channel], value=index == 0, name=channel)
@@ -102,7 +105,7 @@ class SnoozeDialog(ModalScreen[SnoozeEntry | None]):
     def compose(self) -> ComposeResult:
         default = self.suggested
         with Vertical(classes="dialog-box"):
-            yield Label(f"Snooze {self.candidate_name} until (YYYY-MM-DD)", classes="dialog-question")
+            yield Label(Text(f"Snooze {self.candidate_name} until (YYYY-MM-DD)"), classes="dialog-question")
             yield Input(default.isoformat(), id="until")
             yield Input(placeholder="reason (e.g. on holiday), Enter to save", id="reason")
             yield Label("", id="snooze-error", classes="dialog-error")
@@ -118,10 +121,10 @@ class SnoozeDialog(ModalScreen[SnoozeEntry | None]):
         try:
             until = parse_day(self.query_one("#until", Input).value.strip(), "the date")
         except UsageError as exc:
-            error.update(str(exc))
+            error.update(Text(str(exc)))
             return
         if until < self.today:
-            error.update(f"{until.isoformat()} is in the past")
+            error.update(Text(f"{until.isoformat()} is in the past"))
             return
         self.dismiss(SnoozeEntry(until, self.query_one("#reason", Input).value.strip()))
 

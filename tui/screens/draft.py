@@ -3,9 +3,10 @@ on the main screen) or save it to the mailbox's Drafts folder."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -42,11 +43,13 @@ class DraftScreen(Screen[DraftOutcome | None]):
         Binding("d", "save_draft", "Save to Drafts", id="draft_save"),
         Binding("i", "edit", "Edit", id="draft_edit"),
         Binding("escape", "back", "Back", id="draft_back"),
+        Binding("u", "undo_send", "Undo send", id="draft_undo"),  # the send counting down from before
         Binding("q", "back", "Back", id="draft_q", show=False),  # never quit the app from a draft
     ]
 
-    def __init__(self) -> None:
+    def __init__(self, undo: Callable[[], None] | None = None) -> None:
         super().__init__()
+        self.undo = undo  # cancels the send counting down (the main screen's ``u``)
         self.state: CandidateState | None = None
         self.draft = Draft(kind="chaser", to=(), subject="", body="")
         self.title_text = ""
@@ -74,9 +77,12 @@ class DraftScreen(Screen[DraftOutcome | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="draft-box"):
-            yield Label(self.title_text, id="draft-title")
+            yield Label(Text(self.title_text), id="draft-title")
             yield DraftEditor(self.draft, id="draft-editor")
             yield Static("", id="draft-warning")
+        countdown = Static(Text(self._countdown), id="draft-countdown")
+        countdown.display = bool(self._countdown)
+        yield countdown
         # The keys as a fixed line rather than a Footer: a Footer recomposes its keys each time
         # the screen is shown, half the cost of opening a draft in bench/tui.py.
         yield Static(
@@ -88,9 +94,23 @@ class DraftScreen(Screen[DraftOutcome | None]):
     def on_mount(self) -> None:
         self._show()
 
+    _countdown = ""
+
+    def show_countdown(self, text: str) -> None:
+        """The send counting down on the main screen (a chaser sent just before this draft
+        opened), so ``u`` here has something to show it undoes; "" when nothing is."""
+        self._countdown = text
+        for line in self.query("#draft-countdown").results(Static):  # none until composed
+            line.update(Text(text))
+            line.display = bool(text)
+
+    def action_undo_send(self) -> None:
+        if self.undo is not None:
+            self.undo()
+
     def _show(self) -> None:
         self.set_focus(None)
-        self.query_one("#draft-title", Label).update(self.title_text)
+        self.query_one("#draft-title", Label).update(Text(self.title_text))
         self.editor().load(self.draft)
         if self.check_chase and not self.force and self.state is not None:
             try:
@@ -99,7 +119,7 @@ class DraftScreen(Screen[DraftOutcome | None]):
                 self.app.workspace.check_chase_allowed(self.state, self.app.now(), self.actions)  # type: ignore[attr-defined]
             except ActionRefused as exc:
                 self.refusal = str(exc).replace("or use --force", "or send anyway")
-        self.query_one("#draft-warning", Static).update(f"Careful: {self.refusal}" if self.refusal else "")
+        self.query_one("#draft-warning", Static).update(Text(f"Careful: {self.refusal}" if self.refusal else ""))
 
     def editor(self) -> DraftEditor:
         return self.query_one(DraftEditor)

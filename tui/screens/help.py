@@ -27,7 +27,7 @@ def key_table(bindings: list[tuple[str, str]]) -> Table:
     table.add_column(style="bold")
     table.add_column()
     for key, description in bindings:
-        table.add_row(key, description)
+        table.add_row(Text(key), Text(description))  # Text: a key like "[" is not markup
     return table
 
 

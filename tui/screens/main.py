@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -89,6 +90,24 @@ class MainScreen(Screen[None]):
             tooltip="Show or hide the detail pane",
             show=False,
         ),  # not in the footer, to keep it to 80 columns; in help and the command palette
+        Binding(
+            "right_square_bracket,shift+down",
+            "scroll_detail(1)",
+            "Details down",
+            id="detail_down",
+            key_display="] / shift+down",
+            tooltip="Scroll the detail pane down (how to reach them, the thread, the touches)",
+            show=False,
+        ),  # in help and the command palette, not the footer (80 columns)
+        Binding(
+            "left_square_bracket,shift+up",
+            "scroll_detail(-1)",
+            "Details up",
+            id="detail_up",
+            key_display="[ / shift+up",
+            tooltip="Scroll the detail pane up",
+            show=False,
+        ),
         Binding("escape", "clear_search", "Clear search", id="clear_search", show=False),
     ]
 
@@ -295,7 +314,7 @@ class MainScreen(Screen[None]):
         title += f"  filter: {FILTERS[self.filter_index][0]}"
         if self.search_text:
             title += f"  search: {self.search_text!r}"
-        self.table.border_title = title
+        self.table.border_title = Text(title)  # a Text: the search text is never read as markup
 
     def _show_detail(self) -> None:
         if not self.painted:
@@ -348,6 +367,11 @@ class MainScreen(Screen[None]):
         self.table.focus()
         self._show_states()
 
+    def action_scroll_detail(self, direction: int) -> None:
+        """Half a pane down (1) or up (-1): the pane never takes focus from the table."""
+        detail = self.query_one(DetailPane)
+        detail.scroll_relative(y=direction * max(1, detail.scrollable_content_region.height // 2), animate=False)
+
     def action_toggle_detail(self) -> None:
         self._detail_hidden = not self._detail_hidden
         self.set_class(self._detail_hidden, "-no-detail")
@@ -358,7 +382,7 @@ class MainScreen(Screen[None]):
         """Sync now. Only a sync the recruiter asked for reports its counts in the status bar."""
         if self.syncing:
             if reason == "manual":
-                self.notify("A sync is already running.")
+                self.notify("A sync is already running.", markup=False)
             return
         self.syncing = True
         self._sync_reason = reason
@@ -392,9 +416,9 @@ class MainScreen(Screen[None]):
         if self._sync_reason == "manual":
             self.status_bar.set_activity(note="; ".join(r.describe() for r in message.results))
         if error:
-            self.notify(error, title="Sync failed", severity="error")
+            self.notify(error, title="Sync failed", severity="error", markup=False)
         for note in (note for result in message.results for note in result.outbox_notes):
-            self.notify(note, title="Outbox", severity="warning")  # sent with a warning, or not sent
+            self.notify(note, title="Outbox", severity="warning", markup=False)  # sent with a warning, or not sent
         self.refresh_states()
 
     # --- one handler for every worker failure ------------------------------------------------
@@ -408,7 +432,7 @@ class MainScreen(Screen[None]):
         error = worker.error or Exception("unknown error")
         text = f"{worker.name or 'background task'} failed: {one_line(error)}"
         self.status_bar.set_activity(progress="", error=text)
-        self.notify(text, title="Error", severity="error")
+        self.notify(text, title="Error", severity="error", markup=False)
         if worker.group != "evaluate":
             self.refresh_states()
         elif not self.painted:  # no fresh ranking: take the saved one down rather than leave it up
@@ -422,11 +446,15 @@ class MainScreen(Screen[None]):
 
     def _selected(self) -> CandidateState | None:
         if not self.painted:
-            self.notify(self._read_failed or "Still reading the store: one moment, then try again.", severity="warning")
+            self.notify(
+                self._read_failed or "Still reading the store: one moment, then try again.",
+                severity="warning",
+                markup=False,
+            )
             return None
         state = self.table.selected
         if state is None:
-            self.notify("No candidate selected.", severity="warning")
+            self.notify("No candidate selected.", severity="warning", markup=False)
         return state
 
     def action_chaser(self) -> None:
@@ -436,7 +464,7 @@ class MainScreen(Screen[None]):
         try:
             draft = self.iw.workspace.chaser_draft(state)
         except (InboxWatchError, OSError) as exc:  # OSError: an unreadable template file
-            self.notify(one_line(exc), title="No chaser", severity="warning")
+            self.notify(one_line(exc), title="No chaser", severity="warning", markup=False)
             return
         self.open_draft(state, draft, f"Chaser to {state.candidate.name}", check_chase=True)
 
@@ -449,7 +477,7 @@ class MainScreen(Screen[None]):
                 state, self.iw.now(), self.threads, [s.candidate for s in self.states]
             )
         except (InboxWatchError, OSError) as exc:  # OSError: an unreadable template file
-            self.notify(one_line(exc), title="No employer update", severity="warning")
+            self.notify(one_line(exc), title="No employer update", severity="warning", markup=False)
             return
         self.open_draft(
             state,
@@ -460,7 +488,7 @@ class MainScreen(Screen[None]):
 
     def open_draft(self, state: CandidateState, draft: Draft, title: str, *, check_chase: bool) -> None:
         if self._draft_screen is None:  # built once, reused: opening a draft stays fast
-            self._draft_screen = DraftScreen()
+            self._draft_screen = DraftScreen(undo=self.action_undo_send)
             self.app.install_screen(self._draft_screen, name="draft")
         self._draft_screen.prepare(state, draft, title=title, check_chase=check_chase, actions=self.actions)
         self.app.push_screen("draft", self._draft_closed)
@@ -486,7 +514,7 @@ class MainScreen(Screen[None]):
 
     def _tick(self) -> None:
         if not self.pending:
-            self.status_bar.set_activity(countdown="")
+            self._show_countdown("")
             if self._ticker is not None:
                 self._ticker.stop()
                 self._ticker = None
@@ -494,7 +522,13 @@ class MainScreen(Screen[None]):
         latest = self.pending[-1]
         left = max(0, int(latest.deadline - time.monotonic() + 0.999))
         more = f" (+{len(self.pending) - 1} more)" if len(self.pending) > 1 else ""
-        self.status_bar.set_activity(countdown=f"Sending {latest.label} in {left}s{more}  -  press u to undo")
+        self._show_countdown(f"Sending {latest.label} in {left}s{more}  -  press u to undo")
+
+    def _show_countdown(self, text: str) -> None:
+        """In the status bar, and on the draft screen too (a draft opened during a countdown)."""
+        self.status_bar.set_activity(countdown=text)
+        if self._draft_screen is not None:
+            self._draft_screen.show_countdown(text)
 
     def _countdown_over(self, pending: PendingSend) -> None:
         if pending not in self.pending:
@@ -506,7 +540,7 @@ class MainScreen(Screen[None]):
 
     def action_undo_send(self) -> None:
         if not self.pending:
-            self.notify("Nothing is waiting to be sent.")
+            self.notify("Nothing is waiting to be sent.", markup=False)
             return
         pending = self.pending.pop()
         if pending.timer is not None:
@@ -514,7 +548,7 @@ class MainScreen(Screen[None]):
         self._tick()
         self.refresh_bindings()
         self.status_bar.set_activity(note=f"Undone: the {pending.label} was not sent.")
-        self.notify(f"Undone: the {pending.label} was not sent.")
+        self.notify(f"Undone: the {pending.label} was not sent.", markup=False)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "undo_send":
@@ -555,10 +589,10 @@ class MainScreen(Screen[None]):
     def on_main_screen_action_finished(self, message: ActionFinished) -> None:
         if message.error:
             self.status_bar.set_activity(error=message.text)
-            self.notify(message.text, severity="error")
+            self.notify(message.text, severity="error", markup=False)
         else:
             self.status_bar.set_activity(note=message.text, error="")
-            self.notify(message.text)
+            self.notify(message.text, markup=False)
         if message.pulled is not None:
             self._offer_employer_note(message.pulled)
         if message.resync and not self.syncing:

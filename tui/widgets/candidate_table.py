@@ -19,6 +19,9 @@ from inbox_watch.models import CandidateState, Status
 from tui.widgets.palette import status_style
 
 WIDE_TABLE = 110  # from this many columns of table width, show "role @ employer" too
+MIN_NAME = 12  # the candidate column never narrows below this, however little room is left
+MAX_NAME = 40  # nor grows beyond it: a long name is cut with an ellipsis ("…")
+MAX_ROLE = 32  # the same for "role @ employer"
 
 Values = tuple[str, ...]
 
@@ -98,7 +101,12 @@ class CandidateTable(DataTable[str | Text]):
             self._fill(keys, self._values)
 
     def on_resize(self) -> None:
+        wide = self._wide
         self._set_columns(self.size.width >= WIDE_TABLE)
+        if wide == self._wide and self.ordered_columns:  # same columns: fit the name to the new width
+            self._update_dimensions(())
+            self._clear_caches()
+            self.refresh()
 
     # --- content -----------------------------------------------------------------------------
 
@@ -120,17 +128,18 @@ class CandidateTable(DataTable[str | Text]):
 
     @staticmethod
     def _cell(column: str, values: Values) -> str | Text:
+        """Every cell is a ``Text``: a name, role or employer is never read as markup."""
         index = next(c[2] for c in COLUMNS if c[0] == column)
         if column == "status":
             try:
                 return status_text(Status(values[index]))
             except ValueError:  # a saved row from another version: plain text will do
-                return values[index]
+                return Text(values[index])
         if column == "employer" and values[index]:
             return Text(values[index], style="bold")
         if column == "rank":
             return Text(values[index], justify="right")
-        return values[index]
+        return Text(values[index], no_wrap=True, overflow="ellipsis")
 
     def show(self, states: Sequence[CandidateState], clock: BusinessClock) -> None:
         """Show ``states`` (already ranked and filtered), keeping the cursor on its candidate."""
@@ -184,7 +193,23 @@ class CandidateTable(DataTable[str | Text]):
         every cell through Rich (0.3 s for 2,000 rows in bench/tui.py); then the usual sizing."""
         for column in self.ordered_columns:
             column.content_width = max(column.content_width, self._widths.get(str(column.key.value), 0))
+        self._cap_widths()
         super()._update_dimensions(())
+
+    def _cap_widths(self) -> None:
+        """Keep the candidate (and role) columns from pushing the status, the silence and the
+        next action off the table: a long name gets what room is left, cut with an ellipsis."""
+        columns = {str(c.key.value): c for c in self.ordered_columns}
+        role = columns.get("role")
+        if role is not None:
+            role.content_width = min(max(self._widths.get("role", 0), len(role.label)), MAX_ROLE)
+        name = columns.get("candidate")
+        if name is None:
+            return
+        others = sum(c.get_render_width(self) for key, c in columns.items() if key != "candidate")
+        room = self.scrollable_content_region.width - others - 2 * self.cell_padding
+        wanted = max(self._widths.get("candidate", 0), len(name.label))
+        name.content_width = min(wanted, MAX_NAME, max(MIN_NAME, room))
 
     def select_name(self, name: str) -> bool:
         """Move the cursor to the candidate called ``name``; False when not shown."""

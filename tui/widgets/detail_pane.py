@@ -138,7 +138,7 @@ class DetailPane(VerticalScroll):
     def show_note(self, text: str) -> None:
         """A line in place of a candidate's details."""
         self.plain = text
-        self.query_one("#detail-body", Static).update(text)
+        self.query_one("#detail-body", Static).update(Text(text))  # an error's text: never markup
         self.border_title = "Details"
 
     def show(
@@ -153,7 +153,7 @@ class DetailPane(VerticalScroll):
             self.show_note("No candidate selected.")
             return
         body = self.query_one("#detail-body", Static)
-        self.border_title = state.candidate.name
+        self.border_title = Text(state.candidate.name)  # a Text: a name is never read as markup
         lines = describe(state, messages, recruiter, clock, now)
         self.plain = "\n".join(line.plain for line in lines)
         body.update(Group(*lines))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Label, TextArea
@@ -19,15 +20,15 @@ class DraftEditor(Vertical):
         self.draft = draft
 
     def compose(self) -> ComposeResult:
-        yield Label(f"To: {', '.join(self.draft.to) or '(nobody)'}", id="draft-to")
-        yield Label(f"Subject: {self.draft.subject}", id="draft-subject")
+        yield Label(Text(f"To: {', '.join(self.draft.to) or '(nobody)'}"), id="draft-to")
+        yield Label(Text(f"Subject: {self.draft.subject}"), id="draft-subject")
         yield TextArea(self.draft.body, id="draft-body", soft_wrap=True, show_line_numbers=False)
 
     def load(self, draft: Draft) -> None:
         """Show another draft in the same widgets."""
         self.draft = draft
-        self.query_one("#draft-to", Label).update(f"To: {', '.join(draft.to) or '(nobody)'}")
-        self.query_one("#draft-subject", Label).update(f"Subject: {draft.subject}")
+        self.query_one("#draft-to", Label).update(Text(f"To: {', '.join(draft.to) or '(nobody)'}"))
+        self.query_one("#draft-subject", Label).update(Text(f"Subject: {draft.subject}"))
         if self.body.text != draft.body:
             self.body.load_text(draft.body)
 

@@ -69,11 +69,15 @@ class StatusBar(Static):
             for index, account in enumerate(sorted(self.accounts, key=lambda a: a.get("account", ""))):
                 if index:
                     text.append("  ")
-                text.append(
-                    f"{account.get('account', '?')}: synced {when(account.get('last_sync'), self._clock, self._now)}"
-                )
-                if account.get("last_error"):
-                    text.append(" (failed since)", style=style("bold red"))
+                name = account.get("account", "?")
+                if account.get("last_sync"):
+                    text.append(f"{name}: synced {when(account.get('last_sync'), self._clock, self._now)}")
+                    if account.get("last_error"):
+                        text.append(" (failed since)", style=style("bold red"))
+                else:
+                    text.append(f"{name}: never synced")
+                    if account.get("last_error"):
+                        text.append(" (failing)", style=style("bold red"))
         if not self.accounts:
             text.append("no sync yet")
         text.append("  |  ")
@@ -95,6 +99,9 @@ class StatusBar(Static):
         return Text(self.note or "ready", style="dim" if not self.note else "")
 
     def refresh_line(self) -> None:
+        # Each line is one row, cut with an ellipsis (``text-wrap: nowrap`` in app.tcss): a long
+        # first line (several accounts at 80 columns) must never wrap and push the second, the
+        # send countdown and its undo key, out of the bar's two rows.
         text = self.line_sync()
         text.append("\n")
         text.append_text(self.line_activity())
