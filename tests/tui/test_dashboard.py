@@ -592,3 +592,21 @@ async def test_a_long_name_leaves_the_status_and_next_action_on_screen(workspace
             row = grid.render_line(1 + grid.cursor_row - int(grid.scroll_y)).text
             assert "…" in row and "Maximiliana" in row
         app = create_app(workspace, demo=True, now=FIXED, countdown=COUNTDOWN)
+
+
+async def test_chasing_a_pulled_candidate_asks_first(workspace: Workspace) -> None:
+    workspace.pull("Priya Shah", FIXED)
+    app = create_app(workspace, demo=True, now=FIXED, countdown=COUNTDOWN)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await select(pilot, "Priya Shah")
+        await pilot.press("c")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmDialog) and "pulled from the campaign" in app.screen.question
+        await pilot.press("n")
+        await pilot.pause()
+        assert isinstance(app.screen, MainScreen)
+        await pilot.press("c")
+        await pilot.pause()
+        await pilot.press("y")
+        await settle(pilot)
+        assert isinstance(app.screen, DraftScreen) and "Priya" in app.screen.query_one("#draft-title").render().plain

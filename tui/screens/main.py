@@ -457,12 +457,21 @@ class MainScreen(Screen[None]):
             self.notify("No candidate selected.", severity="warning", markup=False)
         return state
 
-    def action_chaser(self) -> None:
+    def action_chaser(self, force: bool = False) -> None:
         state = self._selected()
         if state is None:
             return
         try:
-            draft = self.iw.workspace.chaser_draft(state)
+            draft = self.iw.workspace.chaser_draft(state, force=force)
+        except ActionRefused as exc:  # pulled or snoozed: ask, as the CLI's --force would
+            reason = one_line(exc).partition("; use --force")[0]
+
+            def answered(yes: bool | None) -> None:
+                if yes and self.table.selected_key == tag_key(state.candidate.name):
+                    self.action_chaser(force=True)
+
+            self.app.push_screen(ConfirmDialog(f"{reason}.\nWrite a chaser anyway?", yes="Chase"), answered)
+            return
         except (InboxWatchError, OSError) as exc:  # OSError: an unreadable template file
             self.notify(one_line(exc), title="No chaser", severity="warning", markup=False)
             return
