@@ -92,7 +92,7 @@ def _reason(exc: BaseException, *secrets: str) -> str:
     if isinstance(exc, socket.gaierror):
         return "unknown host"
     text = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
-    return redact(" ".join(str(text).split()), *secrets)
+    return " ".join(redact(str(text), *secrets).split())  # blanked first: a secret may hold spaces
 
 
 def where(account: AccountConfig) -> str:

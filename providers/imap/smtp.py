@@ -110,7 +110,7 @@ def send_smtp(
     except smtplib.SMTPResponseException as exc:
         text = exc.smtp_error.decode("utf-8", "replace") if isinstance(exc.smtp_error, bytes) else str(exc.smtp_error)
         raise ProviderError(
-            f"SMTP server {where} refused the message: {exc.smtp_code} {redact(' '.join(text.split()), password)}"
+            f"SMTP server {where} refused the message: {exc.smtp_code} {' '.join(redact(text, password).split())}"
         ) from None
     except (OSError, smtplib.SMTPException) as exc:  # SMTPServerDisconnected, timeouts, TLS errors
         if handed_over:

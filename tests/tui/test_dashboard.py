@@ -610,3 +610,12 @@ async def test_chasing_a_pulled_candidate_asks_first(workspace: Workspace) -> No
         await pilot.press("y")
         await settle(pilot)
         assert isinstance(app.screen, DraftScreen) and "Priya" in app.screen.query_one("#draft-title").render().plain
+
+
+async def test_chase_on_a_candidate_with_nothing_to_chase_says_so_once(app: InboxWatchApp) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        await select(pilot, "Hannah Cho")  # replied: no scheduling email is open
+        await pilot.press("c")
+        await pilot.pause()
+        assert isinstance(app.screen, MainScreen)  # no "anyway?" question that cannot lead anywhere
+        assert "No chaser" in [n.title for n in app._notifications]

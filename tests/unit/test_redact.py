@@ -39,3 +39,11 @@ def test_an_imap_or_smtp_reason_blanks_the_password() -> None:
 
     assert PASSWORD not in _reason(OSError(f"LOGIN sam {PASSWORD} rejected"), PASSWORD)
     assert TOKEN not in _reason(OSError(f"AUTHENTICATE XOAUTH2 Bearer {TOKEN}"))
+
+
+def test_a_password_with_spaces_is_blanked_before_the_text_is_tidied() -> None:
+    from providers.imap.connect import _reason
+
+    spaced = "ab  cd\tef-9"
+    text = _reason(OSError(f"LOGIN failed for {spaced}"), spaced)
+    assert "ab" not in text.replace("LOGIN", "") and "cd ef" not in text and "\n" not in text

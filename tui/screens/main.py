@@ -463,19 +463,32 @@ class MainScreen(Screen[None]):
             return
         try:
             draft = self.iw.workspace.chaser_draft(state, force=force)
-        except ActionRefused as exc:  # pulled or snoozed: ask, as the CLI's --force would
-            reason = one_line(exc).partition("; use --force")[0]
+        except ActionRefused as exc:
+            if not force and self._chaseable_when_forced(state):
+                # Pulled or snoozed: ask, as the CLI's --force would.
+                reason = one_line(exc).partition("; use --force")[0]
 
-            def answered(yes: bool | None) -> None:
-                if yes and self.table.selected_key == tag_key(state.candidate.name):
-                    self.action_chaser(force=True)
+                def answered(yes: bool | None) -> None:
+                    if yes and self.table.selected_key == tag_key(state.candidate.name):
+                        self.action_chaser(force=True)
 
-            self.app.push_screen(ConfirmDialog(f"{reason}.\nWrite a chaser anyway?", yes="Chase"), answered)
+                self.app.push_screen(ConfirmDialog(f"{reason}.\nWrite a chaser anyway?", yes="Chase"), answered)
+                return
+            self.notify(one_line(exc), title="No chaser", severity="warning", markup=False)
             return
         except (InboxWatchError, OSError) as exc:  # OSError: an unreadable template file
             self.notify(one_line(exc), title="No chaser", severity="warning", markup=False)
             return
         self.open_draft(state, draft, f"Chaser to {state.candidate.name}", check_chase=True)
+
+    def _chaseable_when_forced(self, state: CandidateState) -> bool:
+        """True when the only thing against a chaser is a refusal ``force`` overrides (pulled,
+        snoozed); False when there is nothing to chase at all."""
+        try:
+            self.iw.workspace.chaser_draft(state, force=True)
+        except (InboxWatchError, OSError):
+            return False
+        return True
 
     def action_employer_update(self, state: CandidateState | None = None) -> None:
         state = state or self._selected()
