@@ -60,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--account", help="only this account")
     sub.add_parser("daemon", help="sync every interval until SIGTERM/SIGINT")
     p = sub.add_parser("report", help="the ranked candidates")
-    p.add_argument("--json", action="store_true", help="one JSON object (see README, JSON report)")
+    p.add_argument("--json", action="store_true", help="one JSON object (its fields: README, Commands)")
     p.add_argument("--now", help="evaluate as of this ISO 8601 instant")
     p = sub.add_parser("classify", help="classify .eml files")
     p.add_argument("--json", action="store_true", help="one JSON object per file, one per line")

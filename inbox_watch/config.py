@@ -262,12 +262,20 @@ def _account(path: Path, index: int, data: Any) -> AccountConfig:
         access_token_env=s.text("access_token_env", ""),
         client_id=s.text("client_id", ""),
         client_secret=s.text("client_secret", ""),
-        client_secrets_file=s.text("client_secrets_file", ""),
+        client_secrets_file=_beside(path, s.text("client_secrets_file", "")),
         tenant=s.text("tenant", "common"),
         authority_url=s.text("authority_url", ""),
         lookback_days=s.whole("lookback_days", 180, 1, 36500),
-        ca_file=s.text("ca_file", ""),
+        ca_file=_beside(path, s.text("ca_file", "")),
     )
+
+
+def _beside(config_path: Path, value: str) -> str:
+    """A file named in the config: ``~`` expanded, and a relative path taken from the config
+    file's folder (not from wherever the command runs)."""
+    if not value:
+        return ""
+    return str(config_path.parent / Path(value).expanduser())
 
 
 def parse_config(text: str, path: Path) -> Config:

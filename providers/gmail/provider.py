@@ -74,7 +74,7 @@ LIST_PAGE_SIZE = 500  # the most messages.list returns per page
 HISTORY_PAGE_SIZE = 500
 HISTORY_TYPES = ["messageAdded", "messageDeleted", "labelAdded", "labelRemoved"]
 WATCHED_SYSTEM_LABELS = frozenset({"INBOX", "SENT"})
-GONE_LABELS = frozenset({"TRASH", "SPAM"})
+GONE_LABELS = frozenset({"TRASH", "SPAM", "CHAT"})  # not mail the recruiter watches (chats are Hangouts logs)
 SYSTEM_LABELS = frozenset({"DRAFT", "UNREAD", "STARRED", "IMPORTANT", "CHAT"})
 RATE_LIMIT_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded"})
 QUOTA_REASONS = frozenset({"dailyLimitExceeded", "quotaExceeded"})
@@ -412,7 +412,7 @@ class GmailProvider:
         history_id = str(profile["historyId"])  # read first: nothing after it is missed
         # Every message in the window, archived ones too (incremental sync keeps an archived
         # reply, so a full sync must find it): one list pass, not one per label.
-        query = f"newer_than:{self._config.lookback_days}d -in:spam -in:trash"
+        query = f"newer_than:{self._config.lookback_days}d -in:spam -in:trash -in:chats"
         ids: dict[str, None] = {}
         for message_id, _thread in self._list_ids(query):
             ids.setdefault(message_id)
@@ -462,7 +462,7 @@ class GmailProvider:
 
     @staticmethod
     def _watched(label_ids: Iterable[str]) -> bool:
-        """Every message but spam and trash is kept, as the full sync lists them."""
+        """Every message but spam, trash and chats is kept, as the full sync lists them."""
         return not set(label_ids) & GONE_LABELS
 
     def incremental_sync(self, cursor: Cursor, progress: ProgressCallback | None = None) -> SyncBatch:

@@ -54,6 +54,7 @@ SYSTEM_LABELS = (
     "CATEGORY_PERSONAL",
     "CATEGORY_PROMOTIONS",
     "CATEGORY_UPDATES",
+    "CHAT",
 )
 STATUS_NAMES = {
     400: "INVALID_ARGUMENT",
@@ -369,7 +370,8 @@ class GmailEmulator:
                 if message.message_id.strip("<>") != value.strip("<>"):
                     return False
             elif key == "in":
-                if value.upper() not in message.label_ids and value != "anywhere":
+                label = {"chats": "CHAT"}.get(value.lower(), value.upper())  # Gmail names chats "in:chats"
+                if label not in message.label_ids and value != "anywhere":
                     return False
             else:
                 raise ApiError(400, f"emulator: unsupported query term {term!r}")

@@ -522,6 +522,7 @@ def test_full_sync_reads_archived_mail_as_incremental_sync_keeps_it(harness: Gma
     filtered = emulator.insert(_reply(3), ["CATEGORY_UPDATES"]).id  # a filter skipped the inbox
     emulator.insert(_reply(4), ["INBOX", "SPAM"])
     emulator.insert(_reply(5), ["TRASH"])
+    emulator.insert(_reply(6), ["CHAT"])  # an old Hangouts chat log: not mail
     incremental = harness.provider.incremental_sync(cursor)
     assert [m.id for m in incremental.messages] == [filtered] and incremental.removed == ()
 

@@ -161,3 +161,18 @@ def test_duplicate_account_names(tmp_path: Path) -> None:
     text = GOOD + '\n[[accounts]]\nname = "work"\nprovider = "demo"\n'
     with pytest.raises(ConfigError, match="used twice"):
         parse_config(text, tmp_path / "c.toml")
+
+
+def test_files_named_in_an_account_are_found_beside_the_config(tmp_path: Path) -> None:
+    from inbox_watch.config import load_config
+
+    path = tmp_path / "conf" / "config.toml"
+    path.parent.mkdir()
+    path.write_text(
+        '[recruiter]\nname = "Sam"\naddresses = ["sam@agency.example"]\n'
+        '[[accounts]]\nname = "work"\nprovider = "imap"\nhost = "imap.example.com"\nca_file = "certs/ca.pem"\n'
+        '[[accounts]]\nname = "g"\nprovider = "gmail"\nclient_secrets_file = "~/secrets.json"\n'
+    )
+    work, gmail = load_config(path).accounts
+    assert work.ca_file == str(tmp_path / "conf" / "certs" / "ca.pem")
+    assert gmail.client_secrets_file == str(Path("~/secrets.json").expanduser())
