@@ -12,6 +12,7 @@ the previous file intact. Readers never see a half-written file.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -64,13 +65,16 @@ MIGRATIONS = {0: _migrate_0_to_1}
 class _Snapshots:
     """The last parsed contents of the store file, keyed by its inode, size and mtime.
 
-    Every write replaces the file (a new inode), so an unchanged key means unchanged contents:
-    a process reads the file once per change, not once per question.
+    Every write replaces the file, and the file kept here stays open: while it is held, its
+    inode cannot be given to a newer file (ext4 hands a freed inode straight back), so an
+    unchanged key means unchanged contents even where the clock is too coarse to tell two
+    writes apart. A process reads the file once per change, not once per question.
     """
 
     def __init__(self) -> None:
         self._key: tuple[int, int, int] | None = None
         self._data: dict[str, Any] | None = None
+        self._held: int | None = None  # an open descriptor of the file the snapshot came from
 
     @staticmethod
     def _stat(path: Path) -> tuple[int, int, int] | None:
@@ -89,29 +93,56 @@ class _Snapshots:
         if key == self._key and self._data is not None and not private:
             return self._data
         try:
-            raw = path.read_bytes()
+            fd = os.open(path, os.O_RDONLY)
         except FileNotFoundError:
             return None
-        if not raw.strip():
-            return None
         try:
-            with paused_gc():
-                data = orjson.loads(raw)
-        except orjson.JSONDecodeError as exc:
-            raise StoreError(
-                f"{path}: the store file is damaged ({exc}); restore it from a backup or remove it to start afresh"
-            ) from None
-        if not isinstance(data, dict):
-            raise StoreError(f"{path}: the store file is damaged (not a JSON object)")
-        if not private:
-            self._key, self._data = key, data
-        return data
+            st = os.fstat(fd)
+            key = (st.st_ino, st.st_size, st.st_mtime_ns)  # of the very file read below
+            with open(os.dup(fd), "rb") as handle:
+                raw = handle.read()
+            if not raw.strip():
+                return None
+            try:
+                with paused_gc():
+                    data = orjson.loads(raw)
+            except orjson.JSONDecodeError as exc:
+                raise StoreError(
+                    f"{path}: the store file is damaged ({exc}); restore it from a backup or remove it to start afresh"
+                ) from None
+            if not isinstance(data, dict):
+                raise StoreError(f"{path}: the store file is damaged (not a JSON object)")
+            if not private:
+                self._keep(key, data, fd)
+                fd = -1
+            return data
+        finally:
+            if fd >= 0:
+                os.close(fd)
 
     def remember(self, path: Path, data: dict[str, Any]) -> None:
-        self._key, self._data = self._stat(path), data
+        """After this process wrote ``data`` to ``path``: keep it as the snapshot."""
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except OSError:
+            self.forget()
+            return
+        st = os.fstat(fd)
+        self._keep((st.st_ino, st.st_size, st.st_mtime_ns), data, fd)
+
+    def _keep(self, key: tuple[int, int, int], data: dict[str, Any], fd: int) -> None:
+        self.forget()
+        self._key, self._data, self._held = key, data, fd
 
     def forget(self) -> None:
+        held, self._held = self._held, None
         self._key = self._data = None
+        if held is not None:
+            with contextlib.suppress(OSError):
+                os.close(held)
+
+    def __del__(self) -> None:
+        self.forget()
 
 
 class AtomicJSONStorage(Storage):
@@ -559,6 +590,10 @@ class Store:
 
     def forget(self, name: str) -> dict[str, int]:
         """Erase every trace of a candidate: roster entry, their messages, logs and outbox."""
+        with self._locked():
+            return self._forget(name)
+
+    def _forget(self, name: str) -> dict[str, int]:
         key = _key(name)
         counts: dict[str, int] = {}
         with self.transaction() as db:
@@ -591,11 +626,6 @@ class Store:
             ids = [d.doc_id for d in touches.all() if _key(d.get("candidate", "")) == key]
             touches.remove(doc_ids=ids)
             counts["touches"] = len(ids)
-            with self.state_transaction() as state:
-                outbox = state.table("outbox")
-                ids = [d.doc_id for d in outbox.all() if _key(d.get("candidate", "")) == key]
-                outbox.remove(doc_ids=ids)
-                counts["outbox"] = len(ids)
             for table_name in ("snoozes", "pulled"):
                 table = db.table(table_name)
                 ids = [d.doc_id for d in table.all() if d.get("candidate") == key]
@@ -607,6 +637,13 @@ class Store:
                 self.ranking_path.unlink(missing_ok=True)
             except OSError as exc:
                 raise StoreError(f"{self.ranking_path}: cannot remove the saved ranking: {exc}") from None
+        # The outbox (in the state file) after the mail file is written, still under the lock:
+        # a failure above leaves both as they were, and running forget again finishes the job.
+        with self.state_transaction() as state:
+            outbox = state.table("outbox")
+            ids = [d.doc_id for d in outbox.all() if _key(d.get("candidate", "")) == key]
+            outbox.remove(doc_ids=ids)
+            counts["outbox"] = len(ids)
         return counts
 
 

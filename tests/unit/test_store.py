@@ -237,3 +237,19 @@ def test_forget_takes_the_whole_thread_but_leaves_another_candidates_mail(tmp_pa
     left = {m.id for m in store.messages()}
     assert left == {to_bob.id, unrelated.id}
     assert b"07700 900123" not in store.path.read_bytes()
+
+
+def test_a_cached_read_never_outlives_a_write_with_the_same_size_and_time(tmp_path: Path) -> None:
+    """Another process replaces the file with one of the same size, and a coarse clock gives it
+    the same mtime; the file system would hand the freed inode straight back. The reader must
+    still see the new contents."""
+    reader, writer = Store(tmp_path / "store.json"), Store(tmp_path / "store.json")
+    writer.set_heartbeat(111, NOW)
+    assert reader.heartbeat() == (111, NOW)
+    before = os.stat(reader.state_path)
+    writer.set_heartbeat(222, NOW)
+    writer.set_heartbeat(333, NOW)
+    after = os.stat(reader.state_path)
+    assert after.st_size == before.st_size
+    os.utime(reader.state_path, ns=(before.st_atime_ns, before.st_mtime_ns))  # what a coarse clock records
+    assert reader.heartbeat() == (333, NOW)
