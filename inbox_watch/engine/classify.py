@@ -509,11 +509,24 @@ def read_return_date(text: str, sent: datetime) -> date | None:
         else:
             continue
         result = _read_date(match.group(0).strip(), base)
-        if result is not None:
+        if result is not None and not _stale(result, base):
             found.append((rank, result))
     if not found:
         return None
     return min(found, key=lambda item: item[0])[1]
+
+
+def _stale(result: date, base: datetime) -> bool:
+    """A date that only lies ahead because its year was taken as next year, when the same day
+    this year was a few weeks before the message: an old out-of-office left switched on
+    ("until Friday 20 November", sent on 23 November), not a return a year away."""
+    if result.year <= base.year:
+        return False
+    try:
+        this_year = result.replace(year=base.year)
+    except ValueError:  # 29 February
+        return False
+    return timedelta(0) < base.date() - this_year <= timedelta(days=60)
 
 
 _NUMERIC_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$|^(\d{1,2})[/.](\d{1,2})(?:[/.](\d{2,4}))?$")

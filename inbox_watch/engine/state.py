@@ -458,8 +458,11 @@ def _wait_state(
     spans = _snooze_spans(snoozes, clock, now, waiting_since)
     pause_until: datetime | None = None
     ooo_until: date | None = None
-    for message in after:
-        if message.from_addr not in reached or not classes.shape(message).out_of_office:
+    # An out-of-office from before the scheduling email counts too (Outlook answers a sender
+    # once per absence): any since the candidate last replied; its span is clipped to the wait.
+    since_reply = [m for m in timeline if last_reply is None or m.date > last_reply]
+    for message in since_reply:
+        if message.date > now or message.from_addr not in reached or not classes.shape(message).out_of_office:
             continue
         return_date = read_return_date(message.text[:2000], message.date)
         if return_date:

@@ -520,3 +520,22 @@ def test_a_draft_copy_with_the_same_message_id_does_not_hide_the_sent_email() ->
     state = one([draft, sent], "2026-11-23 15:00")
     assert state.status is Status.AWAITING
     assert state.waiting_since == sent.date
+
+
+def test_an_out_of_office_from_before_the_scheduling_email_still_pauses() -> None:
+    """Outlook answers a sender once per absence: the auto-reply to an earlier email is all the
+    recruiter gets, and it holds for the scheduling email sent after it."""
+    earlier = msg("2026-11-23 09:00", SAM, JANE, "Quick question", "Are you still looking?")  # Monday
+    away = out_of_office("2026-11-23 09:01", JANE, "Monday 30 November", earlier)
+    sent = msg("2026-11-24 10:00", SAM, JANE, text=SLOTS)
+    state = one([earlier, away, sent], "2026-11-26 10:00")
+    assert state.status is Status.OUT_OF_OFFICE and state.next_action is NextAction.WAIT
+    assert state.silent_business_hours == 0
+
+
+def test_an_old_out_of_office_left_on_does_not_pause_for_a_year() -> None:
+    sent = msg("2026-11-23 10:00", SAM, JANE, text=SLOTS)  # Monday
+    stale = out_of_office("2026-11-23 10:01", JANE, "Friday 20 November", sent)  # its date has passed
+    state = one([sent, stale], "2026-12-01 10:00")
+    assert state.status is Status.SILENT  # a short default pause at most, not until 20 November 2027
+    assert state.out_of_office_until is None or state.out_of_office_until.year == 2026
