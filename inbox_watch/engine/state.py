@@ -176,24 +176,23 @@ def _evaluate(inputs: Inputs, now: datetime) -> tuple[list[CandidateState], dict
     states = []
     for index, candidate in enumerate(candidates):
         key = tag_key(candidate.name)
-        states.append(
-            _candidate_state(
-                candidate,
-                threads_of.get(index, []),
-                classes,
-                recruiter,
-                clock,
-                inputs.policy,
-                now,
-                sorted(touches.get(key, []), key=lambda t: t.at),
-                snoozes.get(key, []),
-                key in pulled,
-                named,
-                index,
-                recruiter_to,
-                known,
-            )
+        candidate_snoozes = snoozes.get(key, [])
+        wait = _wait_state(
+            candidate,
+            threads_of.get(index, []),
+            classes,
+            recruiter,
+            clock,
+            inputs.policy,
+            now,
+            sorted(touches.get(key, []), key=lambda t: t.at),
+            candidate_snoozes,
+            named,
+            index,
+            recruiter_to,
+            known,
         )
+        states.append(_decided(wait, candidate_snoozes, key in pulled, clock, now))
     return rank(states, clock, now), {thread.id: thread for thread in threads}
 
 
@@ -259,28 +258,12 @@ def _is_reply(
     return from_candidate or not _DAEMON.match(sender)
 
 
-def _candidate_state(
-    candidate: Candidate,
-    threads: list[Thread],
-    classes: _Classes,
-    recruiter: frozenset[str],
-    clock: BusinessClock,
-    policy: Policy,
-    now: datetime,
-    touches: list[Touch],
-    snoozes: list[Snooze],
-    pulled: bool,
-    named: dict[tuple[int, str], datetime],
-    index: int,
-    recruiter_to: dict[str, datetime],
-    known: frozenset[str],
+def _decided(
+    state: CandidateState, snoozes: list[Snooze], pulled: bool, clock: BusinessClock, now: datetime
 ) -> CandidateState:
-    """The state of the candidate's wait; then, on top of it, what the recruiter decided: a
-    pulled candidate is ``pulled`` and a snoozed one ``snoozed`` (unless they have replied,
-    which ends the wait), each still showing the wait (since when, chasers sent)."""
-    state = _wait_state(
-        candidate, threads, classes, recruiter, clock, policy, now, touches, snoozes, named, index, recruiter_to, known
-    )
+    """On top of the state of the candidate's wait, what the recruiter decided: a pulled
+    candidate is ``pulled`` and a snoozed one ``snoozed`` (unless they have replied, which ends
+    the wait), each still showing the wait (since when, chasers sent)."""
     if pulled:
         return evolve(state, status=Status.PULLED, next_action=NextAction.NONE, reasons=("pulled from the campaign",))
     snooze = _active_snooze(snoozes, clock, now)

@@ -428,26 +428,24 @@ class OutlookProvider:
     def incremental_sync(self, cursor: Cursor, progress: ProgressCallback | None = None) -> SyncBatch:
         folders, root_id, listed_at = self._parse_cursor(cursor)
         self._client.authorize()
+
         # The candidate folders are listed again (one request) when a pass sees a message go
         # (it may have been filed into a new Candidates/<Name> folder: it must not look deleted)
         # and at least hourly (a renamed folder must not keep its old name for long). An idle
         # poll stays one GET per folder.
-        if time.time() - listed_at > FOLDER_REFRESH_SECONDS:
-            folders, root_id = self._relist(folders, root_id)
-            listed_at = time.time()
-        state = {"root": root_id}
-
         def relist(current: list[_Watched]) -> list[_Watched]:
-            nonlocal listed_at
-            fresh, state["root"] = self._relist(current, state["root"])
+            nonlocal root_id, listed_at
+            fresh, root_id = self._relist(current, root_id)
             listed_at = time.time()
             return fresh
 
+        if time.time() - listed_at > FOLDER_REFRESH_SECONDS:
+            folders = relist(folders)
         messages, removed, updated = self._sync(folders, progress, relist=relist)
         return SyncBatch(
             account=self.account,
             messages=tuple(messages),
-            cursor=self._cursor(updated, state["root"], listed_at),
+            cursor=self._cursor(updated, root_id, listed_at),
             removed=tuple(removed),
             full=False,
         )

@@ -475,16 +475,8 @@ class GraphEmulator:
 
     def _folder_list(self, parent: str, query: dict[str, str], path: str) -> tuple[int, dict[str, str], bytes]:
         found = [f for f in self.folders.values() if f["parentFolderId"] == parent]
-        flt = query.get("$filter")
-        if flt:
-            match = re.fullmatch(r"displayName eq '((?:[^']|'')*)'", flt.strip())
-            if not match:
-                raise GraphError(
-                    400,
-                    "ErrorInvalidUrlQueryFilter",
-                    "The query filter contains one or more invalid nodes.",
-                )
-            wanted = match.group(1).replace("''", "'")
+        wanted = _eq_filter(query, "displayName")
+        if wanted is not None:
             found = [f for f in found if f["displayName"] == wanted]
         found.sort(key=lambda f: f["displayName"])
         return _ok(self._paged(found, query, path, lambda f: _project(f, query.get("$select"))))
@@ -528,16 +520,8 @@ class GraphEmulator:
 
     def _list_messages(self, folder_id: str | None, query: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
         items = [m for m in self.messages.values() if folder_id is None or m["parentFolderId"] == folder_id]
-        flt = query.get("$filter")
-        if flt:
-            match = re.fullmatch(r"internetMessageId eq '((?:[^']|'')*)'", flt.strip())
-            if not match:
-                raise GraphError(
-                    400,
-                    "ErrorInvalidUrlQueryFilter",
-                    "The query filter contains one or more invalid nodes.",
-                )
-            wanted = match.group(1).replace("''", "'")
+        wanted = _eq_filter(query, "internetMessageId")
+        if wanted is not None:
             items = [m for m in items if m.get("internetMessageId") == wanted]
         items.sort(key=lambda m: m.get("receivedDateTime") or "", reverse=True)
         path = f"me/mailFolders/{folder_id}/messages" if folder_id else "me/messages"
@@ -803,3 +787,15 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(payload)
 
     do_GET = do_POST = do_PATCH = do_DELETE = _answer
+
+
+def _eq_filter(query: dict[str, str], field: str) -> str | None:
+    """The value of ``$filter=<field> eq '<value>'`` (OData quotes doubled), None without one; any
+    other filter is refused as Graph refuses what it cannot parse."""
+    flt = query.get("$filter")
+    if not flt:
+        return None
+    match = re.fullmatch(rf"{field} eq '((?:[^']|'')*)'", flt.strip())
+    if not match:
+        raise GraphError(400, "ErrorInvalidUrlQueryFilter", "The query filter contains one or more invalid nodes.")
+    return match.group(1).replace("''", "'")

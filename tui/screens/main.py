@@ -457,38 +457,30 @@ class MainScreen(Screen[None]):
             self.notify("No candidate selected.", severity="warning", markup=False)
         return state
 
-    def action_chaser(self, force: bool = False) -> None:
+    def action_chaser(self) -> None:
         state = self._selected()
         if state is None:
             return
         try:
-            draft = self.iw.workspace.chaser_draft(state, force=force)
-        except ActionRefused as exc:
-            if not force and self._chaseable_when_forced(state):
-                # Pulled or snoozed: ask, as the CLI's --force would.
-                reason = one_line(exc).partition("; use --force")[0]
-
-                def answered(yes: bool | None) -> None:
-                    if yes and self.table.selected_key == tag_key(state.candidate.name):
-                        self.action_chaser(force=True)
-
-                self.app.push_screen(ConfirmDialog(f"{reason}.\nWrite a chaser anyway?", yes="Chase"), answered)
+            draft = self.iw.workspace.chaser_draft(state)
+        except ActionRefused as refused:
+            try:  # pulled or snoozed is a refusal the CLI's --force overrides: ask instead
+                draft = self.iw.workspace.chaser_draft(state, force=True)
+            except (InboxWatchError, OSError) as exc:  # nothing to chase at all
+                self.notify(one_line(exc), title="No chaser", severity="warning", markup=False)
                 return
-            self.notify(one_line(exc), title="No chaser", severity="warning", markup=False)
+            reason = one_line(refused).partition("; use --force")[0]
+
+            def answered(yes: bool | None) -> None:
+                if yes and self.table.selected_key == tag_key(state.candidate.name):
+                    self.open_draft(state, draft, f"Chaser to {state.candidate.name}", check_chase=True)
+
+            self.app.push_screen(ConfirmDialog(f"{reason}.\nWrite a chaser anyway?", yes="Chase"), answered)
             return
         except (InboxWatchError, OSError) as exc:  # OSError: an unreadable template file
             self.notify(one_line(exc), title="No chaser", severity="warning", markup=False)
             return
         self.open_draft(state, draft, f"Chaser to {state.candidate.name}", check_chase=True)
-
-    def _chaseable_when_forced(self, state: CandidateState) -> bool:
-        """True when the only thing against a chaser is a refusal ``force`` overrides (pulled,
-        snoozed); False when there is nothing to chase at all."""
-        try:
-            self.iw.workspace.chaser_draft(state, force=True)
-        except (InboxWatchError, OSError):
-            return False
-        return True
 
     def action_employer_update(self, state: CandidateState | None = None) -> None:
         state = state or self._selected()

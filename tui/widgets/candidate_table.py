@@ -127,9 +127,9 @@ class CandidateTable(DataTable[str | Text]):
         return [self._values[k][1] for k in self._keys]
 
     @staticmethod
-    def _cell(column: str, values: Values) -> str | Text:
-        """Every cell is a ``Text``: a name, role or employer is never read as markup."""
-        index = next(c[2] for c in COLUMNS if c[0] == column)
+    def _cell(column: str, index: int, values: Values) -> str | Text:
+        """Every cell is a ``Text``: a name, role or employer is never read as markup.
+        ``index`` is the column's place in ``values`` (COLUMNS gives it)."""
         if column == "status":
             try:
                 return status_text(Status(values[index]))
@@ -175,14 +175,14 @@ class CandidateTable(DataTable[str | Text]):
                     continue
                 for column, _, index, _ in columns:
                     if old[index] != new[index]:
-                        self.update_cell(key, column, self._cell(column, new))
+                        self.update_cell(key, column, self._cell(column, index, new))
             self._values = values
             return
         selected, row = self.selected_key, self.cursor_row
         self._keys, self._values = keys, values
         self.clear()
         for key in keys:
-            self.add_row(*(self._cell(c[0], values[key]) for c in columns), key=key)
+            self.add_row(*(self._cell(c[0], c[2], values[key]) for c in columns), key=key)
         if not keys:
             return
         target = keys.index(selected) if selected in values else min(max(row, 0), len(keys) - 1)
