@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench lint install clean
+.PHONY: demo test faults bench lint install clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PY) -m venv $(VENV)
@@ -20,6 +20,10 @@ demo: $(STAMP)
 test: $(STAMP)
 	@command -v dovecot >/dev/null || sh scripts/install-system-deps.sh
 	$(BIN)/python -m pytest
+
+faults: $(STAMP)
+	@command -v dovecot >/dev/null || sh scripts/install-system-deps.sh
+	INBOX_WATCH_FAULTS=full $(BIN)/python -m pytest tests/faults
 
 bench: $(STAMP)
 	@command -v dovecot >/dev/null || sh scripts/install-system-deps.sh
