@@ -247,7 +247,8 @@ def cmd_daemon(args: argparse.Namespace) -> int:
     from inbox_watch.daemon import run_daemon
     from inbox_watch.service import Workspace
 
-    return run_daemon(Workspace.open(_require_accounts(_config(args))))
+    workspace = Workspace.open(_require_accounts(_config(args)))
+    return run_daemon(workspace, hard_exit=True, log_file=True, debug=bool(getattr(args, "debug", False)))
 
 
 def print_report(workspace: Any, report: dict[str, Any], out: TextIO) -> None:
