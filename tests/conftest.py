@@ -26,3 +26,16 @@ def corpus_dir() -> Path:
     """../shared/corpus/real-mail beside the checkout (CI lays shared/ beside the clone)."""
     override = os.environ.get("INBOX_WATCH_CORPUS")
     return Path(override) if override else CORPUS
+
+
+@pytest.fixture(scope="session")
+def postgres_server():  # type: ignore[no-untyped-def]
+    """One real PostgreSQL 15 server for the session (tests/providers/postgres.py); each test
+    makes its own database with ``new_database()``. Stopped and removed at the end."""
+    from tests.providers.postgres import Postgres
+
+    server = Postgres().start()
+    try:
+        yield server
+    finally:
+        server.remove()
