@@ -24,6 +24,7 @@ tokens or mail text.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import logging.handlers
 import os
@@ -38,6 +39,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, cast
 
+from inbox_watch import wake
 from inbox_watch.config import APP_NAME, AccountConfig
 from inbox_watch.errors import ActionRefused, InboxWatchError, RateLimited
 from inbox_watch.models import ActionState
@@ -174,7 +176,10 @@ class AccountWorker:
         self.daemon = daemon
         self.account = account
         self.interval = daemon.workspace.config.poll_interval(account)
-        self.store = Store(daemon.workspace.store.path)  # its own: snapshots are not shared across threads
+        shared = daemon.workspace.store
+        # The TinyDB store's snapshots are not shared across threads: each account has its own
+        # (its lock still orders their writes). Team mode's pooled store is made for threads.
+        self.store = Store(shared.path) if isinstance(shared, Store) else shared
         self.wake = threading.Event()
         self.provider: MailProvider | None = None
         self.failures = 0
@@ -326,7 +331,7 @@ class Daemon:
         if result.new or result.updated or result.removed or result.actions or self._statuses is None:
             self._news.set()  # the notices thread looks at once (else every LOOK_EVERY s)
 
-    def next_due(self, store: Store, account: str) -> float | None:
+    def next_due(self, store: Any, account: str) -> float | None:
         """Seconds until the account's earliest action queued for later, or None."""
         try:
             queued = store.actions(state=ActionState.QUEUED)
@@ -351,7 +356,8 @@ class Daemon:
             for a in config.accounts
         )
         self.say(f"inbox-watch daemon: syncing {len(config.accounts)} account(s): {plans} (pid {os.getpid()})")
-        poke = self.workspace.store.poke_key()
+        store_path = self.workspace.store.path
+        poke = wake.poke_key(store_path)
         notices = threading.Thread(target=self._notices_loop, name="notices", daemon=True)
         try:
             for worker in self.workers:
@@ -360,7 +366,7 @@ class Daemon:
             while not self.stop.wait(1.0):
                 if not any(w.thread.is_alive() for w in self.workers):
                     break  # max_passes reached everywhere (tests)
-                seen = self.workspace.store.poke_key()
+                seen = wake.poke_key(store_path)
                 if seen != poke:
                     poke = seen
                     log.info("woken: the outbox has something new")
@@ -383,10 +389,11 @@ class Daemon:
             notices.join(max(0.0, deadline - time.monotonic()) if not finished else None)
         busy = [w.account.name for w in self.workers if w.thread.is_alive()]
         store = self.workspace.store
+        # Under the store lock: an account still writing finishes its write first, and none
+        # starts another before the process ends (team mode: the database's transactions).
+        last_word = store._locked() if isinstance(store, Store) else contextlib.nullcontext()  # noqa: SLF001
         try:
-            # Under the store lock: an account still writing finishes its write first, and
-            # none starts another before the process ends.
-            with store._locked():  # noqa: SLF001 - the daemon's last word on the store
+            with last_word:
                 store.clear_heartbeat()
                 if busy:
                     log.info("stopping without waiting for: %s", ", ".join(busy))
@@ -438,8 +445,8 @@ class Daemon:
         for notice in found:
             deliver(notice, config, now)
         try:
-            self.workspace.store.add_notices([n.to_dict() for n in found])
-        except InboxWatchError as exc:
+            notify.keep(self.workspace.store.path, found)
+        except OSError as exc:
             log.warning("could not keep the notices for the dashboard: %s", exc)
 
 

@@ -23,16 +23,21 @@ import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import orjson
+
 from inbox_watch.config import Config, NotifyConfig
 from inbox_watch.models import Action, ActionState, CandidateState, Status, Thread
+from inbox_watch.secrets import write_private
 
 log = logging.getLogger(__name__)
 
 APP_NAME = "inbox-watch"
 EXCERPT_CHARS = 80
+KEEP = 50  # notices kept for the dashboard
 # Statuses that mean "still waiting for the candidate": leaving one of them for `replied` is news.
 _WAITING = frozenset({Status.SILENT, Status.AWAITING, Status.OUT_OF_OFFICE, Status.BOUNCED, Status.SNOOZED})
 # Crossing into silent by time alone (a snooze the recruiter ends is their own change).
@@ -174,6 +179,42 @@ def _within(moment: time, start: time, end: time) -> bool:
     if start < end:
         return start <= moment < end
     return moment >= start or moment < end
+
+
+# --- kept for the dashboard --------------------------------------------------------------
+
+
+def notices_path(store_path: Path) -> Path:
+    return store_path.with_name(store_path.stem + ".notices.json")
+
+
+def keep(store_path: Path, notices: Sequence[Notice], limit: int = KEEP) -> None:
+    """Add ``notices`` to the file the dashboard reads (the latest ``limit``, each numbered)."""
+    kept = kept_notices(store_path)
+    number = kept[-1][0] if kept else 0
+    rows = [[n, notice.to_dict()] for n, notice in kept]
+    for notice in notices:
+        number += 1
+        rows.append([number, notice.to_dict()])
+    write_private(notices_path(store_path), orjson.dumps(rows[-limit:]))
+
+
+def kept_notices(store_path: Path) -> list[tuple[int, Notice]]:
+    """The kept notices, oldest first, each with its number (which only grows)."""
+    try:
+        rows = orjson.loads(notices_path(store_path).read_bytes())
+        return [(int(n), Notice.from_dict(d)) for n, d in rows]
+    except (OSError, orjson.JSONDecodeError, TypeError, ValueError, AttributeError):
+        return []
+
+
+def forget(store_path: Path, name: str) -> int:
+    """Erase the kept notices about ``name`` (``forget``); returns how many went."""
+    kept = kept_notices(store_path)
+    left = [(n, notice) for n, notice in kept if notice.candidate.casefold() != name.casefold()]
+    if len(left) != len(kept):
+        write_private(notices_path(store_path), orjson.dumps([[n, notice.to_dict()] for n, notice in left]))
+    return len(kept) - len(left)
 
 
 # --- delivery ------------------------------------------------------------------------------

@@ -534,38 +534,6 @@ class Store:
             doc = db.table("daemon").get(doc_id=1)
         return (int(doc["pid"]), datetime.fromisoformat(doc["at"])) if doc else None
 
-    # --- waking the daemon, and what it told the recruiter -----------------------------------
-
-    @property
-    def poke_path(self) -> Path:
-        return self.path.with_name(self.path.stem + ".poke")
-
-    def poke_daemon(self) -> None:
-        """Ask a running daemon to drain the outbox now (it looks at this file once a second)."""
-        try:
-            write_private(self.poke_path, datetime.now().isoformat().encode())
-        except OSError as exc:
-            log.info("could not wake the daemon: %s", exc)
-
-    def poke_key(self) -> tuple[int, int, int] | None:
-        return _Snapshots._stat(self.poke_path)
-
-    def add_notices(self, notices: Sequence[dict[str, Any]], keep: int = 50) -> None:
-        """Keep the daemon's latest notices (the dashboard shows new ones as they come)."""
-        if not notices:
-            return
-        with self.state_transaction() as db:
-            table = db.table("notices")
-            table.insert_multiple([dict(n) for n in notices])
-            ids = sorted(d.doc_id for d in table.all())
-            if len(ids) > keep:
-                table.remove(doc_ids=ids[: len(ids) - keep])
-
-    def notices(self) -> list[tuple[int, dict[str, Any]]]:
-        """The kept notices, oldest first, each with its number (which only grows)."""
-        with self.state_reading() as db:
-            return sorted((d.doc_id, dict(d)) for d in db.table("notices").all())
-
     # --- the dashboard's last ranking -------------------------------------------------------
 
     def mail_file_key(self) -> tuple[int, int, int] | None:
