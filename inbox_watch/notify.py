@@ -42,6 +42,7 @@ KEEP = 50  # notices kept for the dashboard
 _WAITING = frozenset({Status.SILENT, Status.AWAITING, Status.OUT_OF_OFFICE, Status.BOUNCED, Status.SNOOZED})
 # Crossing into silent by time alone (a snooze the recruiter ends is their own change).
 _INTO_SILENT_FROM = frozenset({Status.AWAITING, Status.OUT_OF_OFFICE})
+_ESCAPES = re.compile(r"\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)?|.)")  # terminal escape sequences
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]+")
 _QUOTE_START = re.compile(r"^\s*(>|on .{0,120} wrote:|-----original message-----|from:\s)", re.IGNORECASE)
 
@@ -91,7 +92,7 @@ class Notice:
 
 def one_line(text: str, limit: int = EXCERPT_CHARS) -> str:
     """``text`` as one short line: control characters and line breaks become spaces."""
-    flat = " ".join(_CONTROL.sub(" ", text).split())
+    flat = " ".join(_CONTROL.sub(" ", _ESCAPES.sub("", text)).split())
     return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
 
 

@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - the notifications fixture imported from notifications_server.py is named as an argument
 """The real daemon process against a real Dovecot: a reply shows within seconds with the default
 schedule (IDLE, not the 300 s interval), a restart of the server is survived, SIGTERM in IDLE
 ends it in under two seconds, and a second daemon on the same store refuses."""
@@ -17,9 +18,11 @@ from pathlib import Path
 
 import pytest
 
+from inbox_watch import notify
 from inbox_watch.config import load_config
 from inbox_watch.service import Workspace
 from inbox_watch.store import Store
+from tests.notifications_server import NotificationsServer, notifications  # noqa: F401
 from tests.providers.contract import make_raw
 from tests.providers.dovecot import PASSWORD, Dovecot, running_dovecot
 
@@ -36,7 +39,7 @@ def server() -> Iterator[Dovecot]:
 class Mailbox:
     """A Dovecot user with a config, a roster of two candidates and their scheduling emails."""
 
-    def __init__(self, server: Dovecot, tmp_path: Path) -> None:
+    def __init__(self, server: Dovecot, tmp_path: Path, extra: str = "") -> None:
         self.server = server
         self.user = server.new_user()
         self.tmp = tmp_path
@@ -46,7 +49,8 @@ class Mailbox:
             f'[recruiter]\nname = "Sam Carter"\naddresses = ["{RECRUITER}"]\n'
             f'[store]\npath = "{tmp_path / "store.json"}"\n'
             '[policy]\nholidays = ""\n'
-            f'[[accounts]]\nname = "work"\nprovider = "imap"\nhost = "127.0.0.1"\nport = {server.port}\n'
+            + extra
+            + f'[[accounts]]\nname = "work"\nprovider = "imap"\nhost = "127.0.0.1"\nport = {server.port}\n'
             f'security = "none"\nusername = "{self.user}"\npassword_env = "{PASSWORD_ENV}"\n'
         )
         roster = tmp_path / "roster.csv"
@@ -250,3 +254,20 @@ def test_sigterm_in_the_middle_of_a_long_first_sync_stops_quickly_and_loses_noth
     finally:
         stop(again)
     assert store.message_count() == count + 2
+
+
+def test_the_recruiter_is_told_on_the_desktop_when_a_candidate_replies(
+    server: Dovecot, tmp_path: Path, notifications: NotificationsServer
+) -> None:
+    mailbox = Mailbox(server, tmp_path, extra='[notify]\nquiet_hours = ""\n')
+    proc = mailbox.daemon()  # the private session bus is in its environment
+    try:
+        wait_until_idle(mailbox, proc)
+        assert notifications.calls == []  # the first pass is not news
+        mailbox.reply("Tom", "Monday at 10 works for me\n\nOn Mon, Sam wrote:\n> Could you do Monday?")
+        [call] = notifications.wait_for(1, within=10)
+    finally:
+        stop(proc)
+    assert call == {"app": "inbox-watch", "summary": "Tom Becker replied", "body": "Monday at 10 works for me"}
+    kept = notify.kept_notices(tmp_path / "store.json")  # for the dashboard
+    assert [n.line for _number, n in kept] == ["Tom Becker replied: 'Monday at 10 works for me'"]
