@@ -255,6 +255,8 @@ def print_report(workspace: Any, report: dict[str, Any], out: TextIO) -> None:
     if not rows:
         print("No candidates yet: import a roster (`inbox-watch candidates import FILE.csv`) and sync.", file=out)
         return
+    from inbox_watch.vocabulary import action_word, status_word  # the dashboard's words too
+
     clock = workspace.clock
     header = f"{'#':>3}  {'candidate':<20} {'status':<13} {'silent':>7} {'ch':>2} {'emp':>3}  {'next action':<17} why"
     print(header, file=out)
@@ -262,8 +264,9 @@ def print_report(workspace: Any, report: dict[str, Any], out: TextIO) -> None:
         silent = clock.format_hours(row["silent_business_hours"]) if row["waiting_since"] else "-"
         why = row["reasons"][0] if row["reasons"] else ""
         print(
-            f"{row['rank']:>3}  {row['candidate'][:20]:<20} {row['status']:<13} {silent:>7} "
-            f"{row['chasers_sent']:>2} {'!' if row['employer_waiting'] else '':>3}  {row['next_action']:<17} {why}",
+            f"{row['rank']:>3}  {row['candidate'][:20]:<20} {status_word(row['status']):<13} {silent:>7} "
+            f"{row['chasers_sent']:>2} {'!' if row['employer_waiting'] else '':>3}  "
+            f"{action_word(row['next_action']):<17} {why}",
             file=out,
         )
 
@@ -373,7 +376,9 @@ def cmd_update_employer(args: argparse.Namespace) -> int:
 def cmd_log(args: argparse.Namespace) -> int:
     now = _now(args)
     state = _workspace(args).log_touch(args.name, args.channel, args.note, now)
-    print(f"logged a {args.channel} with {state.candidate.name}; next: {state.next_action.value}")
+    from inbox_watch.vocabulary import action_word
+
+    print(f"logged a {args.channel} with {state.candidate.name}; next: {action_word(state.next_action)}")
     return 0
 
 
