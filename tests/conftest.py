@@ -57,3 +57,16 @@ def corpus_params() -> list[object]:
     """The corpus files for ``pytest.mark.parametrize``; one ``None`` when there are none, so the
     test runs once and ``need_corpus()`` says why it skips (or fails under CI)."""
     return list(corpus_files()) or [pytest.param(None, id="no-corpus")]
+
+
+@pytest.fixture(scope="session")
+def postgres_server():  # type: ignore[no-untyped-def]
+    """One real PostgreSQL 15 server for the session (tests/providers/postgres.py); each test
+    makes its own database with ``new_database()``. Stopped and removed at the end."""
+    from tests.providers.postgres import Postgres
+
+    server = Postgres().start()
+    try:
+        yield server
+    finally:
+        server.remove()
