@@ -42,8 +42,10 @@ from typing import Any, cast
 from inbox_watch import wake
 from inbox_watch.config import APP_NAME, AccountConfig
 from inbox_watch.errors import ActionRefused, InboxWatchError, RateLimited
-from inbox_watch.models import ActionState
+from inbox_watch.mime import make_message_id
+from inbox_watch.models import ActionState, OutgoingMessage
 from inbox_watch.provider import Capability, MailProvider, PushProvider
+from inbox_watch.secrets import write_private
 from inbox_watch.service import Workspace
 from inbox_watch.store import Store
 from inbox_watch.sync import SyncResult, _unexpected, default_factory, sync_account
@@ -53,7 +55,7 @@ log = logging.getLogger(__name__)
 BACK_OFF_BASE = 2.0  # seconds: the first retry after a failed pass comes within 1-2 s
 BACK_OFF_EXTRA = 1800.0  # a failing account is tried again at least every interval + 30 minutes
 BEAT_EVERY = 30.0  # seconds between heartbeats while waiting
-STOP_WITHIN = 1.5  # seconds after a signal that the accounts get to finish what they are doing
+STOP_WITHIN = 1.2  # seconds after a signal that the accounts get to finish what they are doing
 LOOK_EVERY = 300.0  # seconds: notices are looked for after every pass with news, and at least this often
 LOG_BYTES, LOG_BACKUPS = 1_000_000, 3
 
@@ -241,6 +243,53 @@ class AccountWorker:
         self.failures, self.retry_after = 0, None
         self.first_pass_done = True
         self.daemon.passed(result)
+        if self.account is self.daemon.workspace.config.accounts[0]:
+            try:
+                self.morning_plan()
+            except Exception as exc:  # noqa: BLE001 - the plan is a courtesy: never the pass's end
+                log.debug("the morning plan failed", exc_info=exc)
+                self.daemon.say(f"{self.account.name}: the morning plan failed: {type(exc).__name__}", error=True)
+
+    def morning_plan(self, now: datetime | None = None) -> bool:
+        """``[notify] morning_plan``: once a business day, from the start of the working day,
+        save the day's plan as a draft to the recruiter themself, through this account.
+        True when a draft was saved."""
+        workspace = self.daemon.workspace
+        config = workspace.config
+        if not config.notify.morning_plan or self.provider is None:
+            return False
+        if Capability.DRAFTS not in self.provider.capabilities or not config.recruiter.addresses:
+            return False
+        now = now or datetime.now(UTC)
+        clock = workspace.clock
+        local = clock.local(now)
+        if not clock.is_business_day(local.date()) or local.time() < config.policy.day_start:
+            return False
+        marker = workspace.store.path.with_name(workspace.store.path.stem + ".morning")
+        today = local.date().isoformat()
+        try:
+            if marker.read_text().strip() == today:
+                return False
+        except OSError:
+            pass
+        plan = Workspace(config, self.store, self.daemon.factory).today(now)
+        address = config.recruiter.addresses[0]
+        message = OutgoingMessage(
+            from_addr=address,
+            from_name=config.recruiter.name,
+            to=(address,),
+            subject=f"Your plan for {plan.day:%a %d %b}: {plan.summary()}",
+            body="\n".join(plan.lines()) + "\n\n-- inbox-watch (`inbox-watch today` shows it again)\n",
+            message_id=make_message_id(address.rpartition("@")[2]),
+        )
+        try:
+            self.provider.save_draft(message)
+        except InboxWatchError as exc:
+            self.daemon.say(f"{self.account.name}: the morning plan was not saved: {exc}", error=True)
+            return False
+        write_private(marker, today.encode())
+        self.daemon.say(f"{self.account.name}: the day's plan saved to Drafts ({plan.summary()})")
+        return True
 
     def _failed(self, exc: BaseException, text: str) -> None:
         self.failures += 1
@@ -398,11 +447,13 @@ class Daemon:
                 if busy:
                     log.info("stopping without waiting for: %s", ", ".join(busy))
                 self.say("inbox-watch daemon: stopped")
-                if busy and hard_exit:
+                if hard_exit:
+                    # Accounts still mid-I/O end with the process, and so does tidying up what
+                    # a long pass held in memory (seconds of garbage collection on a big one).
                     logging.shutdown()
                     sys.stdout.flush()
                     sys.stderr.flush()
-                    os._exit(0)  # the account threads are mid-I/O: end them with the process
+                    os._exit(0)
         except InboxWatchError as exc:
             self.say(f"inbox-watch daemon: {exc}", error=True)
             self.say("inbox-watch daemon: stopped")

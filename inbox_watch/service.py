@@ -14,6 +14,7 @@ from inbox_watch import outbox, wake
 from inbox_watch.config import AccountConfig, Config, RecruiterConfig, check_holidays
 from inbox_watch.engine import drafts
 from inbox_watch.engine.clock import BusinessClock, holiday_dates
+from inbox_watch.engine.plan import DayPlan, day_plan
 from inbox_watch.engine.state import Inputs, evaluate_with_threads, name_fold, tag_key
 from inbox_watch.errors import ActionRefused, UsageError
 from inbox_watch.gc_pause import paused_gc
@@ -183,6 +184,11 @@ class Workspace:
             "generated_at": now.isoformat(),
             "candidates": [report_row(s, owners[s.candidate.name]) for s in states],
         }
+
+    def today(self, now: datetime) -> DayPlan:
+        """The day's plan (``inbox-watch today``): from the ranking now, and a day before it
+        (who turned silent since yesterday)."""
+        return day_plan(self.evaluate(now), self.evaluate(now - timedelta(days=1)), now, self.clock)
 
     def state_of(self, name: str, now: datetime) -> CandidateState:
         return self.find_state(self.evaluate(now), name)

@@ -8,7 +8,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from inbox_watch import wake
@@ -71,3 +71,31 @@ def test_a_poke_drains_the_outbox_at_once(tmp_path: Path) -> None:
     assert run_daemon(Workspace.open(config)) == 0
     thread.join()
     assert taken and taken[0] < 3.0  # within a second or two, not the 300 s interval
+
+
+def test_the_morning_plan_is_saved_as_a_draft_to_the_recruiter_once_a_working_day(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from inbox_watch.config import NotifyConfig
+    from inbox_watch.daemon import AccountWorker, Daemon
+    from providers.demo import DemoProvider
+
+    config = replace(_config(tmp_path), notify=NotifyConfig(morning_plan=True))
+    workspace = Workspace.open(config)
+    worker = AccountWorker(Daemon(workspace), config.accounts[0])
+    worker.run_pass()  # the store filled, the connection open
+    DemoProvider._outgoing.pop("demo", None)
+    monday_early = datetime(2026, 11, 30, 7, 55, tzinfo=UTC)  # before 09:00 in London
+    saturday = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
+    monday = datetime(2026, 11, 30, 9, 5, tzinfo=UTC)
+    assert not worker.morning_plan(monday_early) and not worker.morning_plan(saturday)
+    assert worker.morning_plan(monday)
+    assert not worker.morning_plan(monday + timedelta(hours=2))  # once a day
+    [draft] = DemoProvider._outgoing["demo"]
+    assert draft.is_draft and draft.to == (DEMO_RECRUITER.addresses[0],)
+    assert draft.subject.startswith("Your plan for Mon 30 Nov: ")
+    assert "Chasers due" in draft.text or "nothing due" in draft.subject
+    assert worker.morning_plan(monday + timedelta(days=1))  # the next working day, again
+    off = AccountWorker(Daemon(Workspace.open(_config(tmp_path))), config.accounts[0])
+    off.run_pass()
+    assert not off.morning_plan(monday + timedelta(days=2))  # [notify] morning_plan is off by default
