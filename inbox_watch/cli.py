@@ -107,6 +107,12 @@ def build_parser() -> argparse.ArgumentParser:
     ssub = p.add_subparsers(dest="store_command", metavar="init", parser_class=_Parser)
     ssub.required = True
     ssub.add_parser("init", help="create or migrate the schema (team mode)")
+    p = sub.add_parser("service", help="the daemon as a systemd user unit / launchd agent")
+    vsub = p.add_subparsers(dest="service_command", metavar="install | uninstall | status", parser_class=_Parser)
+    vsub.required = True
+    vsub.add_parser("install", help="write and start the unit (or print it where there is no systemd/launchd)")
+    vsub.add_parser("uninstall", help="stop and remove the unit")
+    vsub.add_parser("status", help="whether the daemon runs, since when, and each account's last pass")
     p = sub.add_parser("auth", help="sign in to an account (OAuth for gmail/outlook, password for imap)")
     p.add_argument("account", metavar="ACCOUNT")
     p.add_argument("--no-browser", action="store_true", help="print a URL or code instead of opening a browser")
@@ -461,6 +467,44 @@ def cmd_store(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_service(args: argparse.Namespace) -> int:
+    from inbox_watch import system_service
+    from inbox_watch.daemon import InstanceLock, log_path
+
+    if args.service_command == "uninstall":
+        print("\n".join(system_service.uninstall().lines))
+        return 0
+    config = _config(args)
+    if args.service_command == "install":
+        if config.path is None:
+            raise ConfigError("no config file to run the daemon with (see README, Configuration)")
+        _require_accounts(config)
+        outcome = system_service.install(Path(config.path), log_path().parent)
+        print("\n".join(outcome.lines))
+        return 0 if outcome.ok else 1
+    installed = system_service.installed_file()
+    where = f"installed, {installed}" if installed else "not installed (`inbox-watch service install`)"
+    print(f"service: {where}")
+    pid = InstanceLock.running_pid(config.store_path)
+    if pid is None:
+        print("daemon: not running")
+    else:
+        started = system_service.process_started(pid)
+        since = f", since {started:%a %d %b %H:%M}" if started else ""
+        print(f"daemon: running (pid {pid}{since})")
+    from inbox_watch.store_api import open_store
+
+    status = {s.get("account"): s for s in open_store(config).sync_status()}
+    for account in config.accounts:
+        row = status.get(account.name, {})
+        last = row.get("last_sync")
+        when = f"last pass {datetime.fromisoformat(last).astimezone():%a %d %b %H:%M:%S}" if last else "never synced"
+        error = f"; failing: {row['last_error']}" if row.get("last_error") else ""
+        print(f"  {account.name}: {when}{error}")
+    print(f"log: {log_path()}")
+    return 0 if pid is not None else 1
+
+
 def cmd_auth(args: argparse.Namespace) -> int:
     config = _config(args)
     account = config.account(args.account)
@@ -490,5 +534,6 @@ COMMANDS = {
     "pull": cmd_pull,
     "forget": cmd_forget,
     "store": cmd_store,
+    "service": cmd_service,
     "auth": cmd_auth,
 }
