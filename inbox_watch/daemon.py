@@ -55,6 +55,7 @@ log = logging.getLogger(__name__)
 BACK_OFF_BASE = 2.0  # seconds: the first retry after a failed pass comes within 1-2 s
 BACK_OFF_EXTRA = 1800.0  # a failing account is tried again at least every interval + 30 minutes
 BEAT_EVERY = 30.0  # seconds between heartbeats while waiting
+BEAT_AGAIN_AFTER = 5.0  # seconds: a pass starting sooner after the last heartbeat writes no new one
 STOP_WITHIN = 1.2  # seconds after a signal that the accounts get to finish what they are doing
 LOOK_EVERY = 300.0  # seconds: notices are looked for after every pass with news, and at least this often
 LOG_BYTES, LOG_BACKUPS = 1_000_000, 3
@@ -228,7 +229,8 @@ class AccountWorker:
 
     def run_pass(self) -> None:
         self.wake.clear()
-        self.beat()
+        if time.monotonic() - self._last_beat >= BEAT_AGAIN_AFTER:  # a fast poll need not beat every pass
+            self.beat()
         name = self.account.name
         try:
             if self.provider is None:
