@@ -179,6 +179,8 @@ class AccountWorker:
         self.daemon = daemon
         self.account = account
         self.interval = daemon.workspace.config.poll_interval(account)
+        # The dashboard takes a heartbeat older than two intervals for "no daemon": beat well within.
+        self.beat_every = min(BEAT_EVERY, max(1.0, daemon.workspace.config.interval / 2))
         shared = daemon.workspace.store
         # The TinyDB store's snapshots are not shared across threads: each account has its own
         # (its lock still orders their writes). Team mode's pooled store is made for threads.
@@ -220,6 +222,10 @@ class AccountWorker:
             self.store.set_heartbeat(os.getpid(), datetime.now(UTC))
         except InboxWatchError as exc:
             log.warning("could not write the heartbeat: %s", exc)
+
+    def beat_if_due(self) -> None:
+        if time.monotonic() - self._last_beat >= self.beat_every:
+            self.beat()
 
     def progress(self, done: int, total: int | None, what: str) -> None:
         if self.daemon.stop.is_set():
@@ -318,7 +324,7 @@ class AccountWorker:
         if not self.failures and self.pushed and not self.interrupted():
             try:
                 provider = cast(PushProvider, self.provider)
-                if provider.wait_for_change(delay, interrupted=self.interrupted, tick=self.beat):
+                if provider.wait_for_change(delay, interrupted=self.interrupted, tick=self.beat_if_due):
                     log.info("%s: the server reported new mail", self.account.name)
                 return
             except Stopping:
@@ -332,8 +338,8 @@ class AccountWorker:
             return
         end = time.monotonic() + delay
         while not self.interrupted() and (left := end - time.monotonic()) > 0:
-            if not self.wake.wait(min(left, BEAT_EVERY)) and not self.daemon.stop.is_set() and left > BEAT_EVERY:
-                self.beat()
+            if not self.wake.wait(min(left, self.beat_every)) and not self.daemon.stop.is_set():
+                self.beat_if_due()
 
     def _close(self) -> None:
         provider, self.provider = self.provider, None

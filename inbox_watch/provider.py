@@ -102,7 +102,7 @@ class PushProvider(MailProvider, Protocol):
     ) -> bool:
         """Block up to ``timeout`` seconds until the service reports a change; True when it did
         (sync then), False when the time ran out or ``interrupted()`` became true (checked at
-        least once a second). ``tick()`` is called about every 30 s while waiting (the daemon's
-        heartbeat). Holds no lock of the store. Raises ConnectionFailed when the connection
-        drops (the next call reconnects)."""
+        least once a second); ``tick()`` is called about once a second while waiting (the
+        daemon's heartbeat decides when to beat). Holds no lock of the store. Raises
+        ConnectionFailed when the connection drops (the next call reconnects)."""
         ...

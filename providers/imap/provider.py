@@ -522,16 +522,14 @@ class ImapProvider:
         (mail that came between that sync and this IDLE). Without IDLE, sleeps and returns True.
 
         IDLE is re-issued every ``IDLE_RENEW`` seconds (servers may end an IDLE after 30
-        minutes). ``interrupted()`` is checked every second, ``tick()`` called every
-        ``TICK_EVERY`` seconds. A dropped connection raises ConnectionFailed."""
+        minutes). ``interrupted()`` is checked, and ``tick()`` called, about once a second (the
+        caller decides how often a tick does anything). A dropped connection raises
+        ConnectionFailed."""
         stop = interrupted or (lambda: False)
         end = time.monotonic() + max(0.0, timeout)
-        last_tick = time.monotonic()
 
         def ticked() -> None:
-            nonlocal last_tick
-            if tick is not None and time.monotonic() - last_tick >= TICK_EVERY:
-                last_tick = time.monotonic()
+            if tick is not None:
                 tick()
 
         def work(client: imapclient.IMAPClient) -> bool:
@@ -579,7 +577,6 @@ class ImapProvider:
 
 
 IDLE_RENEW = 25 * 60.0  # seconds: RFC 2177 asks clients to re-issue IDLE at least every 29 minutes
-TICK_EVERY = 30.0  # seconds between ``tick()`` calls while waiting
 
 
 def _idle_responses(client: imapclient.IMAPClient, timeout: float) -> list[Any]:

@@ -149,3 +149,34 @@ def test_the_heartbeat_is_written_at_the_start_of_a_pass_and_at_each_progress_re
     first, later = seen
     assert first is not None and first[0] == os.getpid()
     assert later is not None and later[1] > first[1]  # the progress report beat again
+
+
+def test_the_heartbeat_stays_fresh_for_the_dashboard_while_the_daemon_waits(tmp_path: Path) -> None:
+    """The dashboard takes a heartbeat older than two intervals for "no daemon"."""
+    import os
+    import signal
+    import threading
+    import time
+
+    config = replace(_config(tmp_path, interval=4), accounts=(AccountConfig(name="demo", provider="demo"),))
+    store = Store(config.store_path)
+    ages: list[float] = []
+
+    def watch() -> None:
+        try:
+            time.sleep(1.5)  # the first pass is done: the daemon waits its 4 s
+            for _ in range(8):
+                beat = store.heartbeat()
+                assert beat is not None
+                from datetime import UTC, datetime
+
+                ages.append((datetime.now(UTC) - beat[1]).total_seconds())
+                time.sleep(0.5)
+        finally:
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    thread = threading.Thread(target=watch, daemon=True)
+    thread.start()
+    assert run_daemon(Workspace.open(config, factory=_factory)) == 0
+    thread.join()
+    assert ages and max(ages) < 2 * config.interval - 3  # beaten about every interval / 2 while waiting
