@@ -68,7 +68,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 RANKING_VERSION = 1
 CONNECT_TIMEOUT = 5  # seconds: a database that does not answer by then is reported down
 
@@ -175,12 +175,15 @@ CREATE TABLE heartbeats (
 CREATE SEQUENCE changes;
 """
 
-_MIGRATION_2 = """
-CREATE TABLE forgotten (
+# 2: the candidate's own time zone (the roster's ``timezone`` column), for call times.
+_MIGRATION_2 = "ALTER TABLE candidates ADD COLUMN IF NOT EXISTS timezone text NOT NULL DEFAULT ''"
+
+_MIGRATION_3 = """
+CREATE TABLE IF NOT EXISTS forgotten (
     id bigserial PRIMARY KEY,
     entry jsonb NOT NULL
 );
-CREATE TABLE forget_key (
+CREATE TABLE IF NOT EXISTS forget_key (
     one boolean PRIMARY KEY DEFAULT true CHECK (one),
     key bytea NOT NULL
 );
@@ -189,7 +192,7 @@ CREATE TABLE forget_key (
 erased Message-IDs) and its key, the team's: one recruiter's ``forget`` keeps every teammate's
 sync from storing that candidate's mail again."""
 
-MIGRATIONS: dict[int, str] = {0: _MIGRATION_1, 1: _MIGRATION_2}
+MIGRATIONS: dict[int, str] = {0: _MIGRATION_1, 1: _MIGRATION_2, 2: _MIGRATION_3}
 """Each entry upgrades the schema from that version to the next (run by ``store init``, in one
 transaction under an advisory lock, so two recruiters running it at once do it once)."""
 
@@ -464,7 +467,7 @@ class PgStore:
 
     # --- candidates --------------------------------------------------------------------------
 
-    _CANDIDATE_COLUMNS = "name, emails, phone, role, employer, employer_emails, stage, source"
+    _CANDIDATE_COLUMNS = "name, emails, phone, role, employer, employer_emails, stage, source, timezone"
 
     def candidates(self) -> list[Candidate]:
         with self.reading() as cur:
@@ -479,6 +482,7 @@ class PgStore:
                     employer_emails=tuple(r[5]),
                     stage=r[6],
                     source=r[7],
+                    timezone=r[8],
                 )
                 for r in cur.fetchall()
             ]
@@ -513,7 +517,7 @@ class PgStore:
                 if cid is None:
                     cur.execute(
                         "INSERT INTO candidates (key, name, emails, phone, role, employer, employer_emails, stage, "
-                        "source, owner) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
+                        "source, owner, timezone) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
                         (
                             _key(candidate.name),
                             candidate.name,
@@ -525,6 +529,7 @@ class PgStore:
                             candidate.stage,
                             candidate.source,
                             self.me,
+                            candidate.timezone,
                         ),
                     )
                     row = cur.fetchone()
@@ -540,8 +545,8 @@ class PgStore:
                         "UPDATE candidates SET emails = %s, phone = COALESCE(NULLIF(%s, ''), phone), "
                         "role = COALESCE(NULLIF(%s, ''), role), employer = COALESCE(NULLIF(%s, ''), employer), "
                         "employer_emails = CASE WHEN cardinality(%s::text[]) > 0 THEN %s::text[] "
-                        "ELSE employer_emails END, stage = COALESCE(NULLIF(%s, ''), stage), source = 'roster' "
-                        "WHERE id = %s",
+                        "ELSE employer_emails END, stage = COALESCE(NULLIF(%s, ''), stage), source = 'roster', "
+                        "timezone = COALESCE(NULLIF(%s, ''), timezone) WHERE id = %s",
                         (
                             merged,
                             candidate.phone,
@@ -550,6 +555,7 @@ class PgStore:
                             list(candidate.employer_emails),
                             list(candidate.employer_emails),
                             candidate.stage,
+                            candidate.timezone,
                             cid,
                         ),
                     )
