@@ -17,6 +17,7 @@ import re
 from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from inbox_watch.engine.contact import PhoneKind, phone_kind
@@ -182,7 +183,10 @@ def read_roster(
         delimiter = sep.group(1)
         header_cells = next(csv.reader([first_line], delimiter=delimiter), [])
     else:
-        delimiter, header_cells = _header(first_line)
+        try:
+            delimiter, header_cells = _header(first_line)
+        except csv.Error as exc:
+            raise UsageError(f"{path}:1: cannot read the roster: {exc}") from None
     header = [_CANONICAL.get(_squash(h), "") for h in header_cells]
     if "email" not in header or ("name" not in header and "first_name" not in header):
         shown = ", ".join(repr(h.strip()) for h in header_cells[:8] if h.strip()) or "nothing"
@@ -201,6 +205,22 @@ def read_roster(
     )
 
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    try:
+        return _rows(path, reader, offset, header, phone_order, region, notes, problems)
+    except csv.Error as exc:  # a field over the csv module's limit (128 KB), a NUL byte ...
+        raise UsageError(f"{path}:{reader.line_num + offset}: cannot read the roster: {exc}") from None
+
+
+def _rows(
+    path: Path,
+    reader: Any,
+    offset: int,
+    header: list[str],
+    phone_order: list[int],
+    region: str,
+    notes: list[str],
+    problems: list[str] | None,
+) -> list[Candidate]:
     next(reader, None)
     merged: dict[str, tuple[int, Candidate]] = {}
     for cells in reader:
