@@ -59,6 +59,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("sync", help="one incremental sync pass; prints what changed")
     p.add_argument("--account", help="only this account")
     sub.add_parser("daemon", help="sync every interval until SIGTERM/SIGINT")
+    p = sub.add_parser("today", help="the day's plan: chasers due, calls with times, employer updates owed")
+    p.add_argument("--json", action="store_true", help="one JSON object")
+    p.add_argument("--ics", type=Path, metavar="FILE", help="write the calls as calendar events with reminders")
+    p.add_argument("--now", help="plan as of this ISO 8601 instant")
     p = sub.add_parser("report", help="the ranked candidates")
     p.add_argument("--json", action="store_true", help="one JSON object (its fields: README, Commands)")
     p.add_argument("--now", help="evaluate as of this ISO 8601 instant")
@@ -252,7 +256,8 @@ def cmd_daemon(args: argparse.Namespace) -> int:
     from inbox_watch.daemon import run_daemon
     from inbox_watch.service import Workspace
 
-    return run_daemon(Workspace.open(_require_accounts(_config(args)), pooled=True))
+    workspace = Workspace.open(_require_accounts(_config(args)), pooled=True)
+    return run_daemon(workspace, hard_exit=True, log_file=True, debug=bool(getattr(args, "debug", False)))
 
 
 def print_report(workspace: Any, report: dict[str, Any], out: TextIO) -> None:
@@ -260,6 +265,8 @@ def print_report(workspace: Any, report: dict[str, Any], out: TextIO) -> None:
     if not rows:
         print("No candidates yet: import a roster (`inbox-watch candidates import FILE.csv`) and sync.", file=out)
         return
+    from inbox_watch.vocabulary import action_word, status_word  # the dashboard's words too
+
     clock = workspace.clock
     team = bool(getattr(workspace.config, "team", False))  # team mode: an owner column
     owner_head = f"{'owner':<16} " if team else ""
@@ -273,8 +280,9 @@ def print_report(workspace: Any, report: dict[str, Any], out: TextIO) -> None:
         why = row["reasons"][0] if row["reasons"] else ""
         owner = f"{row.get('owner', '')[:16]:<16} " if team else ""
         print(
-            f"{row['rank']:>3}  {row['candidate'][:20]:<20} {owner}{row['status']:<13} {silent:>7} "
-            f"{row['chasers_sent']:>2} {'!' if row['employer_waiting'] else '':>3}  {row['next_action']:<17} {why}",
+            f"{row['rank']:>3}  {row['candidate'][:20]:<20} {owner}{status_word(row['status']):<13} {silent:>7} "
+            f"{row['chasers_sent']:>2} {'!' if row['employer_waiting'] else '':>3}  "
+            f"{action_word(row['next_action']):<17} {why}",
             file=out,
         )
 
@@ -289,6 +297,25 @@ def cmd_report(args: argparse.Namespace) -> int:
         print(json.dumps(report, ensure_ascii=False))
     else:
         print_report(workspace, report, sys.stdout)
+    return 0
+
+
+def cmd_today(args: argparse.Namespace) -> int:
+    from inbox_watch.engine.plan import to_ics
+    from inbox_watch.secrets import write_private
+
+    plan = _workspace(args).today(_now(args))
+    if args.ics is not None:
+        try:
+            write_private(args.ics, to_ics(plan))  # candidates' numbers: private, like the store
+        except OSError as exc:
+            raise UsageError(f"--ics {args.ics}: cannot write the file: {exc.strerror or exc}") from None
+    if args.json:
+        print(json.dumps(plan.to_dict(), ensure_ascii=False))
+    else:
+        print("\n".join(plan.lines()))
+        if args.ics is not None:
+            print(f"\n{len(plan.calls)} call(s) written to {args.ics}")
     return 0
 
 
@@ -384,7 +411,9 @@ def cmd_update_employer(args: argparse.Namespace) -> int:
 def cmd_log(args: argparse.Namespace) -> int:
     now = _now(args)
     state = _workspace(args).log_touch(args.name, args.channel, args.note, now)
-    print(f"logged a {args.channel} with {state.candidate.name}; next: {state.next_action.value}")
+    from inbox_watch.vocabulary import action_word
+
+    print(f"logged a {args.channel} with {state.candidate.name}; next: {action_word(state.next_action)}")
     return 0
 
 
@@ -451,6 +480,7 @@ COMMANDS = {
     "sync": cmd_sync,
     "daemon": cmd_daemon,
     "report": cmd_report,
+    "today": cmd_today,
     "classify": cmd_classify,
     "candidates": cmd_candidates,
     "chase": cmd_chase,

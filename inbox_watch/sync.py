@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 from inbox_watch.config import AccountConfig, Config
 from inbox_watch.errors import CursorExpired, InboxWatchError
-from inbox_watch.models import MailMessage, ProgressCallback
+from inbox_watch.models import Action, MailMessage, ProgressCallback
 from inbox_watch.provider import MailProvider
 from inbox_watch.store_api import StoreAPI as Store
 
@@ -29,6 +29,7 @@ class SyncResult:
     actions_failed: int = 0  # still queued: the next sync takes them up again
     actions_ended: int = 0  # not carried out, and not tried again (failed or cancelled)
     outbox_notes: tuple[str, ...] = ()  # one line per action sent with a warning, not sent, or maybe sent
+    actions: tuple[Action, ...] = ()  # the outbox actions this pass carried out, as they ended
 
     def describe(self) -> str:
         kind = "full sync" if self.full else "incremental sync"
@@ -90,11 +91,13 @@ def sync_account(
     new, updated = store.apply_sync(batch, at=now, classes=classify_for_store(batch.messages))
     done = failed = ended = 0
     notes: list[str] = []
+    drained: list[Action] = []
     if drain_outbox:
         from inbox_watch import outbox
         from inbox_watch.models import ActionState
 
-        for action in outbox.drain(store, lambda _name: provider, now, account=account.name):
+        drained = outbox.drain(store, lambda _name: provider, now, account=account.name)
+        for action in drained:
             if action.state is ActionState.DONE:
                 done += 1
             elif action.state is ActionState.QUEUED:
@@ -104,7 +107,9 @@ def sync_account(
             retried_later = action.state is ActionState.QUEUED and action.send_started_at is None
             if (action.state is not ActionState.DONE and not retried_later) or action.warning:
                 notes.append(f"{account.name}: {outbox.outcome(action)}")
-    return SyncResult(account.name, batch.full, new, updated, len(batch.removed), done, failed, ended, tuple(notes))
+    return SyncResult(
+        account.name, batch.full, new, updated, len(batch.removed), done, failed, ended, tuple(notes), tuple(drained)
+    )
 
 
 def sync_all(

@@ -24,7 +24,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from inbox_watch import outbox
 from inbox_watch.engine.drafts import Draft
-from inbox_watch.engine.state import tag_key
+from inbox_watch.engine.state import name_fold, tag_key
 from inbox_watch.errors import ActionRefused, InboxWatchError
 from inbox_watch.models import (
     Action,
@@ -37,7 +37,9 @@ from inbox_watch.models import (
     Thread,
 )
 from inbox_watch.sync import SyncResult, sync_all
+from inbox_watch.vocabulary import status_word
 from tui.layout import Layout, natural_widths, plan_layout
+from tui.notices import NoticeFeed
 from tui.overview import Overview, read_overview
 from tui.screens.dialogs import ConfirmDialog, LogTouchDialog, SnoozeDialog, SnoozeEntry, TouchEntry
 from tui.screens.draft import DraftOutcome, DraftScreen
@@ -47,6 +49,8 @@ from tui.widgets.status_bar import StatusBar, when
 
 if TYPE_CHECKING:
     from tui.app import InboxWatchApp
+
+NOTICE_CHECK_EVERY = 2.0  # seconds between looks (one stat) at the daemon's notices
 
 Shown = Callable[[CandidateState], bool]
 
@@ -63,7 +67,7 @@ def _needs_you(state: CandidateState) -> bool:
 FILTERS: tuple[tuple[str, Shown | None], ...] = (
     ("all", None),
     ("needs you", _needs_you),
-    *((s.value.replace("_", " "), _status_is(s)) for s in Status),
+    *((status_word(s), _status_is(s)) for s in Status),
 )
 
 # "S" cycles through these: (name, sort key over (rank order, state)); rank is the report's order.
@@ -98,10 +102,10 @@ def digits(text: str) -> str:
 
 
 def search_key(candidate: Candidate) -> tuple[str, str]:
-    """What search looks in: name, email addresses, role and employer (casefolded, spaces
-    collapsed, as ``tag_key``), and the phone number's digits."""
+    """What search looks in: name, email addresses, role and employer (folded as ``name_fold``:
+    case, spacing and accents do not count), and the phone number's digits."""
     words = " | ".join([candidate.name, *candidate.emails, candidate.role, candidate.employer, candidate.phone])
-    return tag_key(words), digits(candidate.phone)
+    return name_fold(words), digits(candidate.phone)
 
 
 PHONE_CHARS = frozenset("0123456789+-(). ")
@@ -111,7 +115,7 @@ def matches(key: tuple[str, str], needle: str) -> bool:
     """``needle`` in the candidate's words; a needle that is a phone number (3 digits or more)
     matches the number's digits whatever the spacing ("07700900134", "7700 900134")."""
     text, phone = key
-    if tag_key(needle) in text:
+    if name_fold(needle) in text:  # "zoe" finds Zoë, as on the command line
         return True
     number = digits(needle).lstrip("0")
     return len(number) >= 3 and set(needle) <= PHONE_CHARS and number in phone
@@ -268,6 +272,19 @@ class MainScreen(Screen[None]):
         self._update_title()
         self.refresh_states()
         self._show_saved_ranking()
+        self._notices = NoticeFeed(self.iw.workspace.store.path)
+        self._notices.new()
+        self.set_interval(NOTICE_CHECK_EVERY, self._show_notices, name="daemon-notices")
+
+    def _show_notices(self) -> None:
+        """What the daemon told the recruiter (a reply, a candidate turning silent ...): a
+        toast, the status bar's note, and a fresh read of the store it came from."""
+        fresh = self._notices.new()
+        for notice in fresh:
+            self.notify(notice.line, title="inbox-watch", markup=False, timeout=10)
+            self.status_bar.set_activity(note=notice.line)
+        if fresh:
+            self.refresh_states()
 
     def _show_saved_ranking(self) -> None:
         """Paint the table the last run showed, clearly labelled, until the fresh ranking
