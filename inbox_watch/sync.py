@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from inbox_watch.config import AccountConfig, Config
 from inbox_watch.errors import CursorExpired, InboxWatchError
-from inbox_watch.models import Action, MailMessage, ProgressCallback
+from inbox_watch.models import Action, MailMessage, ProgressCallback, SyncBatch
 from inbox_watch.provider import MailProvider
 from inbox_watch.store_api import StoreAPI as Store
 
@@ -55,6 +55,36 @@ def classify_for_store(messages: Sequence[MailMessage]) -> dict[str, list[object
     return {m.id: to_stored(classify(m, read_dates=False)) for m in messages}
 
 
+def without_forgotten(store: Store, batch: SyncBatch) -> SyncBatch:
+    """``batch`` without the mail of candidates erased by ``forget`` (the forget list: their
+    addresses, tag and erased Message-IDs, hashed), whatever kind of pass fetched it: a full
+    sync, one forced by an expired position (UIDVALIDITY, Gmail history, Graph delta), any
+    provider. A message that also involves someone on the roster stays (without the forgotten
+    tag, which would create them again). Importing them anew clears their entry."""
+    forgotten = store.forgotten()
+    if not forgotten or not batch.messages:
+        return batch
+    hits = [m for m in batch.messages if forgotten.hits(m)]
+    if not hits:
+        return batch
+    roster = store.candidates()
+    addresses = {a.lower() for c in roster for a in c.emails}
+    names = {" ".join(c.name.split()).casefold() for c in roster}
+    changed: dict[int, MailMessage | None] = {}
+    for message in hits:
+        people = {message.from_addr, *message.to, *message.cc, *message.failed_recipients}
+        tags = tuple(t for t in message.tags if not forgotten.forgotten_tag(t))
+        if people & addresses or any(" ".join(t.split()).casefold() in names for t in tags):
+            changed[id(message)] = replace(message, tags=tags) if tags != message.tags else message
+        else:
+            changed[id(message)] = None
+    kept = tuple(changed.get(id(m), m) for m in batch.messages)
+    dropped = sum(1 for m in kept if m is None)
+    if dropped:
+        log.info("%s: %d message(s) of forgotten candidates not stored", batch.account, dropped)
+    return replace(batch, messages=tuple(m for m in kept if m is not None))
+
+
 def default_factory(config: Config) -> ProviderFactory:
     def factory(account: AccountConfig) -> MailProvider:
         from providers import open_provider
@@ -88,6 +118,7 @@ def sync_account(
     except InboxWatchError as exc:
         store.record_sync_error(account.name, str(exc), at=now)
         raise
+    batch = without_forgotten(store, batch)
     new, updated = store.apply_sync(batch, at=now, classes=classify_for_store(batch.messages))
     done = failed = ended = 0
     notes: list[str] = []
