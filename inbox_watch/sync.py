@@ -29,12 +29,15 @@ class SyncResult:
     actions_failed: int = 0  # still queued: the next sync takes them up again
     actions_ended: int = 0  # not carried out, and not tried again (failed or cancelled)
     outbox_notes: tuple[str, ...] = ()  # one line per action sent with a warning, not sent, or maybe sent
+    unreadable: int = 0  # messages that could not be read: skipped, each named once in a warning
 
     def describe(self) -> str:
         kind = "full sync" if self.full else "incremental sync"
         parts = [f"{self.account}: {kind}, {self.new} new, {self.updated} updated"]
         if self.removed:
             parts.append(f"{self.removed} removed")
+        if self.unreadable:
+            parts.append(f"{self.unreadable} unreadable message(s) skipped")
         if self.actions_done:
             parts.append(f"{self.actions_done} outbox action(s) done")
         if self.actions_failed:
@@ -88,6 +91,8 @@ def sync_account(
         store.record_sync_error(account.name, str(exc), at=now)
         raise
     new, updated = store.apply_sync(batch, at=now, classes=classify_for_store(batch.messages))
+    for line in batch.unreadable:  # once: the stored cursor has moved past them
+        log.warning("%s: %s", account.name, line)
     done = failed = ended = 0
     notes: list[str] = []
     if drain_outbox:
@@ -104,7 +109,18 @@ def sync_account(
             retried_later = action.state is ActionState.QUEUED and action.send_started_at is None
             if (action.state is not ActionState.DONE and not retried_later) or action.warning:
                 notes.append(f"{account.name}: {outbox.outcome(action)}")
-    return SyncResult(account.name, batch.full, new, updated, len(batch.removed), done, failed, ended, tuple(notes))
+    return SyncResult(
+        account.name,
+        batch.full,
+        new,
+        updated,
+        len(batch.removed),
+        done,
+        failed,
+        ended,
+        tuple(notes),
+        len(batch.unreadable),
+    )
 
 
 def sync_all(

@@ -169,6 +169,7 @@ class ImapProvider:
         self._password: str | None = None
         self._capabilities: frozenset[str] = frozenset()
         self._enabled: set[str] = set()
+        self._unreadable: list[str] = []  # this pass's unreadable messages (SyncBatch.unreadable)
 
     # -- connection ----------------------------------------------------------------------------
 
@@ -273,6 +274,7 @@ class ImapProvider:
             tags=tags,
             progress=progress,
             every=self.batch_size,
+            unreadable=self._unreadable,
         )
 
     def _leave_folder(self, client: imapclient.IMAPClient) -> None:
@@ -291,6 +293,7 @@ class ImapProvider:
         report = progress or no_progress
 
         def work(client: imapclient.IMAPClient) -> SyncBatch:
+            self._unreadable = []
             self._leave_folder(client)  # STATUS of the selected folder can be stale
             boxes = discover(client)
             states: dict[str, FolderState] = {}
@@ -318,7 +321,7 @@ class ImapProvider:
                 self._examine(client, folder.name, states[folder.name].uidvalidity)
                 messages += self._read(client, folder, states[folder.name].uidvalidity, uids, step)
             cursor = Cursor(self.account, encode_cursor(states))
-            return SyncBatch(self.account, tuple(messages), cursor, full=True)
+            return SyncBatch(self.account, tuple(messages), cursor, full=True, unreadable=tuple(self._unreadable))
 
         try:
             return self._run("reading mail", work)
@@ -333,6 +336,7 @@ class ImapProvider:
         report = progress or no_progress
 
         def work(client: imapclient.IMAPClient) -> SyncBatch:
+            self._unreadable = []
             self._leave_folder(client)  # STATUS of the selected folder can be stale
             boxes = discover(client)
             names = {f.name for f in boxes.watched}
@@ -377,6 +381,7 @@ class ImapProvider:
                 tuple(messages),
                 Cursor(self.account, encode_cursor(states)),
                 removed=tuple(removed),
+                unreadable=tuple(self._unreadable),
             )
 
         return self._run("reading new mail", work)
