@@ -146,7 +146,8 @@ def render(
     chain = references_text(references)
     if chain:
         lines.append(("References", "\r\n ".join(chain)))
-    return "".join(f"{name}: {value}\r\n" for name, value in lines).encode("ascii")
+    # ASCII but for a non-ASCII address, which goes as UTF-8 (RFC 6532, sent with SMTPUTF8).
+    return "".join(f"{name}: {value}\r\n" for name, value in lines).encode("utf-8")
 
 
 def outgoing_fields(

@@ -18,6 +18,7 @@ import contextlib
 import json
 import logging
 import re
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -170,6 +171,7 @@ class ImapProvider:
         self._capabilities: frozenset[str] = frozenset()
         self._enabled: set[str] = set()
         self._unreadable: list[str] = []  # this pass's unreadable messages (SyncBatch.unreadable)
+        self._interrupted = False  # interrupt() was called during this pass
 
     # -- connection ----------------------------------------------------------------------------
 
@@ -182,6 +184,17 @@ class ImapProvider:
             with translated(self.config, "reading capabilities"):
                 self._capabilities = frozenset(c.decode().upper() for c in self._client.capabilities())
         return self._client
+
+    def interrupt(self) -> None:
+        """Stop the call under way, from another thread (the sync pass deadline): the socket is
+        shut, so a read blocked on a server that trickles bytes ends at once. An incremental
+        pass then returns the folders it had finished (see ``incremental_sync``)."""
+        self._interrupted = True
+        client = self._client
+        sock = getattr(getattr(client, "_imap", None), "sock", None)
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
 
     def _drop(self) -> None:
         client, self._client = self._client, None
@@ -362,20 +375,23 @@ class ImapProvider:
                 done += count
                 report(done, None, "messages")
 
-            for folder, state, old in todo:
-                if old is None:  # a folder new since the cursor: read it whole
-                    self._examine(client, folder.name, state.uidvalidity)
-                    uids = sorted(u for u in client.search(["SINCE", self._since(), *_LIVE]) if u < state.uidnext)
-                    messages += self._read(client, folder, state.uidvalidity, uids, step)
-                    continue
-                new: list[int] = []
-                if state.uidnext > old.uidnext:
-                    self._examine(client, folder.name, state.uidvalidity)
-                    found = client.search(["UID", f"{old.uidnext}:{state.uidnext - 1}", *_LIVE])
-                    new = sorted(u for u in found if old.uidnext <= u < state.uidnext)
-                    messages += self._read(client, folder, state.uidvalidity, new, step)
-                if old.messages + len(new) > state.messages:  # something was expunged
-                    removed += self._vanished(client, folder.name, state, old)
+            for index, (folder, state, old) in enumerate(todo):
+                try:
+                    got, gone_ids = self._folder_changes(client, folder, state, old, step)
+                except Exception:
+                    if not self._interrupted:
+                        raise
+                    # Stopped by the pass deadline: keep the folders finished; the others keep
+                    # their old position (a folder new since the cursor is read next time).
+                    for _folder, _state, unfinished in todo[index:]:
+                        if unfinished is None:
+                            states.pop(_folder.name, None)
+                        else:
+                            states[_folder.name] = unfinished
+                    log.info("%s: pass stopped in folder %r; %d folder(s) finished", self.account, folder.name, index)
+                    break
+                messages += got
+                removed += gone_ids
             return SyncBatch(
                 self.account,
                 tuple(messages),
@@ -384,7 +400,36 @@ class ImapProvider:
                 unreadable=tuple(self._unreadable),
             )
 
-        return self._run("reading new mail", work)
+        self._interrupted = False
+        batch = self._run("reading new mail", work)
+        if self._interrupted:
+            self._drop()  # its socket was shut under it
+        return batch
+
+    def _folder_changes(
+        self,
+        client: imapclient.IMAPClient,
+        folder: Folder,
+        state: FolderState,
+        old: FolderState | None,
+        step: Callable[[int], None],
+    ) -> tuple[list[MailMessage], list[str]]:
+        """What changed in one folder since ``old``: (new messages, ids expunged)."""
+        if old is None:  # a folder new since the cursor: read it whole
+            self._examine(client, folder.name, state.uidvalidity)
+            uids = sorted(u for u in client.search(["SINCE", self._since(), *_LIVE]) if u < state.uidnext)
+            return self._read(client, folder, state.uidvalidity, uids, step), []
+        messages: list[MailMessage] = []
+        new: list[int] = []
+        if state.uidnext > old.uidnext:
+            self._examine(client, folder.name, state.uidvalidity)
+            found = client.search(["UID", f"{old.uidnext}:{state.uidnext - 1}", *_LIVE])
+            new = sorted(u for u in found if old.uidnext <= u < state.uidnext)
+            messages = self._read(client, folder, state.uidvalidity, new, step)
+        removed: list[str] = []
+        if old.messages + len(new) > state.messages:  # something was expunged
+            removed = self._vanished(client, folder.name, state, old)
+        return messages, removed
 
     def _vanished(self, client: imapclient.IMAPClient, folder: str, state: FolderState, old: FolderState) -> list[str]:
         """Ids of messages expunged since ``old`` (QRESYNC only; without it, none are known)."""
