@@ -68,6 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="the ranked candidates")
     p.add_argument("--json", action="store_true", help="one JSON object (its fields: README, Commands)")
     p.add_argument("--now", help="evaluate as of this ISO 8601 instant")
+    p.add_argument("--mine", action="store_true", help="team mode: only the candidates you own")
     p = sub.add_parser("classify", help="classify .eml files")
     p.add_argument("--json", action="store_true", help="one JSON object per file, one per line")
     p.add_argument("files", nargs="+", metavar="FILE.eml")
@@ -104,6 +105,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("forget", help="erase every trace of a candidate from the store").add_argument(
         "name", metavar="NAME"
     )
+    p = sub.add_parser("store", help="the store: `store init` creates or migrates the team database's schema")
+    ssub = p.add_subparsers(dest="store_command", metavar="init", parser_class=_Parser)
+    ssub.required = True
+    ssub.add_parser("init", help="create or migrate the schema (team mode)")
     p = sub.add_parser("auth", help="sign in to an account (OAuth for gmail/outlook, password for imap)")
     p.add_argument("account", metavar="ACCOUNT")
     p.add_argument("--no-browser", action="store_true", help="print a URL or code instead of opening a browser")
@@ -166,10 +171,10 @@ def _config(args: argparse.Namespace) -> Any:
     return load_config(args.config)
 
 
-def _workspace(args: argparse.Namespace) -> Any:
+def _workspace(args: argparse.Namespace, *, pooled: bool = False) -> Any:
     from inbox_watch.service import Workspace
 
-    return Workspace.open(_config(args))
+    return Workspace.open(_config(args), pooled=pooled)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -205,7 +210,7 @@ def _run_tui(workspace: Any, *, demo: bool) -> int:
 
 
 def cmd_tui(args: argparse.Namespace) -> int:
-    return _run_tui(_workspace(args), demo=False)
+    return _run_tui(_workspace(args, pooled=True), demo=False)
 
 
 def _progress(stream: TextIO) -> Any:
@@ -236,12 +241,12 @@ def _seconds(text: str) -> float:
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
-    from inbox_watch.store import Store
+    from inbox_watch.store_api import open_store
     from inbox_watch.sync import sync_all
 
     config = _require_accounts(_config(args))  # no engine needed: a sync only fetches and stores
     results, errors = sync_all(
-        Store(config.store_path), config, only=args.account, progress=_progress(sys.stderr), timeout=args.timeout
+        open_store(config), config, only=args.account, progress=_progress(sys.stderr), timeout=args.timeout
     )
     if sys.stderr.isatty():
         print("\r\x1b[K", end="", file=sys.stderr)  # clear the progress line
@@ -266,7 +271,7 @@ def cmd_daemon(args: argparse.Namespace) -> int:
     from inbox_watch.daemon import run_daemon
     from inbox_watch.service import Workspace
 
-    return run_daemon(Workspace.open(_require_accounts(_config(args))))
+    return run_daemon(Workspace.open(_require_accounts(_config(args)), pooled=True))
 
 
 def print_report(workspace: Any, report: dict[str, Any], out: TextIO) -> None:
@@ -275,13 +280,19 @@ def print_report(workspace: Any, report: dict[str, Any], out: TextIO) -> None:
         print("No candidates yet: import a roster (`inbox-watch candidates import FILE.csv`) and sync.", file=out)
         return
     clock = workspace.clock
-    header = f"{'#':>3}  {'candidate':<20} {'status':<13} {'silent':>7} {'ch':>2} {'emp':>3}  {'next action':<17} why"
+    team = bool(getattr(workspace.config, "team", False))  # team mode: an owner column
+    owner_head = f"{'owner':<16} " if team else ""
+    header = (
+        f"{'#':>3}  {'candidate':<20} {owner_head}{'status':<13} {'silent':>7} {'ch':>2} {'emp':>3}  "
+        f"{'next action':<17} why"
+    )
     print(header, file=out)
     for row in rows:
         silent = clock.format_hours(row["silent_business_hours"]) if row["waiting_since"] else "-"
         why = row["reasons"][0] if row["reasons"] else ""
+        owner = f"{row.get('owner', '')[:16]:<16} " if team else ""
         print(
-            f"{row['rank']:>3}  {row['candidate'][:20]:<20} {row['status']:<13} {silent:>7} "
+            f"{row['rank']:>3}  {row['candidate'][:20]:<20} {owner}{row['status']:<13} {silent:>7} "
             f"{row['chasers_sent']:>2} {'!' if row['employer_waiting'] else '':>3}  {row['next_action']:<17} {why}",
             file=out,
         )
@@ -292,7 +303,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     now = parse_now(args.now)
     workspace = _workspace(args)
-    report = workspace.report(now)
+    report = workspace.report(now, mine=args.mine)
     if args.json:
         print(json.dumps(report, ensure_ascii=False))
     else:
@@ -350,11 +361,11 @@ def _now(args: argparse.Namespace) -> datetime:
     return parse_now(getattr(args, "now", None))
 
 
-def _carry_out(workspace: Any, state: Any, draft: Any, send: bool, now: datetime) -> int:
+def _carry_out(workspace: Any, state: Any, draft: Any, send: bool, now: datetime, *, force: bool = False) -> int:
     from inbox_watch import outbox
     from inbox_watch.models import ActionMode, ActionState
 
-    action = workspace.queue(state, draft, ActionMode.SEND if send else ActionMode.DRAFT, now)
+    action = workspace.queue(state, draft, ActionMode.SEND if send else ActionMode.DRAFT, now, force=force)
     results = workspace.run_actions({action.id}, now)
     done = [a for a in results if a.state is ActionState.DONE]
     what = "sent" if send else "saved to drafts"
@@ -375,9 +386,9 @@ def cmd_chase(args: argparse.Namespace) -> int:
     workspace = _workspace(args)
     state = workspace.state_of(args.name, now)
     draft = workspace.chaser_draft(state, force=args.force)
-    if args.send and not args.force:
+    if args.send and not args.force and not workspace.config.team:  # team mode: the database's guard, in queue
         workspace.check_chase_allowed(state, now)
-    return _carry_out(workspace, state, draft, args.send, now)
+    return _carry_out(workspace, state, draft, args.send, now, force=args.force)
 
 
 def cmd_update_employer(args: argparse.Namespace) -> int:
@@ -418,6 +429,28 @@ def cmd_forget(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_store(args: argparse.Namespace) -> int:
+    config = _config(args)
+    if not config.store_url:
+        from inbox_watch.store import Store
+
+        with Store(config.store_path).transaction():  # creates or migrates the file
+            pass
+        print(f"{config.store_path}: the TinyDB store is ready (team mode needs [store] url)")
+        return 0
+    from inbox_watch.store_pg import PgStore
+
+    store = PgStore.from_config(config, check=False)
+    before, now = store.init()
+    if before is None:
+        print(f"{store.where}: schema created (version {now})")
+    elif before < now:
+        print(f"{store.where}: schema migrated from version {before} to {now}")
+    else:
+        print(f"{store.where}: schema already at version {now}; nothing to do")
+    return 0
+
+
 def cmd_auth(args: argparse.Namespace) -> int:
     config = _config(args)
     account = config.account(args.account)
@@ -445,5 +478,6 @@ COMMANDS = {
     "snooze": cmd_snooze,
     "pull": cmd_pull,
     "forget": cmd_forget,
+    "store": cmd_store,
     "auth": cmd_auth,
 }

@@ -85,6 +85,13 @@ class Config:
     accounts: tuple[AccountConfig, ...] = ()
     interval: int = 300
     pass_timeout: int = PASS_TIMEOUT  # seconds one sync pass (every account) may take
+    store_url: str = ""  # team mode: the agency's PostgreSQL (a libpq URI); "" for the TinyDB file
+    store_password_env: str = ""  # the environment variable holding the database password
+    share_excerpts: bool = False  # [team]: teammates may read this recruiter's message excerpts
+
+    @property
+    def team(self) -> bool:
+        return bool(self.store_url)
 
     def account(self, name: str | None = None) -> AccountConfig:
         from inbox_watch.errors import UsageError
@@ -286,7 +293,7 @@ def parse_config(text: str, path: Path) -> Config:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    top = _Section(path, "config", data, {"recruiter", "policy", "store", "accounts", "templates", "daemon"})
+    top = _Section(path, "config", data, {"recruiter", "policy", "store", "team", "accounts", "templates", "daemon"})
     rec = _Section(path, "recruiter", top.data.get("recruiter", {}), {"name", "addresses"})
     addresses = tuple(a.strip().lower() for a in rec.str_list("addresses", ()))
     for address in addresses:
@@ -294,9 +301,28 @@ def parse_config(text: str, path: Path) -> Config:
             raise rec._fail("addresses", "expected email addresses", address)
     recruiter = RecruiterConfig(name=rec.text("name", "Recruiter"), addresses=addresses)
     policy = _policy(path, top.data.get("policy", {}))
-    store = _Section(path, "store", top.data.get("store", {}), {"path"})
+    store = _Section(path, "store", top.data.get("store", {}), {"path", "url", "password_env"})
     base = path.parent
     store_path_text = store.text("path", "")
+    store_url = store.text("url", "").strip()
+    if store_url and store_path_text:
+        raise ConfigError(
+            f"{path}: store.path and store.url are both set: use path for your own TinyDB file "
+            "or url for the team's PostgreSQL, not both"
+        )
+    if store_url and not re.match(r"^postgres(ql)?://", store_url):
+        raise store._fail(
+            "url", "expected a PostgreSQL URI such as 'postgresql://USER@HOST:5432/DBNAME'", _no_password(store_url)
+        )
+    if store_url and _has_password(store_url):
+        raise ConfigError(
+            f"{path}: store.url must not carry the password: use store.password_env, ~/.pgpass or the keyring"
+        )
+    team = _Section(path, "team", top.data.get("team", {}), {"share_excerpts"})
+    if store_url and not addresses:
+        raise ConfigError(
+            f"{path}: team mode (store.url) needs [recruiter] addresses: they tell your mail from your teammates'"
+        )
     store_path = base / Path(store_path_text).expanduser() if store_path_text else default_data_dir() / "store.json"
     templates = _Section(path, "templates", top.data.get("templates", {}), {"dir"})
     templates_text = templates.text("dir", "")
@@ -319,7 +345,23 @@ def parse_config(text: str, path: Path) -> Config:
         accounts=accounts,
         interval=daemon.whole("interval", 300, 5, 86400),
         pass_timeout=daemon.whole("pass_timeout", PASS_TIMEOUT, 10, 86400),
+        store_url=store_url,
+        store_password_env=store.text("password_env", ""),
+        share_excerpts=team.flag("share_excerpts", False),
     )
+
+
+def _has_password(url: str) -> bool:
+    """Whether a libpq URI carries a password (``user:secret@`` or ``?password=``)."""
+    rest = re.sub(r"^postgres(ql)?://", "", url)
+    userinfo = rest.split("/", 1)[0].rpartition("@")[0]
+    return ":" in userinfo or bool(re.search(r"[?&]password=", url))
+
+
+def _no_password(url: str) -> str:
+    """``url`` with any password blanked, for messages."""
+    url = re.sub(r"(://[^:/@]*):[^@/]*@", r"\1:***@", url)
+    return re.sub(r"([?&]password=)[^&]*", r"\1***", url)
 
 
 def holiday_region(region: str) -> tuple[str, str | None]:

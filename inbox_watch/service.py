@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 
 from inbox_watch import outbox
-from inbox_watch.config import AccountConfig, Config, check_holidays
+from inbox_watch.config import AccountConfig, Config, RecruiterConfig, check_holidays
 from inbox_watch.engine import drafts
 from inbox_watch.engine.clock import BusinessClock, holiday_dates
 from inbox_watch.engine.state import Inputs, evaluate_with_threads, tag_key
@@ -32,7 +32,7 @@ from inbox_watch.models import (
 )
 from inbox_watch.provider import MailProvider
 from inbox_watch.secrets import write_private
-from inbox_watch.store import Store
+from inbox_watch.store_api import StoreAPI, open_store
 from inbox_watch.sync import ProviderFactory, default_factory
 
 TOUCH_CHANNELS = ("call", "text", "dm")
@@ -44,8 +44,9 @@ def iso(value: datetime | date | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def report_row(state: CandidateState) -> dict[str, Any]:
-    """One row of ``report --json`` (the contract in DESIGN.md section 4)."""
+def report_row(state: CandidateState, owner: str = "") -> dict[str, Any]:
+    """One row of ``report --json`` (the contract in DESIGN.md section 4); ``owner`` is the
+    name of the recruiter who owns the candidate."""
     return {
         "rank": state.rank,
         "candidate": state.candidate.name,
@@ -60,6 +61,7 @@ def report_row(state: CandidateState) -> dict[str, Any]:
         "score": state.score,
         "reasons": list(state.reasons),
         "threads": list(state.threads),
+        "owner": owner,
     }
 
 
@@ -68,13 +70,15 @@ class Workspace:
     """A config and its store, with the operations the front ends offer."""
 
     config: Config
-    store: Store
+    store: StoreAPI
     factory: ProviderFactory | None = None
     _holidays: dict[int, dict[int, frozenset[date]]] = field(default_factory=dict)
 
     @classmethod
-    def open(cls, config: Config, factory: ProviderFactory | None = None) -> Workspace:
-        return cls(config, Store(config.store_path), factory)
+    def open(cls, config: Config, factory: ProviderFactory | None = None, *, pooled: bool = False) -> Workspace:
+        """The workspace on the store ``config`` names (team mode: the team's PostgreSQL;
+        ``pooled`` for the long-running dashboard and daemon)."""
+        return cls(config, open_store(config, pooled=pooled), factory)
 
     @property
     def clock(self) -> BusinessClock:
@@ -124,12 +128,37 @@ class Workspace:
                 candidates=self.store.candidates(),
                 messages=messages,
                 stored_classes=classes,
-                recruiter=self.config.recruiter,
+                recruiter=self.team_recruiter(),
                 policy=self.config.policy,
                 touches=self.store.touches(),
                 snoozes=self.store.snoozes(),
                 pulled=self.store.pulled(),
             )
+
+    def team_recruiter(self) -> RecruiterConfig:
+        """Who counts as "the recruiter" for the engine: in team mode, every teammate's address
+        (a reply to any of them ends the wait; a chaser by any of them counts)."""
+        recruiter = self.config.recruiter
+        if not self.config.team:
+            return recruiter
+        return RecruiterConfig(name=recruiter.name, addresses=self.store.team_addresses())  # type: ignore[attr-defined]
+
+    def owners(self, states: Sequence[CandidateState]) -> dict[str, str]:
+        """Candidate name -> the name of the recruiter who owns them: the one whose mailbox holds
+        the email that opened the current wait, else the one who imported them. Outside team
+        mode, the recruiter's own name."""
+        me = self.config.recruiter.name
+        if not self.config.team:
+            return {s.candidate.name: me for s in states}
+        store: Any = self.store
+        imported = store.candidate_owners()
+        found = {}
+        for state in states:
+            opened = state.waiting_message
+            found[state.candidate.name] = (
+                store.owner_of_account(opened.account) if opened is not None else imported.get(state.candidate.name, me)
+            )
+        return found
 
     def evaluate(self, now: datetime) -> list[CandidateState]:
         return self.evaluate_with_threads(now)[0]
@@ -139,8 +168,20 @@ class Workspace:
         from one read of the store (the dashboard shows a candidate's thread as a timeline)."""
         return evaluate_with_threads(self.inputs(), now)
 
-    def report(self, now: datetime) -> dict[str, Any]:
-        return {"generated_at": now.isoformat(), "candidates": [report_row(s) for s in self.evaluate(now)]}
+    def report(self, now: datetime, *, mine: bool = False) -> dict[str, Any]:
+        """``report --json``: the whole team's candidates (``mine``: only the recruiter's own,
+        ranked 1.. among themselves)."""
+        states = self.evaluate(now)
+        owners = self.owners(states)
+        if mine:
+            me = self.config.recruiter.name
+            states = [
+                replace(s, rank=i) for i, s in enumerate((s for s in states if owners[s.candidate.name] == me), 1)
+            ]
+        return {
+            "generated_at": now.isoformat(),
+            "candidates": [report_row(s, owners[s.candidate.name]) for s in states],
+        }
 
     def state_of(self, name: str, now: datetime) -> CandidateState:
         return self.find_state(self.evaluate(now), name)
@@ -279,7 +320,11 @@ class Workspace:
         now: datetime,
         *,
         not_before: datetime | None = None,
+        force: bool = False,
     ) -> Action:
+        """Queue ``draft``. In team mode a send is claimed in the team's database first: within
+        one business day of a teammate's chaser (or employer update) to the same candidate it
+        is refused, one line naming who sent what when, unless ``force``."""
         account = self.account_for(state, draft)
         from_addr = self.config.recruiter.addresses[0] if self.config.recruiter.addresses else account.username
         if not from_addr:
@@ -291,6 +336,11 @@ class Workspace:
             from_addr=from_addr, from_name=self.config.recruiter.name, message_id=make_message_id(domain)
         )
         kind = ActionKind.CHASER if draft.kind == "chaser" else ActionKind.EMPLOYER_UPDATE
+        if self.config.team and draft.account and all(a.name != draft.account for a in self.config.accounts):
+            # It answers a teammate's message: their provider's thread ids mean nothing in this
+            # mailbox; the headers (In-Reply-To, References) still thread it.
+            message = replace(message, thread_id="", reply_to_id="")
+        guard = self.team_guard(state, kind, now, force=force) if self.config.team and mode is ActionMode.SEND else None
         return outbox.enqueue(
             self.store,
             kind=kind,
@@ -300,7 +350,35 @@ class Workspace:
             message=message,
             now=now,
             not_before=not_before,
+            guard=guard,
         )
+
+    def team_guard(self, state: CandidateState, kind: ActionKind, now: datetime, *, force: bool) -> Any:
+        """The check the team's database runs under the candidate's claim lock, with the team's
+        last send of ``kind``: refuses (ActionRefused) within one business day of it, or of the
+        last chaser seen in anyone's mail, unless ``force``."""
+        store: Any = self.store
+        name = state.candidate.name
+
+        def guard(last: Any) -> None:
+            if force:
+                return
+            moments = [(last.at, last.recruiter)] if last is not None else []
+            if kind is ActionKind.CHASER and state.last_chaser_at is not None:
+                sent = state.scheduling_message
+                who = store.owner_of_account(sent.account) if sent is not None else self.config.recruiter.name
+                moments.append((state.last_chaser_at, who))
+            if not moments:
+                return
+            at, who = max(moments)
+            if self.clock.business_hours_between(at, now) >= self.config.policy.business_hours_per_day:
+                return
+            local, today = self.clock.local(at), self.clock.local(now).date()
+            when = f"{local:%H:%M}" if local.date() == today else f"{local:%H:%M} on {local:%a %d %b}"
+            did = f"chased {name}" if kind is ActionKind.CHASER else f"sent {name}'s employer an update"
+            raise ActionRefused(f"{who} {did} at {when}; wait a business day or use --force")
+
+        return guard
 
     def run_actions(self, action_ids: set[str], now: datetime) -> list[Action]:
         """Carry out the given queued actions now, as the recruiter just asked, through each

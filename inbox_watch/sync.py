@@ -13,7 +13,7 @@ from inbox_watch.config import AccountConfig, Config
 from inbox_watch.errors import CursorExpired, InboxWatchError
 from inbox_watch.models import MailMessage, ProgressCallback, SyncBatch
 from inbox_watch.provider import MailProvider
-from inbox_watch.store import Store
+from inbox_watch.store_api import StoreAPI as Store
 
 log = logging.getLogger(__name__)
 

@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import corpus_dir
+from tests.conftest import need_corpus
 
 ROOT = Path(__file__).resolve().parents[2]
 ROW_KEYS = {
+    "owner",
     "rank",
     "candidate",
     "emails",
@@ -67,6 +68,7 @@ def test_report_json_contract_on_the_demo_account(demo_config: Path) -> None:
     assert [r["rank"] for r in rows] == list(range(1, len(rows) + 1))
     for row in rows:
         assert set(row) == ROW_KEYS
+        assert row["owner"] == "Sam Carter"  # outside team mode: the recruiter's own name
         assert row["status"] in STATUSES and row["next_action"] in ACTIONS
         assert isinstance(row["emails"], list) and isinstance(row["reasons"], list) and row["reasons"]
         assert isinstance(row["silent_business_hours"], (int, float))
@@ -89,7 +91,7 @@ def test_second_sync_is_incremental_and_changes_nothing(demo_config: Path) -> No
 
 
 def test_classify_json_contract_on_real_mail(tmp_path: Path) -> None:
-    files = sorted(corpus_dir().glob("*.eml"))[:40]
+    files = need_corpus()[:40]
     broken = tmp_path / "broken.eml"
     broken.write_bytes(b"\xff\xfe\x00garbage")
     missing = tmp_path / "missing.eml"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from textual.app import App
 from textual.pilot import Pilot
 
 from inbox_watch.models import MailMessage
@@ -23,3 +24,16 @@ async def settle(pilot: Pilot) -> None:
     for _ in range(4):
         await pilot.app.workers.wait_for_complete()
         await pilot.pause()
+
+
+def toasts(app: App[object]) -> list[str]:
+    """The notifications on screen, as the recruiter reads them (title and message of each of
+    Textual's toasts, selected by their widget type's name: the class is not public API)."""
+    return [str(toast.render()) for toast in app.screen.query("Toast")]
+
+
+async def shown_toasts(pilot: Pilot) -> list[str]:
+    """``toasts`` once the notifications posted so far are on screen."""
+    await pilot.pause()
+    await pilot.pause()
+    return toasts(pilot.app)

@@ -19,7 +19,7 @@ from textual.containers import Container
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import DataTable, Input
+from textual.widgets import DataTable, Footer, Input
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from inbox_watch import outbox
@@ -28,18 +28,16 @@ from inbox_watch.engine.state import tag_key
 from inbox_watch.errors import ActionRefused, InboxWatchError
 from inbox_watch.models import Action, ActionMode, ActionState, CandidateState, Status, Thread
 from inbox_watch.sync import SyncResult, sync_all
+from tui.layout import Layout, natural_widths, plan_layout
 from tui.overview import Overview, read_overview
 from tui.screens.dialogs import ConfirmDialog, LogTouchDialog, SnoozeDialog, SnoozeEntry, TouchEntry
 from tui.screens.draft import DraftOutcome, DraftScreen
 from tui.widgets.candidate_table import CandidateTable, row_values
 from tui.widgets.detail_pane import DetailPane
-from tui.widgets.footer import DashboardFooter
 from tui.widgets.status_bar import StatusBar, when
 
 if TYPE_CHECKING:
     from tui.app import InboxWatchApp
-
-NARROW = 110  # below this many columns the detail pane goes under the table
 
 # (name, statuses shown); "f" cycles through them in this order.
 FILTERS: tuple[tuple[str, frozenset[Status] | None], ...] = (
@@ -116,6 +114,7 @@ class MainScreen(Screen[None]):
     @dataclass
     class Evaluated(Message):
         overview: Overview
+        rows: list[tuple[str, ...]]  # every candidate's row_values, in rank order
 
     @dataclass
     class SyncProgress(Message):
@@ -156,7 +155,8 @@ class MainScreen(Screen[None]):
         self._auto_sync: Timer | None = None
         self._ticker: Timer | None = None
         self._mailbox_lock = threading.Lock()  # one sync or outbox drain at a time
-        self._narrow: bool | None = None
+        self._natural: dict[str, int] = natural_widths(())  # widest value per column, all rows
+        self.layout_plan: Layout | None = None
         self._draft_screen: DraftScreen | None = None
         self._detail_hidden = False
         self.painted = False  # True once the table has shown the first evaluation
@@ -174,7 +174,7 @@ class MainScreen(Screen[None]):
             yield CandidateTable(id="candidates")
             yield DetailPane(id="detail")
         yield StatusBar(id="status")
-        yield DashboardFooter(compact=True)
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#search", Input).display = False
@@ -190,6 +190,7 @@ class MainScreen(Screen[None]):
         if saved is None or self.painted:
             return
         self._saved_at, rows = saved
+        self._measure(rows)
         self.table.show_saved(rows)
         self._last_saved_rows = rows
         self._update_title()
@@ -211,11 +212,27 @@ class MainScreen(Screen[None]):
         return self.query_one(StatusBar)
 
     def on_resize(self) -> None:
-        narrow = self.size.width < NARROW
-        if narrow != self._narrow:
-            self._narrow = narrow
-            self.set_class(narrow, "-narrow")
-            self.query_one(DashboardFooter).show_command_palette = not narrow
+        self._apply_layout()
+
+    def _apply_layout(self) -> None:
+        """Share the width between the table and the pane (tui/layout.py) for this terminal
+        and the widest values of every candidate (not only those the filter shows, so the
+        layout holds still while you search)."""
+        if not self.size.width:
+            return
+        plan = plan_layout(self.size.width, self._natural)
+        if plan == self.layout_plan:
+            return
+        old, self.layout_plan = self.layout_plan, plan
+        if old is None or old.narrow != plan.narrow:
+            self.set_class(plan.narrow, "-narrow")
+            self.query_one(Footer).show_command_palette = not plan.narrow
+        self.query_one(DetailPane).styles.width = "100%" if plan.narrow else plan.pane_width
+        self.table.set_layout(plan.columns)
+
+    def _measure(self, rows: list[tuple[str, ...]]) -> None:
+        self._natural = natural_widths(rows)
+        self._apply_layout()
 
     # --- evaluation --------------------------------------------------------------------------
 
@@ -225,9 +242,9 @@ class MainScreen(Screen[None]):
         overview = first.result() if first is not None else read_overview(self.iw.workspace, self.iw.now())
         if get_current_worker().is_cancelled:  # a newer refresh has started: it will post
             return
-        self.post_message(self.Evaluated(overview))
-        # Keep this table for the next start, when it changed (never the filtered view).
         rows = [row_values(state, self.iw.workspace.clock) for state in overview.states]
+        self.post_message(self.Evaluated(overview, rows))
+        # Keep this table for the next start, when it changed (never the filtered view).
         if rows != self._last_saved_rows and self.iw.workspace.store.save_ranking(
             rows, at=overview.now, read_from=overview.read_from
         ):
@@ -243,6 +260,7 @@ class MainScreen(Screen[None]):
         fresh = not self.painted
         self.painted = True
         self._read_failed = ""
+        self._measure(message.rows)
         self._show_states()
         if fresh and self._saved_at is not None and not self.syncing:
             self.status_bar.set_activity(progress="")

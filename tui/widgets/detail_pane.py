@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from rich.console import Group
+from rich.console import Group, RenderableType
+from rich.table import Table
 from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
@@ -126,6 +127,30 @@ def describe(
     return parts
 
 
+def hanging(line: Text) -> RenderableType:
+    """One line of the pane, with its indent kept on every wrapped line: "  - past 5 business
+    days: consider pulling" wraps under "past", not at the pane's edge."""
+    plain = line.plain
+    indent = len(plain) - len(plain.lstrip(" "))
+    if plain[indent : indent + 2] == "- ":
+        indent += 2
+    if not indent or "\n" in plain:
+        return line
+    grid = Table.grid(padding=0)
+    grid.add_column(width=indent, no_wrap=True)
+    grid.add_column(ratio=1)
+    grid.add_row(line[:indent], line[indent:])
+    return grid
+
+
+def renderables(lines: Sequence[Text]) -> list[RenderableType]:
+    """The pane's lines, each multi-line Text split so that every line keeps its indent."""
+    out: list[RenderableType] = []
+    for line in lines:
+        out += [hanging(part) for part in line.split("\n")]
+    return out
+
+
 class DetailPane(VerticalScroll):
     """A scrollable description of one candidate."""
 
@@ -156,4 +181,4 @@ class DetailPane(VerticalScroll):
         self.border_title = Text(state.candidate.name)  # a Text: a name is never read as markup
         lines = describe(state, messages, recruiter, clock, now)
         self.plain = "\n".join(line.plain for line in lines)
-        body.update(Group(*lines))
+        body.update(Group(*renderables(lines)))
