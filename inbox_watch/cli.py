@@ -279,6 +279,8 @@ def print_report(workspace: Any, report: dict[str, Any], out: TextIO) -> None:
     if not rows:
         print("No candidates yet: import a roster (`inbox-watch candidates import FILE.csv`) and sync.", file=out)
         return
+    from inbox_watch.vocabulary import action_word, status_word  # the dashboard's words too
+
     clock = workspace.clock
     team = bool(getattr(workspace.config, "team", False))  # team mode: an owner column
     owner_head = f"{'owner':<16} " if team else ""
@@ -292,8 +294,9 @@ def print_report(workspace: Any, report: dict[str, Any], out: TextIO) -> None:
         why = row["reasons"][0] if row["reasons"] else ""
         owner = f"{row.get('owner', '')[:16]:<16} " if team else ""
         print(
-            f"{row['rank']:>3}  {row['candidate'][:20]:<20} {owner}{row['status']:<13} {silent:>7} "
-            f"{row['chasers_sent']:>2} {'!' if row['employer_waiting'] else '':>3}  {row['next_action']:<17} {why}",
+            f"{row['rank']:>3}  {row['candidate'][:20]:<20} {owner}{status_word(row['status']):<13} {silent:>7} "
+            f"{row['chasers_sent']:>2} {'!' if row['employer_waiting'] else '':>3}  "
+            f"{action_word(row['next_action']):<17} {why}",
             file=out,
         )
 
@@ -403,7 +406,9 @@ def cmd_update_employer(args: argparse.Namespace) -> int:
 def cmd_log(args: argparse.Namespace) -> int:
     now = _now(args)
     state = _workspace(args).log_touch(args.name, args.channel, args.note, now)
-    print(f"logged a {args.channel} with {state.candidate.name}; next: {state.next_action.value}")
+    from inbox_watch.vocabulary import action_word
+
+    print(f"logged a {args.channel} with {state.candidate.name}; next: {action_word(state.next_action)}")
     return 0
 
 

@@ -39,6 +39,14 @@ class Policy:
     holidays: str = DEFAULT_HOLIDAYS  # holidays-package country, optionally "-SUBDIVISION"; "" for none
     silent_after_business_hours: float = 8.5
     pull_after_business_days: float = 5.0
+    country: str = ""  # ISO 3166 code: the region a phone number without "+" is read in ("" derives it)
+
+    @property
+    def phone_region(self) -> str:
+        """The country a number written without its country code belongs to: ``country``, else
+        the holidays' country ("GB-ENG" -> "GB"); "" when neither says (such numbers then need
+        their "+" code)."""
+        return self.country or self.holidays.partition("-")[0].upper()
 
     @property
     def business_hours_per_day(self) -> float:
@@ -191,6 +199,7 @@ def _policy(path: Path, data: Any) -> Policy:
             "holidays",
             "silent_after_business_hours",
             "pull_after_business_days",
+            "country",
         },
     )
     tz = s.text("timezone", "Europe/London")
@@ -216,6 +225,14 @@ def _policy(path: Path, data: Any) -> Policy:
     country, dash, subdivision = region.partition("-")
     if region and (not re.fullmatch(r"[A-Za-z]{2,3}", country) or (dash and not subdivision.strip())):
         raise s._fail("holidays", HOLIDAYS_EXPECTED, region)
+    phone_country = s.text("country", "").strip().upper()
+    if phone_country:
+        import phonenumbers
+
+        if phone_country not in phonenumbers.SUPPORTED_REGIONS:
+            raise s._fail("country", "expected a two-letter country code such as 'GB', 'FR' or 'US'", phone_country)
+    elif not region:
+        phone_country = country_of_zone(tz)
     return Policy(
         timezone=tz,
         workdays=tuple(sorted({WEEKDAYS.index(d) for d in days})),
@@ -224,7 +241,31 @@ def _policy(path: Path, data: Any) -> Policy:
         holidays=f"{country.upper()}-{subdivision.strip()}" if dash else country.upper(),
         silent_after_business_hours=s.number("silent_after_business_hours", 8.5),
         pull_after_business_days=s.number("pull_after_business_days", 5.0),
+        country=phone_country,
     )
+
+
+def country_of_zone(zone: str) -> str:
+    """The country of an IANA time zone ("Europe/Paris" -> "FR") from the tz database's
+    zone.tab (the tzdata package's, else the system's); "" when it is not a country's zone."""
+    import importlib.resources
+
+    texts = []
+    try:
+        texts.append(importlib.resources.files("tzdata").joinpath("zoneinfo", "zone.tab").read_text("utf-8"))
+    except (ModuleNotFoundError, OSError):
+        pass
+    for folder in ("/usr/share/zoneinfo", "/usr/lib/zoneinfo"):
+        try:
+            texts.append(Path(folder, "zone.tab").read_text("utf-8"))
+        except OSError:
+            continue
+    for text in texts:
+        for line in text.splitlines():
+            fields = line.split("\t")
+            if len(fields) >= 3 and not line.startswith("#") and fields[2] == zone:
+                return fields[0]
+    return ""
 
 
 _ACCOUNT_KEYS = {f for f in AccountConfig.__dataclass_fields__}

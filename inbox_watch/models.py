@@ -164,6 +164,7 @@ class Candidate:
     employer_emails: tuple[str, ...] = ()
     stage: str = ""
     source: str = "roster"  # "roster" or "tag"
+    timezone: str = ""  # IANA zone the candidate lives in, from the roster; "" = their number's
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -175,6 +176,7 @@ class Candidate:
             "employer_emails": list(self.employer_emails),
             "stage": self.stage,
             "source": self.source,
+            **({"timezone": self.timezone} if self.timezone else {}),
         }
 
     @classmethod
@@ -188,6 +190,7 @@ class Candidate:
             employer_emails=tuple(data.get("employer_emails", ())),
             stage=data.get("stage", ""),
             source=data.get("source", "roster"),
+            timezone=data.get("timezone", ""),
         )
 
 

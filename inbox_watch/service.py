@@ -14,7 +14,7 @@ from inbox_watch import outbox
 from inbox_watch.config import AccountConfig, Config, RecruiterConfig, check_holidays
 from inbox_watch.engine import drafts
 from inbox_watch.engine.clock import BusinessClock, holiday_dates
-from inbox_watch.engine.state import Inputs, evaluate_with_threads, tag_key
+from inbox_watch.engine.state import Inputs, evaluate_with_threads, name_fold, tag_key
 from inbox_watch.errors import ActionRefused, UsageError
 from inbox_watch.gc_pause import paused_gc
 from inbox_watch.mime import make_message_id
@@ -34,6 +34,7 @@ from inbox_watch.provider import MailProvider
 from inbox_watch.secrets import write_private
 from inbox_watch.store_api import StoreAPI, open_store
 from inbox_watch.sync import ProviderFactory, default_factory
+from inbox_watch.vocabulary import business_time_ago, status_word
 
 TOUCH_CHANNELS = ("call", "text", "dm")
 MAX_SNOOZE_DAYS = 366  # a snooze ends within a year: a later date is a typo (and 9999-12-31 breaks date sums)
@@ -197,7 +198,10 @@ class Workspace:
         for state in states:
             if tag_key(state.candidate.name) == key:
                 return state
-        matches = [s for s in states if name_matches(key, s.candidate.name)]
+        folded = name_fold(key)  # "zoe clarke" is Zoë Clarke, unless that names two people
+        matches = [s for s in states if name_fold(s.candidate.name) == folded]
+        if not matches:
+            matches = [s for s in states if name_matches(key, s.candidate.name)]
         if len(matches) == 1:
             return matches[0]
         if matches:
@@ -215,7 +219,7 @@ class Workspace:
             self.check_chaseable(state)
         if state.waiting_since is None:
             raise ActionRefused(
-                f"{state.candidate.name} has no unanswered scheduling email to chase ({state.status.value})"
+                f"{state.candidate.name} has no unanswered scheduling email to chase ({status_word(state.status)})"
             )
         return drafts.chaser(
             state,
@@ -294,7 +298,7 @@ class Workspace:
         gap = self.clock.business_hours_between(last, now)
         if gap < per_day:
             raise ActionRefused(
-                f"a chaser went to {state.candidate.name} {self.clock.format_hours(gap)} of business time ago "
+                f"a chaser went to {state.candidate.name} {business_time_ago(last, now, self.clock)} "
                 f"({self.clock.local(last):%a %d %b %H:%M}); wait a business day or use --force"
             )
 
@@ -446,10 +450,11 @@ def parse_now(value: str | None) -> datetime:
 
 
 def name_matches(key: str, name: str) -> bool:
-    """Whether ``key`` (a ``tag_key``) names ``name``: each of its words starts a word of the
-    name, in order ("anna" and "anna l" match Anna Lee; "anna" does not match Hannah Cho)."""
-    words = tag_key(name).replace("-", " ").split()
-    wanted = key.replace("-", " ").split()
+    """Whether ``key`` names ``name``: each of its words starts a word of the name, in order
+    ("anna" and "anna l" match Anna Lee; "anna" does not match Hannah Cho), ignoring case and
+    accents ("zoe" matches Zoë Clarke, "zoë" matches Zoe Hart)."""
+    words = name_fold(name).replace("-", " ").split()
+    wanted = name_fold(key).replace("-", " ").split()
     at = 0
     for part in wanted:
         while at < len(words) and not words[at].startswith(part):

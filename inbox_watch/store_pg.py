@@ -64,7 +64,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 RANKING_VERSION = 1
 CONNECT_TIMEOUT = 5  # seconds: a database that does not answer by then is reported down
 
@@ -171,7 +171,10 @@ CREATE TABLE heartbeats (
 CREATE SEQUENCE changes;
 """
 
-MIGRATIONS: dict[int, str] = {0: _MIGRATION_1}
+# 2: the candidate's own time zone (the roster's ``timezone`` column), for call times.
+_MIGRATION_2 = "ALTER TABLE candidates ADD COLUMN IF NOT EXISTS timezone text NOT NULL DEFAULT ''"
+
+MIGRATIONS: dict[int, str] = {0: _MIGRATION_1, 1: _MIGRATION_2}
 """Each entry upgrades the schema from that version to the next (run by ``store init``, in one
 transaction under an advisory lock, so two recruiters running it at once do it once)."""
 
@@ -446,7 +449,7 @@ class PgStore:
 
     # --- candidates --------------------------------------------------------------------------
 
-    _CANDIDATE_COLUMNS = "name, emails, phone, role, employer, employer_emails, stage, source"
+    _CANDIDATE_COLUMNS = "name, emails, phone, role, employer, employer_emails, stage, source, timezone"
 
     def candidates(self) -> list[Candidate]:
         with self.reading() as cur:
@@ -461,6 +464,7 @@ class PgStore:
                     employer_emails=tuple(r[5]),
                     stage=r[6],
                     source=r[7],
+                    timezone=r[8],
                 )
                 for r in cur.fetchall()
             ]
@@ -494,7 +498,7 @@ class PgStore:
                 if cid is None:
                     cur.execute(
                         "INSERT INTO candidates (key, name, emails, phone, role, employer, employer_emails, stage, "
-                        "source, owner) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
+                        "source, owner, timezone) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
                         (
                             _key(candidate.name),
                             candidate.name,
@@ -506,6 +510,7 @@ class PgStore:
                             candidate.stage,
                             candidate.source,
                             self.me,
+                            candidate.timezone,
                         ),
                     )
                     row = cur.fetchone()
@@ -521,8 +526,8 @@ class PgStore:
                         "UPDATE candidates SET emails = %s, phone = COALESCE(NULLIF(%s, ''), phone), "
                         "role = COALESCE(NULLIF(%s, ''), role), employer = COALESCE(NULLIF(%s, ''), employer), "
                         "employer_emails = CASE WHEN cardinality(%s::text[]) > 0 THEN %s::text[] "
-                        "ELSE employer_emails END, stage = COALESCE(NULLIF(%s, ''), stage), source = 'roster' "
-                        "WHERE id = %s",
+                        "ELSE employer_emails END, stage = COALESCE(NULLIF(%s, ''), stage), source = 'roster', "
+                        "timezone = COALESCE(NULLIF(%s, ''), timezone) WHERE id = %s",
                         (
                             merged,
                             candidate.phone,
@@ -531,6 +536,7 @@ class PgStore:
                             list(candidate.employer_emails),
                             list(candidate.employer_emails),
                             candidate.stage,
+                            candidate.timezone,
                             cid,
                         ),
                     )

@@ -7,6 +7,7 @@ CandidateState per candidate, ranked. Domain rules: ../shared/DESIGN.md section 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -15,7 +16,7 @@ from datetime import date, datetime, time, timedelta
 from inbox_watch.config import Policy, RecruiterConfig
 from inbox_watch.engine.classify import classify, from_stored, invitation_start, read_return_date
 from inbox_watch.engine.clock import BusinessClock
-from inbox_watch.engine.contact import mobile_from_text, suggest_call
+from inbox_watch.engine.contact import PhoneReach, mobile_from_text, reach_by_phone
 from inbox_watch.engine.rank import rank
 from inbox_watch.engine.threads import assemble_threads, dedupe
 from inbox_watch.gc_pause import paused_gc
@@ -98,6 +99,13 @@ def tag_key(name: str) -> str:
     return " ".join(name.split()).casefold()
 
 
+def name_fold(name: str) -> str:
+    """``name`` for matching what a person types: ``tag_key`` without accents (Unicode NFKD,
+    combining marks dropped), so "zoe" finds Zoë and "jose" finds José. A key, never shown."""
+    decomposed = unicodedata.normalize("NFKD", tag_key(name))
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
 def evaluate(inputs: Inputs, now: datetime) -> list[CandidateState]:
     """Every candidate's state at ``now``, ranked (rank 1 = most urgent)."""
     return evaluate_with_threads(inputs, now)[0]
@@ -124,7 +132,9 @@ def _evaluate(inputs: Inputs, now: datetime) -> tuple[list[CandidateState], dict
         by_tag[tag_key(candidate.name)].append(index)
 
     employer_contacts = frozenset(a.lower() for c in inputs.candidates for a in c.employer_emails)
-    candidates = _infer_addresses(inputs.candidates, threads, recruiter, by_tag, employer_contacts)
+    candidates = _infer_addresses(
+        inputs.candidates, threads, recruiter, by_tag, employer_contacts, inputs.policy.phone_region
+    )
     for index, candidate in enumerate(candidates):
         for address in candidate.emails:
             if index not in by_address[address.lower()]:
@@ -202,6 +212,7 @@ def _infer_addresses(
     recruiter: frozenset[str],
     by_tag: dict[str, list[int]],
     employer_contacts: frozenset[str],
+    region: str,
 ) -> list[Candidate]:
     """Fill in what a tag-only candidate lacks from their tagged threads: the address the
     recruiter wrote to, and a mobile number from the candidate's own signature. An employer
@@ -226,7 +237,7 @@ def _infer_addresses(
             if not phone:
                 for message in thread.messages:
                     if message.from_addr in emails:
-                        phone = mobile_from_text(message.text)
+                        phone = mobile_from_text(message.text, region)
                         if phone:
                             break
             result[index] = replace(candidate, emails=tuple(dict.fromkeys(emails)), phone=phone)
@@ -473,14 +484,14 @@ def _wait_state(
             continue
         address = min(failed, key=lambda a: (a not in addresses, a), default="")
         reason = f"delivery to {address or 'the candidate'} failed on {clock.local(message.date):%a %d %b}"
-        suggestion = suggest_call(candidate.phone, now, clock)
-        call = suggestion.describe(clock) if suggestion else "no mobile number known"
-        return evolve(
-            state,
-            status=Status.BOUNCED,
-            next_action=NextAction.CALL,
-            reasons=(reason, "call to get a working address", call),
-        )
+        reach = reach_by_phone(candidate, now, clock)
+        if reach.callable:  # a call or text only to a number that can be a mobile
+            steps = ("call to get a working address", reach.reason(clock))
+            next_action = NextAction.CALL
+        else:
+            steps = (reach.reason(clock), "find a working address another way: a social message")
+            next_action = NextAction.MESSAGE_ON_SOCIAL
+        return evolve(state, status=Status.BOUNCED, next_action=next_action, reasons=(reason, *steps))
 
     if pause_until is not None and now < pause_until:
         until = ooo_until.isoformat() if ooo_until else "no return date given"
@@ -504,17 +515,26 @@ def _wait_state(
                 f"silent after {clock.local(due):%a %d %b %H:%M}",
             ),
         )
-    next_action, why = _ladder(state, touches, clock, policy, now, per_day, employer, recruiter_to, pauses)
+    reach = _Reach(candidate, now, clock)
+    next_action, why = _ladder(state, touches, clock, policy, now, per_day, employer, recruiter_to, pauses, reach)
     if next_action in (NextAction.CALL, NextAction.TEXT):
-        suggestion = suggest_call(candidate.phone, now, clock)
-        if suggestion is not None:
-            verb = "call" if next_action is NextAction.CALL else "text"
-            why.append(f"{verb} {suggestion.phone} {clock.local(suggestion.at):%a %H:%M} ({suggestion.why})")
-        elif candidate.phone:
-            why.append("only an office landline is known: find their mobile")
-        else:
-            why.append("no mobile number known")
+        why.append(reach().reason(clock, "call" if next_action is NextAction.CALL else "text"))
     return evolve(state, status=Status.SILENT, next_action=next_action, reasons=tuple(why))
+
+
+class _Reach:
+    """The candidate's phone judgment, made when the ladder first needs it (most states never do)."""
+
+    __slots__ = ("_args", "_found")
+
+    def __init__(self, candidate: Candidate, now: datetime, clock: BusinessClock) -> None:
+        self._args = (candidate, now, clock)
+        self._found: PhoneReach | None = None
+
+    def __call__(self) -> PhoneReach:
+        if self._found is None:
+            self._found = reach_by_phone(*self._args)
+        return self._found
 
 
 def _to_the_candidate(
@@ -554,8 +574,10 @@ def _ladder(
     employer: frozenset[str],
     recruiter_to: dict[str, datetime],
     pauses: _Pauses,
+    reach: _Reach,
 ) -> tuple[NextAction, list[str]]:
-    """The escalation ladder's next step for a silent candidate, with reasons."""
+    """The escalation ladder's next step for a silent candidate, with reasons. A call and a
+    text need a number that can be a mobile (``reach``); without one the ladder skips them."""
     silent = state.silent_business_hours
     assert state.waiting_since is not None
     why = [f"silent for {clock.format_hours(silent)} of business time"]
@@ -581,14 +603,18 @@ def _ladder(
         why.append(f"last contact {clock.local(last_contact):%a %H:%M}; next step after {clock.local(due):%a %H:%M}")
         return NextAction.WAIT, why
     channels = {t.channel for t in since}
-    if "call" not in channels:
-        why.append("a chaser went unanswered for a business day: call their mobile")
+    phone = reach()
+    if phone.callable and "call" not in channels:
+        why.append(f"a chaser went unanswered for a business day: call their {phone.phone.label}")
         return NextAction.CALL, why
-    if "text" not in channels:
+    if phone.callable and "text" not in channels:
         why.append("a call logged, still no answer: send a text")
         return NextAction.TEXT, why
     if "dm" not in channels:
-        why.append("call and text logged: try a social message")
+        if phone.callable:
+            why.append("call and text logged: try a social message")
+        else:
+            why.append(f"{phone.reason(clock)}; no call or text: try a social message")
         return NextAction.MESSAGE_ON_SOCIAL, why
     why.append("every channel tried: update the employer")
     return NextAction.UPDATE_EMPLOYER, why

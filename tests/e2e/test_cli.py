@@ -118,6 +118,7 @@ def test_chase_draft_send_and_the_one_day_guard(demo_config: Path) -> None:
     again = cli("chase", target, "--send", config=demo_config, check=False)
     assert again.returncode != 0
     assert "wait a business day or use --force" in again.stderr
+    assert "went to" in again.stderr and "just now" in again.stderr and "0m" not in again.stderr
     assert len(again.stderr.strip().splitlines()) == 1
 
 
@@ -125,7 +126,7 @@ def test_roster_import_log_snooze_pull_forget(tmp_path: Path, demo_config: Path)
     roster = tmp_path / "roster.csv"
     roster.write_text(
         "name,email,phone,role,employer,employer_email,stage\n"
-        "Jane Doe,jane@example.com;jd@example.net,07700 900001,Analyst,Acme,hr@acme.example,first\n"
+        "Jane Doe,jane@example.com;jd@example.net,07700 100001,Analyst,Acme,hr@acme.example,first\n"
     )
     assert "1 new" in cli("candidates", "import", str(roster), config=demo_config).stdout
     listed = cli("candidates", "list", config=demo_config).stdout
@@ -191,7 +192,9 @@ def test_unknown_candidate_and_bad_roster(tmp_path: Path, demo_config: Path) -> 
 
 def test_demo_prints_the_ranked_mailbox_without_a_config() -> None:
     out = cli("demo", "--print").stdout
-    assert "consider_pulling" in out and "out_of_office" in out and "bounced" in out
+    # The dashboard's words (inbox_watch.vocabulary), not the JSON identifiers.
+    assert "consider pulling" in out and "out of office" in out and "bounced" in out
+    assert "consider_pulling" not in out and "out_of_office" not in out
 
 
 def test_unreachable_server_is_one_line_and_leaves_the_store_as_it_was(tmp_path: Path, demo_config: Path) -> None:

@@ -31,6 +31,32 @@ def test_a_name_matches_whole_words_or_word_prefixes_only() -> None:
     assert name_matches("smith", "Jo Ward-Smith")
 
 
+def test_names_match_without_accents_or_case_still_by_whole_words() -> None:
+    assert name_matches("zoe", "Zoë Clarke") and name_matches("ZOE c", "Zoë Clarke")
+    assert name_matches("zoë", "Zoe Hart")  # typed with the accent, written without
+    assert name_matches("jose", "José Álvarez") and name_matches("alvarez", "José Álvarez")
+    assert name_matches("francois", "Fran\u0063\u0327ois Roy")  # a combining cedilla
+    assert not name_matches("oe", "Zoë Clarke")  # still the start of a word
+    assert not name_matches("clarke zoe", "Zoë Clarke")  # still in order
+
+
+def test_log_zoe_call_finds_zoe_clarke_and_refuses_ambiguity(workspace: Workspace) -> None:
+    workspace.store.upsert_candidates([Candidate(name="Zoë Clarke", emails=("zoe@example.com",))])
+    assert workspace.log_touch("zoe", "call", "", NOW).candidate.name == "Zoë Clarke"
+    assert workspace.log_touch("ZOE CLARKE", "text", "", NOW).candidate.name == "Zoë Clarke"
+    workspace.store.upsert_candidates([Candidate(name="Zoe Hart", emails=("hart@example.com",))])
+    with pytest.raises(UsageError, match="'zoe' matches several candidates: Zo. (Clarke|Hart), Zo. (Clarke|Hart)"):
+        workspace.log_touch("zoe", "call", "", NOW)
+    assert workspace.log_touch("zoe h", "call", "", NOW).candidate.name == "Zoe Hart"
+    # Two people whose names differ only by the accent: the exact spelling picks one, the
+    # folded spelling names both and is refused.
+    workspace.store.upsert_candidates([Candidate(name="Zoe Clarke", emails=("zc@example.com",))])
+    assert workspace.log_touch("Zoë Clarke", "call", "", NOW).candidate.name == "Zoë Clarke"
+    assert workspace.log_touch("zoe clarke", "call", "", NOW).candidate.name == "Zoe Clarke"
+    with pytest.raises(UsageError, match="matches several"):
+        workspace.log_touch("ZOE CLARKË", "call", "", NOW)
+
+
 def test_log_and_forget_never_pick_a_name_that_only_contains_the_word(workspace: Workspace) -> None:
     workspace.store.upsert_candidates([Candidate(name="Anna Lee", emails=("anna@example.com",))])
     state = workspace.log_touch("anna", "call", "", NOW)
@@ -95,7 +121,7 @@ def test_rows_of_the_same_name_are_merged_and_counted_once(tmp_path: Path, works
     roster = tmp_path / "dup.csv"
     roster.write_text(
         "name,email,phone,role,employer,employer_email,stage\n"
-        "Zoë O'Brien,zoe@example.com,07700 900001,Dev,Acme,hr@acme.example,screen\n"
+        "Zoë O'Brien,zoe@example.com,07700 100001,Dev,Acme,hr@acme.example,screen\n"
         "zoë  o'brien,zoe2@example.com,,,,boss@acme.example,\n"
         "Bob,bob@example.com,,,,,\n",
         encoding="utf-8",
@@ -106,7 +132,7 @@ def test_rows_of_the_same_name_are_merged_and_counted_once(tmp_path: Path, works
     zoe = candidates[0]
     assert zoe.emails == ("zoe@example.com", "zoe2@example.com")
     assert zoe.employer_emails == ("hr@acme.example", "boss@acme.example")
-    assert (zoe.phone, zoe.role, zoe.stage) == ("07700 900001", "Dev", "screen")
+    assert (zoe.phone, zoe.role, zoe.stage) == ("07700 100001", "Dev", "screen")
     assert notes == [f"{roster}:3: zoë o'brien is also on line 2: merged into one candidate"]
     assert workspace.store.upsert_candidates(candidates) == (2, 0)
     stored = workspace.store.candidate("Zoë O'Brien")

@@ -224,7 +224,7 @@ def test_forget_takes_the_whole_thread_but_leaves_another_candidates_mail(tmp_pa
     store.upsert_candidates([jane(), Candidate(name="Bob Ray", emails=("bob@example.com",))])
     sent = msg("2026-11-23 10:00", SAM, "jane@example.com", "Slots", SLOTS)
     personal = msg(
-        "2026-11-23 12:00", "jd1990@mail.example", SAM, "Re: Slots", "Tue works. 07700 900123", reply_to=sent
+        "2026-11-23 12:00", "jd1990@mail.example", SAM, "Re: Slots", "Tue works. 07700 100123", reply_to=sent
     )
     answer = msg("2026-11-23 13:00", SAM, "jd1990@mail.example", "Re: Slots", "Booked.", reply_to=personal)
     to_bob = msg(
@@ -236,7 +236,7 @@ def test_forget_takes_the_whole_thread_but_leaves_another_candidates_mail(tmp_pa
     assert counts["messages"] == 3
     left = {m.id for m in store.messages()}
     assert left == {to_bob.id, unrelated.id}
-    assert b"07700 900123" not in store.path.read_bytes()
+    assert b"07700 100123" not in store.path.read_bytes()
 
 
 def test_a_cached_read_never_outlives_a_write_with_the_same_size_and_time(tmp_path: Path) -> None:

@@ -64,6 +64,9 @@ def test_candidates_are_added_then_updated_by_name(store: Any) -> None:
     assert store.candidate("jane  DOE").role == "Senior Analyst"
     assert sorted(c.name for c in store.candidates()) == ["Bob Ray", "Jane Doe"]
     assert store.candidate("Nobody") is None
+    # The roster's timezone column is kept (call times in the candidate's own clock).
+    store.upsert_candidates([jane(timezone="Asia/Shanghai")])
+    assert store.candidate("Jane Doe").timezone == "Asia/Shanghai"
 
 
 def test_a_sync_pass_stores_mail_and_cursor_and_a_repeat_doubles_nothing(store: Any) -> None:

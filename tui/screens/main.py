@@ -24,10 +24,11 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from inbox_watch import outbox
 from inbox_watch.engine.drafts import Draft
-from inbox_watch.engine.state import tag_key
+from inbox_watch.engine.state import name_fold, tag_key
 from inbox_watch.errors import ActionRefused, InboxWatchError
 from inbox_watch.models import Action, ActionMode, ActionState, CandidateState, Status, Thread
 from inbox_watch.sync import SyncResult, sync_all
+from inbox_watch.vocabulary import status_word
 from tui.layout import Layout, natural_widths, plan_layout
 from tui.overview import Overview, read_overview
 from tui.screens.dialogs import ConfirmDialog, LogTouchDialog, SnoozeDialog, SnoozeEntry, TouchEntry
@@ -43,7 +44,7 @@ if TYPE_CHECKING:
 FILTERS: tuple[tuple[str, frozenset[Status] | None], ...] = (
     ("all", None),
     ("needs you", frozenset({Status.SILENT, Status.BOUNCED})),
-    *((s.value.replace("_", " "), frozenset({s})) for s in Status),
+    *((status_word(s), frozenset({s})) for s in Status),
 )
 
 
@@ -306,11 +307,11 @@ class MainScreen(Screen[None]):
 
     def visible_states(self) -> list[CandidateState]:
         statuses = FILTERS[self.filter_index][1]
-        needle = tag_key(self.search_text)
+        needle = name_fold(self.search_text)  # "zoe" finds Zoë, as on the command line
         return [
             s
             for s in self.states
-            if (statuses is None or s.status in statuses) and (not needle or needle in tag_key(s.candidate.name))
+            if (statuses is None or s.status in statuses) and (not needle or needle in name_fold(s.candidate.name))
         ]
 
     def _show_states(self) -> None:

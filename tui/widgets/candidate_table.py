@@ -16,6 +16,7 @@ from textual.widgets.data_table import RowKey
 from inbox_watch.engine.clock import BusinessClock
 from inbox_watch.engine.state import tag_key
 from inbox_watch.models import CandidateState, Status
+from inbox_watch.vocabulary import action_word, status_word
 from tui.layout import COLUMNS
 from tui.widgets.palette import status_style
 
@@ -24,7 +25,7 @@ Values = tuple[str, ...]
 
 def status_text(status: Status) -> Text:
     """The status word, coloured; the word itself carries the meaning without colour."""
-    return Text(status.value.replace("_", " "), style=status_style(status))
+    return Text(status_word(status), style=status_style(status))
 
 
 def silent_for(state: CandidateState, clock: BusinessClock) -> str:
@@ -49,7 +50,7 @@ def row_values(state: CandidateState, clock: BusinessClock) -> Values:
         silent_for(state, clock),
         str(state.chasers_sent) if state.chasers_sent else "-",
         "yes" if state.employer_waiting else "",
-        state.next_action.value.replace("_", " "),
+        action_word(state.next_action),
     )
 
 
