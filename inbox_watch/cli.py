@@ -65,6 +65,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="stop the pass after this long, keeping what was read (default: [daemon] pass_timeout, 600)",
     )
     sub.add_parser("daemon", help="sync every interval until SIGTERM/SIGINT")
+    p = sub.add_parser("today", help="the day's plan: chasers due, calls with times, employer updates owed")
+    p.add_argument("--json", action="store_true", help="one JSON object")
+    p.add_argument("--ics", type=Path, metavar="FILE", help="write the calls as calendar events with reminders")
+    p.add_argument("--now", help="plan as of this ISO 8601 instant")
     p = sub.add_parser("report", help="the ranked candidates")
     p.add_argument("--json", action="store_true", help="one JSON object (its fields: README, Commands)")
     p.add_argument("--now", help="evaluate as of this ISO 8601 instant")
@@ -271,7 +275,8 @@ def cmd_daemon(args: argparse.Namespace) -> int:
     from inbox_watch.daemon import run_daemon
     from inbox_watch.service import Workspace
 
-    return run_daemon(Workspace.open(_require_accounts(_config(args)), pooled=True))
+    workspace = Workspace.open(_require_accounts(_config(args)), pooled=True)
+    return run_daemon(workspace, hard_exit=True, log_file=True, debug=bool(getattr(args, "debug", False)))
 
 
 def print_report(workspace: Any, report: dict[str, Any], out: TextIO) -> None:
@@ -311,6 +316,25 @@ def cmd_report(args: argparse.Namespace) -> int:
         print(json.dumps(report, ensure_ascii=False))
     else:
         print_report(workspace, report, sys.stdout)
+    return 0
+
+
+def cmd_today(args: argparse.Namespace) -> int:
+    from inbox_watch.engine.plan import to_ics
+    from inbox_watch.secrets import write_private
+
+    plan = _workspace(args).today(_now(args))
+    if args.ics is not None:
+        try:
+            write_private(args.ics, to_ics(plan))  # candidates' numbers: private, like the store
+        except OSError as exc:
+            raise UsageError(f"--ics {args.ics}: cannot write the file: {exc.strerror or exc}") from None
+    if args.json:
+        print(json.dumps(plan.to_dict(), ensure_ascii=False))
+    else:
+        print("\n".join(plan.lines()))
+        if args.ics is not None:
+            print(f"\n{len(plan.calls)} call(s) written to {args.ics}")
     return 0
 
 
@@ -475,6 +499,7 @@ COMMANDS = {
     "sync": cmd_sync,
     "daemon": cmd_daemon,
     "report": cmd_report,
+    "today": cmd_today,
     "classify": cmd_classify,
     "candidates": cmd_candidates,
     "chase": cmd_chase,

@@ -81,6 +81,20 @@ class AccountConfig:
     authority_url: str = ""
     lookback_days: int = 180
     ca_file: str = ""
+    poll_interval: int = 0  # seconds between the daemon's polls; 0: the provider's default (Config.poll_interval)
+
+
+MIN_POLL_INTERVAL = 15  # seconds: a mail service polled faster than this gains nothing and risks its quota
+DEFAULT_API_POLL_INTERVAL = 60  # Gmail and Outlook: one history.list / delta round a minute
+
+
+@dataclass(frozen=True, slots=True)
+class NotifyConfig:
+    """``[notify]``: desktop notices from the daemon, and the morning plan."""
+
+    enabled: bool = True
+    quiet_hours: tuple[time, time] | None = (time(19, 0), time(8, 0))  # local (policy) time; None: never quiet
+    morning_plan: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +107,7 @@ class Config:
     accounts: tuple[AccountConfig, ...] = ()
     interval: int = 300
     pass_timeout: int = PASS_TIMEOUT  # seconds one sync pass (every account) may take
+    notify: NotifyConfig = field(default_factory=NotifyConfig)
     store_url: str = ""  # team mode: the agency's PostgreSQL (a libpq URI); "" for the TinyDB file
     store_password_env: str = ""  # the environment variable holding the database password
     share_excerpts: bool = False  # [team]: teammates may read this recruiter's message excerpts
@@ -100,6 +115,16 @@ class Config:
     @property
     def team(self) -> bool:
         return bool(self.store_url)
+
+    def poll_interval(self, account: AccountConfig) -> int:
+        """Seconds between the daemon's passes of ``account``: its ``poll_interval``, else 60 s
+        for Gmail and Outlook (no push reaches a desktop) and ``[daemon] interval`` for IMAP
+        (IDLE wakes it at once on new mail; the interval polls the folders IDLE cannot watch)."""
+        if account.poll_interval:
+            return account.poll_interval
+        if account.provider in ("gmail", "outlook"):
+            return DEFAULT_API_POLL_INTERVAL
+        return self.interval
 
     def account(self, name: str | None = None) -> AccountConfig:
         from inbox_watch.errors import UsageError
@@ -276,8 +301,8 @@ def _account(path: Path, index: int, data: Any) -> AccountConfig:
     if isinstance(data, dict) and "interval" in data:
         # One schedule syncs every account (the daemon's loop, the dashboard's timer).
         raise ConfigError(
-            f"{path}: {prefix}.interval is not supported: every account is synced every "
-            "[daemon] interval seconds; set the interval there"
+            f"{path}: {prefix}.interval is not supported: set {prefix}.poll_interval (seconds between "
+            "the daemon's polls of this account), or [daemon] interval for every account"
         )
     s = _Section(path, prefix, data, _ACCOUNT_KEYS)
     name = s.text("name", "")
@@ -317,6 +342,7 @@ def _account(path: Path, index: int, data: Any) -> AccountConfig:
         authority_url=s.text("authority_url", ""),
         lookback_days=s.whole("lookback_days", 180, 1, 36500),
         ca_file=_beside(path, s.text("ca_file", "")),
+        poll_interval=s.whole("poll_interval", 0, MIN_POLL_INTERVAL, 86400) if "poll_interval" in s.data else 0,
     )
 
 
@@ -334,7 +360,9 @@ def parse_config(text: str, path: Path) -> Config:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    top = _Section(path, "config", data, {"recruiter", "policy", "store", "team", "accounts", "templates", "daemon"})
+    top = _Section(
+        path, "config", data, {"recruiter", "policy", "store", "team", "accounts", "templates", "daemon", "notify"}
+    )
     rec = _Section(path, "recruiter", top.data.get("recruiter", {}), {"name", "addresses"})
     addresses = tuple(a.strip().lower() for a in rec.str_list("addresses", ()))
     for address in addresses:
@@ -369,6 +397,7 @@ def parse_config(text: str, path: Path) -> Config:
     templates_text = templates.text("dir", "")
     templates_dir = base / Path(templates_text).expanduser() if templates_text else None
     daemon = _Section(path, "daemon", top.data.get("daemon", {}), {"interval", "pass_timeout"})
+    notify = _notify(path, top.data.get("notify", {}))
     raw_accounts = top.data.get("accounts", [])
     if not isinstance(raw_accounts, list):
         raise ConfigError(f"{path}: accounts must be an array of tables ([[accounts]])")
@@ -386,10 +415,26 @@ def parse_config(text: str, path: Path) -> Config:
         accounts=accounts,
         interval=daemon.whole("interval", 300, 5, 86400),
         pass_timeout=daemon.whole("pass_timeout", PASS_TIMEOUT, 10, 86400),
+        notify=notify,
         store_url=store_url,
         store_password_env=store.text("password_env", ""),
         share_excerpts=team.flag("share_excerpts", False),
     )
+
+
+def _notify(path: Path, data: Any) -> NotifyConfig:
+    s = _Section(path, "notify", data, {"enabled", "quiet_hours", "morning_plan"})
+    quiet_text = s.text("quiet_hours", "19:00-08:00").strip()
+    quiet: tuple[time, time] | None = None
+    if quiet_text:
+        match = _HOURS.match(quiet_text)
+        if not match:
+            raise s._fail("quiet_hours", "expected 'HH:MM-HH:MM' (e.g. '19:00-08:00'), or '' for none", quiet_text)
+        h1, m1, h2, m2 = (int(g) for g in match.groups())
+        if h1 > 23 or h2 > 23 or m1 > 59 or m2 > 59 or (h1, m1) == (h2, m2):
+            raise s._fail("quiet_hours", "expected two different times of day, 'HH:MM-HH:MM'", quiet_text)
+        quiet = (time(h1, m1), time(h2, m2))
+    return NotifyConfig(enabled=s.flag("enabled", True), quiet_hours=quiet, morning_plan=s.flag("morning_plan", False))
 
 
 def _has_password(url: str) -> bool:

@@ -10,10 +10,11 @@ from typing import Any
 
 import orjson
 
-from inbox_watch import outbox
+from inbox_watch import outbox, wake
 from inbox_watch.config import AccountConfig, Config, RecruiterConfig, check_holidays
 from inbox_watch.engine import drafts
 from inbox_watch.engine.clock import BusinessClock, holiday_dates
+from inbox_watch.engine.plan import DayPlan, day_plan
 from inbox_watch.engine.state import Inputs, evaluate_with_threads, name_fold, tag_key
 from inbox_watch.errors import ActionRefused, UsageError
 from inbox_watch.gc_pause import paused_gc
@@ -184,6 +185,11 @@ class Workspace:
             "candidates": [report_row(s, owners[s.candidate.name]) for s in states],
         }
 
+    def today(self, now: datetime) -> DayPlan:
+        """The day's plan (``inbox-watch today``): from the ranking now, and a day before it
+        (who turned silent since yesterday)."""
+        return day_plan(self.evaluate(now), self.evaluate(now - timedelta(days=1)), now, self.clock)
+
     def state_of(self, name: str, now: datetime) -> CandidateState:
         return self.find_state(self.evaluate(now), name)
 
@@ -345,7 +351,7 @@ class Workspace:
             # mailbox; the headers (In-Reply-To, References) still thread it.
             message = replace(message, thread_id="", reply_to_id="")
         guard = self.team_guard(state, kind, now, force=force) if self.config.team and mode is ActionMode.SEND else None
-        return outbox.enqueue(
+        action = outbox.enqueue(
             self.store,
             kind=kind,
             mode=mode,
@@ -356,6 +362,9 @@ class Workspace:
             not_before=not_before,
             guard=guard,
         )
+        if not_before is not None and not_before > now:
+            wake.poke(self.store.path)  # queued for later: a running daemon wakes for it then
+        return action
 
     def team_guard(self, state: CandidateState, kind: ActionKind, now: datetime, *, force: bool) -> Any:
         """The check the team's database runs under the candidate's claim lock, with the team's
@@ -396,10 +405,13 @@ class Workspace:
             return providers[name]
 
         try:
-            return outbox.drain(self.store, provider_for, now, only=action_ids, immediate=True)
+            done = outbox.drain(self.store, provider_for, now, only=action_ids, immediate=True)
         finally:
             for provider in providers.values():
                 provider.close()
+        if any(a.state is ActionState.QUEUED and a.send_started_at is None for a in done):
+            wake.poke(self.store.path)  # left queued: a running daemon takes it up from here
+        return done
 
     # --- the recruiter's own records ---------------------------------------------------------
 
@@ -431,7 +443,14 @@ class Workspace:
 
     def forget(self, name: str, now: datetime) -> tuple[str, dict[str, int]]:
         state = self.state_of(name, now)
-        return state.candidate.name, self.store.forget(state.candidate.name)
+        counts = self.store.forget(state.candidate.name)
+        from inbox_watch import notify
+
+        try:
+            notify.forget(self.store.path, state.candidate.name)  # the daemon's notices name them too
+        except OSError:
+            pass  # no notices file to change
+        return state.candidate.name, counts
 
 
 def parse_now(value: str | None) -> datetime:

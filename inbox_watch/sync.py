@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 from inbox_watch.config import AccountConfig, Config
 from inbox_watch.errors import CursorExpired, InboxWatchError
-from inbox_watch.models import MailMessage, ProgressCallback, SyncBatch
+from inbox_watch.models import Action, MailMessage, ProgressCallback, SyncBatch
 from inbox_watch.provider import MailProvider
 from inbox_watch.store_api import StoreAPI as Store
 
@@ -33,6 +33,7 @@ class SyncResult:
     outbox_notes: tuple[str, ...] = ()  # one line per action sent with a warning, not sent, or maybe sent
     unreadable: int = 0  # messages that could not be read: skipped, each named once in a warning
     stopped: str = ""  # why the pass ended before reading everything (the pass deadline)
+    actions: tuple[Action, ...] = ()  # the outbox actions this pass carried out, as they ended
 
     def describe(self) -> str:
         kind = "full sync" if self.full else "incremental sync"
@@ -176,11 +177,13 @@ def _store_and_drain(
         log.warning("%s: %s", account.name, line)
     done = failed = ended = 0
     notes: list[str] = []
+    drained: list[Action] = []
     if drain_outbox and not stopped:
         from inbox_watch import outbox
         from inbox_watch.models import ActionState
 
-        for action in outbox.drain(store, lambda _name: provider, now, account=account.name):
+        drained = outbox.drain(store, lambda _name: provider, now, account=account.name)
+        for action in drained:
             if action.state is ActionState.DONE:
                 done += 1
             elif action.state is ActionState.QUEUED:
@@ -202,6 +205,7 @@ def _store_and_drain(
         tuple(notes),
         len(batch.unreadable),
         stopped,
+        tuple(drained),
     )
 
 

@@ -15,10 +15,13 @@ everything stored for the account. A new ``Candidates/`` folder is read in full.
 from __future__ import annotations
 
 import contextlib
+import imaplib
 import json
 import logging
 import re
+import select
 import socket
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -172,6 +175,7 @@ class ImapProvider:
         self._enabled: set[str] = set()
         self._unreadable: list[str] = []  # this pass's unreadable messages (SyncBatch.unreadable)
         self._interrupted = False  # interrupt() was called during this pass
+        self._inbox: tuple[str, FolderState] | None = None  # INBOX as the last sync read it
 
     # -- connection ----------------------------------------------------------------------------
 
@@ -334,6 +338,7 @@ class ImapProvider:
                 self._examine(client, folder.name, states[folder.name].uidvalidity)
                 messages += self._read(client, folder, states[folder.name].uidvalidity, uids, step)
             cursor = Cursor(self.account, encode_cursor(states))
+            self._remember_inbox(states)
             return SyncBatch(self.account, tuple(messages), cursor, full=True, unreadable=tuple(self._unreadable))
 
         try:
@@ -392,6 +397,7 @@ class ImapProvider:
                     break
                 messages += got
                 removed += gone_ids
+            self._remember_inbox(states)
             return SyncBatch(
                 self.account,
                 tuple(messages),
@@ -554,22 +560,103 @@ class ImapProvider:
 
     # -- push ----------------------------------------------------------------------------------
 
-    def wait_for_change(self, timeout: float) -> bool:
-        """Block up to ``timeout`` seconds in IMAP IDLE on INBOX; True when the server reported
-        a change (sync then). Without IDLE, sleeps and returns True."""
+    def wait_for_change(
+        self,
+        timeout: float,
+        *,
+        interrupted: Callable[[], bool] | None = None,
+        tick: Callable[[], None] | None = None,
+    ) -> bool:
+        """Block up to ``timeout`` seconds in IMAP IDLE on INBOX (RFC 2177); True when the server
+        reported a change (sync then), or INBOX already differs from what the last sync read
+        (mail that came between that sync and this IDLE). Without IDLE, sleeps and returns True.
+
+        IDLE is re-issued every ``IDLE_RENEW`` seconds (servers may end an IDLE after 30
+        minutes). ``interrupted()`` is checked every second, ``tick()`` called every
+        ``TICK_EVERY`` seconds. A dropped connection raises ConnectionFailed."""
+        stop = interrupted or (lambda: False)
+        end = time.monotonic() + max(0.0, timeout)
+        last_tick = time.monotonic()
+
+        def ticked() -> None:
+            nonlocal last_tick
+            if tick is not None and time.monotonic() - last_tick >= TICK_EVERY:
+                last_tick = time.monotonic()
+                tick()
 
         def work(client: imapclient.IMAPClient) -> bool:
             if "IDLE" not in self._capabilities:
-                import time
-
-                time.sleep(timeout)
+                while (left := end - time.monotonic()) > 0 and not stop():
+                    time.sleep(min(1.0, left))
+                    ticked()
+                return not stop()
+            inbox = self._inbox[0] if self._inbox else "INBOX"
+            selected = client.select_folder(inbox, readonly=True)
+            if self._inbox_moved(selected):
                 return True
-            client.select_folder("INBOX", readonly=True)
-            client.idle()
-            try:
-                responses = client.idle_check(timeout=timeout)
-            finally:
-                client.idle_done()
-            return bool(responses)
+            while not stop() and time.monotonic() < end:
+                renew_at = min(end, time.monotonic() + IDLE_RENEW)
+                client.idle()
+                changed = False
+                try:
+                    while not changed and not stop() and (left := renew_at - time.monotonic()) > 0:
+                        changed = _changes(_idle_responses(client, min(1.0, left)))
+                        ticked()
+                finally:
+                    _text, late = client.idle_done()
+                if changed or _changes(late):
+                    return True
+            return False
 
         return self._run("waiting for new mail", work)
+
+    def _remember_inbox(self, states: dict[str, FolderState]) -> None:
+        """What a sync read of INBOX, so the next IDLE can tell mail that came in between."""
+        for name, state in states.items():
+            if name.upper() == "INBOX":
+                self._inbox = (name, state)
+
+    def _inbox_moved(self, selected: dict[bytes, Any]) -> bool:
+        if self._inbox is None:
+            return False
+        seen = self._inbox[1]
+        try:
+            uidnext = int(selected.get(b"UIDNEXT", seen.uidnext))
+            exists = int(selected.get(b"EXISTS", seen.messages))
+        except (TypeError, ValueError):
+            return False
+        return uidnext != seen.uidnext or exists != seen.messages
+
+
+IDLE_RENEW = 25 * 60.0  # seconds: RFC 2177 asks clients to re-issue IDLE at least every 29 minutes
+TICK_EVERY = 30.0  # seconds between ``tick()`` calls while waiting
+
+
+def _idle_responses(client: imapclient.IMAPClient, timeout: float) -> list[Any]:
+    """The untagged responses that arrive within ``timeout`` seconds of IDLE.
+
+    ``idle_check`` takes a closed connection for "nothing yet" (it swallows the EOF, and its
+    poll then returns at once, forever): here a socket that keeps showing readable with
+    nothing to read is a connection the server closed (a restart), raised as an abort."""
+    sock = client.socket()
+    for _attempt in range(3):
+        readable, _, _ = select.select([sock], [], [], timeout)
+        if not readable:
+            return []
+        responses = client.idle_check(timeout=0)
+        if responses:
+            return list(responses)
+        timeout = 0.05  # a TLS record in halves looks the same for a moment: look again
+    raise imaplib.IMAP4.abort("the server closed the connection")
+
+
+def _changes(responses: Any) -> bool:
+    """Whether untagged responses read in IDLE report new or removed mail (EXISTS, EXPUNGE,
+    VANISHED), not a flag change or a keep-alive such as Dovecot's ``* OK Still here``."""
+    for response in responses or ():
+        parts = response if isinstance(response, tuple) else (response,)
+        for part in parts:
+            word = part.upper() if isinstance(part, bytes) else str(part).upper().encode()
+            if word in (b"EXISTS", b"EXPUNGE", b"VANISHED"):
+                return True
+    return False

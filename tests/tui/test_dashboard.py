@@ -626,3 +626,22 @@ async def test_chase_on_a_candidate_with_nothing_to_chase_says_so_once(app: Inbo
         await pilot.pause()
         assert isinstance(app.screen, MainScreen)  # no "anyway?" question that cannot lead anywhere
         assert any(toast.startswith("No chaser") for toast in await shown_toasts(pilot))
+
+
+async def test_a_daemon_notice_shows_as_a_toast_and_in_the_status_bar(app: InboxWatchApp, workspace: Workspace) -> None:
+    from datetime import UTC, datetime
+
+    from inbox_watch import notify
+
+    path = workspace.store.path
+    notify.keep(path, [notify.Notice("silent", "Old News", "Old News is now silent", "", datetime.now(UTC))])
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await settle(pilot)
+        notice = notify.Notice("replied", "Tom Becker", "Tom Becker replied", "Monday at 10 works", datetime.now(UTC))
+        notify.keep(path, [notice])
+        await pilot.pause(2.5)
+        await settle(pilot)
+        assert "Tom Becker replied: 'Monday at 10 works'" in status_text(app)
+        toasts = await shown_toasts(pilot)
+        assert any("Tom Becker replied: 'Monday at 10 works'" in toast for toast in toasts)
+        assert not any("Old News" in toast for toast in toasts)  # from before the dashboard opened: not news

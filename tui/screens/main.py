@@ -30,6 +30,7 @@ from inbox_watch.models import Action, ActionMode, ActionState, CandidateState, 
 from inbox_watch.sync import SyncResult, sync_all
 from inbox_watch.vocabulary import status_word
 from tui.layout import Layout, natural_widths, plan_layout
+from tui.notices import NoticeFeed
 from tui.overview import Overview, read_overview
 from tui.screens.dialogs import ConfirmDialog, LogTouchDialog, SnoozeDialog, SnoozeEntry, TouchEntry
 from tui.screens.draft import DraftOutcome, DraftScreen
@@ -39,6 +40,8 @@ from tui.widgets.status_bar import StatusBar, when
 
 if TYPE_CHECKING:
     from tui.app import InboxWatchApp
+
+NOTICE_CHECK_EVERY = 2.0  # seconds between looks (one stat) at the daemon's notices
 
 # (name, statuses shown); "f" cycles through them in this order.
 FILTERS: tuple[tuple[str, frozenset[Status] | None], ...] = (
@@ -183,6 +186,19 @@ class MainScreen(Screen[None]):
         self._update_title()
         self.refresh_states()
         self._show_saved_ranking()
+        self._notices = NoticeFeed(self.iw.workspace.store.path)
+        self._notices.new()
+        self.set_interval(NOTICE_CHECK_EVERY, self._show_notices, name="daemon-notices")
+
+    def _show_notices(self) -> None:
+        """What the daemon told the recruiter (a reply, a candidate turning silent ...): a
+        toast, the status bar's note, and a fresh read of the store it came from."""
+        fresh = self._notices.new()
+        for notice in fresh:
+            self.notify(notice.line, title="inbox-watch", markup=False, timeout=10)
+            self.status_bar.set_activity(note=notice.line)
+        if fresh:
+            self.refresh_states()
 
     def _show_saved_ranking(self) -> None:
         """Paint the table the last run showed, clearly labelled, until the fresh ranking
