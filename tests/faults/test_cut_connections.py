@@ -224,3 +224,74 @@ def test_a_connection_cut_anywhere_fails_one_pass_and_the_next_recovers(
         figures.add("connection cuts tried")
     figures.add("passes not recovered", not_recovered)
     assert not_recovered == 0
+
+
+def _config_file(harness: ImapHarness, tmp_path: Any, port: int, extra: str = "") -> Any:
+    path = tmp_path / "config.toml"
+    path.write_text(
+        f'[recruiter]\nname = "Sam Carter"\naddresses = ["{RECRUITER}"]\n'
+        f'[store]\npath = "{tmp_path / "store.json"}"\n[policy]\nholidays = ""\n{extra}'
+        f'[[accounts]]\nname = "work"\nprovider = "imap"\nhost = "127.0.0.1"\nport = {port}\n'
+        f'security = "none"\nusername = "{harness.user}"\npassword_env = "{PASSWORD_ENV}"\n'
+    )
+    return path
+
+
+def _env() -> dict[str, str]:
+    import os
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    return {**os.environ, "PYTHONPATH": str(root), PASSWORD_ENV: PASSWORD}
+
+
+def test_sync_and_the_daemon_end_a_trickled_pass_at_the_deadline_in_one_line(
+    harness: ImapHarness, tmp_path: Any, figures: Any
+) -> None:
+    """The CLI's `sync --timeout` and the daemon's `[daemon] pass_timeout`, as processes."""
+    import signal
+    import subprocess
+    import sys
+
+    harness.deliver(make_raw(subject="Hello", message_id="<h2@agency.example>", body="TRICKLE-FROM-HERE"))
+    proxy = FaultyProxy(harness.server.port, faulty=2, trickle_on=b"TRICKLE-FROM-HERE", trickle_every=2.0)
+    try:
+        config = _config_file(harness, tmp_path, proxy.port, "[daemon]\npass_timeout = 10\n")
+        started = time.monotonic()
+        sync = subprocess.run(
+            [sys.executable, "-m", "inbox_watch", "--config", str(config), "sync", "--timeout", "2"],
+            capture_output=True,
+            text=True,
+            env=_env(),
+            timeout=60,
+        )
+        took = time.monotonic() - started
+        figures.add("stalled passes tried")
+        figures.add("passes past their deadline", int(took > 2 + 8))
+        assert sync.returncode == 1 and took < 2 + 8, (took, sync.stderr)
+        [line] = sync.stderr.strip().splitlines()
+        assert "work" in line and "stopped at the pass deadline (2 s" in line and "Traceback" not in line
+
+        daemon = subprocess.Popen(
+            [sys.executable, "-m", "inbox_watch", "--config", str(config), "daemon"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=_env(),
+        )
+        started = time.monotonic()
+        store = Store(tmp_path / "store.json")
+        try:
+            while time.monotonic() - started < 40 and not store.messages():
+                time.sleep(0.2)
+            took = time.monotonic() - started
+        finally:
+            daemon.send_signal(signal.SIGTERM)
+            out, err = daemon.communicate(timeout=20)
+        figures.add("stalled passes tried")
+        figures.add("passes past their deadline", int(took > 10 + 10))
+        assert "stopped at the pass deadline (10 s" in out + err, (out, err)
+        assert [m.message_id for m in store.messages()] == ["<h2@agency.example>"]  # the next pass read it
+        assert took < 10 + 10, took
+    finally:
+        proxy.stop()
