@@ -106,9 +106,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--until", required=True, metavar="DATE", help="YYYY-MM-DD")
     p.add_argument("--reason", default="", help="why (shown in the report)")
     sub.add_parser("pull", help="mark a candidate pulled from the campaign").add_argument("name", metavar="NAME")
-    sub.add_parser("forget", help="erase every trace of a candidate from the store").add_argument(
-        "name", metavar="NAME"
-    )
+    p = sub.add_parser("forget", help="erase a candidate and their own mail from the store (asks first)")
+    p.add_argument("name", metavar="NAME")
+    p.add_argument("--yes", action="store_true", help="do not ask (needed without a terminal)")
     p = sub.add_parser("store", help="the store: `store init` creates or migrates the team database's schema")
     ssub = p.add_subparsers(dest="store_command", metavar="init", parser_class=_Parser)
     ssub.required = True
@@ -451,13 +451,60 @@ def cmd_pull(args: argparse.Namespace) -> int:
     return 0
 
 
+ERASED = (  # what `forget` counts, as the recruiter reads it (singular, plural)
+    ("candidates", "candidate", "candidates"),
+    ("messages", "message", "messages"),
+    ("touches", "logged contact", "logged contacts"),
+    ("snoozes", "snooze", "snoozes"),
+    ("pulled", "pulled mark", "pulled marks"),
+    ("outbox", "queued action", "queued actions"),
+    ("temp files", "leftover temp file", "leftover temp files"),
+)
+
+
+def describe_erased(counts: dict[str, int]) -> str:
+    """ "1 candidate, 3 messages, 1 logged contact": the candidate and their messages always,
+    the rest when there were any."""
+    parts = []
+    for key, one, many in ERASED:
+        count = counts.get(key, 0)
+        if count or key in ("candidates", "messages"):
+            parts.append(f"{count} {one if count == 1 else many}")
+    return ", ".join(parts)
+
+
 def cmd_forget(args: argparse.Namespace) -> int:
-    name, counts = _workspace(args).forget(args.name, _now(args))
-    detail = ", ".join(f"{v} {k}" for k, v in counts.items() if v)
-    print(f"forgot {name}: erased {detail or 'nothing else'}")
+    now = _now(args)
+    workspace = _workspace(args)
+    name = workspace.state_of(args.name, now).candidate.name
+    if not args.yes:
+        _confirm_forget(name)
+    name, counts = workspace.forget(name, now)
+    print(f"forgot {name}: erased {describe_erased(counts)}")
     return 0
 
 
+def _confirm_forget(name: str) -> None:
+    """Ask at a terminal; without one, refuse (a script says --yes)."""
+    from inbox_watch.errors import ActionRefused
+
+    if not sys.stdin.isatty():
+        raise ActionRefused(
+            f"forget {name}: nothing erased: no terminal to confirm at (add --yes to erase without asking)"
+        )
+    print(
+        f"Erase {name} from the store: their roster entry, logs, queued actions and the mail that is theirs "
+        "alone? Your mailbox is not changed. [y/N] ",
+        end="",
+        file=sys.stderr,
+        flush=True,
+    )
+    try:
+        answer = input()
+    except EOFError:
+        answer = ""
+    if answer.strip().lower() not in ("y", "yes"):
+        raise ActionRefused(f"forget {name}: not confirmed; nothing erased")
 def cmd_store(args: argparse.Namespace) -> int:
     config = _config(args)
     if not config.store_url:

@@ -393,6 +393,12 @@ def parse_config(text: str, path: Path) -> Config:
             f"{path}: team mode (store.url) needs [recruiter] addresses: they tell your mail from your teammates'"
         )
     store_path = base / Path(store_path_text).expanduser() if store_path_text else default_data_dir() / "store.json"
+    if store_path_text and (
+        store_path_text.endswith(("/", os.sep)) or store_path.name in ("", ".", "..") or store_path.is_dir()
+    ):
+        raise store._fail(
+            "path", "expected a file, such as '~/.local/share/inbox-watch/store.json', not a folder", store_path_text
+        )
     templates = _Section(path, "templates", top.data.get("templates", {}), {"dir"})
     templates_text = templates.text("dir", "")
     templates_dir = base / Path(templates_text).expanduser() if templates_text else None

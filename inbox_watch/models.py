@@ -441,3 +441,18 @@ def evolve(state: CandidateState, **changes: object) -> CandidateState:
     for name in CandidateState.__slots__:
         object.__setattr__(new, name, changes[name] if name in changes else getattr(state, name))
     return new
+
+
+@dataclass(frozen=True, slots=True)
+class Erasure:
+    """What ``forget`` erases of one candidate (the engine decides it, the store carries it out)."""
+
+    name: str
+    addresses: tuple[str, ...]
+    """Every address of theirs (the roster's, and any inferred from their tagged threads)."""
+    tags: tuple[str, ...]
+    """Their tag (``Candidates/<Name>``), as a name key."""
+    messages: frozenset[tuple[str, str]]
+    """(account, provider id) of every stored message to erase."""
+    message_ids: frozenset[str]
+    """The Message-IDs of those messages: a later sync that brings one back drops it."""

@@ -7,6 +7,7 @@ import csv
 import io
 import re
 from pathlib import Path
+from typing import Any
 
 from inbox_watch.errors import UsageError
 from inbox_watch.models import Candidate
@@ -46,6 +47,13 @@ def read_roster(path: Path, notes: list[str] | None = None) -> list[Candidate]:
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"{path}: cannot read the roster: {exc}") from None
     reader = csv.reader(io.StringIO(text))
+    try:
+        return _read_rows(path, reader, notes)
+    except csv.Error as exc:  # a field over the csv module's limit (128 KB), a NUL byte ...
+        raise UsageError(f"{path}:{reader.line_num}: cannot read the roster: {exc}") from None
+
+
+def _read_rows(path: Path, reader: Any, notes: list[str] | None) -> list[Candidate]:
     header = [h.strip().lower() for h in next(reader, [])]
     if "name" not in header or "email" not in header:
         raise UsageError(f"{path}: the first line must name the columns: {','.join(COLUMNS)}")

@@ -15,7 +15,7 @@ from inbox_watch.config import AccountConfig, Config, RecruiterConfig, check_hol
 from inbox_watch.engine import drafts
 from inbox_watch.engine.clock import BusinessClock, holiday_dates
 from inbox_watch.engine.plan import DayPlan, day_plan
-from inbox_watch.engine.state import Inputs, evaluate_with_threads, name_fold, tag_key
+from inbox_watch.engine.state import Inputs, erasure, evaluate_with_threads, name_fold, tag_key
 from inbox_watch.errors import ActionRefused, UsageError
 from inbox_watch.gc_pause import paused_gc
 from inbox_watch.mime import make_message_id
@@ -442,8 +442,13 @@ class Workspace:
         return replace(state, status=Status.PULLED)
 
     def forget(self, name: str, now: datetime) -> tuple[str, dict[str, int]]:
-        state = self.state_of(name, now)
-        counts = self.store.forget(state.candidate.name)
+        """Erase the candidate called ``name`` (see ``engine.state.erasure`` for which mail is
+        theirs): decided and written under one hold of the store lock, so a sync landing
+        meanwhile can neither slip their mail in nor lose another's."""
+        with self.store.exclusive():
+            state = self.state_of(name, now)
+            plan = erasure(self.inputs(), state.candidate.name)
+            counts = self.store.forget(plan)
         from inbox_watch import notify
 
         try:

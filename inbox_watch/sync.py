@@ -6,7 +6,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from inbox_watch.config import AccountConfig, Config
@@ -61,6 +61,36 @@ def classify_for_store(messages: Sequence[MailMessage]) -> dict[str, list[object
     from inbox_watch.engine.classify import classify, to_stored  # only when there is mail to read
 
     return {m.id: to_stored(classify(m, read_dates=False)) for m in messages}
+
+
+def without_forgotten(store: Store, batch: SyncBatch) -> SyncBatch:
+    """``batch`` without the mail of candidates erased by ``forget`` (the forget list: their
+    addresses, tag and erased Message-IDs, hashed), whatever kind of pass fetched it: a full
+    sync, one forced by an expired position (UIDVALIDITY, Gmail history, Graph delta), any
+    provider. A message that also involves someone on the roster stays (without the forgotten
+    tag, which would create them again). Importing them anew clears their entry."""
+    forgotten = store.forgotten()
+    if not forgotten or not batch.messages:
+        return batch
+    hits = [m for m in batch.messages if forgotten.hits(m)]
+    if not hits:
+        return batch
+    roster = store.candidates()
+    addresses = {a.lower() for c in roster for a in c.emails}
+    names = {" ".join(c.name.split()).casefold() for c in roster}
+    changed: dict[int, MailMessage | None] = {}
+    for message in hits:
+        people = {message.from_addr, *message.to, *message.cc, *message.failed_recipients}
+        tags = tuple(t for t in message.tags if not forgotten.forgotten_tag(t))
+        if people & addresses or any(" ".join(t.split()).casefold() in names for t in tags):
+            changed[id(message)] = replace(message, tags=tags) if tags != message.tags else message
+        else:
+            changed[id(message)] = None
+    kept = tuple(changed.get(id(m), m) for m in batch.messages)
+    dropped = sum(1 for m in kept if m is None)
+    if dropped:
+        log.info("%s: %d message(s) of forgotten candidates not stored", batch.account, dropped)
+    return replace(batch, messages=tuple(m for m in kept if m is not None))
 
 
 def default_factory(config: Config) -> ProviderFactory:
@@ -172,6 +202,7 @@ def _store_and_drain(
     deadline: PassDeadline | None,
 ) -> SyncResult:
     stopped = deadline.describe() + "; the rest next pass" if deadline is not None and deadline.expired() else ""
+    batch = without_forgotten(store, batch)
     new, updated = store.apply_sync(batch, at=now, classes=classify_for_store(batch.messages))
     for line in batch.unreadable:  # once: the stored cursor has moved past them
         log.warning("%s: %s", account.name, line)

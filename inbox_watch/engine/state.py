@@ -24,6 +24,7 @@ from inbox_watch.models import (
     Candidate,
     CandidateState,
     Classification,
+    Erasure,
     Kind,
     MailMessage,
     NextAction,
@@ -124,31 +125,11 @@ def _evaluate(inputs: Inputs, now: datetime) -> tuple[list[CandidateState], dict
     threads = assemble_threads(messages)
     recruiter = frozenset(inputs.recruiter.addresses)
 
-    by_address: dict[str, list[int]] = defaultdict(list)
-    by_tag: dict[str, list[int]] = defaultdict(list)
-    for index, candidate in enumerate(inputs.candidates):
-        for address in candidate.emails:
-            by_address[address.lower()].append(index)
-        by_tag[tag_key(candidate.name)].append(index)
-
-    employer_contacts = frozenset(a.lower() for c in inputs.candidates for a in c.employer_emails)
-    candidates = _infer_addresses(
-        inputs.candidates, threads, recruiter, by_tag, employer_contacts, inputs.policy.phone_region
-    )
-    for index, candidate in enumerate(candidates):
-        for address in candidate.emails:
-            if index not in by_address[address.lower()]:
-                by_address[address.lower()].append(index)
-
+    owners = _Owners(inputs.candidates, threads, recruiter, inputs.policy.phone_region)
+    candidates, by_address = owners.candidates, owners.by_address
     threads_of: dict[int, list[Thread]] = defaultdict(list)
-    for thread in threads:
-        owners: set[int] = set()
-        for message in thread.messages:
-            for address in (message.from_addr, *message.to, *message.cc, *message.failed_recipients):
-                owners.update(by_address.get(address, ()))
-            for tag in message.tags:
-                owners.update(by_tag.get(tag_key(tag), ()))
-        for owner in owners:
+    for thread, thread_owners in zip(threads, owners.of_threads, strict=True):
+        for owner in thread_owners:
             threads_of[owner].append(thread)
 
     # Employer contacts: when the recruiter last wrote to each, and which candidates their
@@ -204,6 +185,98 @@ def _evaluate(inputs: Inputs, now: datetime) -> tuple[list[CandidateState], dict
         )
         states.append(_decided(wait, candidate_snoozes, key in pulled, clock, now))
     return rank(states, clock, now), {thread.id: thread for thread in threads}
+
+
+class _Owners:
+    """Whose each thread is: a thread belongs to every candidate one of its messages is from or
+    to (an address of theirs, or one inferred for a tag-only candidate) or is tagged with."""
+
+    def __init__(
+        self, given: Sequence[Candidate], threads: Sequence[Thread], recruiter: frozenset[str], phone_region: str
+    ) -> None:
+        by_address: dict[str, list[int]] = defaultdict(list)
+        by_tag: dict[str, list[int]] = defaultdict(list)
+        for index, candidate in enumerate(given):
+            for address in candidate.emails:
+                by_address[address.lower()].append(index)
+            by_tag[tag_key(candidate.name)].append(index)
+        employer_contacts = frozenset(a.lower() for c in given for a in c.employer_emails)
+        self.candidates = _infer_addresses(given, threads, recruiter, by_tag, employer_contacts, phone_region)
+        for index, candidate in enumerate(self.candidates):
+            for address in candidate.emails:
+                if index not in by_address[address.lower()]:
+                    by_address[address.lower()].append(index)
+        self.by_address, self.by_tag = by_address, by_tag
+        self.of_threads = [self._of_thread(thread) for thread in threads]
+
+    def of_message(self, message: MailMessage) -> set[int]:
+        """The candidates one message involves (by address or tag)."""
+        found: set[int] = set()
+        get = self.by_address.get
+        for address in (message.from_addr, *message.to, *message.cc, *message.failed_recipients):
+            found.update(get(address, ()))
+        for tag in message.tags:
+            found.update(self.by_tag.get(tag_key(tag), ()))
+        return found
+
+    def _of_thread(self, thread: Thread) -> set[int]:
+        found: set[int] = set()
+        for message in thread.messages:
+            found |= self.of_message(message)
+        return found
+
+
+def erasure(inputs: Inputs, name: str) -> Erasure:
+    """What ``forget`` erases of the candidate called ``name``: every message of the threads
+    that are theirs alone (assembled as ``evaluate`` does, drafts included); in a thread they
+    share with another candidate, only the messages that involve them and nobody else on the
+    roster, and the replies to those from addresses nobody knows (a personal address); and
+    their employer contact's messages that name them alone, in threads that are nobody's.
+    Every stored copy of such a message (another folder, a draft) goes with it."""
+    messages = dedupe(list(inputs.messages))
+    threads = assemble_threads(messages)
+    owners = _Owners(inputs.candidates, threads, frozenset(inputs.recruiter.addresses), inputs.policy.phone_region)
+    key = tag_key(name)
+    target = next((i for i, c in enumerate(owners.candidates) if tag_key(c.name) == key), None)
+    if target is None:
+        return Erasure(name=name, addresses=(), tags=(key,), messages=frozenset(), message_ids=frozenset())
+    candidate = owners.candidates[target]
+    gone: list[MailMessage] = []
+    lookups: dict[str, _NameLookup] = {}
+    for address in candidate.employer_emails:
+        theirs = [i for i, c in enumerate(owners.candidates) if address.lower() in map(str.lower, c.employer_emails)]
+        lookups[address.lower()] = _NameLookup(theirs, owners.candidates)
+    for thread, thread_owners in zip(threads, owners.of_threads, strict=True):
+        if thread_owners == {target}:
+            gone.extend(thread.messages)
+        elif target in thread_owners:
+            erased: set[str] = set()
+            for message in thread.messages:  # in date order: a reply comes after what it answers
+                involved = owners.of_message(message)
+                parent = message.in_reply_to or (message.references[-1] if message.references else "")
+                if involved == {target} or (not involved and parent and parent in erased):
+                    gone.append(message)
+                    if message.message_id:
+                        erased.add(message.message_id)
+        elif not thread_owners and lookups:
+            for message in thread.messages:
+                lookup = lookups.get(message.from_addr)
+                if lookup is not None and lookup.named_in(message) == {target}:
+                    gone.append(message)
+    ids = frozenset(m.message_id for m in gone if m.message_id)
+    keys = {(m.account, m.id) for m in gone}
+    every_copy = frozenset(
+        (m.account, m.id)
+        for m in inputs.messages
+        if (m.account, m.id) in keys or (m.message_id and m.message_id in ids)
+    )
+    return Erasure(
+        name=candidate.name,
+        addresses=tuple(a.lower() for a in candidate.emails),
+        tags=(key,),
+        messages=every_copy,
+        message_ids=ids,
+    )
 
 
 def _infer_addresses(

@@ -141,7 +141,7 @@ def test_roster_import_log_snooze_pull_forget(tmp_path: Path, demo_config: Path)
     )
     assert row["status"] == "snoozed"
     cli("pull", "Jane Doe", config=demo_config)
-    cli("forget", "Jane Doe", config=demo_config)
+    cli("forget", "Jane Doe", "--yes", config=demo_config)
     assert "Jane Doe" not in cli("candidates", "list", config=demo_config).stdout
     for name in ("store.json", "store.state.json"):
         assert b"jane" not in (tmp_path / name).read_bytes().lower()
@@ -237,11 +237,11 @@ def test_a_name_inside_another_word_is_not_a_match(tmp_path: Path, demo_config: 
     roster = tmp_path / "r.csv"
     roster.write_text("name,email\nAnna Lee,anna@example.com\nAnna Berg,berg@example.com\n")
     cli("candidates", "import", str(roster), config=demo_config)
-    result = cli("forget", "anna", config=demo_config, check=False)
+    result = cli("forget", "anna", "--yes", config=demo_config, check=False)
     assert result.returncode == 2 and "matches several candidates" in result.stderr
     assert "Anna Lee" in result.stderr and "Anna Berg" in result.stderr and "Hannah" not in result.stderr
     assert "with Anna Lee" in cli("log", "anna l", "call", config=demo_config).stdout
-    assert "forgot Anna Berg" in cli("forget", "anna b", config=demo_config).stdout
+    assert "forgot Anna Berg" in cli("forget", "anna b", "--yes", config=demo_config).stdout
     assert "Hannah Cho" in cli("candidates", "list", config=demo_config).stdout
 
 

@@ -149,3 +149,49 @@ def test_a_repeated_email_column_adds_its_addresses_and_another_repeat_is_refuse
     roster.write_text("name,email,phone,Phone\nX,x@example.com,1,2\n")
     with pytest.raises(UsageError, match="'phone' appears more than once"):
         read_roster(roster)
+
+
+def _two_candidates(tmp_path: Path) -> Workspace:
+    from inbox_watch.config import Config, RecruiterConfig
+    from inbox_watch.models import Cursor, SyncBatch
+    from tests.builders import SAM, SLOTS, msg
+
+    config = Config(path=None, recruiter=RecruiterConfig("Sam Carter", (SAM,)), store_path=tmp_path / "store.json")
+    workspace = Workspace.open(config)
+    workspace.store.upsert_candidates(
+        [
+            Candidate(name="Ann Lee", emails=("ann@example.com",)),
+            Candidate(name="Bob Smith", emails=("bob@example.com",)),
+        ]
+    )
+    to_ann = msg("2026-11-23 10:00", SAM, "ann@example.com", "Ann: slots", SLOTS)
+    from_ann = msg("2026-11-23 11:00", "ann@example.com", SAM, "Re: Ann: slots", "Tue works", reply_to=to_ann)
+    to_bob = msg("2026-11-23 10:00", SAM, "bob@example.com", "Bob: slots", SLOTS)
+    from_bob = msg(
+        "2026-11-23 12:00", "bob@example.com", SAM, "Re: Bob: slots",
+        "Sorry, annual leave until Monday; I am in Leeds then. Tuesday 10:00 works.", reply_to=to_bob,
+    )  # fmt: skip
+    group = msg("2026-11-24 10:00", SAM, ("ann@example.com", "bob@example.com"), "Panel day", SLOTS)
+    ann_in_group = msg("2026-11-24 11:00", "ann@example.com", SAM, "Re: Panel day", "I can do it", reply_to=group)
+    workspace.store.apply_sync(
+        SyncBatch("work", (to_ann, from_ann, to_bob, from_bob, group, ann_in_group), Cursor("work", "c"), full=True),
+        at=NOW,
+    )
+    return workspace
+
+
+def test_forget_erases_exactly_the_candidates_own_mail(tmp_path: Path) -> None:
+    """forget "Ann Lee" keeps Bob Smith's reply that mentions "annual leave" and "Leeds", and the
+    group email that is Bob's too; Ann's own reply in the group thread goes, so it can never
+    pass for Bob's answer."""
+    workspace = _two_candidates(tmp_path)
+    later = datetime(2026, 11, 26, 12, tzinfo=UTC)
+    before = {s.candidate.name: s for s in workspace.evaluate(later)}["Bob Smith"]
+    name, counts = workspace.forget("Ann Lee", later)
+    assert (name, counts["candidates"], counts["messages"]) == ("Ann Lee", 1, 3)
+    subjects = sorted(m.subject for m in workspace.store.messages())
+    assert subjects == ["Bob: slots", "Panel day", "Re: Bob: slots"]
+    after = {s.candidate.name: s for s in workspace.evaluate(later)}
+    assert list(after) == ["Bob Smith"]
+    assert (after["Bob Smith"].status, after["Bob Smith"].waiting_since) == (before.status, before.waiting_since)
+    assert before.status is not Status.REPLIED  # the group email waits for his answer
