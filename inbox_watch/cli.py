@@ -58,6 +58,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("tui", help="the dashboard (also what a bare `inbox-watch` opens)")
     p = sub.add_parser("sync", help="one incremental sync pass; prints what changed")
     p.add_argument("--account", help="only this account")
+    p.add_argument(
+        "--timeout",
+        type=_seconds,
+        metavar="SECONDS",
+        help="stop the pass after this long, keeping what was read (default: [daemon] pass_timeout, 600)",
+    )
     sub.add_parser("daemon", help="sync every interval until SIGTERM/SIGINT")
     p = sub.add_parser("today", help="the day's plan: chasers due, calls with times, employer updates owed")
     p.add_argument("--json", action="store_true", help="one JSON object")
@@ -73,7 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("candidates", help="import or list candidates")
     csub = p.add_subparsers(dest="candidates_command", metavar="import|list", parser_class=_Parser)
     csub.required = True
-    csub.add_parser("import", help="import a roster CSV").add_argument("file", type=Path, metavar="FILE.csv")
+    p = csub.add_parser("import", help="import a roster CSV (Excel's too: , ; or tab, any common encoding)")
+    p.add_argument("file", type=Path, metavar="FILE.csv")
+    p.add_argument("--encoding", help="the file's encoding when it is not detected right (e.g. cp1250)")
     csub.add_parser("list", help="list candidates")
     for name, what in (
         ("chase", "a chaser in the candidate's thread"),
@@ -227,12 +235,25 @@ def _progress(stream: TextIO) -> Any:
     return progress
 
 
+def _seconds(text: str) -> float:
+    """``--timeout``: a number of seconds from 1 to 86400 (argparse shows the error, exit 2)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, not {text!r}") from None
+    if not 1 <= value <= 86400:
+        raise argparse.ArgumentTypeError(f"expected 1 to 86400 seconds, not {text}")
+    return value
+
+
 def cmd_sync(args: argparse.Namespace) -> int:
     from inbox_watch.store_api import open_store
     from inbox_watch.sync import sync_all
 
     config = _require_accounts(_config(args))  # no engine needed: a sync only fetches and stores
-    results, errors = sync_all(open_store(config), config, only=args.account, progress=_progress(sys.stderr))
+    results, errors = sync_all(
+        open_store(config), config, only=args.account, progress=_progress(sys.stderr), timeout=args.timeout
+    )
     if sys.stderr.isatty():
         print("\r\x1b[K", end="", file=sys.stderr)  # clear the progress line
     for result in results:
@@ -348,12 +369,19 @@ def cmd_candidates(args: argparse.Namespace) -> int:
         from inbox_watch.roster import read_roster
 
         notes: list[str] = []
-        candidates = read_roster(args.file, notes)
+        problems: list[str] = []
+        region = workspace.config.policy.phone_region
+        candidates = read_roster(args.file, notes, problems, region=region, encoding=args.encoding)
+        for problem in problems:  # each bad row by its line; the good ones are imported
+            print(f"inbox-watch: {problem}", file=sys.stderr)
+        if not candidates:
+            raise UsageError(f"{args.file}: no candidate imported ({_rows(len(problems))} could not be read)")
         added, updated = workspace.store.upsert_candidates(candidates)
         for note in notes:
             print(note)
-        print(f"imported {added + updated} candidates from {args.file} ({added} new, {updated} updated)")
-        return 0
+        skipped = f"; skipped {_rows(len(problems))} (above)" if problems else ""
+        print(f"imported {added + updated} candidates from {args.file} ({added} new, {updated} updated){skipped}")
+        return 1 if problems else 0
     candidates = sorted(workspace.store.candidates(), key=lambda c: c.name.casefold())
     if not candidates:
         print("No candidates yet: `inbox-watch candidates import FILE.csv`.")
@@ -361,6 +389,10 @@ def cmd_candidates(args: argparse.Namespace) -> int:
         where = f"{c.role} @ {c.employer}" if c.role or c.employer else ""
         print(f"{c.name:<24} {', '.join(c.emails):<36} {where:<36} {c.stage}".rstrip())
     return 0
+
+
+def _rows(count: int) -> str:
+    return f"{count} bad row{'s' if count != 1 else ''}"
 
 
 def _now(args: argparse.Namespace) -> datetime:
