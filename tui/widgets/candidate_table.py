@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from rich.text import Text
+from textual.binding import Binding
 from textual.widgets import DataTable
 from textual.widgets.data_table import RowKey
 
@@ -61,6 +62,17 @@ class CandidateTable(DataTable[str | Text]):
     the screen's ``Layout`` (tui/layout.py), which measures values in terminal cells; a value
     wider than its column is cut with an ellipsis. A new layout rebuilds the columns.
     """
+
+    BINDINGS = [  # on the table, so they win over DataTable's own home/end (which scroll sideways)
+        Binding(
+            "j", "cursor_down", "Down", id="row_down", key_display="j / down", tooltip="Next candidate", show=False
+        ),
+        Binding("k", "cursor_up", "Up", id="row_up", key_display="k / up", tooltip="Previous candidate", show=False),
+        Binding(
+            "g,home", "scroll_top", "First", id="row_first", key_display="g / home", tooltip="First row", show=False
+        ),
+        Binding("G,end", "scroll_bottom", "Last", id="row_last", key_display="G / end", tooltip="Last row", show=False),
+    ]
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
