@@ -73,7 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("candidates", help="import or list candidates")
     csub = p.add_subparsers(dest="candidates_command", metavar="import|list", parser_class=_Parser)
     csub.required = True
-    csub.add_parser("import", help="import a roster CSV").add_argument("file", type=Path, metavar="FILE.csv")
+    p = csub.add_parser("import", help="import a roster CSV (Excel's too: , ; or tab, any common encoding)")
+    p.add_argument("file", type=Path, metavar="FILE.csv")
+    p.add_argument("--encoding", help="the file's encoding when it is not detected right (e.g. cp1250)")
     csub.add_parser("list", help="list candidates")
     for name, what in (
         ("chase", "a chaser in the candidate's thread"),
@@ -348,12 +350,19 @@ def cmd_candidates(args: argparse.Namespace) -> int:
         from inbox_watch.roster import read_roster
 
         notes: list[str] = []
-        candidates = read_roster(args.file, notes)
+        problems: list[str] = []
+        region = workspace.config.policy.phone_region
+        candidates = read_roster(args.file, notes, problems, region=region, encoding=args.encoding)
+        for problem in problems:  # each bad row by its line; the good ones are imported
+            print(f"inbox-watch: {problem}", file=sys.stderr)
+        if not candidates:
+            raise UsageError(f"{args.file}: no candidate imported ({_rows(len(problems))} could not be read)")
         added, updated = workspace.store.upsert_candidates(candidates)
         for note in notes:
             print(note)
-        print(f"imported {added + updated} candidates from {args.file} ({added} new, {updated} updated)")
-        return 0
+        skipped = f"; skipped {_rows(len(problems))} (above)" if problems else ""
+        print(f"imported {added + updated} candidates from {args.file} ({added} new, {updated} updated){skipped}")
+        return 1 if problems else 0
     candidates = sorted(workspace.store.candidates(), key=lambda c: c.name.casefold())
     if not candidates:
         print("No candidates yet: `inbox-watch candidates import FILE.csv`.")
@@ -361,6 +370,10 @@ def cmd_candidates(args: argparse.Namespace) -> int:
         where = f"{c.role} @ {c.employer}" if c.role or c.employer else ""
         print(f"{c.name:<24} {', '.join(c.emails):<36} {where:<36} {c.stage}".rstrip())
     return 0
+
+
+def _rows(count: int) -> str:
+    return f"{count} bad row{'s' if count != 1 else ''}"
 
 
 def _now(args: argparse.Namespace) -> datetime:

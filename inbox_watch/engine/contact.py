@@ -109,22 +109,35 @@ def judge_phone(written: str, region: str, zone: str = "", your_zone: str = "") 
     its "+" code. ``zone`` is the candidate's own time zone when the roster gives one;
     ``your_zone`` (the policy's) settles a number whose country spans several zones."""
     written = " ".join(written.split())
-    if not written:
-        return Phone(written, PhoneKind.NONE, zone=zone)
-    try:
-        number = phonenumbers.parse(written, region or None)
-    except phonenumbers.NumberParseException:
-        return Phone(written, PhoneKind.INVALID, display=written, zone=zone)
-    if not phonenumbers.is_valid_number(number):
-        return Phone(written, PhoneKind.INVALID, display=written, zone=zone)
+    number, kind = _parsed(written, region)
+    if number is None or kind in (PhoneKind.NONE, PhoneKind.INVALID):
+        return Phone(written, kind, display=written, zone=zone)
     country = phonenumbers.region_code_for_number(number) or ""
-    kind = _KINDS.get(phonenumbers.number_type(number), PhoneKind.OTHER)
     style = PhoneNumberFormat.NATIONAL if country == region else PhoneNumberFormat.INTERNATIONAL
     display = phonenumbers.format_number(number, style)
     tel = phonenumbers.format_number(number, PhoneNumberFormat.RFC3966)
     found = zone or _zone_of(number, your_zone)
     code = number.country_code or 0
     return Phone(written, kind, display, tel, country, found, code, zone_unknown=not found)
+
+
+def phone_kind(written: str, region: str) -> PhoneKind:
+    """Only what the number is (a mobile, a landline ...): the part of ``judge_phone`` a roster
+    import needs for each of its rows, at a quarter of the cost (no formatting, no zone)."""
+    return _parsed(" ".join(written.split()), region)[1]
+
+
+def _parsed(written: str, region: str) -> tuple[phonenumbers.PhoneNumber | None, PhoneKind]:
+    if not written:
+        return None, PhoneKind.NONE
+    try:
+        number = phonenumbers.parse(written, region or None)
+    except phonenumbers.NumberParseException:
+        return None, PhoneKind.INVALID
+    found = phonenumbers.number_type(number)  # UNKNOWN for a number that is not valid
+    if found == PhoneNumberType.UNKNOWN:
+        return number, PhoneKind.INVALID
+    return number, _KINDS.get(found, PhoneKind.OTHER)
 
 
 def _zone_of(number: phonenumbers.PhoneNumber, your_zone: str) -> str:

@@ -188,6 +188,26 @@ def test_unknown_candidate_and_bad_roster(tmp_path: Path, demo_config: Path) -> 
     bad.write_text("name,email\nEve,not-an-address\n")
     result = cli("candidates", "import", str(bad), config=demo_config, check=False)
     assert result.returncode == 2 and f"{bad}:2" in result.stderr
+    assert f"{bad}: no candidate imported (1 bad row could not be read)" in result.stderr
+
+
+def test_an_excel_roster_imports_its_good_rows_and_names_the_bad_ones(tmp_path: Path, demo_config: Path) -> None:
+    roster = tmp_path / "export.csv"
+    roster.write_bytes(
+        "Name;Email Address;Mobile;Company\r\n"
+        "Zoë Clarke;zoe@example.com;07700 100001;Société Générale\r\n"
+        "Nobody;;;\r\n"
+        "Jürgen Müller;jm@example.de;+49 30 1234567;Bäckerei\r\n".encode("cp1252")
+    )
+    result = cli("candidates", "import", str(roster), config=demo_config, check=False)
+    assert result.returncode == 1  # partly imported
+    assert result.stderr.splitlines() == [f"inbox-watch: {roster}:3: Nobody has no email address"]
+    assert "imported 2 candidates" in result.stdout and "skipped 1 bad row (above)" in result.stdout
+    assert "read as cp1252" in result.stdout and "is a landline: no call or text will be offered" in result.stdout
+    assert "Traceback" not in result.stderr
+    listed = cli("candidates", "list", config=demo_config).stdout
+    assert "Zoë Clarke" in listed and "Société Générale" in listed and "Jürgen Müller" in listed
+    assert "with Zoë Clarke" in cli("log", "zoe", "call", config=demo_config).stdout  # no accent typed
 
 
 def test_demo_prints_the_ranked_mailbox_without_a_config() -> None:

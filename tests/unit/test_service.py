@@ -146,8 +146,8 @@ def test_a_repeated_email_column_adds_its_addresses_and_another_repeat_is_refuse
     roster.write_text("name,email,email\nX,x@example.com,y@example.com\n")
     (x,) = read_roster(roster)
     assert x.emails == ("x@example.com", "y@example.com")
-    roster.write_text("name,email,phone,Phone\nX,x@example.com,1,2\n")
-    with pytest.raises(UsageError, match="'phone' appears more than once"):
+    roster.write_text("name,email,role,Role\nX,x@example.com,1,2\n")
+    with pytest.raises(UsageError, match="'role' appears more than once"):
         read_roster(roster)
 
 
