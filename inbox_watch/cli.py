@@ -58,6 +58,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("tui", help="the dashboard (also what a bare `inbox-watch` opens)")
     p = sub.add_parser("sync", help="one incremental sync pass; prints what changed")
     p.add_argument("--account", help="only this account")
+    p.add_argument(
+        "--timeout",
+        type=_seconds,
+        metavar="SECONDS",
+        help="stop the pass after this long, keeping what was read (default: [daemon] pass_timeout, 600)",
+    )
     sub.add_parser("daemon", help="sync every interval until SIGTERM/SIGINT")
     p = sub.add_parser("today", help="the day's plan: chasers due, calls with times, employer updates owed")
     p.add_argument("--json", action="store_true", help="one JSON object")
@@ -229,12 +235,25 @@ def _progress(stream: TextIO) -> Any:
     return progress
 
 
+def _seconds(text: str) -> float:
+    """``--timeout``: a number of seconds from 1 to 86400 (argparse shows the error, exit 2)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, not {text!r}") from None
+    if not 1 <= value <= 86400:
+        raise argparse.ArgumentTypeError(f"expected 1 to 86400 seconds, not {text}")
+    return value
+
+
 def cmd_sync(args: argparse.Namespace) -> int:
     from inbox_watch.store_api import open_store
     from inbox_watch.sync import sync_all
 
     config = _require_accounts(_config(args))  # no engine needed: a sync only fetches and stores
-    results, errors = sync_all(open_store(config), config, only=args.account, progress=_progress(sys.stderr))
+    results, errors = sync_all(
+        open_store(config), config, only=args.account, progress=_progress(sys.stderr), timeout=args.timeout
+    )
     if sys.stderr.isatty():
         print("\r\x1b[K", end="", file=sys.stderr)  # clear the progress line
     for result in results:

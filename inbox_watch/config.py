@@ -16,6 +16,7 @@ WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 PROVIDERS = ("imap", "gmail", "outlook", "demo")
 SECURITY = ("ssl", "starttls", "none")
 APP_NAME = "inbox-watch"
+PASS_TIMEOUT = 600  # seconds: [daemon] pass_timeout, the deadline of one sync pass
 DEFAULT_HOLIDAYS = "GB-ENG"  # England's bank holidays: "GB" alone has only the days common to the UK
 HOLIDAYS_EXPECTED = (
     "expected a country code of the holidays package, optionally with a subdivision "
@@ -105,6 +106,7 @@ class Config:
     templates_dir: Path | None = None
     accounts: tuple[AccountConfig, ...] = ()
     interval: int = 300
+    pass_timeout: int = PASS_TIMEOUT  # seconds one sync pass (every account) may take
     notify: NotifyConfig = field(default_factory=NotifyConfig)
     store_url: str = ""  # team mode: the agency's PostgreSQL (a libpq URI); "" for the TinyDB file
     store_password_env: str = ""  # the environment variable holding the database password
@@ -400,7 +402,7 @@ def parse_config(text: str, path: Path) -> Config:
     templates = _Section(path, "templates", top.data.get("templates", {}), {"dir"})
     templates_text = templates.text("dir", "")
     templates_dir = base / Path(templates_text).expanduser() if templates_text else None
-    daemon = _Section(path, "daemon", top.data.get("daemon", {}), {"interval"})
+    daemon = _Section(path, "daemon", top.data.get("daemon", {}), {"interval", "pass_timeout"})
     notify = _notify(path, top.data.get("notify", {}))
     raw_accounts = top.data.get("accounts", [])
     if not isinstance(raw_accounts, list):
@@ -418,6 +420,7 @@ def parse_config(text: str, path: Path) -> Config:
         templates_dir=templates_dir,
         accounts=accounts,
         interval=daemon.whole("interval", 300, 5, 86400),
+        pass_timeout=daemon.whole("pass_timeout", PASS_TIMEOUT, 10, 86400),
         notify=notify,
         store_url=store_url,
         store_password_env=store.text("password_env", ""),
@@ -437,9 +440,7 @@ def _notify(path: Path, data: Any) -> NotifyConfig:
         if h1 > 23 or h2 > 23 or m1 > 59 or m2 > 59 or (h1, m1) == (h2, m2):
             raise s._fail("quiet_hours", "expected two different times of day, 'HH:MM-HH:MM'", quiet_text)
         quiet = (time(h1, m1), time(h2, m2))
-    return NotifyConfig(
-        enabled=s.flag("enabled", True), quiet_hours=quiet, morning_plan=s.flag("morning_plan", False)
-    )
+    return NotifyConfig(enabled=s.flag("enabled", True), quiet_hours=quiet, morning_plan=s.flag("morning_plan", False))
 
 
 def _has_password(url: str) -> bool:

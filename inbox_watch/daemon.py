@@ -48,7 +48,7 @@ from inbox_watch.provider import Capability, MailProvider, PushProvider
 from inbox_watch.secrets import write_private
 from inbox_watch.service import Workspace
 from inbox_watch.store import Store
-from inbox_watch.sync import SyncResult, _unexpected, default_factory, sync_account
+from inbox_watch.sync import PassDeadline, SyncResult, _unexpected, default_factory, sync_account
 
 log = logging.getLogger(__name__)
 
@@ -233,7 +233,8 @@ class AccountWorker:
         try:
             if self.provider is None:
                 self.provider = self.daemon.factory(self.account)
-            result = sync_account(self.store, self.account, self.provider, progress=self.progress)
+            deadline = PassDeadline(self.daemon.workspace.config.pass_timeout)  # [daemon] pass_timeout
+            result = sync_account(self.store, self.account, self.provider, progress=self.progress, deadline=deadline)
         except InboxWatchError as exc:
             self._failed(exc, str(exc))
             return

@@ -217,7 +217,9 @@ class SyncBatch:
     """What one sync pass brought: new or changed messages, removed ids, and the new cursor.
 
     ``full`` is True when this batch replaces everything stored for the account (a full sync):
-    stored messages of the account absent from it are dropped.
+    stored messages of the account absent from it are dropped. ``unreadable`` names the
+    messages the provider could not read (skipped, or kept as far as they were read); the
+    cursor moves past them, so the next pass does not stumble on them again.
     """
 
     account: str
@@ -225,6 +227,7 @@ class SyncBatch:
     cursor: Cursor
     removed: tuple[str, ...] = ()
     full: bool = False
+    unreadable: tuple[str, ...] = ()  # one line per message that could not be read (skipped)
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,6 +250,24 @@ class OutgoingMessage:
     references: tuple[str, ...] = ()
     thread_id: str = ""
     reply_to_id: str = ""
+
+    def __post_init__(self) -> None:
+        # Every field that becomes a header is made safe text here, once, however the message
+        # was made (a draft, a stored action, a test): see inbox_watch.headers.
+        from inbox_watch.headers import outgoing_fields
+
+        clean = outgoing_fields(
+            from_addr=self.from_addr,
+            to=self.to,
+            cc=self.cc,
+            subject=self.subject,
+            from_name=self.from_name,
+            in_reply_to=self.in_reply_to,
+            references=self.references,
+        )
+        for name, value in clean.items():
+            if value != getattr(self, name):
+                object.__setattr__(self, name, value)
 
     def to_dict(self) -> dict[str, Any]:
         data = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}

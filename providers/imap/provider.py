@@ -20,6 +20,7 @@ import json
 import logging
 import re
 import select
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -172,6 +173,8 @@ class ImapProvider:
         self._password: str | None = None
         self._capabilities: frozenset[str] = frozenset()
         self._enabled: set[str] = set()
+        self._unreadable: list[str] = []  # this pass's unreadable messages (SyncBatch.unreadable)
+        self._interrupted = False  # interrupt() was called during this pass
         self._inbox: tuple[str, FolderState] | None = None  # INBOX as the last sync read it
 
     # -- connection ----------------------------------------------------------------------------
@@ -185,6 +188,17 @@ class ImapProvider:
             with translated(self.config, "reading capabilities"):
                 self._capabilities = frozenset(c.decode().upper() for c in self._client.capabilities())
         return self._client
+
+    def interrupt(self) -> None:
+        """Stop the call under way, from another thread (the sync pass deadline): the socket is
+        shut, so a read blocked on a server that trickles bytes ends at once. An incremental
+        pass then returns the folders it had finished (see ``incremental_sync``)."""
+        self._interrupted = True
+        client = self._client
+        sock = getattr(getattr(client, "_imap", None), "sock", None)
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
 
     def _drop(self) -> None:
         client, self._client = self._client, None
@@ -277,6 +291,7 @@ class ImapProvider:
             tags=tags,
             progress=progress,
             every=self.batch_size,
+            unreadable=self._unreadable,
         )
 
     def _leave_folder(self, client: imapclient.IMAPClient) -> None:
@@ -295,6 +310,7 @@ class ImapProvider:
         report = progress or no_progress
 
         def work(client: imapclient.IMAPClient) -> SyncBatch:
+            self._unreadable = []
             self._leave_folder(client)  # STATUS of the selected folder can be stale
             boxes = discover(client)
             states: dict[str, FolderState] = {}
@@ -323,7 +339,7 @@ class ImapProvider:
                 messages += self._read(client, folder, states[folder.name].uidvalidity, uids, step)
             cursor = Cursor(self.account, encode_cursor(states))
             self._remember_inbox(states)
-            return SyncBatch(self.account, tuple(messages), cursor, full=True)
+            return SyncBatch(self.account, tuple(messages), cursor, full=True, unreadable=tuple(self._unreadable))
 
         try:
             return self._run("reading mail", work)
@@ -338,6 +354,7 @@ class ImapProvider:
         report = progress or no_progress
 
         def work(client: imapclient.IMAPClient) -> SyncBatch:
+            self._unreadable = []
             self._leave_folder(client)  # STATUS of the selected folder can be stale
             boxes = discover(client)
             names = {f.name for f in boxes.watched}
@@ -363,29 +380,62 @@ class ImapProvider:
                 done += count
                 report(done, None, "messages")
 
-            for folder, state, old in todo:
-                if old is None:  # a folder new since the cursor: read it whole
-                    self._examine(client, folder.name, state.uidvalidity)
-                    uids = sorted(u for u in client.search(["SINCE", self._since(), *_LIVE]) if u < state.uidnext)
-                    messages += self._read(client, folder, state.uidvalidity, uids, step)
-                    continue
-                new: list[int] = []
-                if state.uidnext > old.uidnext:
-                    self._examine(client, folder.name, state.uidvalidity)
-                    found = client.search(["UID", f"{old.uidnext}:{state.uidnext - 1}", *_LIVE])
-                    new = sorted(u for u in found if old.uidnext <= u < state.uidnext)
-                    messages += self._read(client, folder, state.uidvalidity, new, step)
-                if old.messages + len(new) > state.messages:  # something was expunged
-                    removed += self._vanished(client, folder.name, state, old)
+            for index, (folder, state, old) in enumerate(todo):
+                try:
+                    got, gone_ids = self._folder_changes(client, folder, state, old, step)
+                except Exception:
+                    if not self._interrupted:
+                        raise
+                    # Stopped by the pass deadline: keep the folders finished; the others keep
+                    # their old position (a folder new since the cursor is read next time).
+                    for _folder, _state, unfinished in todo[index:]:
+                        if unfinished is None:
+                            states.pop(_folder.name, None)
+                        else:
+                            states[_folder.name] = unfinished
+                    log.info("%s: pass stopped in folder %r; %d folder(s) finished", self.account, folder.name, index)
+                    break
+                messages += got
+                removed += gone_ids
             self._remember_inbox(states)
             return SyncBatch(
                 self.account,
                 tuple(messages),
                 Cursor(self.account, encode_cursor(states)),
                 removed=tuple(removed),
+                unreadable=tuple(self._unreadable),
             )
 
-        return self._run("reading new mail", work)
+        self._interrupted = False
+        batch = self._run("reading new mail", work)
+        if self._interrupted:
+            self._drop()  # its socket was shut under it
+        return batch
+
+    def _folder_changes(
+        self,
+        client: imapclient.IMAPClient,
+        folder: Folder,
+        state: FolderState,
+        old: FolderState | None,
+        step: Callable[[int], None],
+    ) -> tuple[list[MailMessage], list[str]]:
+        """What changed in one folder since ``old``: (new messages, ids expunged)."""
+        if old is None:  # a folder new since the cursor: read it whole
+            self._examine(client, folder.name, state.uidvalidity)
+            uids = sorted(u for u in client.search(["SINCE", self._since(), *_LIVE]) if u < state.uidnext)
+            return self._read(client, folder, state.uidvalidity, uids, step), []
+        messages: list[MailMessage] = []
+        new: list[int] = []
+        if state.uidnext > old.uidnext:
+            self._examine(client, folder.name, state.uidvalidity)
+            found = client.search(["UID", f"{old.uidnext}:{state.uidnext - 1}", *_LIVE])
+            new = sorted(u for u in found if old.uidnext <= u < state.uidnext)
+            messages = self._read(client, folder, state.uidvalidity, new, step)
+        removed: list[str] = []
+        if old.messages + len(new) > state.messages:  # something was expunged
+            removed = self._vanished(client, folder.name, state, old)
+        return messages, removed
 
     def _vanished(self, client: imapclient.IMAPClient, folder: str, state: FolderState, old: FolderState) -> list[str]:
         """Ids of messages expunged since ``old`` (QRESYNC only; without it, none are known)."""
