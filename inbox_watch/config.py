@@ -72,6 +72,18 @@ class AccountConfig:
     authority_url: str = ""
     lookback_days: int = 180
     ca_file: str = ""
+    from_address: str = ""  # as configured; sender_address() gives the one in use
+
+
+def sender_address(account: AccountConfig, recruiter: RecruiterConfig) -> str:
+    """The address ``account`` sends as (From, and the SMTP envelope sender): its
+    ``from_address``, else its ``username`` when that is an email address, else the
+    recruiter's first address ("" when there is none)."""
+    if account.from_address:
+        return account.from_address
+    if _EMAIL.match(account.username):
+        return account.username
+    return recruiter.addresses[0] if recruiter.addresses else ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,7 +279,15 @@ def _account(path: Path, index: int, data: Any) -> AccountConfig:
         authority_url=s.text("authority_url", ""),
         lookback_days=s.whole("lookback_days", 180, 1, 36500),
         ca_file=_beside(path, s.text("ca_file", "")),
+        from_address=_address(s, "from_address"),
     )
+
+
+def _address(s: _Section, key: str) -> str:
+    value = s.text(key, "").strip()
+    if value and (not _EMAIL.match(value) or any(c in value for c in '<>,;"\r\n')):
+        raise s._fail(key, "expected one email address such as 'sam@agency.example'", value)
+    return value
 
 
 def _beside(config_path: Path, value: str) -> str:
@@ -308,6 +328,9 @@ def parse_config(text: str, path: Path) -> Config:
     for name in names:
         if names.count(name) > 1:
             raise ConfigError(f"{path}: accounts: the name {name!r} is used twice")
+    # Every address an account sends as is one of the recruiter's: what it sent is theirs.
+    senders = (sender_address(a, recruiter).lower() for a in accounts)
+    recruiter = RecruiterConfig(recruiter.name, tuple(dict.fromkeys((*addresses, *(a for a in senders if a)))))
     return Config(
         path=path,
         recruiter=recruiter,

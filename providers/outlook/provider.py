@@ -497,6 +497,8 @@ class OutlookProvider:
                 "ccRecipients": _recipients(message.cc),
                 "internetMessageId": message.message_id,
             }
+            if self.config.from_address:  # createReply drafts as the mailbox; send as the account's own address
+                update["from"] = {"emailAddress": {"address": message.from_addr, "name": message.from_name}}
             try:
                 self._client.request("PATCH", f"me/messages/{quote(draft_id, safe='')}", json=update, headers=headers)
             except InboxWatchError:

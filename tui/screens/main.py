@@ -575,13 +575,11 @@ class MainScreen(Screen[None]):
         workspace, now = self.iw.workspace, self.iw.now()
         state, draft = outcome.state, outcome.draft
         with self._mailbox_lock:
-            if outcome.mode is ActionMode.SEND and draft.kind == "chaser" and not outcome.force:
-                try:
-                    workspace.check_chase_allowed(state, now)
-                except ActionRefused as exc:
-                    self.post_message(self.ActionFinished(f"Not sent: {one_line(exc)}", error=True))
-                    return
-            action = workspace.queue(state, draft, outcome.mode, now)
+            try:  # the guard on repeated sends lives in queue
+                action = workspace.queue(state, draft, outcome.mode, now, force=outcome.force)
+            except ActionRefused as exc:
+                self.post_message(self.ActionFinished(f"Not sent: {one_line(exc)}", error=True))
+                return
             done = workspace.run_actions({action.id}, now)
         what = "chaser" if draft.kind == "chaser" else "employer update"
         verb = "sent to" if outcome.mode is ActionMode.SEND else "saved to Drafts for"
@@ -667,7 +665,7 @@ class MainScreen(Screen[None]):
         def confirmed(yes: bool | None) -> None:
             if yes:
                 now = self.iw.now()
-                self.record(f"Pulled {name} from the campaign.", lambda: self.iw.workspace.pull(name, now))
+                self.record(f"Pulled {name} from the campaign.", lambda: self.iw.workspace.pull(name, now)[0])
 
         self.app.push_screen(
             ConfirmDialog(
