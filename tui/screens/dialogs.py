@@ -1,4 +1,4 @@
-"""Small modal dialogs: confirm, log a touch, snooze. Each returns its answer by ``dismiss``.
+"""Small modal dialogs: confirm, quit during a send, log a touch, snooze. Each returns its answer by ``dismiss``.
 
 Every label that carries a name or an error is a ``Text``: never read as markup."""
 
@@ -46,6 +46,38 @@ class ConfirmDialog(ModalScreen[bool]):
         self.dismiss(event.button.id == "yes")
 
     def action_answer(self, answer: bool) -> None:
+        self.dismiss(answer)
+
+
+class PendingSendDialog(ModalScreen[str]):
+    """Asked on quit while a send counts down: ``send`` now, ``cancel`` it, or ``wait`` (keep
+    waiting: Escape too). Nothing is sent unless the recruiter picks "send"."""
+
+    BINDINGS = [
+        Binding("s", "answer('send')", "Send now", id="pending_send"),
+        Binding("c", "answer('cancel')", "Cancel the send", id="pending_cancel"),
+        Binding("w,escape", "answer('wait')", "Keep waiting", id="pending_wait"),
+    ]
+
+    def __init__(self, what: str) -> None:
+        super().__init__(classes="dialog")
+        self.what = what
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog-box"):
+            yield Label(Text(f"{self.what} is still counting down.\nQuit how?"), classes="dialog-question")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Send now, then quit (s)", variant="primary", id="send")
+                yield Button("Cancel the send and quit (c)", variant="error", id="cancel")
+                yield Button("Keep waiting (w)", id="wait")
+
+    def on_mount(self) -> None:
+        self.query_one("#wait", Button).focus()  # Enter on the default changes nothing
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id or "wait")
+
+    def action_answer(self, answer: str) -> None:
         self.dismiss(answer)
 
 

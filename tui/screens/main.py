@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -29,7 +30,14 @@ from inbox_watch.errors import ActionRefused, InboxWatchError
 from inbox_watch.models import Action, ActionMode, ActionState, CandidateState, Status, Thread
 from inbox_watch.sync import SyncResult, sync_all
 from tui.overview import Overview, read_overview
-from tui.screens.dialogs import ConfirmDialog, LogTouchDialog, SnoozeDialog, SnoozeEntry, TouchEntry
+from tui.screens.dialogs import (
+    ConfirmDialog,
+    LogTouchDialog,
+    PendingSendDialog,
+    SnoozeDialog,
+    SnoozeEntry,
+    TouchEntry,
+)
 from tui.screens.draft import DraftOutcome, DraftScreen
 from tui.widgets.candidate_table import CandidateTable, row_values
 from tui.widgets.detail_pane import DetailPane
@@ -57,6 +65,7 @@ class PendingSend:
     deadline: float
     timer: Timer | None = None
     label: str = ""
+    held: float | None = None  # seconds left when the countdown was held (a question is open)
 
 
 def one_line(error: BaseException) -> str:
@@ -78,6 +87,10 @@ class MainScreen(Screen[None]):
         Binding("l", "log_touch", "Log", id="log_touch", tooltip="Log a call, text or DM"),
         Binding("s", "snooze", "Snooze", id="snooze", tooltip="Snooze until a date, with a reason"),
         Binding("p", "pull", "Pull", id="pull", tooltip="Pull the candidate from the campaign"),
+        Binding(
+            "P", "unpull", "Unpull", id="unpull", tooltip="Put a pulled candidate back in the campaign", show=False
+        ),
+        Binding("S", "unsnooze", "Unsnooze", id="unsnooze", tooltip="End the candidate's snooze now", show=False),
         Binding("r", "sync", "Sync", id="sync", tooltip="Sync every account now"),
         Binding("u", "undo_send", "UNDO send", id="undo_send", tooltip="Cancel the send counting down"),
         Binding("f", "cycle_filter", "Filter", id="cycle_filter", tooltip="Cycle the status filter"),
@@ -150,6 +163,7 @@ class MainScreen(Screen[None]):
         self.filter_index = 0
         self.search_text = ""
         self.pending: list[PendingSend] = []
+        self._quitting = 0  # sends still going out before the app quits ("send now" on quit)
         self.syncing = False
         self._sync_reason = "manual"
         self.daemon_running: bool | None = None
@@ -534,8 +548,11 @@ class MainScreen(Screen[None]):
                 self._ticker = None
             return
         latest = self.pending[-1]
-        left = max(0, int(latest.deadline - time.monotonic() + 0.999))
         more = f" (+{len(self.pending) - 1} more)" if len(self.pending) > 1 else ""
+        if latest.held is not None:
+            self._show_countdown(f"Sending {latest.label}{more}: held, {int(latest.held + 0.999)}s left")
+            return
+        left = max(0, int(latest.deadline - time.monotonic() + 0.999))
         self._show_countdown(f"Sending {latest.label} in {left}s{more}  -  press u to undo")
 
     def _show_countdown(self, text: str) -> None:
@@ -563,6 +580,43 @@ class MainScreen(Screen[None]):
         self.refresh_bindings()
         self.status_bar.set_activity(note=f"Undone: the {pending.label} was not sent.")
         self.notify(f"Undone: the {pending.label} was not sent.", markup=False)
+
+    def ask_before_quitting(self) -> None:
+        """``q`` while sends count down: hold them and ask: send now (then quit), cancel them
+        (then quit), or keep waiting (the countdown goes on from where it was held)."""
+        if not self.pending or any(p.held is not None for p in self.pending):
+            return  # nothing to ask, or the question is already open
+        moment = time.monotonic()
+        for pending in self.pending:
+            if pending.timer is not None:
+                pending.timer.stop()
+            pending.held = max(0.0, pending.deadline - moment)
+        self._tick()
+        what = f"The {self.pending[-1].label}" + (
+            f" (and {len(self.pending) - 1} more)" if len(self.pending) > 1 else ""
+        )
+
+        def answered(answer: str | None) -> None:
+            sends, self.pending = self.pending, []
+            if answer == "send":
+                self._quitting = len(sends)
+                self.status_bar.set_activity(note="Sending now; inbox-watch quits once it is sent.")
+                for pending in sends:
+                    self.deliver(pending.outcome)
+            elif answer == "cancel":
+                self.notify(f"Cancelled: the {', '.join(p.label for p in sends)} was not sent.", markup=False)
+                self.app.exit()
+            else:  # keep waiting: each send goes on from where it was held
+                moment = time.monotonic()
+                for pending in sends:
+                    left = pending.held or 0.0
+                    pending.deadline, pending.held = moment + left, None
+                    pending.timer = self.set_timer(left, partial(self._countdown_over, pending), name="send-countdown")
+                self.pending = sends
+            self._tick()
+            self.refresh_bindings()
+
+        self.app.push_screen(PendingSendDialog(what), answered)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "undo_send":
@@ -599,6 +653,13 @@ class MainScreen(Screen[None]):
             self.post_message(self.ActionFinished(f"The {outbox.outcome(result)}.", error=True))
 
     def on_main_screen_action_finished(self, message: ActionFinished) -> None:
+        if self._quitting:  # "send now, then quit": quit once the last one has gone (or failed)
+            self._quitting -= 1
+            if message.error:
+                self.notify(message.text, severity="error", markup=False)
+            if not self._quitting:
+                self.app.exit()
+            return
         if message.error:
             self.status_bar.set_activity(error=message.text)
             self.notify(message.text, severity="error", markup=False)
@@ -661,6 +722,17 @@ class MainScreen(Screen[None]):
         if state is None:
             return
         name = state.candidate.name
+        if state.status is Status.PULLED:
+
+            def put_back(yes: bool | None) -> None:
+                if yes:
+                    self.action_unpull(state)
+
+            self.app.push_screen(
+                ConfirmDialog(f"{name} is already pulled from the campaign.\nPut them back in?", yes="Unpull"),
+                put_back,
+            )
+            return
 
         def confirmed(yes: bool | None) -> None:
             if yes:
@@ -674,6 +746,26 @@ class MainScreen(Screen[None]):
             ),
             confirmed,
         )
+
+    def action_unpull(self, state: CandidateState | None = None) -> None:
+        state = state or self._selected()
+        if state is None:
+            return
+        name, now = state.candidate.name, self.iw.now()
+        if state.status is not Status.PULLED:
+            self.notify(f"{name} is not pulled.", markup=False)
+            return
+        self.record(f"{name} is back in the campaign.", lambda: self.iw.workspace.unpull(name, now)[0])
+
+    def action_unsnooze(self) -> None:
+        state = self._selected()
+        if state is None:
+            return
+        name, now = state.candidate.name, self.iw.now()
+        if state.status is not Status.SNOOZED:
+            self.notify(f"{name} is not snoozed.", markup=False)
+            return
+        self.record(f"{name} is no longer snoozed.", lambda: self.iw.workspace.unsnooze(name, now)[0])
 
     def _offer_employer_note(self, state: CandidateState) -> None:
         if not state.candidate.employer_emails:
