@@ -26,3 +26,34 @@ def corpus_dir() -> Path:
     """../shared/corpus/real-mail beside the checkout (CI lays shared/ beside the clone)."""
     override = os.environ.get("INBOX_WATCH_CORPUS")
     return Path(override) if override else CORPUS
+
+
+def under_ci() -> bool:
+    """CI=true (or 1, yes): the corpus is laid beside the clone there, so its absence is a failure."""
+    return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
+
+
+def corpus_files() -> list[Path]:
+    """The real messages of the corpus, or [] when it is absent (a fresh clone without ../shared)."""
+    return sorted(corpus_dir().glob("*.eml"))
+
+
+def need_corpus() -> list[Path]:
+    """``corpus_files()``; when there are none the calling test is skipped with the reason, or
+    fails under CI, where a missing corpus means the run tests less than it claims."""
+    files = corpus_files()
+    if not files:
+        reason = (
+            f"the real-mail corpus is not at {corpus_dir()} (it ships in ../shared beside the checkout; "
+            "INBOX_WATCH_CORPUS points elsewhere)"
+        )
+        if under_ci():
+            pytest.fail(f"CI is set and {reason}")
+        pytest.skip(reason)
+    return files
+
+
+def corpus_params() -> list[object]:
+    """The corpus files for ``pytest.mark.parametrize``; one ``None`` when there are none, so the
+    test runs once and ``need_corpus()`` says why it skips (or fails under CI)."""
+    return list(corpus_files()) or [pytest.param(None, id="no-corpus")]

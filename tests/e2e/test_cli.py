@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import corpus_dir
+from tests.conftest import need_corpus
 
 ROOT = Path(__file__).resolve().parents[2]
 ROW_KEYS = {
@@ -89,7 +89,7 @@ def test_second_sync_is_incremental_and_changes_nothing(demo_config: Path) -> No
 
 
 def test_classify_json_contract_on_real_mail(tmp_path: Path) -> None:
-    files = sorted(corpus_dir().glob("*.eml"))[:40]
+    files = need_corpus()[:40]
     broken = tmp_path / "broken.eml"
     broken.write_bytes(b"\xff\xfe\x00garbage")
     missing = tmp_path / "missing.eml"

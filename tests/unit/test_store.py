@@ -185,9 +185,9 @@ def test_process_killed_mid_write_leaves_a_readable_file(tmp_path: Path) -> None
 def test_message_summaries_round_trip_through_json_exactly() -> None:
     from inbox_watch.mime import parse_bytes
     from inbox_watch.models import MailMessage
-    from tests.conftest import corpus_dir
+    from tests.conftest import need_corpus
 
-    for path in sorted(corpus_dir().glob("*.eml")):
+    for path in need_corpus():
         message = parse_bytes(path.read_bytes(), account="work", id=path.name, tags=("Ann Lee",))
         doc = orjson.loads(orjson.dumps({**message.to_dict(), "class": [1, "other", [], False, True]}))
         assert MailMessage.from_dict(doc) == message
