@@ -17,6 +17,8 @@ def _isolated(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monk
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
     monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(home / "state"))
+    monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)  # no test reaches the real desktop
     monkeypatch.setenv("INBOX_WATCH_SECRETS_FILE", str(home / "secrets.json"))
     monkeypatch.delenv("INBOX_WATCH_CONFIG", raising=False)
     retry.set_testing(True)
@@ -57,3 +59,16 @@ def corpus_params() -> list[object]:
     """The corpus files for ``pytest.mark.parametrize``; one ``None`` when there are none, so the
     test runs once and ``need_corpus()`` says why it skips (or fails under CI)."""
     return list(corpus_files()) or [pytest.param(None, id="no-corpus")]
+
+
+@pytest.fixture(scope="session")
+def postgres_server():  # type: ignore[no-untyped-def]
+    """One real PostgreSQL 15 server for the session (tests/providers/postgres.py); each test
+    makes its own database with ``new_database()``. Stopped and removed at the end."""
+    from tests.providers.postgres import Postgres
+
+    server = Postgres().start()
+    try:
+        yield server
+    finally:
+        server.remove()

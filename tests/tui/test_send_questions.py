@@ -110,7 +110,7 @@ async def test_unpull_and_unsnooze_from_keys_and_the_palette(workspace: Workspac
     workspace.snooze("Grace Liu", date(2026, 12, 4), "on holiday", FIXED)
     app = create_app(workspace, demo=True, now=FIXED, countdown=COUNTDOWN)
     titles = [title for title, _help, _action in dashboard_commands()]
-    assert "Unpull (P)" in titles and "Unsnooze (S)" in titles
+    assert "Unpull (P)" in titles and "Unsnooze (W)" in titles
     async with app.run_test(size=(120, 40)) as pilot:
         await select(pilot, "Priya Shah")
         await pilot.press("p")  # pull again: it says so, and offers to put them back
@@ -121,7 +121,7 @@ async def test_unpull_and_unsnooze_from_keys_and_the_palette(workspace: Workspac
         assert workspace.store.pulled() == frozenset()
         assert workspace.state_of("Priya Shah", FIXED).status is Status.SILENT
         await select(pilot, "Grace Liu")
-        await pilot.press("S")
+        await pilot.press("W")
         await settle(pilot)
         assert workspace.state_of("Grace Liu", FIXED).status is Status.SILENT
         assert "Grace Liu is no longer snoozed." in activity(app)

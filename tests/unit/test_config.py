@@ -212,3 +212,15 @@ def test_a_from_address_that_is_not_one_address_is_refused_naming_the_key(tmp_pa
         _sender_config(tmp_path, accounts.replace("'", '"') if '"' not in value else accounts)
     assert str(caught.value).startswith(f"{tmp_path / 'config.toml'}: accounts[0].from_address = ")
     assert "expected one email address" in str(caught.value)
+
+
+def test_the_phone_country_is_set_or_derived(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    assert parse_config("", path).policy.phone_region == "GB"  # from holidays = "GB-ENG"
+    assert parse_config('[policy]\nholidays = "DE-BY"\n', path).policy.phone_region == "DE"
+    # No holidays: the country of the time zone (the tz database's zone.tab).
+    paris = parse_config('[policy]\ntimezone = "Europe/Paris"\nholidays = ""\n', path)
+    assert paris.policy.phone_region == "FR"
+    assert parse_config('[policy]\ncountry = "ie"\n', path).policy.phone_region == "IE"
+    with pytest.raises(ConfigError, match=r"config.toml: policy.country = 'XX' is invalid: expected a two-letter"):
+        parse_config('[policy]\ncountry = "XX"\n', path)
