@@ -39,6 +39,7 @@ from inbox_watch.models import (
 )
 from inbox_watch.sync import SyncResult, sync_all
 from inbox_watch.vocabulary import status_word
+from tui.dates import day_first
 from tui.layout import Layout, natural_widths, plan_layout
 from tui.notices import NoticeFeed
 from tui.overview import Overview, read_overview
@@ -575,6 +576,16 @@ class MainScreen(Screen[None]):
             if label == name:
                 self.set_filter(index)
 
+    def go_to(self, name: str) -> None:
+        """Show ``name`` in the table (clearing a filter or search that hides them) and select them."""
+        if not self.table.select_name(name):
+            self.filter_index, self.search_text = 0, ""
+            box = self.query_one("#search", Input)
+            box.value, box.display = "", False
+            self._show_states()
+            self.table.select_name(name)
+        self.table.focus()
+
     def action_search(self) -> None:
         box = self.query_one("#search", Input)
         box.display = True
@@ -887,7 +898,9 @@ class MainScreen(Screen[None]):
                     lambda: self.iw.workspace.snooze(name, entry.until, entry.reason, now),
                 )
 
-        self.app.push_screen(SnoozeDialog(state.candidate.name, today, suggested), snoozed)
+        self.app.push_screen(
+            SnoozeDialog(state.candidate.name, today, suggested, dayfirst=day_first(clock.policy)), snoozed
+        )
 
     def action_pull(self) -> None:
         state = self._selected()
