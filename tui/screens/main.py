@@ -32,6 +32,7 @@ from inbox_watch.models import (
     ActionState,
     Candidate,
     CandidateState,
+    MailMessage,
     NextAction,
     Status,
     Thread,
@@ -41,8 +42,10 @@ from inbox_watch.vocabulary import status_word
 from tui.layout import Layout, natural_widths, plan_layout
 from tui.notices import NoticeFeed
 from tui.overview import Overview, read_overview
+from tui.reading import webmail_url
 from tui.screens.dialogs import ConfirmDialog, LogTouchDialog, SnoozeDialog, SnoozeEntry, TouchEntry
 from tui.screens.draft import DraftOutcome, DraftScreen
+from tui.screens.thread import ThreadScreen, thread_text
 from tui.widgets.candidate_table import CandidateTable, row_values
 from tui.widgets.detail_pane import DetailPane
 from tui.widgets.status_bar import StatusBar, when
@@ -190,6 +193,26 @@ class MainScreen(Screen[None]):
             tooltip="Scroll the detail pane up",
             show=False,
         ),
+        Binding(
+            "v",
+            "read_thread",
+            "Read",
+            id="read_thread",
+            key_display="enter / v",
+            tooltip="Read the whole thread, message by message",
+            show=False,
+        ),
+        Binding(
+            "o",
+            "open_webmail",
+            "Webmail",
+            id="open_webmail",
+            tooltip="Open the thread in your webmail (Gmail, Outlook, or the IMAP account's webmail_url)",
+            show=False,
+        ),
+        Binding(
+            "y", "copy_phone", "Copy phone", id="copy_phone", tooltip="Copy the candidate's phone number", show=False
+        ),
         Binding("escape", "clear_search", "Clear search", id="clear_search", show=False),
     ]
 
@@ -244,6 +267,7 @@ class MainScreen(Screen[None]):
         self._natural: dict[str, int] = natural_widths(())  # widest value per column, all rows
         self.layout_plan: Layout | None = None
         self._draft_screen: DraftScreen | None = None
+        self._thread_screen: ThreadScreen | None = None
         self._detail_hidden = False
         self.painted = False  # True once the table has shown the first evaluation
         self._saved_at: datetime | None = None  # when the saved ranking on show was made
@@ -457,15 +481,71 @@ class MainScreen(Screen[None]):
         self.table.border_title = Text(title)  # a Text: the search text is never read as markup
         self.query_one("#empty", Static).border_title = Text(title)
 
+    def _messages(self, state: CandidateState | None) -> list[MailMessage]:
+        if state is None:
+            return []
+        return [m for tid in state.threads if tid in self.threads for m in self.threads[tid].messages]
+
     def _show_detail(self) -> None:
         if not self.painted:
             return  # the saved ranking carries no details: the pane says it is reading
         state = self.table.selected
-        messages = (
-            [m for tid in state.threads for m in self.threads[tid].messages if tid in self.threads] if state else []
-        )
         workspace = self.iw.workspace
-        self.query_one(DetailPane).show(state, messages, workspace.config.recruiter, workspace.clock, self.iw.now())
+        self.query_one(DetailPane).show(
+            state, self._messages(state), workspace.config.recruiter, workspace.clock, self.iw.now()
+        )
+
+    # --- reading -----------------------------------------------------------------------------
+
+    @on(DataTable.RowSelected, "#candidates")
+    def _row_selected(self) -> None:
+        self.action_read_thread()
+
+    def action_read_thread(self) -> None:
+        state = self._selected()
+        if state is None:
+            return
+        workspace = self.iw.workspace
+        parts = thread_text(self._messages(state), state, workspace.config.recruiter, workspace.clock, self.iw.now())
+        if self._thread_screen is None:  # built once, reused
+            self._thread_screen = ThreadScreen(open_webmail=self.action_open_webmail)
+            self.app.install_screen(self._thread_screen, name="thread")
+        self._thread_screen.prepare(f"Thread: {state.candidate.name}", parts)
+        self.app.push_screen("thread")
+
+    def action_open_webmail(self) -> None:
+        state = self._selected()
+        if state is None:
+            return
+        messages = sorted(self._messages(state), key=lambda m: m.date)
+        accounts = {a.name: a for a in self.iw.workspace.config.accounts}
+        url = next((u for m in reversed(messages) if (u := webmail_url(m, accounts.get(m.account))) is not None), None)
+        if url is None:
+            kinds = {accounts[m.account].provider for m in messages if m.account in accounts}
+            why = (
+                "set webmail_url for the IMAP account to open threads in your webmail"
+                if "imap" in kinds
+                else "no webmail address is known for this mailbox"
+            )
+            text = f"{state.candidate.name}: {why}." if messages else f"{state.candidate.name}: no thread to open."
+            self.status_bar.set_activity(note=text)
+            self.notify(text, severity="warning", markup=False)
+            return
+        self.app.open_url(url)
+        self.status_bar.set_activity(note=f"Opened {url}")
+        self.notify(f"Opening {url}", markup=False)
+
+    def action_copy_phone(self) -> None:
+        state = self._selected()
+        if state is None:
+            return
+        phone = state.candidate.phone
+        if not phone:
+            self.notify(f"No phone number known for {state.candidate.name}.", severity="warning", markup=False)
+            return
+        self.app.copy_to_clipboard(phone)
+        self.status_bar.set_activity(note=f"Copied {phone} ({state.candidate.name}) to the clipboard.")
+        self.notify(f"Copied {phone} to the clipboard.", markup=False)
 
     @on(DataTable.RowHighlighted, "#candidates")
     def _row_highlighted(self) -> None:
