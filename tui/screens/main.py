@@ -40,6 +40,7 @@ from inbox_watch.models import (
 )
 from inbox_watch.sync import SyncResult, sync_all
 from inbox_watch.vocabulary import status_word
+from tui.dates import day_first
 from tui.layout import Layout, natural_widths, plan_layout
 from tui.notices import NoticeFeed
 from tui.overview import Overview, read_overview
@@ -122,14 +123,18 @@ def search_key(candidate: Candidate) -> tuple[str, str]:
 PHONE_CHARS = frozenset("0123456789+-(). ")
 
 
-def matches(key: tuple[str, str], needle: str) -> bool:
-    """``needle`` in the candidate's words; a needle that is a phone number (3 digits or more)
-    matches the number's digits whatever the spacing ("07700900134", "7700 900134")."""
-    text, phone = key
-    if name_fold(needle) in text:  # "zoe" finds Zoë, as on the command line
-        return True
+def matcher(needle: str) -> Callable[[tuple[str, str]], bool]:
+    """Whether a candidate's ``search_key`` holds ``needle`` (folded once, not per candidate):
+    in their words ("zoe" finds Zoë, as on the command line), or, for a needle that is a phone
+    number (3 digits or more), in the number's digits whatever the spacing ("07700900134")."""
+    folded = name_fold(needle)
     number = digits(needle).lstrip("0")
-    return len(number) >= 3 and set(needle) <= PHONE_CHARS and number in phone
+    by_phone = len(number) >= 3 and set(needle) <= PHONE_CHARS
+
+    def matches(key: tuple[str, str]) -> bool:
+        return folded in key[0] or (by_phone and number in key[1])
+
+    return matches
 
 
 @dataclass
@@ -457,11 +462,12 @@ class MainScreen(Screen[None]):
         shown = FILTERS[self.filter_index][1]
         needle = self.search_text
         keys = self._search_keys
+        found = matcher(needle)
         items = [
             (rank, s)
             for rank, s in enumerate(self.states)
             if (shown is None or shown(s))
-            and (not needle or matches(keys.get(tag_key(s.candidate.name)) or search_key(s.candidate), needle))
+            and (not needle or found(keys.get(tag_key(s.candidate.name)) or search_key(s.candidate)))
         ]
         if self.sort_index:
             items.sort(key=SORTS[self.sort_index][1])
@@ -595,6 +601,16 @@ class MainScreen(Screen[None]):
         for index, (label, _) in enumerate(FILTERS):
             if label == name:
                 self.set_filter(index)
+
+    def go_to(self, name: str) -> None:
+        """Show ``name`` in the table (clearing a filter or search that hides them) and select them."""
+        if not self.table.select_name(name):
+            self.filter_index, self.search_text = 0, ""
+            box = self.query_one("#search", Input)
+            box.value, box.display = "", False
+            self._show_states()
+            self.table.select_name(name)
+        self.table.focus()
 
     def action_search(self) -> None:
         box = self.query_one("#search", Input)
@@ -953,7 +969,9 @@ class MainScreen(Screen[None]):
                     lambda: self.iw.workspace.snooze(name, entry.until, entry.reason, now),
                 )
 
-        self.app.push_screen(SnoozeDialog(state.candidate.name, today, suggested), snoozed)
+        self.app.push_screen(
+            SnoozeDialog(state.candidate.name, today, suggested, dayfirst=day_first(clock.policy)), snoozed
+        )
 
     def action_pull(self) -> None:
         state = self._selected()
