@@ -58,7 +58,17 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("tui", help="the dashboard (also what a bare `inbox-watch` opens)")
     p = sub.add_parser("sync", help="one incremental sync pass; prints what changed")
     p.add_argument("--account", help="only this account")
+    p.add_argument(
+        "--timeout",
+        type=_seconds,
+        metavar="SECONDS",
+        help="stop the pass after this long, keeping what was read (default: [daemon] pass_timeout, 600)",
+    )
     sub.add_parser("daemon", help="sync every interval until SIGTERM/SIGINT")
+    p = sub.add_parser("today", help="the day's plan: chasers due, calls with times, employer updates owed")
+    p.add_argument("--json", action="store_true", help="one JSON object")
+    p.add_argument("--ics", type=Path, metavar="FILE", help="write the calls as calendar events with reminders")
+    p.add_argument("--now", help="plan as of this ISO 8601 instant")
     p = sub.add_parser("report", help="the ranked candidates")
     p.add_argument("--json", action="store_true", help="one JSON object (its fields: README, Commands)")
     p.add_argument("--now", help="evaluate as of this ISO 8601 instant")
@@ -69,7 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("candidates", help="import or list candidates")
     csub = p.add_subparsers(dest="candidates_command", metavar="import|list", parser_class=_Parser)
     csub.required = True
-    csub.add_parser("import", help="import a roster CSV").add_argument("file", type=Path, metavar="FILE.csv")
+    p = csub.add_parser("import", help="import a roster CSV (Excel's too: , ; or tab, any common encoding)")
+    p.add_argument("file", type=Path, metavar="FILE.csv")
+    p.add_argument("--encoding", help="the file's encoding when it is not detected right (e.g. cp1250)")
     csub.add_parser("list", help="list candidates")
     for name, what in (
         ("chase", "a chaser in the candidate's thread"),
@@ -96,9 +108,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--until", required=True, metavar="DATE", help="YYYY-MM-DD")
     p.add_argument("--reason", default="", help="why (shown in the report)")
     sub.add_parser("pull", help="mark a candidate pulled from the campaign").add_argument("name", metavar="NAME")
-    sub.add_parser("forget", help="erase every trace of a candidate from the store").add_argument(
-        "name", metavar="NAME"
-    )
+    p = sub.add_parser("forget", help="erase a candidate and their own mail from the store (asks first)")
+    p.add_argument("name", metavar="NAME")
+    p.add_argument("--yes", action="store_true", help="do not ask (needed without a terminal)")
     p = sub.add_parser("store", help="the store: `store init` creates or migrates the team database's schema")
     ssub = p.add_subparsers(dest="store_command", metavar="init", parser_class=_Parser)
     ssub.required = True
@@ -223,12 +235,25 @@ def _progress(stream: TextIO) -> Any:
     return progress
 
 
+def _seconds(text: str) -> float:
+    """``--timeout``: a number of seconds from 1 to 86400 (argparse shows the error, exit 2)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, not {text!r}") from None
+    if not 1 <= value <= 86400:
+        raise argparse.ArgumentTypeError(f"expected 1 to 86400 seconds, not {text}")
+    return value
+
+
 def cmd_sync(args: argparse.Namespace) -> int:
     from inbox_watch.store_api import open_store
     from inbox_watch.sync import sync_all
 
     config = _require_accounts(_config(args))  # no engine needed: a sync only fetches and stores
-    results, errors = sync_all(open_store(config), config, only=args.account, progress=_progress(sys.stderr))
+    results, errors = sync_all(
+        open_store(config), config, only=args.account, progress=_progress(sys.stderr), timeout=args.timeout
+    )
     if sys.stderr.isatty():
         print("\r\x1b[K", end="", file=sys.stderr)  # clear the progress line
     for result in results:
@@ -252,7 +277,8 @@ def cmd_daemon(args: argparse.Namespace) -> int:
     from inbox_watch.daemon import run_daemon
     from inbox_watch.service import Workspace
 
-    return run_daemon(Workspace.open(_require_accounts(_config(args)), pooled=True))
+    workspace = Workspace.open(_require_accounts(_config(args)), pooled=True)
+    return run_daemon(workspace, hard_exit=True, log_file=True, debug=bool(getattr(args, "debug", False)))
 
 
 def print_report(workspace: Any, report: dict[str, Any], out: TextIO) -> None:
@@ -260,6 +286,8 @@ def print_report(workspace: Any, report: dict[str, Any], out: TextIO) -> None:
     if not rows:
         print("No candidates yet: import a roster (`inbox-watch candidates import FILE.csv`) and sync.", file=out)
         return
+    from inbox_watch.vocabulary import action_word, status_word  # the dashboard's words too
+
     clock = workspace.clock
     team = bool(getattr(workspace.config, "team", False))  # team mode: an owner column
     owner_head = f"{'owner':<16} " if team else ""
@@ -273,8 +301,9 @@ def print_report(workspace: Any, report: dict[str, Any], out: TextIO) -> None:
         why = row["reasons"][0] if row["reasons"] else ""
         owner = f"{row.get('owner', '')[:16]:<16} " if team else ""
         print(
-            f"{row['rank']:>3}  {row['candidate'][:20]:<20} {owner}{row['status']:<13} {silent:>7} "
-            f"{row['chasers_sent']:>2} {'!' if row['employer_waiting'] else '':>3}  {row['next_action']:<17} {why}",
+            f"{row['rank']:>3}  {row['candidate'][:20]:<20} {owner}{status_word(row['status']):<13} {silent:>7} "
+            f"{row['chasers_sent']:>2} {'!' if row['employer_waiting'] else '':>3}  "
+            f"{action_word(row['next_action']):<17} {why}",
             file=out,
         )
 
@@ -289,6 +318,25 @@ def cmd_report(args: argparse.Namespace) -> int:
         print(json.dumps(report, ensure_ascii=False))
     else:
         print_report(workspace, report, sys.stdout)
+    return 0
+
+
+def cmd_today(args: argparse.Namespace) -> int:
+    from inbox_watch.engine.plan import to_ics
+    from inbox_watch.secrets import write_private
+
+    plan = _workspace(args).today(_now(args))
+    if args.ics is not None:
+        try:
+            write_private(args.ics, to_ics(plan))  # candidates' numbers: private, like the store
+        except OSError as exc:
+            raise UsageError(f"--ics {args.ics}: cannot write the file: {exc.strerror or exc}") from None
+    if args.json:
+        print(json.dumps(plan.to_dict(), ensure_ascii=False))
+    else:
+        print("\n".join(plan.lines()))
+        if args.ics is not None:
+            print(f"\n{len(plan.calls)} call(s) written to {args.ics}")
     return 0
 
 
@@ -321,12 +369,19 @@ def cmd_candidates(args: argparse.Namespace) -> int:
         from inbox_watch.roster import read_roster
 
         notes: list[str] = []
-        candidates = read_roster(args.file, notes)
+        problems: list[str] = []
+        region = workspace.config.policy.phone_region
+        candidates = read_roster(args.file, notes, problems, region=region, encoding=args.encoding)
+        for problem in problems:  # each bad row by its line; the good ones are imported
+            print(f"inbox-watch: {problem}", file=sys.stderr)
+        if not candidates:
+            raise UsageError(f"{args.file}: no candidate imported ({_rows(len(problems))} could not be read)")
         added, updated = workspace.store.upsert_candidates(candidates)
         for note in notes:
             print(note)
-        print(f"imported {added + updated} candidates from {args.file} ({added} new, {updated} updated)")
-        return 0
+        skipped = f"; skipped {_rows(len(problems))} (above)" if problems else ""
+        print(f"imported {added + updated} candidates from {args.file} ({added} new, {updated} updated){skipped}")
+        return 1 if problems else 0
     candidates = sorted(workspace.store.candidates(), key=lambda c: c.name.casefold())
     if not candidates:
         print("No candidates yet: `inbox-watch candidates import FILE.csv`.")
@@ -334,6 +389,10 @@ def cmd_candidates(args: argparse.Namespace) -> int:
         where = f"{c.role} @ {c.employer}" if c.role or c.employer else ""
         print(f"{c.name:<24} {', '.join(c.emails):<36} {where:<36} {c.stage}".rstrip())
     return 0
+
+
+def _rows(count: int) -> str:
+    return f"{count} bad row{'s' if count != 1 else ''}"
 
 
 def _now(args: argparse.Namespace) -> datetime:
@@ -384,7 +443,9 @@ def cmd_update_employer(args: argparse.Namespace) -> int:
 def cmd_log(args: argparse.Namespace) -> int:
     now = _now(args)
     state = _workspace(args).log_touch(args.name, args.channel, args.note, now)
-    print(f"logged a {args.channel} with {state.candidate.name}; next: {state.next_action.value}")
+    from inbox_watch.vocabulary import action_word
+
+    print(f"logged a {args.channel} with {state.candidate.name}; next: {action_word(state.next_action)}")
     return 0
 
 
@@ -403,13 +464,60 @@ def cmd_pull(args: argparse.Namespace) -> int:
     return 0
 
 
+ERASED = (  # what `forget` counts, as the recruiter reads it (singular, plural)
+    ("candidates", "candidate", "candidates"),
+    ("messages", "message", "messages"),
+    ("touches", "logged contact", "logged contacts"),
+    ("snoozes", "snooze", "snoozes"),
+    ("pulled", "pulled mark", "pulled marks"),
+    ("outbox", "queued action", "queued actions"),
+    ("temp files", "leftover temp file", "leftover temp files"),
+)
+
+
+def describe_erased(counts: dict[str, int]) -> str:
+    """ "1 candidate, 3 messages, 1 logged contact": the candidate and their messages always,
+    the rest when there were any."""
+    parts = []
+    for key, one, many in ERASED:
+        count = counts.get(key, 0)
+        if count or key in ("candidates", "messages"):
+            parts.append(f"{count} {one if count == 1 else many}")
+    return ", ".join(parts)
+
+
 def cmd_forget(args: argparse.Namespace) -> int:
-    name, counts = _workspace(args).forget(args.name, _now(args))
-    detail = ", ".join(f"{v} {k}" for k, v in counts.items() if v)
-    print(f"forgot {name}: erased {detail or 'nothing else'}")
+    now = _now(args)
+    workspace = _workspace(args)
+    name = workspace.state_of(args.name, now).candidate.name
+    if not args.yes:
+        _confirm_forget(name)
+    name, counts = workspace.forget(name, now)
+    print(f"forgot {name}: erased {describe_erased(counts)}")
     return 0
 
 
+def _confirm_forget(name: str) -> None:
+    """Ask at a terminal; without one, refuse (a script says --yes)."""
+    from inbox_watch.errors import ActionRefused
+
+    if not sys.stdin.isatty():
+        raise ActionRefused(
+            f"forget {name}: nothing erased: no terminal to confirm at (add --yes to erase without asking)"
+        )
+    print(
+        f"Erase {name} from the store: their roster entry, logs, queued actions and the mail that is theirs "
+        "alone? Your mailbox is not changed. [y/N] ",
+        end="",
+        file=sys.stderr,
+        flush=True,
+    )
+    try:
+        answer = input()
+    except EOFError:
+        answer = ""
+    if answer.strip().lower() not in ("y", "yes"):
+        raise ActionRefused(f"forget {name}: not confirmed; nothing erased")
 def cmd_store(args: argparse.Namespace) -> int:
     config = _config(args)
     if not config.store_url:
@@ -451,6 +559,7 @@ COMMANDS = {
     "sync": cmd_sync,
     "daemon": cmd_daemon,
     "report": cmd_report,
+    "today": cmd_today,
     "classify": cmd_classify,
     "candidates": cmd_candidates,
     "chase": cmd_chase,

@@ -10,11 +10,12 @@ from typing import Any
 
 import orjson
 
-from inbox_watch import outbox
+from inbox_watch import outbox, wake
 from inbox_watch.config import AccountConfig, Config, RecruiterConfig, check_holidays
 from inbox_watch.engine import drafts
 from inbox_watch.engine.clock import BusinessClock, holiday_dates
-from inbox_watch.engine.state import Inputs, evaluate_with_threads, tag_key
+from inbox_watch.engine.plan import DayPlan, day_plan
+from inbox_watch.engine.state import Inputs, erasure, evaluate_with_threads, name_fold, tag_key
 from inbox_watch.errors import ActionRefused, UsageError
 from inbox_watch.gc_pause import paused_gc
 from inbox_watch.mime import make_message_id
@@ -34,6 +35,7 @@ from inbox_watch.provider import MailProvider
 from inbox_watch.secrets import write_private
 from inbox_watch.store_api import StoreAPI, open_store
 from inbox_watch.sync import ProviderFactory, default_factory
+from inbox_watch.vocabulary import business_time_ago, status_word
 
 TOUCH_CHANNELS = ("call", "text", "dm")
 MAX_SNOOZE_DAYS = 366  # a snooze ends within a year: a later date is a typo (and 9999-12-31 breaks date sums)
@@ -183,6 +185,11 @@ class Workspace:
             "candidates": [report_row(s, owners[s.candidate.name]) for s in states],
         }
 
+    def today(self, now: datetime) -> DayPlan:
+        """The day's plan (``inbox-watch today``): from the ranking now, and a day before it
+        (who turned silent since yesterday)."""
+        return day_plan(self.evaluate(now), self.evaluate(now - timedelta(days=1)), now, self.clock)
+
     def state_of(self, name: str, now: datetime) -> CandidateState:
         return self.find_state(self.evaluate(now), name)
 
@@ -197,7 +204,10 @@ class Workspace:
         for state in states:
             if tag_key(state.candidate.name) == key:
                 return state
-        matches = [s for s in states if name_matches(key, s.candidate.name)]
+        folded = name_fold(key)  # "zoe clarke" is Zoë Clarke, unless that names two people
+        matches = [s for s in states if name_fold(s.candidate.name) == folded]
+        if not matches:
+            matches = [s for s in states if name_matches(key, s.candidate.name)]
         if len(matches) == 1:
             return matches[0]
         if matches:
@@ -215,7 +225,7 @@ class Workspace:
             self.check_chaseable(state)
         if state.waiting_since is None:
             raise ActionRefused(
-                f"{state.candidate.name} has no unanswered scheduling email to chase ({state.status.value})"
+                f"{state.candidate.name} has no unanswered scheduling email to chase ({status_word(state.status)})"
             )
         return drafts.chaser(
             state,
@@ -294,7 +304,7 @@ class Workspace:
         gap = self.clock.business_hours_between(last, now)
         if gap < per_day:
             raise ActionRefused(
-                f"a chaser went to {state.candidate.name} {self.clock.format_hours(gap)} of business time ago "
+                f"a chaser went to {state.candidate.name} {business_time_ago(last, now, self.clock)} "
                 f"({self.clock.local(last):%a %d %b %H:%M}); wait a business day or use --force"
             )
 
@@ -341,7 +351,7 @@ class Workspace:
             # mailbox; the headers (In-Reply-To, References) still thread it.
             message = replace(message, thread_id="", reply_to_id="")
         guard = self.team_guard(state, kind, now, force=force) if self.config.team and mode is ActionMode.SEND else None
-        return outbox.enqueue(
+        action = outbox.enqueue(
             self.store,
             kind=kind,
             mode=mode,
@@ -352,6 +362,9 @@ class Workspace:
             not_before=not_before,
             guard=guard,
         )
+        if not_before is not None and not_before > now:
+            wake.poke(self.store.path)  # queued for later: a running daemon wakes for it then
+        return action
 
     def team_guard(self, state: CandidateState, kind: ActionKind, now: datetime, *, force: bool) -> Any:
         """The check the team's database runs under the candidate's claim lock, with the team's
@@ -392,10 +405,13 @@ class Workspace:
             return providers[name]
 
         try:
-            return outbox.drain(self.store, provider_for, now, only=action_ids, immediate=True)
+            done = outbox.drain(self.store, provider_for, now, only=action_ids, immediate=True)
         finally:
             for provider in providers.values():
                 provider.close()
+        if any(a.state is ActionState.QUEUED and a.send_started_at is None for a in done):
+            wake.poke(self.store.path)  # left queued: a running daemon takes it up from here
+        return done
 
     # --- the recruiter's own records ---------------------------------------------------------
 
@@ -426,8 +442,20 @@ class Workspace:
         return replace(state, status=Status.PULLED)
 
     def forget(self, name: str, now: datetime) -> tuple[str, dict[str, int]]:
-        state = self.state_of(name, now)
-        return state.candidate.name, self.store.forget(state.candidate.name)
+        """Erase the candidate called ``name`` (see ``engine.state.erasure`` for which mail is
+        theirs): decided and written under one hold of the store lock, so a sync landing
+        meanwhile can neither slip their mail in nor lose another's."""
+        with self.store.exclusive():
+            state = self.state_of(name, now)
+            plan = erasure(self.inputs(), state.candidate.name)
+            counts = self.store.forget(plan)
+        from inbox_watch import notify
+
+        try:
+            notify.forget(self.store.path, state.candidate.name)  # the daemon's notices name them too
+        except OSError:
+            pass  # no notices file to change
+        return state.candidate.name, counts
 
 
 def parse_now(value: str | None) -> datetime:
@@ -446,10 +474,11 @@ def parse_now(value: str | None) -> datetime:
 
 
 def name_matches(key: str, name: str) -> bool:
-    """Whether ``key`` (a ``tag_key``) names ``name``: each of its words starts a word of the
-    name, in order ("anna" and "anna l" match Anna Lee; "anna" does not match Hannah Cho)."""
-    words = tag_key(name).replace("-", " ").split()
-    wanted = key.replace("-", " ").split()
+    """Whether ``key`` names ``name``: each of its words starts a word of the name, in order
+    ("anna" and "anna l" match Anna Lee; "anna" does not match Hannah Cho), ignoring case and
+    accents ("zoe" matches Zoë Clarke, "zoë" matches Zoe Hart)."""
+    words = name_fold(name).replace("-", " ").split()
+    wanted = name_fold(key).replace("-", " ").split()
     at = 0
     for part in wanted:
         while at < len(words) and not words[at].startswith(part):

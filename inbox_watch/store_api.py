@@ -14,10 +14,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from inbox_watch.models import Action, Candidate, Cursor, MailMessage, Snooze, SyncBatch, Touch
+from inbox_watch.models import Action, Candidate, Cursor, Erasure, MailMessage, Snooze, SyncBatch, Touch
 
 if TYPE_CHECKING:
     from inbox_watch.config import Config
+    from inbox_watch.store import ForgetList
 
 
 class StoreAPI(Protocol):
@@ -69,7 +70,11 @@ class StoreAPI(Protocol):
     def save_ranking(self, rows: Sequence[Sequence[str]], *, at: datetime, read_from: Any) -> bool: ...
     def saved_ranking(self) -> tuple[datetime, list[tuple[str, ...]]] | None: ...
 
-    def forget(self, name: str) -> dict[str, int]: ...
+    # forget: the engine decides what is the candidate's (engine.state.erasure), the store erases
+    # it and keeps their hashes on the forget list, which sync checks before storing a pass.
+    def exclusive(self) -> AbstractContextManager[None]: ...
+    def forget(self, erasure: Erasure) -> dict[str, int]: ...
+    def forgotten(self) -> ForgetList: ...
 
 
 def open_store(config: Config, *, pooled: bool = False) -> Any:

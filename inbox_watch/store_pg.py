@@ -29,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import secrets
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -41,6 +42,7 @@ import orjson
 import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
+from psycopg.types.json import Jsonb
 
 from inbox_watch.errors import StoreError, StoreUnavailable
 from inbox_watch.gc_pause import paused_gc
@@ -51,6 +53,7 @@ from inbox_watch.models import (
     ActionState,
     Candidate,
     Cursor,
+    Erasure,
     MailMessage,
     OutgoingMessage,
     Snooze,
@@ -58,13 +61,14 @@ from inbox_watch.models import (
     Touch,
 )
 from inbox_watch.secrets import get_secret, write_private
+from inbox_watch.store import ForgetList
 
 if TYPE_CHECKING:
     from inbox_watch.config import Config, RecruiterConfig
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 3
 RANKING_VERSION = 1
 CONNECT_TIMEOUT = 5  # seconds: a database that does not answer by then is reported down
 
@@ -171,7 +175,24 @@ CREATE TABLE heartbeats (
 CREATE SEQUENCE changes;
 """
 
-MIGRATIONS: dict[int, str] = {0: _MIGRATION_1}
+# 2: the candidate's own time zone (the roster's ``timezone`` column), for call times.
+_MIGRATION_2 = "ALTER TABLE candidates ADD COLUMN IF NOT EXISTS timezone text NOT NULL DEFAULT ''"
+
+_MIGRATION_3 = """
+CREATE TABLE IF NOT EXISTS forgotten (
+    id bigserial PRIMARY KEY,
+    entry jsonb NOT NULL
+);
+CREATE TABLE IF NOT EXISTS forget_key (
+    one boolean PRIMARY KEY DEFAULT true CHECK (one),
+    key bytea NOT NULL
+);
+"""
+"""The forget list (``ForgetList``: keyed hashes of forgotten candidates' addresses, tag, name and
+erased Message-IDs) and its key, the team's: one recruiter's ``forget`` keeps every teammate's
+sync from storing that candidate's mail again."""
+
+MIGRATIONS: dict[int, str] = {0: _MIGRATION_1, 1: _MIGRATION_2, 2: _MIGRATION_3}
 """Each entry upgrades the schema from that version to the next (run by ``store init``, in one
 transaction under an advisory lock, so two recruiters running it at once do it once)."""
 
@@ -460,7 +481,7 @@ class PgStore:
 
     # --- candidates --------------------------------------------------------------------------
 
-    _CANDIDATE_COLUMNS = "name, emails, phone, role, employer, employer_emails, stage, source"
+    _CANDIDATE_COLUMNS = "name, emails, phone, role, employer, employer_emails, stage, source, timezone"
 
     def candidates(self) -> list[Candidate]:
         with self.reading() as cur:
@@ -475,6 +496,7 @@ class PgStore:
                     employer_emails=tuple(r[5]),
                     stage=r[6],
                     source=r[7],
+                    timezone=r[8],
                 )
                 for r in cur.fetchall()
             ]
@@ -500,7 +522,8 @@ class PgStore:
             cur.execute("SELECT email, candidate FROM candidate_emails")
             by_email = {e: c for e, c in cur.fetchall()}
             touched: set[int] = set()
-            for candidate in candidates:
+            roster = list(candidates)
+            for candidate in roster:
                 addresses = [a.strip().lower() for a in candidate.emails if a.strip()]
                 cid = by_key.get(_key(candidate.name))
                 if cid is None:
@@ -508,7 +531,7 @@ class PgStore:
                 if cid is None:
                     cur.execute(
                         "INSERT INTO candidates (key, name, emails, phone, role, employer, employer_emails, stage, "
-                        "source, owner) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
+                        "source, owner, timezone) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
                         (
                             _key(candidate.name),
                             candidate.name,
@@ -520,6 +543,7 @@ class PgStore:
                             candidate.stage,
                             candidate.source,
                             self.me,
+                            candidate.timezone,
                         ),
                     )
                     row = cur.fetchone()
@@ -535,8 +559,8 @@ class PgStore:
                         "UPDATE candidates SET emails = %s, phone = COALESCE(NULLIF(%s, ''), phone), "
                         "role = COALESCE(NULLIF(%s, ''), role), employer = COALESCE(NULLIF(%s, ''), employer), "
                         "employer_emails = CASE WHEN cardinality(%s::text[]) > 0 THEN %s::text[] "
-                        "ELSE employer_emails END, stage = COALESCE(NULLIF(%s, ''), stage), source = 'roster' "
-                        "WHERE id = %s",
+                        "ELSE employer_emails END, stage = COALESCE(NULLIF(%s, ''), stage), source = 'roster', "
+                        "timezone = COALESCE(NULLIF(%s, ''), timezone) WHERE id = %s",
                         (
                             merged,
                             candidate.phone,
@@ -545,6 +569,7 @@ class PgStore:
                             list(candidate.employer_emails),
                             list(candidate.employer_emails),
                             candidate.stage,
+                            candidate.timezone,
                             cid,
                         ),
                     )
@@ -557,6 +582,8 @@ class PgStore:
                         "INSERT INTO candidate_emails (email, candidate) VALUES (%s, %s) ON CONFLICT DO NOTHING", fresh
                     )
                     by_email.update(dict(fresh))
+            if roster:
+                self._clear_forgotten(cur, roster)
             self._changed(cur)
         return added, updated
 
@@ -926,79 +953,88 @@ class PgStore:
 
     # --- forget: the whole team's traces ----------------------------------------------------------
 
-    def forget(self, name: str) -> dict[str, int]:
-        """Erase every trace of a candidate from the team's database, in one transaction: their
-        row, every teammate's messages about them (with the rest of their threads, unless a
-        message also involves another candidate), logs, snoozes, pulls and queued actions."""
-        key = _key(name)
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """The TinyDB store's lock across read-decide-write; here ``forget`` is one transaction
+        (a teammate's sync landing between the read and it is caught by the forget list on
+        the next pass), so there is nothing to hold."""
+        yield
+
+    def _message_keys(self, erasure: Erasure) -> list[tuple[int, str, str]]:
+        """(recruiter, account, id) of the messages ``erasure`` names by the account they were
+        read back under (mine as they are, a teammate's as "Name/account")."""
+        by_name = {name: rid for rid, name in self._names.items()}
+        keys = []
+        for label, mid in erasure.messages:
+            owner, _, account = label.rpartition("/")
+            if not owner:
+                keys.append((self.me, label, mid))
+            elif owner in by_name:
+                keys.append((by_name[owner], account, mid))
+        return keys
+
+    def forget(self, erasure: Erasure) -> dict[str, int]:
+        """Erase one candidate as ``erasure`` (the engine's decision) says, from the team's
+        database, in one transaction: their row, the messages it names (any teammate's), logs,
+        snoozes, pulls and queued actions; their hashes go on the team's forget list."""
+        key = _key(erasure.name)
         counts: dict[str, int] = {}
+        if erasure.messages and not self._names:
+            self.team_members()
         with self.transaction() as cur:
-            cur.execute("SELECT id, emails FROM candidates WHERE key = %s FOR UPDATE", (key,))
-            rows = cur.fetchall()
-            addresses = {a.lower() for _, emails in rows for a in emails}
-            cur.execute("SELECT email FROM candidate_emails WHERE candidate = ANY(%s)", ([r[0] for r in rows],))
-            addresses |= {r[0] for r in cur.fetchall()}
             cur.execute("DELETE FROM candidates WHERE key = %s", (key,))
             counts["candidates"] = cur.rowcount
-            cur.execute("SELECT emails FROM candidates")
-            others = {a.lower() for (emails,) in cur.fetchall() for a in emails} - addresses
-            cur.execute("SELECT recruiter, account, id, doc, text FROM messages")
-            everything = []
-            for recruiter, account, mid, doc, text in cur.fetchall():
-                data = orjson.loads(doc)
-                data["text"] = text
-                everything.append(((recruiter, account, mid), data))
-            gone = _forget_ids(key, addresses, others, everything)
-            if gone:
-                cur.executemany("DELETE FROM messages WHERE recruiter = %s AND account = %s AND id = %s", sorted(gone))
-            counts["messages"] = len(gone)
+            gone = self._message_keys(erasure)
+            removed = 0
+            for recruiter, account, mid in sorted(gone):
+                cur.execute(
+                    "DELETE FROM messages WHERE recruiter = %s AND account = %s AND id = %s", (recruiter, account, mid)
+                )
+                removed += cur.rowcount
+            counts["messages"] = removed
             for table in ("touches", "snoozes", "pulled", "outbox"):
                 cur.execute(sql.SQL("DELETE FROM {} WHERE candidate = %s").format(sql.Identifier(table)), (key,))
                 counts[table] = cur.rowcount
             cur.execute("DELETE FROM send_claims WHERE candidate = %s", (key,))
+            forget_list = ForgetList(self._forget_key(cur, create=True) or b"", [])
+            cur.execute("INSERT INTO forgotten (entry) VALUES (%s)", (Jsonb(forget_list.entry(erasure)),))
             self._changed(cur)
         with contextlib.suppress(OSError):
             self.ranking_path.unlink(missing_ok=True)
         return counts
 
+    @staticmethod
+    def _forget_key(cur: psycopg.Cursor[Any], *, create: bool) -> bytes | None:
+        if create:
+            cur.execute(
+                "INSERT INTO forget_key (one, key) VALUES (true, %s) ON CONFLICT (one) DO NOTHING",
+                (secrets.token_bytes(32),),
+            )
+        cur.execute("SELECT key FROM forget_key")
+        row = cur.fetchone()
+        return bytes(row[0]) if row else None
 
-def _forget_ids(
-    key: str, addresses: set[str], others: set[str], everything: list[tuple[tuple[int, str, str], dict[str, Any]]]
-) -> set[tuple[int, str, str]]:
-    """The messages that name or involve the candidate, and the rest of their threads (by
-    Message-ID, In-Reply-To, References or the provider's thread id), not following a thread
-    through a message that also involves another candidate (``others``: their addresses)."""
-    first = key.split()[0] if key.split() else key
-    last = key.split()[-1] if key.split() else key
+    def forgotten(self) -> ForgetList:
+        """The team's forget list (see ``ForgetList``)."""
+        with self.reading() as cur:
+            cur.execute("SELECT entry FROM forgotten")
+            entries = [row[0] for row in cur.fetchall()]
+            if not entries:
+                return ForgetList(b"", [])
+            return ForgetList(self._forget_key(cur, create=False) or b"", entries)
 
-    def mentions(doc: dict[str, Any]) -> bool:
-        people = {doc.get("from_addr", ""), *doc.get("to", []), *doc.get("cc", []), *doc.get("failed_recipients", [])}
-        if people & addresses or key in {_key(t) for t in doc.get("tags", [])}:
-            return True
-        text = (doc.get("subject", "") + "\n" + doc.get("text", "")).casefold()
-        return key in text or (len(first) > 2 and f" {first}" in f" {text}" and last in text)
-
-    found = {ident for ident, doc in everything if mentions(doc)}
-    known = {doc.get("message_id", "") for ident, doc in everything if ident in found} - {""}
-    threads = {(i[0], i[1], d.get("thread_id", "")) for i, d in everything if i in found and d.get("thread_id")}
-    changed = True
-    while changed:
-        changed = False
-        for ident, doc in everything:
-            if ident in found:
-                continue
-            linked = {doc.get("message_id", ""), doc.get("in_reply_to", ""), *doc.get("references", [])} & known
-            if not linked and (ident[0], ident[1], doc.get("thread_id", "")) not in threads:
-                continue
-            if {doc.get("from_addr", ""), *doc.get("to", []), *doc.get("cc", [])} & others:
-                continue
-            found.add(ident)
-            if doc.get("message_id"):
-                known.add(doc["message_id"])
-            if doc.get("thread_id"):
-                threads.add((ident[0], ident[1], doc["thread_id"]))
-            changed = True
-    return found
+    def _clear_forgotten(self, cur: psycopg.Cursor[Any], candidates: Sequence[Candidate]) -> None:
+        """Imported anew: a forgotten candidate of the same name or address is not forgotten."""
+        cur.execute("SELECT id, entry FROM forgotten")
+        rows = cur.fetchall()
+        if not rows:
+            return
+        forget_list = ForgetList(self._forget_key(cur, create=False) or b"", [])
+        hashes = {forget_list.hash(_key(c.name)) for c in candidates}
+        hashes |= {forget_list.hash(a.lower()) for c in candidates for a in c.emails}
+        ids = [rid for rid, entry in rows if hashes & {*entry.get("names", []), *entry.get("addresses", [])}]
+        if ids:
+            cur.execute("DELETE FROM forgotten WHERE id = ANY(%s)", (ids,))
 
 
 def keyring_name(url: str) -> str:

@@ -17,6 +17,8 @@ def _isolated(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monk
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
     monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(home / "state"))
+    monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)  # no test reaches the real desktop
     monkeypatch.setenv("INBOX_WATCH_SECRETS_FILE", str(home / "secrets.json"))
     monkeypatch.delenv("INBOX_WATCH_CONFIG", raising=False)
     retry.set_testing(True)

@@ -168,8 +168,10 @@ def team(
         "Ruby Evans,ruby@example.com,,Designer,Fabrikam,,\nSophie Turner,sophie@example.com;s.turner@home.example,,,,,\n"
     )
     created = sam.run("store", "init")
-    assert created.stdout.strip().endswith(": schema created (version 1)")
-    assert alex.run("store", "init").stdout.strip().endswith("schema already at version 1; nothing to do")
+    from inbox_watch.store_pg import SCHEMA_VERSION
+
+    assert created.stdout.strip().endswith(f": schema created (version {SCHEMA_VERSION})")
+    assert alex.run("store", "init").stdout.strip().endswith(f"schema already at version {SCHEMA_VERSION}; nothing to do")
     assert "team-secret" not in created.stdout + created.stderr
     sam.run("candidates", "import", str(roster))
     alex.run("candidates", "import", str(theirs))

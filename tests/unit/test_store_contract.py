@@ -64,6 +64,9 @@ def test_candidates_are_added_then_updated_by_name(store: Any) -> None:
     assert store.candidate("jane  DOE").role == "Senior Analyst"
     assert sorted(c.name for c in store.candidates()) == ["Bob Ray", "Jane Doe"]
     assert store.candidate("Nobody") is None
+    # The roster's timezone column is kept (call times in the candidate's own clock).
+    store.upsert_candidates([jane(timezone="Asia/Shanghai")])
+    assert store.candidate("Jane Doe").timezone == "Asia/Shanghai"
 
 
 def test_a_sync_pass_stores_mail_and_cursor_and_a_repeat_doubles_nothing(store: Any) -> None:
@@ -162,6 +165,14 @@ def test_heartbeat(store: Any) -> None:
     assert store.heartbeat() is None
 
 
+def _forget(store: Any, name: str) -> dict[str, int]:
+    """What `inbox-watch forget NAME --yes` does: the engine decides, the store erases."""
+    from inbox_watch.config import Config
+    from inbox_watch.service import Workspace
+
+    return Workspace(Config(path=None, recruiter=RECRUITER, store_path=store.path), store).forget(name, NOW)[1]
+
+
 def test_forget_erases_the_candidate_their_thread_logs_and_outbox(store: Any) -> None:
     store.upsert_candidates([jane(), Candidate(name="Bob Ray", emails=("bob@example.com",))])
     sent = msg("2026-11-23 10:00", SAM, "jane@example.com", "Slots", SLOTS)
@@ -174,13 +185,41 @@ def test_forget_erases_the_candidate_their_thread_logs_and_outbox(store: Any) ->
     outbox.enqueue(store, **_chaser())
     row = ("1", "Jane Doe", "silent")
     assert store.save_ranking([row], at=NOW, read_from=store.mail_file_key())
-    counts = store.forget("jane doe")
+    counts = _forget(store, "jane doe")
     assert counts["candidates"] == 1 and counts["messages"] == 2 and counts["touches"] == 1
     assert counts["snoozes"] == 1 and counts["pulled"] == 1 and counts["outbox"] == 1
     assert [m.id for m in store.messages()] == [bob.id]
     assert [c.name for c in store.candidates()] == ["Bob Ray"]
     assert store.touches() == [] and store.snoozes() == [] and store.actions() == []
     assert store.saved_ranking() is None
+
+
+def test_forget_keeps_another_candidates_reply_and_a_forget_list_until_imported_again(store: Any) -> None:
+    from dataclasses import replace
+
+    from inbox_watch.sync import without_forgotten
+
+    ann = Candidate(name="Ann Lee", emails=("ann@example.com",))
+    store.upsert_candidates([ann, Candidate(name="Bob Smith", emails=("bob@example.com",))])
+    to_ann = msg("2026-11-23 10:00", SAM, "ann@example.com", "Ann's slots", SLOTS)
+    to_bob = msg("2026-11-23 10:00", SAM, "bob@example.com", "Bob's slots", SLOTS)
+    from_bob = msg(
+        "2026-11-23 12:00", "bob@example.com", SAM, "Re: Bob's slots",
+        "Annual leave until Monday, then in Leeds; Tuesday works.", reply_to=to_bob,
+    )  # fmt: skip
+    store.apply_sync(SyncBatch("work", (to_ann, to_bob, from_bob), Cursor("work", "c")), at=NOW)
+    assert _forget(store, "Ann Lee")["messages"] == 1
+    assert sorted(m.subject for m in store.messages()) == ["Bob's slots", "Re: Bob's slots"]
+    forgotten = store.forgotten()
+    from_ann = msg("2026-11-24 09:00", "ann@example.com", SAM, "Hello again", "Still keen")
+    tagged = replace(msg("2026-11-24 09:30", SAM, "x@example.org", "Notes"), tags=("Ann Lee",))
+    assert forgotten.hits(to_ann) and forgotten.hits(from_ann) and forgotten.hits(tagged)
+    assert not forgotten.hits(from_bob)
+    full = SyncBatch("work", (to_ann, to_bob, from_bob, from_ann, tagged), Cursor("work", "d"), full=True)
+    assert [m.id for m in without_forgotten(store, full).messages] == [to_bob.id, from_bob.id]
+    store.upsert_candidates([ann])  # imported anew
+    assert not store.forgotten().hits(from_ann)
+    assert len(without_forgotten(store, full).messages) == 5
 
 
 def test_the_saved_ranking_never_outlives_a_change(store: Any) -> None:

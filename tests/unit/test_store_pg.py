@@ -37,9 +37,28 @@ def test_without_a_schema_the_store_says_to_run_store_init(url: str, tmp_path: P
         _store(url, tmp_path)
     assert caught.value.exit_code == 2
     store = _store(url, tmp_path, check=False)
-    assert store.init() == (None, 1)
-    assert store.init() == (1, 1)  # again: nothing to do
+    assert store.init() == (None, 3)
+    assert store.init() == (3, 3)  # again: nothing to do
     _store(url, tmp_path).close()
+
+
+def test_a_version_1_database_gains_the_candidates_timezone(url: str, tmp_path: Path) -> None:
+    from inbox_watch.models import Candidate
+
+    store = _store(url, tmp_path, check=False)
+    store.init()
+    store.upsert_candidates([Candidate("Li Wei", ("li@example.com",), "+86 138 0013 8000")])
+    with psycopg.connect(url, autocommit=True) as conn:  # as version 1 left it
+        conn.execute("ALTER TABLE candidates DROP COLUMN timezone")
+        conn.execute("UPDATE inbox_watch_schema SET version = 1")
+    with pytest.raises(StoreUnavailable, match="schema version 1: run `inbox-watch store init`"):
+        _store(url, tmp_path)
+    assert _store(url, tmp_path, check=False).init() == (1, 3)
+    migrated = _store(url, tmp_path)
+    assert migrated.candidate("Li Wei").timezone == ""  # kept, with no zone yet
+    migrated.upsert_candidates([Candidate("Li Wei", ("li@example.com",), timezone="Asia/Shanghai")])
+    assert migrated.candidate("Li Wei").timezone == "Asia/Shanghai"
+    assert migrated.candidate("Li Wei").phone == "+86 138 0013 8000"
 
 
 def test_a_newer_schema_is_refused_in_one_line(url: str, tmp_path: Path) -> None:
@@ -49,7 +68,7 @@ def test_a_newer_schema_is_refused_in_one_line(url: str, tmp_path: Path) -> None
     for attempt in (lambda: _store(url, tmp_path), lambda: _store(url, tmp_path, check=False).init()):
         with pytest.raises(StoreUnavailable) as caught:
             attempt()
-        assert "schema version 7, newer than this inbox-watch understands (1): upgrade inbox-watch" in str(caught.value)
+        assert "schema version 7, newer than this inbox-watch understands (3): upgrade inbox-watch" in str(caught.value)
         assert "\n" not in str(caught.value)
 
 

@@ -10,12 +10,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from rich.text import Text
+from textual.binding import Binding
 from textual.widgets import DataTable
 from textual.widgets.data_table import RowKey
 
 from inbox_watch.engine.clock import BusinessClock
 from inbox_watch.engine.state import tag_key
 from inbox_watch.models import CandidateState, Status
+from inbox_watch.vocabulary import action_word, status_word
 from tui.layout import COLUMNS
 from tui.widgets.palette import status_style
 
@@ -24,7 +26,7 @@ Values = tuple[str, ...]
 
 def status_text(status: Status) -> Text:
     """The status word, coloured; the word itself carries the meaning without colour."""
-    return Text(status.value.replace("_", " "), style=status_style(status))
+    return Text(status_word(status), style=status_style(status))
 
 
 def silent_for(state: CandidateState, clock: BusinessClock) -> str:
@@ -49,7 +51,7 @@ def row_values(state: CandidateState, clock: BusinessClock) -> Values:
         silent_for(state, clock),
         str(state.chasers_sent) if state.chasers_sent else "-",
         "yes" if state.employer_waiting else "",
-        state.next_action.value.replace("_", " "),
+        action_word(state.next_action),
     )
 
 
@@ -60,6 +62,17 @@ class CandidateTable(DataTable[str | Text]):
     the screen's ``Layout`` (tui/layout.py), which measures values in terminal cells; a value
     wider than its column is cut with an ellipsis. A new layout rebuilds the columns.
     """
+
+    BINDINGS = [  # on the table, so they win over DataTable's own home/end (which scroll sideways)
+        Binding(
+            "j", "cursor_down", "Down", id="row_down", key_display="j / down", tooltip="Next candidate", show=False
+        ),
+        Binding("k", "cursor_up", "Up", id="row_up", key_display="k / up", tooltip="Previous candidate", show=False),
+        Binding(
+            "g,home", "scroll_top", "First", id="row_first", key_display="g / home", tooltip="First row", show=False
+        ),
+        Binding("G,end", "scroll_bottom", "Last", id="row_last", key_display="G / end", tooltip="Last row", show=False),
+    ]
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)

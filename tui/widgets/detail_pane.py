@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from rich.console import Group, RenderableType
+from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 from textual.containers import VerticalScroll
@@ -15,8 +16,9 @@ from textual.widgets import Static
 from inbox_watch.config import RecruiterConfig
 from inbox_watch.engine.classify import classify
 from inbox_watch.engine.clock import BusinessClock
-from inbox_watch.engine.contact import is_landline, suggest_call
+from inbox_watch.engine.contact import reach_by_phone
 from inbox_watch.models import CandidateState, Classification, Kind, MailMessage
+from inbox_watch.vocabulary import action_word
 from tui.widgets.candidate_table import silent_for, status_text
 from tui.widgets.palette import style
 
@@ -91,7 +93,7 @@ def describe(
     summary.append(f"  chasers: {state.chasers_sent}")
     if state.employer_waiting:
         summary.append("  employer waiting", style="bold")
-    summary.append(f"\nnext: {state.next_action.value.replace('_', ' ')}")
+    summary.append(f"\nnext: {action_word(state.next_action)}")
     if state.out_of_office_until:
         summary.append(f"  (away until {state.out_of_office_until:%a %d %b})")
 
@@ -101,16 +103,12 @@ def describe(
     parts.append(Text("\nReach them", style=SECTION))
     for address in candidate.emails:
         parts.append(Text(f"  email  {address}"))
-    if candidate.phone and not is_landline(candidate.phone):
-        suggestion = suggest_call(candidate.phone, now, clock)
-        line = Text(f"  mobile {candidate.phone}")
-        if suggestion is not None:
-            line.append(f"\n  call {clock.local(suggestion.at):%a %H:%M} ({suggestion.why})", style="bold")
-        parts.append(line)
-    elif candidate.phone:
-        parts.append(Text(f"  {candidate.phone} is an office landline: find their mobile"))
-    else:
-        parts.append(Text("  no mobile number known"))
+    reach = reach_by_phone(candidate, now, clock)  # the judgment the ranking's reasons use
+    lines = reach.lines(clock)
+    for index, text in enumerate(lines):
+        suggested = reach.suggestion is not None and index == len(lines) - 1
+        link = Style(link=reach.phone.tel) if reach.phone.tel and text.strip() == reach.phone.tel else Style()
+        parts.append(Text(f"  {text}", style=Style(bold=True) if suggested else link))
 
     parts.append(Text(f"\nThread ({len(messages)} messages)", style=SECTION))
     parts += timeline(messages, state, recruiter, clock, now) or [Text("  no messages")]
