@@ -82,6 +82,10 @@ class AccountConfig:
     lookback_days: int = 180
     ca_file: str = ""
     poll_interval: int = 0  # seconds between the daemon's polls; 0: the provider's default (Config.poll_interval)
+    webmail_url: str = ""  # IMAP: the webmail's address of a message, e.g. "https://mail.example.com/?_uid={uid}"
+
+
+WEBMAIL_FIELDS = ("message_id", "folder", "uid")  # the placeholders a webmail_url template may use
 
 
 MIN_POLL_INTERVAL = 15  # seconds: a mail service polled faster than this gains nothing and risks its quota
@@ -319,6 +323,18 @@ def _account(path: Path, index: int, data: Any) -> AccountConfig:
     api_base_url = s.text("api_base_url", "")
     if api_base_url and not re.match(r"^https?://", api_base_url):
         raise s._fail("api_base_url", "expected an http:// or https:// URL", api_base_url)
+    webmail_url = s.text("webmail_url", "")
+    if webmail_url:
+        try:
+            webmail_url.format_map(dict.fromkeys(WEBMAIL_FIELDS, "x"))
+        except (KeyError, ValueError, IndexError):
+            raise s._fail(
+                "webmail_url",
+                "expected an https:// URL with placeholders among {message_id}, {folder}, {uid}",
+                webmail_url,
+            ) from None
+        if not re.match(r"^https?://", webmail_url):
+            raise s._fail("webmail_url", "expected an http:// or https:// URL", webmail_url)
     return AccountConfig(
         name=name,
         provider=provider,
@@ -343,6 +359,7 @@ def _account(path: Path, index: int, data: Any) -> AccountConfig:
         lookback_days=s.whole("lookback_days", 180, 1, 36500),
         ca_file=_beside(path, s.text("ca_file", "")),
         poll_interval=s.whole("poll_interval", 0, MIN_POLL_INTERVAL, 86400) if "poll_interval" in s.data else 0,
+        webmail_url=webmail_url,
     )
 
 

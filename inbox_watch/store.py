@@ -185,12 +185,52 @@ def _check_shape(data: Any, path: Path, damaged: Callable[[Path, str], StoreErro
                 f"{path}: the store was written by a newer inbox-watch (schema {schema}, this one reads "
                 f"{SCHEMA_VERSION}); upgrade inbox-watch"
             )
+    for doc_id, doc in data.get("messages", {}).items():
+        what = _message_flaw(doc)
+        if what:
+            raise damaged(path, f"message record {doc_id} {what}")
     for doc_id, doc in data.get("candidates", {}).items():
         name, emails = doc.get("name"), doc.get("emails", [])
         if not isinstance(name, str) or not name.strip():
             raise damaged(path, f"candidate record {doc_id} has no name")
         if not isinstance(emails, list) or not all(isinstance(e, str) for e in emails):
             raise damaged(path, f"candidate {name!r} has emails that are not a list of addresses")
+
+
+_TEXT_FIELDS = (
+    "account", "id", "message_id", "date", "from_addr", "subject", "from_name", "in_reply_to", "thread_id",
+    "folder", "text", "calendar", "delivery_status", "original_message_id",
+)  # fmt: skip
+_LIST_FIELDS = ("to", "cc", "references", "tags", "failed_recipients")
+
+
+def _message_flaw(doc: dict[str, Any]) -> str:
+    """What is wrong with one stored message's fields ("" when nothing): the engine reads them
+    as text and lists of text, so a number or a list in their place is damage, not a crash."""
+    get = doc.get
+    for field in _TEXT_FIELDS:
+        value = get(field, "")
+        if value.__class__ is not str:
+            return f"has {field} = {value!r:.40}, not text"
+    for field in _LIST_FIELDS:
+        value = get(field, ())
+        if value.__class__ is not list and value != ():
+            return f"has {field} = {value!r:.40}, not a list"
+        for item in value:
+            if item.__class__ is not str:
+                return f"has {field} holding {item!r:.40}, not text"
+    headers = get("headers", ())
+    if headers.__class__ is not list and headers != ():
+        return "has headers that are not a list"
+    for pair in headers:
+        if pair.__class__ is not list or len(pair) != 2 or pair[0].__class__ is not str or pair[1].__class__ is not str:
+            return "has a header that is not a name and a value"
+    if get("is_draft", False).__class__ is not bool:
+        return "has is_draft that is not true or false"
+    kept = get("class")
+    if kept is not None and kept.__class__ is not list:
+        return "has a classification that is not a list"
+    return ""
 
 
 def _reads(which: str) -> Callable[[F], F]:

@@ -28,7 +28,7 @@ DEFAULT_COUNTDOWN = 10.0  # seconds between Ctrl+S and the send; `u` undoes it m
 class InboxWatchApp(App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "inbox-watch"
-    COMMANDS = App.COMMANDS | {DashboardCommands}
+    COMMANDS = {DashboardCommands}  # Textual's own commands come through it, after ours (tui/commands.py)
     BINDINGS = [
         Binding("question_mark", "help", "Help", id="help", key_display="?", tooltip="Show every key"),
         Binding("q", "quit", "Quit", id="quit", tooltip="Quit (a send still counting down is dropped)"),

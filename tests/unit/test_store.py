@@ -315,6 +315,10 @@ DAMAGED_FILES = {
     "emails that are a string": b'{"candidates": {"1": {"name": "Jane", "emails": "j@example.com"}}}',
     "a schema that is not a number": b'{"meta": {"1": {"schema": "one"}}}',
     "a meta record without a schema": b'{"meta": {"1": {}}}',
+    "a message sender that is a number": b'{"messages": {"1": {"account": "w", "id": "1", "message_id": "",'
+    b' "date": "2026-11-23T10:00:00+00:00", "from_addr": 5}}}',
+    "a message recipient list that is a string": b'{"messages": {"1": {"account": "w", "id": "1", "message_id": "",'
+    b' "date": "2026-11-23T10:00:00+00:00", "from_addr": "a@example.com", "to": "b@example.com"}}}',
 }
 DAMAGED_RECORDS = {  # the file's shape is right; one record is not what its reader expects
     "a message without a date": b'{"messages": {"1": {"account": "w", "id": "1", "message_id": "", "from_addr": ""}}}',

@@ -32,17 +32,21 @@ from inbox_watch.models import (
     ActionState,
     Candidate,
     CandidateState,
+    MailMessage,
     NextAction,
     Status,
     Thread,
 )
 from inbox_watch.sync import SyncResult, sync_all
 from inbox_watch.vocabulary import status_word
+from tui.dates import day_first
 from tui.layout import Layout, natural_widths, plan_layout
 from tui.notices import NoticeFeed
 from tui.overview import Overview, read_overview
+from tui.reading import webmail_url
 from tui.screens.dialogs import ConfirmDialog, LogTouchDialog, SnoozeDialog, SnoozeEntry, TouchEntry
 from tui.screens.draft import DraftOutcome, DraftScreen
+from tui.screens.thread import ThreadScreen, thread_text
 from tui.widgets.candidate_table import CandidateTable, row_values
 from tui.widgets.detail_pane import DetailPane
 from tui.widgets.status_bar import StatusBar, when
@@ -111,14 +115,18 @@ def search_key(candidate: Candidate) -> tuple[str, str]:
 PHONE_CHARS = frozenset("0123456789+-(). ")
 
 
-def matches(key: tuple[str, str], needle: str) -> bool:
-    """``needle`` in the candidate's words; a needle that is a phone number (3 digits or more)
-    matches the number's digits whatever the spacing ("07700900134", "7700 900134")."""
-    text, phone = key
-    if name_fold(needle) in text:  # "zoe" finds Zoë, as on the command line
-        return True
+def matcher(needle: str) -> Callable[[tuple[str, str]], bool]:
+    """Whether a candidate's ``search_key`` holds ``needle`` (folded once, not per candidate):
+    in their words ("zoe" finds Zoë, as on the command line), or, for a needle that is a phone
+    number (3 digits or more), in the number's digits whatever the spacing ("07700900134")."""
+    folded = name_fold(needle)
     number = digits(needle).lstrip("0")
-    return len(number) >= 3 and set(needle) <= PHONE_CHARS and number in phone
+    by_phone = len(number) >= 3 and set(needle) <= PHONE_CHARS
+
+    def matches(key: tuple[str, str]) -> bool:
+        return folded in key[0] or (by_phone and number in key[1])
+
+    return matches
 
 
 @dataclass
@@ -190,6 +198,26 @@ class MainScreen(Screen[None]):
             tooltip="Scroll the detail pane up",
             show=False,
         ),
+        Binding(
+            "v",
+            "read_thread",
+            "Read",
+            id="read_thread",
+            key_display="enter / v",
+            tooltip="Read the whole thread, message by message",
+            show=False,
+        ),
+        Binding(
+            "o",
+            "open_webmail",
+            "Webmail",
+            id="open_webmail",
+            tooltip="Open the thread in your webmail (Gmail, Outlook, or the IMAP account's webmail_url)",
+            show=False,
+        ),
+        Binding(
+            "y", "copy_phone", "Copy phone", id="copy_phone", tooltip="Copy the candidate's phone number", show=False
+        ),
         Binding("escape", "clear_search", "Clear search", id="clear_search", show=False),
     ]
 
@@ -244,6 +272,7 @@ class MainScreen(Screen[None]):
         self._natural: dict[str, int] = natural_widths(())  # widest value per column, all rows
         self.layout_plan: Layout | None = None
         self._draft_screen: DraftScreen | None = None
+        self._thread_screen: ThreadScreen | None = None
         self._detail_hidden = False
         self.painted = False  # True once the table has shown the first evaluation
         self._saved_at: datetime | None = None  # when the saved ranking on show was made
@@ -412,11 +441,12 @@ class MainScreen(Screen[None]):
         shown = FILTERS[self.filter_index][1]
         needle = self.search_text
         keys = self._search_keys
+        found = matcher(needle)
         items = [
             (rank, s)
             for rank, s in enumerate(self.states)
             if (shown is None or shown(s))
-            and (not needle or matches(keys.get(tag_key(s.candidate.name)) or search_key(s.candidate), needle))
+            and (not needle or found(keys.get(tag_key(s.candidate.name)) or search_key(s.candidate)))
         ]
         if self.sort_index:
             items.sort(key=SORTS[self.sort_index][1])
@@ -457,15 +487,71 @@ class MainScreen(Screen[None]):
         self.table.border_title = Text(title)  # a Text: the search text is never read as markup
         self.query_one("#empty", Static).border_title = Text(title)
 
+    def _messages(self, state: CandidateState | None) -> list[MailMessage]:
+        if state is None:
+            return []
+        return [m for tid in state.threads if tid in self.threads for m in self.threads[tid].messages]
+
     def _show_detail(self) -> None:
         if not self.painted:
             return  # the saved ranking carries no details: the pane says it is reading
         state = self.table.selected
-        messages = (
-            [m for tid in state.threads for m in self.threads[tid].messages if tid in self.threads] if state else []
-        )
         workspace = self.iw.workspace
-        self.query_one(DetailPane).show(state, messages, workspace.config.recruiter, workspace.clock, self.iw.now())
+        self.query_one(DetailPane).show(
+            state, self._messages(state), workspace.config.recruiter, workspace.clock, self.iw.now()
+        )
+
+    # --- reading -----------------------------------------------------------------------------
+
+    @on(DataTable.RowSelected, "#candidates")
+    def _row_selected(self) -> None:
+        self.action_read_thread()
+
+    def action_read_thread(self) -> None:
+        state = self._selected()
+        if state is None:
+            return
+        workspace = self.iw.workspace
+        parts = thread_text(self._messages(state), state, workspace.config.recruiter, workspace.clock, self.iw.now())
+        if self._thread_screen is None:  # built once, reused
+            self._thread_screen = ThreadScreen(open_webmail=self.action_open_webmail)
+            self.app.install_screen(self._thread_screen, name="thread")
+        self._thread_screen.prepare(f"Thread: {state.candidate.name}", parts)
+        self.app.push_screen("thread")
+
+    def action_open_webmail(self) -> None:
+        state = self._selected()
+        if state is None:
+            return
+        messages = sorted(self._messages(state), key=lambda m: m.date)
+        accounts = {a.name: a for a in self.iw.workspace.config.accounts}
+        url = next((u for m in reversed(messages) if (u := webmail_url(m, accounts.get(m.account))) is not None), None)
+        if url is None:
+            kinds = {accounts[m.account].provider for m in messages if m.account in accounts}
+            why = (
+                "set webmail_url for the IMAP account to open threads in your webmail"
+                if "imap" in kinds
+                else "no webmail address is known for this mailbox"
+            )
+            text = f"{state.candidate.name}: {why}." if messages else f"{state.candidate.name}: no thread to open."
+            self.status_bar.set_activity(note=text)
+            self.notify(text, severity="warning", markup=False)
+            return
+        self.app.open_url(url)
+        self.status_bar.set_activity(note=f"Opened {url}")
+        self.notify(f"Opening {url}", markup=False)
+
+    def action_copy_phone(self) -> None:
+        state = self._selected()
+        if state is None:
+            return
+        phone = state.candidate.phone
+        if not phone:
+            self.notify(f"No phone number known for {state.candidate.name}.", severity="warning", markup=False)
+            return
+        self.app.copy_to_clipboard(phone)
+        self.status_bar.set_activity(note=f"Copied {phone} ({state.candidate.name}) to the clipboard.")
+        self.notify(f"Copied {phone} to the clipboard.", markup=False)
 
     @on(DataTable.RowHighlighted, "#candidates")
     def _row_highlighted(self) -> None:
@@ -494,6 +580,16 @@ class MainScreen(Screen[None]):
         for index, (label, _) in enumerate(FILTERS):
             if label == name:
                 self.set_filter(index)
+
+    def go_to(self, name: str) -> None:
+        """Show ``name`` in the table (clearing a filter or search that hides them) and select them."""
+        if not self.table.select_name(name):
+            self.filter_index, self.search_text = 0, ""
+            box = self.query_one("#search", Input)
+            box.value, box.display = "", False
+            self._show_states()
+            self.table.select_name(name)
+        self.table.focus()
 
     def action_search(self) -> None:
         box = self.query_one("#search", Input)
@@ -807,7 +903,9 @@ class MainScreen(Screen[None]):
                     lambda: self.iw.workspace.snooze(name, entry.until, entry.reason, now),
                 )
 
-        self.app.push_screen(SnoozeDialog(state.candidate.name, today, suggested), snoozed)
+        self.app.push_screen(
+            SnoozeDialog(state.candidate.name, today, suggested, dayfirst=day_first(clock.policy)), snoozed
+        )
 
     def action_pull(self) -> None:
         state = self._selected()

@@ -19,6 +19,7 @@ from inbox_watch.engine.clock import BusinessClock
 from inbox_watch.engine.contact import reach_by_phone
 from inbox_watch.models import CandidateState, Classification, Kind, MailMessage
 from inbox_watch.vocabulary import action_word
+from tui.reading import event_line, last_said, timeline_events
 from tui.widgets.candidate_table import silent_for, status_text
 from tui.widgets.palette import style
 
@@ -51,7 +52,7 @@ def who_wrote(message: MailMessage, state: CandidateState, recruiter: RecruiterC
     return message.from_name or sender or "(unknown sender)"
 
 
-def timeline(
+def thread_headers(
     messages: Iterable[MailMessage],
     state: CandidateState,
     recruiter: RecruiterConfig,
@@ -97,7 +98,21 @@ def describe(
     if state.out_of_office_until:
         summary.append(f"  (away until {state.out_of_office_until:%a %d %b})")
 
-    parts: list[Text] = [title, summary, Text("\nWhy this rank", style=SECTION)]
+    parts: list[Text] = [title, summary]
+    theirs, boss = last_said(messages, state, recruiter, now)
+    if theirs is not None or boss is not None:
+        parts.append(Text("\nWhat they wrote", style=SECTION))
+        for said in (theirs, boss):
+            if said is not None:
+                line = Text(f"  {said.who}, {clock.local(said.at):%a %d %b %H:%M}", style="bold")
+                if said.what != "wrote":
+                    line.append(f" [{said.what}]", style=style("cyan"))
+                parts.append(line)
+                parts.append(Text(f"    {said.text or '(no text)'}"))
+    parts.append(Text(f"\nTimeline ({len(messages)} messages; enter: all)", style=SECTION))
+    events = timeline_events(messages, state, recruiter, clock, now)
+    parts += [Text(f"  {event_line(event, clock)}") for event in events] or [Text("  no messages")]
+    parts.append(Text("\nWhy this rank", style=SECTION))
     parts += [Text(f"  - {reason}") for reason in state.reasons] or [Text("  -")]
 
     parts.append(Text("\nReach them", style=SECTION))
@@ -109,9 +124,6 @@ def describe(
         suggested = reach.suggestion is not None and index == len(lines) - 1
         link = Style(link=reach.phone.tel) if reach.phone.tel and text.strip() == reach.phone.tel else Style()
         parts.append(Text(f"  {text}", style=Style(bold=True) if suggested else link))
-
-    parts.append(Text(f"\nThread ({len(messages)} messages)", style=SECTION))
-    parts += timeline(messages, state, recruiter, clock, now) or [Text("  no messages")]
 
     parts.append(Text("\nTouches logged", style=SECTION))
     if state.touches:
