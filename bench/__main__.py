@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 
-ORDER = ("engine", "classify", "roster", "imap", "gmail", "outlook", "tui", "daemon")
+ORDER = ("engine", "classify", "roster", "imap", "gmail", "outlook", "tui", "daemon", "team")
 
 
 def main() -> int:
