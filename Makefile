@@ -18,15 +18,15 @@ demo: $(STAMP)
 	$(BIN)/inbox-watch demo
 
 test: $(STAMP)
-	@command -v dovecot >/dev/null || sh scripts/install-system-deps.sh
+	@sh scripts/install-system-deps.sh
 	$(BIN)/python -m pytest
 
 faults: $(STAMP)
-	@command -v dovecot >/dev/null || sh scripts/install-system-deps.sh
+	@sh scripts/install-system-deps.sh
 	INBOX_WATCH_FAULTS=full $(BIN)/python -m pytest tests/faults
 
 bench: $(STAMP)
-	@command -v dovecot >/dev/null || sh scripts/install-system-deps.sh
+	@sh scripts/install-system-deps.sh
 	$(BIN)/python -m bench
 
 lint: $(STAMP)

@@ -71,7 +71,7 @@ def mailbox(candidates: int, messages_per: int = 10, seed: int = 7) -> tuple[lis
         email = f"{first.lower()}.{last.lower()}.{i}@example.com"
         employer = rng.choice(EMPLOYERS)
         contact = f"hiring@{employer.lower()}.example"
-        people.append(Candidate(name, (email,), f"07700 9{i:05d}", "Engineer", employer, (contact,)))
+        people.append(Candidate(name, (email,), f"07700 1{i:05d}", "Engineer", employer, (contact,)))
         start = now - timedelta(hours=rng.randint(2, 400))
         subject = f"{employer} interview ({name})"
         intro = add(start - timedelta(days=3), email, SAM, f"CV {name}", CHAT.format(first=first))

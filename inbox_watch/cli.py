@@ -58,17 +58,30 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("tui", help="the dashboard (also what a bare `inbox-watch` opens)")
     p = sub.add_parser("sync", help="one incremental sync pass; prints what changed")
     p.add_argument("--account", help="only this account")
+    p.add_argument(
+        "--timeout",
+        type=_seconds,
+        metavar="SECONDS",
+        help="stop the pass after this long, keeping what was read (default: [daemon] pass_timeout, 600)",
+    )
     sub.add_parser("daemon", help="sync every interval until SIGTERM/SIGINT")
+    p = sub.add_parser("today", help="the day's plan: chasers due, calls with times, employer updates owed")
+    p.add_argument("--json", action="store_true", help="one JSON object")
+    p.add_argument("--ics", type=Path, metavar="FILE", help="write the calls as calendar events with reminders")
+    p.add_argument("--now", help="plan as of this ISO 8601 instant")
     p = sub.add_parser("report", help="the ranked candidates")
     p.add_argument("--json", action="store_true", help="one JSON object (its fields: README, Commands)")
     p.add_argument("--now", help="evaluate as of this ISO 8601 instant")
+    p.add_argument("--mine", action="store_true", help="team mode: only the candidates you own")
     p = sub.add_parser("classify", help="classify .eml files")
     p.add_argument("--json", action="store_true", help="one JSON object per file, one per line")
     p.add_argument("files", nargs="+", metavar="FILE.eml")
     p = sub.add_parser("candidates", help="import or list candidates")
     csub = p.add_subparsers(dest="candidates_command", metavar="import|list", parser_class=_Parser)
     csub.required = True
-    csub.add_parser("import", help="import a roster CSV").add_argument("file", type=Path, metavar="FILE.csv")
+    p = csub.add_parser("import", help="import a roster CSV (Excel's too: , ; or tab, any common encoding)")
+    p.add_argument("file", type=Path, metavar="FILE.csv")
+    p.add_argument("--encoding", help="the file's encoding when it is not detected right (e.g. cp1250)")
     csub.add_parser("list", help="list candidates")
     for name, what in (
         ("chase", "a chaser in the candidate's thread"),
@@ -95,9 +108,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--until", required=True, metavar="DATE", help="YYYY-MM-DD")
     p.add_argument("--reason", default="", help="why (shown in the report)")
     sub.add_parser("pull", help="mark a candidate pulled from the campaign").add_argument("name", metavar="NAME")
-    sub.add_parser("forget", help="erase every trace of a candidate from the store").add_argument(
-        "name", metavar="NAME"
-    )
+    p = sub.add_parser("forget", help="erase a candidate and their own mail from the store (asks first)")
+    p.add_argument("name", metavar="NAME")
+    p.add_argument("--yes", action="store_true", help="do not ask (needed without a terminal)")
+    p = sub.add_parser("store", help="the store: `store init` creates or migrates the team database's schema")
+    ssub = p.add_subparsers(dest="store_command", metavar="init", parser_class=_Parser)
+    ssub.required = True
+    ssub.add_parser("init", help="create or migrate the schema (team mode)")
     p = sub.add_parser("auth", help="sign in to an account (OAuth for gmail/outlook, password for imap)")
     p.add_argument("account", metavar="ACCOUNT")
     p.add_argument("--no-browser", action="store_true", help="print a URL or code instead of opening a browser")
@@ -160,10 +177,10 @@ def _config(args: argparse.Namespace) -> Any:
     return load_config(args.config)
 
 
-def _workspace(args: argparse.Namespace) -> Any:
+def _workspace(args: argparse.Namespace, *, pooled: bool = False) -> Any:
     from inbox_watch.service import Workspace
 
-    return Workspace.open(_config(args))
+    return Workspace.open(_config(args), pooled=pooled)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -199,7 +216,7 @@ def _run_tui(workspace: Any, *, demo: bool) -> int:
 
 
 def cmd_tui(args: argparse.Namespace) -> int:
-    return _run_tui(_workspace(args), demo=False)
+    return _run_tui(_workspace(args, pooled=True), demo=False)
 
 
 def _progress(stream: TextIO) -> Any:
@@ -218,12 +235,25 @@ def _progress(stream: TextIO) -> Any:
     return progress
 
 
+def _seconds(text: str) -> float:
+    """``--timeout``: a number of seconds from 1 to 86400 (argparse shows the error, exit 2)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, not {text!r}") from None
+    if not 1 <= value <= 86400:
+        raise argparse.ArgumentTypeError(f"expected 1 to 86400 seconds, not {text}")
+    return value
+
+
 def cmd_sync(args: argparse.Namespace) -> int:
-    from inbox_watch.store import Store
+    from inbox_watch.store_api import open_store
     from inbox_watch.sync import sync_all
 
     config = _require_accounts(_config(args))  # no engine needed: a sync only fetches and stores
-    results, errors = sync_all(Store(config.store_path), config, only=args.account, progress=_progress(sys.stderr))
+    results, errors = sync_all(
+        open_store(config), config, only=args.account, progress=_progress(sys.stderr), timeout=args.timeout
+    )
     if sys.stderr.isatty():
         print("\r\x1b[K", end="", file=sys.stderr)  # clear the progress line
     for result in results:
@@ -247,7 +277,8 @@ def cmd_daemon(args: argparse.Namespace) -> int:
     from inbox_watch.daemon import run_daemon
     from inbox_watch.service import Workspace
 
-    return run_daemon(Workspace.open(_require_accounts(_config(args))))
+    workspace = Workspace.open(_require_accounts(_config(args)), pooled=True)
+    return run_daemon(workspace, hard_exit=True, log_file=True, debug=bool(getattr(args, "debug", False)))
 
 
 def print_report(workspace: Any, report: dict[str, Any], out: TextIO) -> None:
@@ -255,15 +286,24 @@ def print_report(workspace: Any, report: dict[str, Any], out: TextIO) -> None:
     if not rows:
         print("No candidates yet: import a roster (`inbox-watch candidates import FILE.csv`) and sync.", file=out)
         return
+    from inbox_watch.vocabulary import action_word, status_word  # the dashboard's words too
+
     clock = workspace.clock
-    header = f"{'#':>3}  {'candidate':<20} {'status':<13} {'silent':>7} {'ch':>2} {'emp':>3}  {'next action':<17} why"
+    team = bool(getattr(workspace.config, "team", False))  # team mode: an owner column
+    owner_head = f"{'owner':<16} " if team else ""
+    header = (
+        f"{'#':>3}  {'candidate':<20} {owner_head}{'status':<13} {'silent':>7} {'ch':>2} {'emp':>3}  "
+        f"{'next action':<17} why"
+    )
     print(header, file=out)
     for row in rows:
         silent = clock.format_hours(row["silent_business_hours"]) if row["waiting_since"] else "-"
         why = row["reasons"][0] if row["reasons"] else ""
+        owner = f"{row.get('owner', '')[:16]:<16} " if team else ""
         print(
-            f"{row['rank']:>3}  {row['candidate'][:20]:<20} {row['status']:<13} {silent:>7} "
-            f"{row['chasers_sent']:>2} {'!' if row['employer_waiting'] else '':>3}  {row['next_action']:<17} {why}",
+            f"{row['rank']:>3}  {row['candidate'][:20]:<20} {owner}{status_word(row['status']):<13} {silent:>7} "
+            f"{row['chasers_sent']:>2} {'!' if row['employer_waiting'] else '':>3}  "
+            f"{action_word(row['next_action']):<17} {why}",
             file=out,
         )
 
@@ -273,11 +313,30 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     now = parse_now(args.now)
     workspace = _workspace(args)
-    report = workspace.report(now)
+    report = workspace.report(now, mine=args.mine)
     if args.json:
         print(json.dumps(report, ensure_ascii=False))
     else:
         print_report(workspace, report, sys.stdout)
+    return 0
+
+
+def cmd_today(args: argparse.Namespace) -> int:
+    from inbox_watch.engine.plan import to_ics
+    from inbox_watch.secrets import write_private
+
+    plan = _workspace(args).today(_now(args))
+    if args.ics is not None:
+        try:
+            write_private(args.ics, to_ics(plan))  # candidates' numbers: private, like the store
+        except OSError as exc:
+            raise UsageError(f"--ics {args.ics}: cannot write the file: {exc.strerror or exc}") from None
+    if args.json:
+        print(json.dumps(plan.to_dict(), ensure_ascii=False))
+    else:
+        print("\n".join(plan.lines()))
+        if args.ics is not None:
+            print(f"\n{len(plan.calls)} call(s) written to {args.ics}")
     return 0
 
 
@@ -310,12 +369,19 @@ def cmd_candidates(args: argparse.Namespace) -> int:
         from inbox_watch.roster import read_roster
 
         notes: list[str] = []
-        candidates = read_roster(args.file, notes)
+        problems: list[str] = []
+        region = workspace.config.policy.phone_region
+        candidates = read_roster(args.file, notes, problems, region=region, encoding=args.encoding)
+        for problem in problems:  # each bad row by its line; the good ones are imported
+            print(f"inbox-watch: {problem}", file=sys.stderr)
+        if not candidates:
+            raise UsageError(f"{args.file}: no candidate imported ({_rows(len(problems))} could not be read)")
         added, updated = workspace.store.upsert_candidates(candidates)
         for note in notes:
             print(note)
-        print(f"imported {added + updated} candidates from {args.file} ({added} new, {updated} updated)")
-        return 0
+        skipped = f"; skipped {_rows(len(problems))} (above)" if problems else ""
+        print(f"imported {added + updated} candidates from {args.file} ({added} new, {updated} updated){skipped}")
+        return 1 if problems else 0
     candidates = sorted(workspace.store.candidates(), key=lambda c: c.name.casefold())
     if not candidates:
         print("No candidates yet: `inbox-watch candidates import FILE.csv`.")
@@ -325,17 +391,21 @@ def cmd_candidates(args: argparse.Namespace) -> int:
     return 0
 
 
+def _rows(count: int) -> str:
+    return f"{count} bad row{'s' if count != 1 else ''}"
+
+
 def _now(args: argparse.Namespace) -> datetime:
     from inbox_watch.service import parse_now
 
     return parse_now(getattr(args, "now", None))
 
 
-def _carry_out(workspace: Any, state: Any, draft: Any, send: bool, now: datetime) -> int:
+def _carry_out(workspace: Any, state: Any, draft: Any, send: bool, now: datetime, *, force: bool = False) -> int:
     from inbox_watch import outbox
     from inbox_watch.models import ActionMode, ActionState
 
-    action = workspace.queue(state, draft, ActionMode.SEND if send else ActionMode.DRAFT, now)
+    action = workspace.queue(state, draft, ActionMode.SEND if send else ActionMode.DRAFT, now, force=force)
     results = workspace.run_actions({action.id}, now)
     done = [a for a in results if a.state is ActionState.DONE]
     what = "sent" if send else "saved to drafts"
@@ -356,9 +426,9 @@ def cmd_chase(args: argparse.Namespace) -> int:
     workspace = _workspace(args)
     state = workspace.state_of(args.name, now)
     draft = workspace.chaser_draft(state, force=args.force)
-    if args.send and not args.force:
+    if args.send and not args.force and not workspace.config.team:  # team mode: the database's guard, in queue
         workspace.check_chase_allowed(state, now)
-    return _carry_out(workspace, state, draft, args.send, now)
+    return _carry_out(workspace, state, draft, args.send, now, force=args.force)
 
 
 def cmd_update_employer(args: argparse.Namespace) -> int:
@@ -373,7 +443,9 @@ def cmd_update_employer(args: argparse.Namespace) -> int:
 def cmd_log(args: argparse.Namespace) -> int:
     now = _now(args)
     state = _workspace(args).log_touch(args.name, args.channel, args.note, now)
-    print(f"logged a {args.channel} with {state.candidate.name}; next: {state.next_action.value}")
+    from inbox_watch.vocabulary import action_word
+
+    print(f"logged a {args.channel} with {state.candidate.name}; next: {action_word(state.next_action)}")
     return 0
 
 
@@ -392,10 +464,79 @@ def cmd_pull(args: argparse.Namespace) -> int:
     return 0
 
 
+ERASED = (  # what `forget` counts, as the recruiter reads it (singular, plural)
+    ("candidates", "candidate", "candidates"),
+    ("messages", "message", "messages"),
+    ("touches", "logged contact", "logged contacts"),
+    ("snoozes", "snooze", "snoozes"),
+    ("pulled", "pulled mark", "pulled marks"),
+    ("outbox", "queued action", "queued actions"),
+    ("temp files", "leftover temp file", "leftover temp files"),
+)
+
+
+def describe_erased(counts: dict[str, int]) -> str:
+    """ "1 candidate, 3 messages, 1 logged contact": the candidate and their messages always,
+    the rest when there were any."""
+    parts = []
+    for key, one, many in ERASED:
+        count = counts.get(key, 0)
+        if count or key in ("candidates", "messages"):
+            parts.append(f"{count} {one if count == 1 else many}")
+    return ", ".join(parts)
+
+
 def cmd_forget(args: argparse.Namespace) -> int:
-    name, counts = _workspace(args).forget(args.name, _now(args))
-    detail = ", ".join(f"{v} {k}" for k, v in counts.items() if v)
-    print(f"forgot {name}: erased {detail or 'nothing else'}")
+    now = _now(args)
+    workspace = _workspace(args)
+    name = workspace.state_of(args.name, now).candidate.name
+    if not args.yes:
+        _confirm_forget(name)
+    name, counts = workspace.forget(name, now)
+    print(f"forgot {name}: erased {describe_erased(counts)}")
+    return 0
+
+
+def _confirm_forget(name: str) -> None:
+    """Ask at a terminal; without one, refuse (a script says --yes)."""
+    from inbox_watch.errors import ActionRefused
+
+    if not sys.stdin.isatty():
+        raise ActionRefused(
+            f"forget {name}: nothing erased: no terminal to confirm at (add --yes to erase without asking)"
+        )
+    print(
+        f"Erase {name} from the store: their roster entry, logs, queued actions and the mail that is theirs "
+        "alone? Your mailbox is not changed. [y/N] ",
+        end="",
+        file=sys.stderr,
+        flush=True,
+    )
+    try:
+        answer = input()
+    except EOFError:
+        answer = ""
+    if answer.strip().lower() not in ("y", "yes"):
+        raise ActionRefused(f"forget {name}: not confirmed; nothing erased")
+def cmd_store(args: argparse.Namespace) -> int:
+    config = _config(args)
+    if not config.store_url:
+        from inbox_watch.store import Store
+
+        with Store(config.store_path).transaction():  # creates or migrates the file
+            pass
+        print(f"{config.store_path}: the TinyDB store is ready (team mode needs [store] url)")
+        return 0
+    from inbox_watch.store_pg import PgStore
+
+    store = PgStore.from_config(config, check=False)
+    before, now = store.init()
+    if before is None:
+        print(f"{store.where}: schema created (version {now})")
+    elif before < now:
+        print(f"{store.where}: schema migrated from version {before} to {now}")
+    else:
+        print(f"{store.where}: schema already at version {now}; nothing to do")
     return 0
 
 
@@ -418,6 +559,7 @@ COMMANDS = {
     "sync": cmd_sync,
     "daemon": cmd_daemon,
     "report": cmd_report,
+    "today": cmd_today,
     "classify": cmd_classify,
     "candidates": cmd_candidates,
     "chase": cmd_chase,
@@ -426,5 +568,6 @@ COMMANDS = {
     "snooze": cmd_snooze,
     "pull": cmd_pull,
     "forget": cmd_forget,
+    "store": cmd_store,
     "auth": cmd_auth,
 }

@@ -16,6 +16,7 @@ WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 PROVIDERS = ("imap", "gmail", "outlook", "demo")
 SECURITY = ("ssl", "starttls", "none")
 APP_NAME = "inbox-watch"
+PASS_TIMEOUT = 600  # seconds: [daemon] pass_timeout, the deadline of one sync pass
 DEFAULT_HOLIDAYS = "GB-ENG"  # England's bank holidays: "GB" alone has only the days common to the UK
 HOLIDAYS_EXPECTED = (
     "expected a country code of the holidays package, optionally with a subdivision "
@@ -38,6 +39,14 @@ class Policy:
     holidays: str = DEFAULT_HOLIDAYS  # holidays-package country, optionally "-SUBDIVISION"; "" for none
     silent_after_business_hours: float = 8.5
     pull_after_business_days: float = 5.0
+    country: str = ""  # ISO 3166 code: the region a phone number without "+" is read in ("" derives it)
+
+    @property
+    def phone_region(self) -> str:
+        """The country a number written without its country code belongs to: ``country``, else
+        the holidays' country ("GB-ENG" -> "GB"); "" when neither says (such numbers then need
+        their "+" code)."""
+        return self.country or self.holidays.partition("-")[0].upper()
 
     @property
     def business_hours_per_day(self) -> float:
@@ -72,6 +81,24 @@ class AccountConfig:
     authority_url: str = ""
     lookback_days: int = 180
     ca_file: str = ""
+    poll_interval: int = 0  # seconds between the daemon's polls; 0: the provider's default (Config.poll_interval)
+    webmail_url: str = ""  # IMAP: the webmail's address of a message, e.g. "https://mail.example.com/?_uid={uid}"
+
+
+WEBMAIL_FIELDS = ("message_id", "folder", "uid")  # the placeholders a webmail_url template may use
+
+
+MIN_POLL_INTERVAL = 15  # seconds: a mail service polled faster than this gains nothing and risks its quota
+DEFAULT_API_POLL_INTERVAL = 60  # Gmail and Outlook: one history.list / delta round a minute
+
+
+@dataclass(frozen=True, slots=True)
+class NotifyConfig:
+    """``[notify]``: desktop notices from the daemon, and the morning plan."""
+
+    enabled: bool = True
+    quiet_hours: tuple[time, time] | None = (time(19, 0), time(8, 0))  # local (policy) time; None: never quiet
+    morning_plan: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +110,25 @@ class Config:
     templates_dir: Path | None = None
     accounts: tuple[AccountConfig, ...] = ()
     interval: int = 300
+    pass_timeout: int = PASS_TIMEOUT  # seconds one sync pass (every account) may take
+    notify: NotifyConfig = field(default_factory=NotifyConfig)
+    store_url: str = ""  # team mode: the agency's PostgreSQL (a libpq URI); "" for the TinyDB file
+    store_password_env: str = ""  # the environment variable holding the database password
+    share_excerpts: bool = False  # [team]: teammates may read this recruiter's message excerpts
+
+    @property
+    def team(self) -> bool:
+        return bool(self.store_url)
+
+    def poll_interval(self, account: AccountConfig) -> int:
+        """Seconds between the daemon's passes of ``account``: its ``poll_interval``, else 60 s
+        for Gmail and Outlook (no push reaches a desktop) and ``[daemon] interval`` for IMAP
+        (IDLE wakes it at once on new mail; the interval polls the folders IDLE cannot watch)."""
+        if account.poll_interval:
+            return account.poll_interval
+        if account.provider in ("gmail", "outlook"):
+            return DEFAULT_API_POLL_INTERVAL
+        return self.interval
 
     def account(self, name: str | None = None) -> AccountConfig:
         from inbox_watch.errors import UsageError
@@ -182,6 +228,7 @@ def _policy(path: Path, data: Any) -> Policy:
             "holidays",
             "silent_after_business_hours",
             "pull_after_business_days",
+            "country",
         },
     )
     tz = s.text("timezone", "Europe/London")
@@ -207,6 +254,14 @@ def _policy(path: Path, data: Any) -> Policy:
     country, dash, subdivision = region.partition("-")
     if region and (not re.fullmatch(r"[A-Za-z]{2,3}", country) or (dash and not subdivision.strip())):
         raise s._fail("holidays", HOLIDAYS_EXPECTED, region)
+    phone_country = s.text("country", "").strip().upper()
+    if phone_country:
+        import phonenumbers
+
+        if phone_country not in phonenumbers.SUPPORTED_REGIONS:
+            raise s._fail("country", "expected a two-letter country code such as 'GB', 'FR' or 'US'", phone_country)
+    elif not region:
+        phone_country = country_of_zone(tz)
     return Policy(
         timezone=tz,
         workdays=tuple(sorted({WEEKDAYS.index(d) for d in days})),
@@ -215,7 +270,31 @@ def _policy(path: Path, data: Any) -> Policy:
         holidays=f"{country.upper()}-{subdivision.strip()}" if dash else country.upper(),
         silent_after_business_hours=s.number("silent_after_business_hours", 8.5),
         pull_after_business_days=s.number("pull_after_business_days", 5.0),
+        country=phone_country,
     )
+
+
+def country_of_zone(zone: str) -> str:
+    """The country of an IANA time zone ("Europe/Paris" -> "FR") from the tz database's
+    zone.tab (the tzdata package's, else the system's); "" when it is not a country's zone."""
+    import importlib.resources
+
+    texts = []
+    try:
+        texts.append(importlib.resources.files("tzdata").joinpath("zoneinfo", "zone.tab").read_text("utf-8"))
+    except (ModuleNotFoundError, OSError):
+        pass
+    for folder in ("/usr/share/zoneinfo", "/usr/lib/zoneinfo"):
+        try:
+            texts.append(Path(folder, "zone.tab").read_text("utf-8"))
+        except OSError:
+            continue
+    for text in texts:
+        for line in text.splitlines():
+            fields = line.split("\t")
+            if len(fields) >= 3 and not line.startswith("#") and fields[2] == zone:
+                return fields[0]
+    return ""
 
 
 _ACCOUNT_KEYS = {f for f in AccountConfig.__dataclass_fields__}
@@ -226,8 +305,8 @@ def _account(path: Path, index: int, data: Any) -> AccountConfig:
     if isinstance(data, dict) and "interval" in data:
         # One schedule syncs every account (the daemon's loop, the dashboard's timer).
         raise ConfigError(
-            f"{path}: {prefix}.interval is not supported: every account is synced every "
-            "[daemon] interval seconds; set the interval there"
+            f"{path}: {prefix}.interval is not supported: set {prefix}.poll_interval (seconds between "
+            "the daemon's polls of this account), or [daemon] interval for every account"
         )
     s = _Section(path, prefix, data, _ACCOUNT_KEYS)
     name = s.text("name", "")
@@ -244,6 +323,18 @@ def _account(path: Path, index: int, data: Any) -> AccountConfig:
     api_base_url = s.text("api_base_url", "")
     if api_base_url and not re.match(r"^https?://", api_base_url):
         raise s._fail("api_base_url", "expected an http:// or https:// URL", api_base_url)
+    webmail_url = s.text("webmail_url", "")
+    if webmail_url:
+        try:
+            webmail_url.format_map(dict.fromkeys(WEBMAIL_FIELDS, "x"))
+        except (KeyError, ValueError, IndexError):
+            raise s._fail(
+                "webmail_url",
+                "expected an https:// URL with placeholders among {message_id}, {folder}, {uid}",
+                webmail_url,
+            ) from None
+        if not re.match(r"^https?://", webmail_url):
+            raise s._fail("webmail_url", "expected an http:// or https:// URL", webmail_url)
     return AccountConfig(
         name=name,
         provider=provider,
@@ -267,6 +358,8 @@ def _account(path: Path, index: int, data: Any) -> AccountConfig:
         authority_url=s.text("authority_url", ""),
         lookback_days=s.whole("lookback_days", 180, 1, 36500),
         ca_file=_beside(path, s.text("ca_file", "")),
+        poll_interval=s.whole("poll_interval", 0, MIN_POLL_INTERVAL, 86400) if "poll_interval" in s.data else 0,
+        webmail_url=webmail_url,
     )
 
 
@@ -284,7 +377,9 @@ def parse_config(text: str, path: Path) -> Config:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    top = _Section(path, "config", data, {"recruiter", "policy", "store", "accounts", "templates", "daemon"})
+    top = _Section(
+        path, "config", data, {"recruiter", "policy", "store", "team", "accounts", "templates", "daemon", "notify"}
+    )
     rec = _Section(path, "recruiter", top.data.get("recruiter", {}), {"name", "addresses"})
     addresses = tuple(a.strip().lower() for a in rec.str_list("addresses", ()))
     for address in addresses:
@@ -292,14 +387,40 @@ def parse_config(text: str, path: Path) -> Config:
             raise rec._fail("addresses", "expected email addresses", address)
     recruiter = RecruiterConfig(name=rec.text("name", "Recruiter"), addresses=addresses)
     policy = _policy(path, top.data.get("policy", {}))
-    store = _Section(path, "store", top.data.get("store", {}), {"path"})
+    store = _Section(path, "store", top.data.get("store", {}), {"path", "url", "password_env"})
     base = path.parent
     store_path_text = store.text("path", "")
+    store_url = store.text("url", "").strip()
+    if store_url and store_path_text:
+        raise ConfigError(
+            f"{path}: store.path and store.url are both set: use path for your own TinyDB file "
+            "or url for the team's PostgreSQL, not both"
+        )
+    if store_url and not re.match(r"^postgres(ql)?://", store_url):
+        raise store._fail(
+            "url", "expected a PostgreSQL URI such as 'postgresql://USER@HOST:5432/DBNAME'", _no_password(store_url)
+        )
+    if store_url and _has_password(store_url):
+        raise ConfigError(
+            f"{path}: store.url must not carry the password: use store.password_env, ~/.pgpass or the keyring"
+        )
+    team = _Section(path, "team", top.data.get("team", {}), {"share_excerpts"})
+    if store_url and not addresses:
+        raise ConfigError(
+            f"{path}: team mode (store.url) needs [recruiter] addresses: they tell your mail from your teammates'"
+        )
     store_path = base / Path(store_path_text).expanduser() if store_path_text else default_data_dir() / "store.json"
+    if store_path_text and (
+        store_path_text.endswith(("/", os.sep)) or store_path.name in ("", ".", "..") or store_path.is_dir()
+    ):
+        raise store._fail(
+            "path", "expected a file, such as '~/.local/share/inbox-watch/store.json', not a folder", store_path_text
+        )
     templates = _Section(path, "templates", top.data.get("templates", {}), {"dir"})
     templates_text = templates.text("dir", "")
     templates_dir = base / Path(templates_text).expanduser() if templates_text else None
-    daemon = _Section(path, "daemon", top.data.get("daemon", {}), {"interval"})
+    daemon = _Section(path, "daemon", top.data.get("daemon", {}), {"interval", "pass_timeout"})
+    notify = _notify(path, top.data.get("notify", {}))
     raw_accounts = top.data.get("accounts", [])
     if not isinstance(raw_accounts, list):
         raise ConfigError(f"{path}: accounts must be an array of tables ([[accounts]])")
@@ -316,7 +437,40 @@ def parse_config(text: str, path: Path) -> Config:
         templates_dir=templates_dir,
         accounts=accounts,
         interval=daemon.whole("interval", 300, 5, 86400),
+        pass_timeout=daemon.whole("pass_timeout", PASS_TIMEOUT, 10, 86400),
+        notify=notify,
+        store_url=store_url,
+        store_password_env=store.text("password_env", ""),
+        share_excerpts=team.flag("share_excerpts", False),
     )
+
+
+def _notify(path: Path, data: Any) -> NotifyConfig:
+    s = _Section(path, "notify", data, {"enabled", "quiet_hours", "morning_plan"})
+    quiet_text = s.text("quiet_hours", "19:00-08:00").strip()
+    quiet: tuple[time, time] | None = None
+    if quiet_text:
+        match = _HOURS.match(quiet_text)
+        if not match:
+            raise s._fail("quiet_hours", "expected 'HH:MM-HH:MM' (e.g. '19:00-08:00'), or '' for none", quiet_text)
+        h1, m1, h2, m2 = (int(g) for g in match.groups())
+        if h1 > 23 or h2 > 23 or m1 > 59 or m2 > 59 or (h1, m1) == (h2, m2):
+            raise s._fail("quiet_hours", "expected two different times of day, 'HH:MM-HH:MM'", quiet_text)
+        quiet = (time(h1, m1), time(h2, m2))
+    return NotifyConfig(enabled=s.flag("enabled", True), quiet_hours=quiet, morning_plan=s.flag("morning_plan", False))
+
+
+def _has_password(url: str) -> bool:
+    """Whether a libpq URI carries a password (``user:secret@`` or ``?password=``)."""
+    rest = re.sub(r"^postgres(ql)?://", "", url)
+    userinfo = rest.split("/", 1)[0].rpartition("@")[0]
+    return ":" in userinfo or bool(re.search(r"[?&]password=", url))
+
+
+def _no_password(url: str) -> str:
+    """``url`` with any password blanked, for messages."""
+    url = re.sub(r"(://[^:/@]*):[^@/]*@", r"\1:***@", url)
+    return re.sub(r"([?&]password=)[^&]*", r"\1***", url)
 
 
 def holiday_region(region: str) -> tuple[str, str | None]:

@@ -29,6 +29,14 @@ class StoreError(InboxWatchError):
     """Raised when the store file cannot be read, locked or written. Stored state is left intact."""
 
 
+class StoreUnavailable(StoreError):
+    """Raised when the team database cannot be reached, or its schema is missing, older (run
+    ``inbox-watch store init``) or newer than this version understands. Names the database,
+    never the password."""
+
+    exit_code = 2
+
+
 class ProviderError(InboxWatchError):
     """Raised by a provider when the mail service fails in a way that is not one of the below."""
 

@@ -343,28 +343,26 @@ def make_message_id(domain: str) -> str:
     return email.utils.make_msgid(domain=domain or "inbox-watch.invalid")
 
 
-def _safe_header(value: str) -> str:
-    """Drop CR/LF so a value can never start a new header line."""
-    return re.sub(r"[\r\n]+", " ", value).strip()
-
-
 def build_email(message: OutgoingMessage, *, date: datetime | None = None) -> bytes:
     """Render an OutgoingMessage as RFC 5322 bytes with threading headers.
 
-    Names, subjects and addresses are single-line: CR/LF in them cannot inject headers.
+    Every header is written by :func:`inbox_watch.headers.render`: one line of text each,
+    nothing received re-interpreted; raises ``headers.UnsafeRecipient`` for a recipient that
+    is not a plain address. The body's MIME headers come from the email package.
     """
-    out = EmailMessage(policy=email.policy.SMTP)
-    from_header = email.utils.formataddr((_safe_header(message.from_name), _safe_header(message.from_addr)))
-    out["From"] = from_header
-    out["To"] = ", ".join(_safe_header(a) for a in message.to)
-    if message.cc:
-        out["Cc"] = ", ".join(_safe_header(a) for a in message.cc)
-    out["Subject"] = _safe_header(message.subject)
-    out["Date"] = email.utils.format_datetime(date or datetime.now(UTC))
-    out["Message-ID"] = _safe_header(message.message_id)
-    if message.in_reply_to:
-        out["In-Reply-To"] = _safe_header(message.in_reply_to)
-    if message.references:
-        out["References"] = " ".join(_safe_header(r) for r in message.references)
-    out.set_content(message.body)
-    return out.as_bytes()
+    from inbox_watch import headers
+
+    head = headers.render(
+        from_name=message.from_name,
+        from_addr=message.from_addr,
+        to=message.to,
+        cc=message.cc,
+        subject=message.subject,
+        date=email.utils.format_datetime(date or datetime.now(UTC)),
+        message_id=message.message_id,
+        in_reply_to=message.in_reply_to,
+        references=message.references,
+    )
+    body = EmailMessage(policy=email.policy.SMTP)
+    body.set_content(message.body)
+    return head + body.as_bytes()

@@ -164,6 +164,7 @@ class Candidate:
     employer_emails: tuple[str, ...] = ()
     stage: str = ""
     source: str = "roster"  # "roster" or "tag"
+    timezone: str = ""  # IANA zone the candidate lives in, from the roster; "" = their number's
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -175,6 +176,7 @@ class Candidate:
             "employer_emails": list(self.employer_emails),
             "stage": self.stage,
             "source": self.source,
+            **({"timezone": self.timezone} if self.timezone else {}),
         }
 
     @classmethod
@@ -188,6 +190,7 @@ class Candidate:
             employer_emails=tuple(data.get("employer_emails", ())),
             stage=data.get("stage", ""),
             source=data.get("source", "roster"),
+            timezone=data.get("timezone", ""),
         )
 
 
@@ -214,7 +217,9 @@ class SyncBatch:
     """What one sync pass brought: new or changed messages, removed ids, and the new cursor.
 
     ``full`` is True when this batch replaces everything stored for the account (a full sync):
-    stored messages of the account absent from it are dropped.
+    stored messages of the account absent from it are dropped. ``unreadable`` names the
+    messages the provider could not read (skipped, or kept as far as they were read); the
+    cursor moves past them, so the next pass does not stumble on them again.
     """
 
     account: str
@@ -222,6 +227,7 @@ class SyncBatch:
     cursor: Cursor
     removed: tuple[str, ...] = ()
     full: bool = False
+    unreadable: tuple[str, ...] = ()  # one line per message that could not be read (skipped)
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,6 +250,24 @@ class OutgoingMessage:
     references: tuple[str, ...] = ()
     thread_id: str = ""
     reply_to_id: str = ""
+
+    def __post_init__(self) -> None:
+        # Every field that becomes a header is made safe text here, once, however the message
+        # was made (a draft, a stored action, a test): see inbox_watch.headers.
+        from inbox_watch.headers import outgoing_fields
+
+        clean = outgoing_fields(
+            from_addr=self.from_addr,
+            to=self.to,
+            cc=self.cc,
+            subject=self.subject,
+            from_name=self.from_name,
+            in_reply_to=self.in_reply_to,
+            references=self.references,
+        )
+        for name, value in clean.items():
+            if value != getattr(self, name):
+                object.__setattr__(self, name, value)
 
     def to_dict(self) -> dict[str, Any]:
         data = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
@@ -418,3 +442,18 @@ def evolve(state: CandidateState, **changes: object) -> CandidateState:
     for name in CandidateState.__slots__:
         object.__setattr__(new, name, changes[name] if name in changes else getattr(state, name))
     return new
+
+
+@dataclass(frozen=True, slots=True)
+class Erasure:
+    """What ``forget`` erases of one candidate (the engine decides it, the store carries it out)."""
+
+    name: str
+    addresses: tuple[str, ...]
+    """Every address of theirs (the roster's, and any inferred from their tagged threads)."""
+    tags: tuple[str, ...]
+    """Their tag (``Candidates/<Name>``), as a name key."""
+    messages: frozenset[tuple[str, str]]
+    """(account, provider id) of every stored message to erase."""
+    message_ids: frozenset[str]
+    """The Message-IDs of those messages: a later sync that brings one back drops it."""

@@ -21,11 +21,12 @@ import uuid
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from inbox_watch.errors import InboxWatchError, SendOutcomeUnknown
 from inbox_watch.models import Action, ActionKind, ActionMode, ActionState, OutgoingMessage
 from inbox_watch.provider import MailProvider
-from inbox_watch.store import Store
+from inbox_watch.store_api import StoreAPI as Store
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +49,10 @@ def enqueue(
     message: OutgoingMessage,
     now: datetime,
     not_before: datetime | None = None,
+    guard: Callable[[Any], None] | None = None,
 ) -> Action:
-    """Record an action in the store; nothing is sent until ``drain`` runs."""
+    """Record an action in the store; nothing is sent until ``drain`` runs. ``guard`` (team
+    mode) is the check the team's database runs in the same transaction (``PgStore.add_action``)."""
     action = Action(
         id=uuid.uuid4().hex,
         kind=kind,
@@ -60,7 +63,10 @@ def enqueue(
         created_at=now,
         not_before=not_before,
     )
-    store.add_action(action)
+    if guard is not None:
+        store.add_action(action, guard=guard)  # type: ignore[call-arg]
+    else:
+        store.add_action(action)
     return action
 
 

@@ -12,6 +12,7 @@ Errors: every method raises only :mod:`inbox_watch.errors` types (``AuthError``,
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from typing import ClassVar, Protocol, runtime_checkable
 
 from inbox_watch.models import Cursor, Folder, OutgoingMessage, ProgressCallback, SendReceipt, SyncBatch
@@ -85,4 +86,23 @@ class MailProvider(Protocol):
 
     def close(self) -> None:
         """Release connections. Safe to call twice."""
+        ...
+
+
+@runtime_checkable
+class PushProvider(MailProvider, Protocol):
+    """A provider with ``Capability.PUSH``: the service itself says when mail changed."""
+
+    def wait_for_change(
+        self,
+        timeout: float,
+        *,
+        interrupted: Callable[[], bool] | None = None,
+        tick: Callable[[], None] | None = None,
+    ) -> bool:
+        """Block up to ``timeout`` seconds until the service reports a change; True when it did
+        (sync then), False when the time ran out or ``interrupted()`` became true (checked at
+        least once a second). ``tick()`` is called about every 30 s while waiting (the daemon's
+        heartbeat). Holds no lock of the store. Raises ConnectionFailed when the connection
+        drops (the next call reconnects)."""
         ...

@@ -10,11 +10,12 @@ from typing import Any
 
 import orjson
 
-from inbox_watch import outbox
-from inbox_watch.config import AccountConfig, Config, check_holidays
+from inbox_watch import outbox, wake
+from inbox_watch.config import AccountConfig, Config, RecruiterConfig, check_holidays
 from inbox_watch.engine import drafts
 from inbox_watch.engine.clock import BusinessClock, holiday_dates
-from inbox_watch.engine.state import Inputs, evaluate_with_threads, tag_key
+from inbox_watch.engine.plan import DayPlan, day_plan
+from inbox_watch.engine.state import Inputs, erasure, evaluate_with_threads, name_fold, tag_key
 from inbox_watch.errors import ActionRefused, UsageError
 from inbox_watch.gc_pause import paused_gc
 from inbox_watch.mime import make_message_id
@@ -32,8 +33,9 @@ from inbox_watch.models import (
 )
 from inbox_watch.provider import MailProvider
 from inbox_watch.secrets import write_private
-from inbox_watch.store import Store
+from inbox_watch.store_api import StoreAPI, open_store
 from inbox_watch.sync import ProviderFactory, default_factory
+from inbox_watch.vocabulary import business_time_ago, status_word
 
 TOUCH_CHANNELS = ("call", "text", "dm")
 MAX_SNOOZE_DAYS = 366  # a snooze ends within a year: a later date is a typo (and 9999-12-31 breaks date sums)
@@ -44,8 +46,9 @@ def iso(value: datetime | date | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def report_row(state: CandidateState) -> dict[str, Any]:
-    """One row of ``report --json`` (the contract in DESIGN.md section 4)."""
+def report_row(state: CandidateState, owner: str = "") -> dict[str, Any]:
+    """One row of ``report --json`` (the contract in DESIGN.md section 4); ``owner`` is the
+    name of the recruiter who owns the candidate."""
     return {
         "rank": state.rank,
         "candidate": state.candidate.name,
@@ -60,6 +63,7 @@ def report_row(state: CandidateState) -> dict[str, Any]:
         "score": state.score,
         "reasons": list(state.reasons),
         "threads": list(state.threads),
+        "owner": owner,
     }
 
 
@@ -68,13 +72,15 @@ class Workspace:
     """A config and its store, with the operations the front ends offer."""
 
     config: Config
-    store: Store
+    store: StoreAPI
     factory: ProviderFactory | None = None
     _holidays: dict[int, dict[int, frozenset[date]]] = field(default_factory=dict)
 
     @classmethod
-    def open(cls, config: Config, factory: ProviderFactory | None = None) -> Workspace:
-        return cls(config, Store(config.store_path), factory)
+    def open(cls, config: Config, factory: ProviderFactory | None = None, *, pooled: bool = False) -> Workspace:
+        """The workspace on the store ``config`` names (team mode: the team's PostgreSQL;
+        ``pooled`` for the long-running dashboard and daemon)."""
+        return cls(config, open_store(config, pooled=pooled), factory)
 
     @property
     def clock(self) -> BusinessClock:
@@ -124,12 +130,37 @@ class Workspace:
                 candidates=self.store.candidates(),
                 messages=messages,
                 stored_classes=classes,
-                recruiter=self.config.recruiter,
+                recruiter=self.team_recruiter(),
                 policy=self.config.policy,
                 touches=self.store.touches(),
                 snoozes=self.store.snoozes(),
                 pulled=self.store.pulled(),
             )
+
+    def team_recruiter(self) -> RecruiterConfig:
+        """Who counts as "the recruiter" for the engine: in team mode, every teammate's address
+        (a reply to any of them ends the wait; a chaser by any of them counts)."""
+        recruiter = self.config.recruiter
+        if not self.config.team:
+            return recruiter
+        return RecruiterConfig(name=recruiter.name, addresses=self.store.team_addresses())  # type: ignore[attr-defined]
+
+    def owners(self, states: Sequence[CandidateState]) -> dict[str, str]:
+        """Candidate name -> the name of the recruiter who owns them: the one whose mailbox holds
+        the email that opened the current wait, else the one who imported them. Outside team
+        mode, the recruiter's own name."""
+        me = self.config.recruiter.name
+        if not self.config.team:
+            return {s.candidate.name: me for s in states}
+        store: Any = self.store
+        imported = store.candidate_owners()
+        found = {}
+        for state in states:
+            opened = state.waiting_message
+            found[state.candidate.name] = (
+                store.owner_of_account(opened.account) if opened is not None else imported.get(state.candidate.name, me)
+            )
+        return found
 
     def evaluate(self, now: datetime) -> list[CandidateState]:
         return self.evaluate_with_threads(now)[0]
@@ -139,8 +170,25 @@ class Workspace:
         from one read of the store (the dashboard shows a candidate's thread as a timeline)."""
         return evaluate_with_threads(self.inputs(), now)
 
-    def report(self, now: datetime) -> dict[str, Any]:
-        return {"generated_at": now.isoformat(), "candidates": [report_row(s) for s in self.evaluate(now)]}
+    def report(self, now: datetime, *, mine: bool = False) -> dict[str, Any]:
+        """``report --json``: the whole team's candidates (``mine``: only the recruiter's own,
+        ranked 1.. among themselves)."""
+        states = self.evaluate(now)
+        owners = self.owners(states)
+        if mine:
+            me = self.config.recruiter.name
+            states = [
+                replace(s, rank=i) for i, s in enumerate((s for s in states if owners[s.candidate.name] == me), 1)
+            ]
+        return {
+            "generated_at": now.isoformat(),
+            "candidates": [report_row(s, owners[s.candidate.name]) for s in states],
+        }
+
+    def today(self, now: datetime) -> DayPlan:
+        """The day's plan (``inbox-watch today``): from the ranking now, and a day before it
+        (who turned silent since yesterday)."""
+        return day_plan(self.evaluate(now), self.evaluate(now - timedelta(days=1)), now, self.clock)
 
     def state_of(self, name: str, now: datetime) -> CandidateState:
         return self.find_state(self.evaluate(now), name)
@@ -156,7 +204,10 @@ class Workspace:
         for state in states:
             if tag_key(state.candidate.name) == key:
                 return state
-        matches = [s for s in states if name_matches(key, s.candidate.name)]
+        folded = name_fold(key)  # "zoe clarke" is Zoë Clarke, unless that names two people
+        matches = [s for s in states if name_fold(s.candidate.name) == folded]
+        if not matches:
+            matches = [s for s in states if name_matches(key, s.candidate.name)]
         if len(matches) == 1:
             return matches[0]
         if matches:
@@ -174,7 +225,7 @@ class Workspace:
             self.check_chaseable(state)
         if state.waiting_since is None:
             raise ActionRefused(
-                f"{state.candidate.name} has no unanswered scheduling email to chase ({state.status.value})"
+                f"{state.candidate.name} has no unanswered scheduling email to chase ({status_word(state.status)})"
             )
         return drafts.chaser(
             state,
@@ -253,7 +304,7 @@ class Workspace:
         gap = self.clock.business_hours_between(last, now)
         if gap < per_day:
             raise ActionRefused(
-                f"a chaser went to {state.candidate.name} {self.clock.format_hours(gap)} of business time ago "
+                f"a chaser went to {state.candidate.name} {business_time_ago(last, now, self.clock)} "
                 f"({self.clock.local(last):%a %d %b %H:%M}); wait a business day or use --force"
             )
 
@@ -279,7 +330,11 @@ class Workspace:
         now: datetime,
         *,
         not_before: datetime | None = None,
+        force: bool = False,
     ) -> Action:
+        """Queue ``draft``. In team mode a send is claimed in the team's database first: within
+        one business day of a teammate's chaser (or employer update) to the same candidate it
+        is refused, one line naming who sent what when, unless ``force``."""
         account = self.account_for(state, draft)
         from_addr = self.config.recruiter.addresses[0] if self.config.recruiter.addresses else account.username
         if not from_addr:
@@ -291,7 +346,12 @@ class Workspace:
             from_addr=from_addr, from_name=self.config.recruiter.name, message_id=make_message_id(domain)
         )
         kind = ActionKind.CHASER if draft.kind == "chaser" else ActionKind.EMPLOYER_UPDATE
-        return outbox.enqueue(
+        if self.config.team and draft.account and all(a.name != draft.account for a in self.config.accounts):
+            # It answers a teammate's message: their provider's thread ids mean nothing in this
+            # mailbox; the headers (In-Reply-To, References) still thread it.
+            message = replace(message, thread_id="", reply_to_id="")
+        guard = self.team_guard(state, kind, now, force=force) if self.config.team and mode is ActionMode.SEND else None
+        action = outbox.enqueue(
             self.store,
             kind=kind,
             mode=mode,
@@ -300,7 +360,38 @@ class Workspace:
             message=message,
             now=now,
             not_before=not_before,
+            guard=guard,
         )
+        if not_before is not None and not_before > now:
+            wake.poke(self.store.path)  # queued for later: a running daemon wakes for it then
+        return action
+
+    def team_guard(self, state: CandidateState, kind: ActionKind, now: datetime, *, force: bool) -> Any:
+        """The check the team's database runs under the candidate's claim lock, with the team's
+        last send of ``kind``: refuses (ActionRefused) within one business day of it, or of the
+        last chaser seen in anyone's mail, unless ``force``."""
+        store: Any = self.store
+        name = state.candidate.name
+
+        def guard(last: Any) -> None:
+            if force:
+                return
+            moments = [(last.at, last.recruiter)] if last is not None else []
+            if kind is ActionKind.CHASER and state.last_chaser_at is not None:
+                sent = state.scheduling_message
+                who = store.owner_of_account(sent.account) if sent is not None else self.config.recruiter.name
+                moments.append((state.last_chaser_at, who))
+            if not moments:
+                return
+            at, who = max(moments)
+            if self.clock.business_hours_between(at, now) >= self.config.policy.business_hours_per_day:
+                return
+            local, today = self.clock.local(at), self.clock.local(now).date()
+            when = f"{local:%H:%M}" if local.date() == today else f"{local:%H:%M} on {local:%a %d %b}"
+            did = f"chased {name}" if kind is ActionKind.CHASER else f"sent {name}'s employer an update"
+            raise ActionRefused(f"{who} {did} at {when}; wait a business day or use --force")
+
+        return guard
 
     def run_actions(self, action_ids: set[str], now: datetime) -> list[Action]:
         """Carry out the given queued actions now, as the recruiter just asked, through each
@@ -314,10 +405,13 @@ class Workspace:
             return providers[name]
 
         try:
-            return outbox.drain(self.store, provider_for, now, only=action_ids, immediate=True)
+            done = outbox.drain(self.store, provider_for, now, only=action_ids, immediate=True)
         finally:
             for provider in providers.values():
                 provider.close()
+        if any(a.state is ActionState.QUEUED and a.send_started_at is None for a in done):
+            wake.poke(self.store.path)  # left queued: a running daemon takes it up from here
+        return done
 
     # --- the recruiter's own records ---------------------------------------------------------
 
@@ -348,8 +442,20 @@ class Workspace:
         return replace(state, status=Status.PULLED)
 
     def forget(self, name: str, now: datetime) -> tuple[str, dict[str, int]]:
-        state = self.state_of(name, now)
-        return state.candidate.name, self.store.forget(state.candidate.name)
+        """Erase the candidate called ``name`` (see ``engine.state.erasure`` for which mail is
+        theirs): decided and written under one hold of the store lock, so a sync landing
+        meanwhile can neither slip their mail in nor lose another's."""
+        with self.store.exclusive():
+            state = self.state_of(name, now)
+            plan = erasure(self.inputs(), state.candidate.name)
+            counts = self.store.forget(plan)
+        from inbox_watch import notify
+
+        try:
+            notify.forget(self.store.path, state.candidate.name)  # the daemon's notices name them too
+        except OSError:
+            pass  # no notices file to change
+        return state.candidate.name, counts
 
 
 def parse_now(value: str | None) -> datetime:
@@ -368,10 +474,11 @@ def parse_now(value: str | None) -> datetime:
 
 
 def name_matches(key: str, name: str) -> bool:
-    """Whether ``key`` (a ``tag_key``) names ``name``: each of its words starts a word of the
-    name, in order ("anna" and "anna l" match Anna Lee; "anna" does not match Hannah Cho)."""
-    words = tag_key(name).replace("-", " ").split()
-    wanted = key.replace("-", " ").split()
+    """Whether ``key`` names ``name``: each of its words starts a word of the name, in order
+    ("anna" and "anna l" match Anna Lee; "anna" does not match Hannah Cho), ignoring case and
+    accents ("zoe" matches Zoë Clarke, "zoë" matches Zoe Hart)."""
+    words = name_fold(name).replace("-", " ").split()
+    wanted = name_fold(key).replace("-", " ").split()
     at = 0
     for part in wanted:
         while at < len(words) and not words[at].startswith(part):

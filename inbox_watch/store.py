@@ -13,16 +13,20 @@ the previous file intact. Readers never see a half-written file.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import logging
 import os
+import secrets
+import stat
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date, datetime, timedelta
+from glob import escape as glob_escape
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from tinydb import Query, TinyDB
@@ -39,19 +43,21 @@ from inbox_watch.models import (
     ActionState,
     Candidate,
     Cursor,
+    Erasure,
     MailMessage,
     OutgoingMessage,
     Snooze,
     SyncBatch,
     Touch,
 )
-from inbox_watch.secrets import write_private
+from inbox_watch.secrets import private_dir, write_private
 
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
 RANKING_VERSION = 1  # the dashboard's saved table (``save_ranking``): its columns' order
 LOCK_TIMEOUT = 30.0
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _migrate_0_to_1(db: TinyDB) -> None:
@@ -71,10 +77,11 @@ class _Snapshots:
     writes apart. A process reads the file once per change, not once per question.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, remedy: Callable[[], str] | None = None) -> None:
         self._key: tuple[int, int, int] | None = None
         self._data: dict[str, Any] | None = None
         self._held: int | None = None  # an open descriptor of the file the snapshot came from
+        self.remedy = remedy or (lambda: "restore it from a backup or move it away to start afresh")
 
     @staticmethod
     def _stat(path: Path) -> tuple[int, int, int] | None:
@@ -96,22 +103,29 @@ class _Snapshots:
             fd = os.open(path, os.O_RDONLY)
         except FileNotFoundError:
             return None
+        except OSError as exc:
+            raise StoreError(f"{path}: cannot read the store file: {exc.strerror or exc}") from None
         try:
             st = os.fstat(fd)
             key = (st.st_ino, st.st_size, st.st_mtime_ns)  # of the very file read below
-            with open(os.dup(fd), "rb") as handle:
-                raw = handle.read()
-            if not raw.strip():
-                return None
+            if stat.S_ISDIR(st.st_mode):
+                raise StoreError(
+                    f"{path}: is a folder, not a store file: move it away, or set [store] path to a file "
+                    f"such as {path / 'store.json'}"
+                )
+            try:
+                with open(os.dup(fd), "rb") as handle:
+                    raw = handle.read()
+            except OSError as exc:  # the path, never the descriptor, in the message
+                raise StoreError(f"{path}: cannot read the store file: {exc.strerror or exc}") from None
+            if not raw.strip():  # never written so: a file cut short, not a new store
+                raise self.damaged(path, "the file is empty")
             try:
                 with paused_gc():
                     data = orjson.loads(raw)
             except orjson.JSONDecodeError as exc:
-                raise StoreError(
-                    f"{path}: the store file is damaged ({exc}); restore it from a backup or remove it to start afresh"
-                ) from None
-            if not isinstance(data, dict):
-                raise StoreError(f"{path}: the store file is damaged (not a JSON object)")
+                raise self.damaged(path, str(exc)) from None
+            _check_shape(data, path, self.damaged)
             if not private:
                 self._keep(key, data, fd)
                 fd = -1
@@ -119,6 +133,10 @@ class _Snapshots:
         finally:
             if fd >= 0:
                 os.close(fd)
+
+    def damaged(self, path: Path, what: str) -> StoreError:
+        what = " ".join(what.split())[:200]
+        return StoreError(f"{path}: the store file is damaged ({what}); {self.remedy()}")
 
     def remember(self, path: Path, data: dict[str, Any]) -> None:
         """After this process wrote ``data`` to ``path``: keep it as the snapshot."""
@@ -143,6 +161,97 @@ class _Snapshots:
 
     def __del__(self) -> None:
         self.forget()
+
+
+def _check_shape(data: Any, path: Path, damaged: Callable[[Path, str], StoreError]) -> None:
+    """Refuse a file whose JSON is not the store's shape (tables of numbered records), or that a
+    newer inbox-watch wrote, before anything reads a field of it: every command then says so in
+    one line instead of failing somewhere inside."""
+    if not isinstance(data, dict):
+        raise damaged(path, f"a JSON {type(data).__name__} where an object of tables belongs")
+    for name, table in data.items():
+        if not isinstance(table, dict):
+            raise damaged(path, f"the table {name!r} is a JSON {type(table).__name__}, not an object")
+        for doc_id, doc in table.items():
+            if not doc_id.isdigit() or not isinstance(doc, dict):
+                raise damaged(path, f"the table {name!r} has an entry {doc_id!r} that is not a numbered record")
+    meta = data.get("meta", {}).get("1")
+    if meta is not None:
+        schema = meta.get("schema")
+        if type(schema) is not int:
+            raise damaged(path, f"the schema version {schema!r} is not a number")
+        if schema > SCHEMA_VERSION:
+            raise StoreError(
+                f"{path}: the store was written by a newer inbox-watch (schema {schema}, this one reads "
+                f"{SCHEMA_VERSION}); upgrade inbox-watch"
+            )
+    for doc_id, doc in data.get("messages", {}).items():
+        what = _message_flaw(doc)
+        if what:
+            raise damaged(path, f"message record {doc_id} {what}")
+    for doc_id, doc in data.get("candidates", {}).items():
+        name, emails = doc.get("name"), doc.get("emails", [])
+        if not isinstance(name, str) or not name.strip():
+            raise damaged(path, f"candidate record {doc_id} has no name")
+        if not isinstance(emails, list) or not all(isinstance(e, str) for e in emails):
+            raise damaged(path, f"candidate {name!r} has emails that are not a list of addresses")
+
+
+_TEXT_FIELDS = (
+    "account", "id", "message_id", "date", "from_addr", "subject", "from_name", "in_reply_to", "thread_id",
+    "folder", "text", "calendar", "delivery_status", "original_message_id",
+)  # fmt: skip
+_LIST_FIELDS = ("to", "cc", "references", "tags", "failed_recipients")
+
+
+def _message_flaw(doc: dict[str, Any]) -> str:
+    """What is wrong with one stored message's fields ("" when nothing): the engine reads them
+    as text and lists of text, so a number or a list in their place is damage, not a crash."""
+    get = doc.get
+    for field in _TEXT_FIELDS:
+        value = get(field, "")
+        if value.__class__ is not str:
+            return f"has {field} = {value!r:.40}, not text"
+    for field in _LIST_FIELDS:
+        value = get(field, ())
+        if value.__class__ is not list and value != ():
+            return f"has {field} = {value!r:.40}, not a list"
+        for item in value:
+            if item.__class__ is not str:
+                return f"has {field} holding {item!r:.40}, not text"
+    headers = get("headers", ())
+    if headers.__class__ is not list and headers != ():
+        return "has headers that are not a list"
+    for pair in headers:
+        if pair.__class__ is not list or len(pair) != 2 or pair[0].__class__ is not str or pair[1].__class__ is not str:
+            return "has a header that is not a name and a value"
+    if get("is_draft", False).__class__ is not bool:
+        return "has is_draft that is not true or false"
+    kept = get("class")
+    if kept is not None and kept.__class__ is not list:
+        return "has a classification that is not a list"
+    return ""
+
+
+def _reads(which: str) -> Callable[[F], F]:
+    """A store method that turns stored records into the project's types: a record with a field
+    missing or of the wrong kind is a damaged store (one line naming the file), not a KeyError."""
+
+    def wrap(method: F) -> F:
+        @functools.wraps(method)
+        def checked(self: Store, *args: Any, **kwargs: Any) -> Any:
+            try:
+                return method(self, *args, **kwargs)
+            except KeyError as exc:
+                snapshots, path = self._file(which)
+                raise snapshots.damaged(path, f"a record lacks the field {exc.args[0]!r}") from None
+            except (TypeError, ValueError, AttributeError) as exc:
+                snapshots, path = self._file(which)
+                raise snapshots.damaged(path, f"a record has a field of the wrong kind: {exc}") from None
+
+        return checked  # type: ignore[return-value]
+
+    return wrap
 
 
 class AtomicJSONStorage(Storage):
@@ -199,15 +308,103 @@ class Store:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            private_dir(self.path.parent)
         except OSError as exc:
-            raise StoreError(f"{self.path.parent}: cannot create the store folder: {exc}") from None
+            raise StoreError(f"{self.path.parent}: cannot create the store folder: {exc.strerror or exc}") from None
         self._lock = FileLock(str(self.path) + ".lock", timeout=LOCK_TIMEOUT)
         self._local = threading.local()
         self.state_path = self.path.with_name(self.path.stem + ".state" + (self.path.suffix or ".json"))
         self.ranking_path = self.path.with_name(self.path.stem + ".ranking" + (self.path.suffix or ".json"))
-        self._snapshots = _Snapshots()
-        self._state_snapshots = _Snapshots()
+        self.backup_path = self.path.with_name(self.path.name + ".bak")
+        self._snapshots = _Snapshots(self._mail_remedy)
+        self._state_snapshots = _Snapshots(self._state_remedy)
+        self._temp_checked = False
+        if self.stale_temp_files():  # a write was cut short (a crash): its copy holds candidate data
+            self._clean_now_if_free()
+
+    def _mail_remedy(self) -> str:
+        if self.backup_path.is_file():
+            return (
+                f"restore the last good copy, kept after the last sync: cp {self.backup_path} {self.path} "
+                "(or move the file away to start afresh)"
+            )
+        return "move it away to start afresh: the next sync reads the mailbox again (import the roster again)"
+
+    def _state_remedy(self) -> str:
+        return (
+            "move it away to start afresh: the next sync reads the mailbox again "
+            "(queued drafts and sends are lost: check Sent before sending again)"
+        )
+
+    def _file(self, which: str) -> tuple[_Snapshots, Path]:
+        return (self._snapshots, self.path) if which == "mail" else (self._state_snapshots, self.state_path)
+
+    # --- temp files and the backup -----------------------------------------------------------
+
+    def _own_files(self) -> tuple[Path, ...]:
+        return (self.path, self.state_path, self.ranking_path, self.backup_path, self.key_path)
+
+    def stale_temp_files(self) -> list[Path]:
+        """Temp copies of the store's files (``.store.json.XXXX.tmp``). They are written only
+        under the store lock, so while it is held every one found is left by a crashed write."""
+        found: list[Path] = []
+        for own in self._own_files():
+            found.extend(own.parent.glob(f".{glob_escape(own.name)}.*.tmp"))
+        return found
+
+    def _clean_temp_files(self) -> int:
+        """Remove stale temp files; call with the lock held. Returns how many went."""
+        self._temp_checked = True
+        removed = 0
+        for leftover in self.stale_temp_files():
+            try:
+                leftover.unlink()
+                removed += 1
+            except FileNotFoundError:
+                continue
+            except OSError as exc:
+                raise StoreError(f"{leftover}: cannot remove a temp file a crashed write left: {exc}") from None
+            log.info("removed %s, left by a write that was cut short", leftover)
+        return removed
+
+    def _clean_now_if_free(self) -> None:
+        """At open: take the lock if it is free at once and clean; when another process holds
+        it (a daemon's pass), the first write of this one cleans instead."""
+        lock = FileLock(str(self.path) + ".lock", timeout=0)
+        try:
+            lock.acquire()
+        except (LockTimeout, OSError):
+            return
+        try:
+            self._clean_temp_files()
+        except StoreError as exc:
+            log.warning("%s", exc)
+        finally:
+            lock.release()
+
+    def _keep_backup(self) -> bool:
+        """Make ``store.json.bak`` a copy of the mail file as it is now (call with the lock held,
+        after a successful write). A copy, not a link: an editor that rewrites the file in place
+        must not damage the backup with it. The copy carries the file's mtime, so an unchanged
+        file is not copied again."""
+        try:
+            current = os.stat(self.path)
+        except FileNotFoundError:
+            return False
+        try:
+            kept = os.stat(self.backup_path)
+            if (kept.st_size, kept.st_mtime_ns) == (current.st_size, current.st_mtime_ns):
+                return True
+        except FileNotFoundError:
+            pass
+        try:
+            self._snapshots.load(self.path)  # only a store that reads back is a good copy
+            write_private(self.backup_path, self.path.read_bytes())
+            os.utime(self.backup_path, ns=(current.st_atime_ns, current.st_mtime_ns))
+        except (StoreError, OSError) as exc:
+            log.warning("%s: could not keep the backup: %s", self.backup_path, exc)
+            return False
+        return True
 
     # --- transactions ----------------------------------------------------------------------
 
@@ -286,6 +483,7 @@ class Store:
 
     # --- candidates ------------------------------------------------------------------------
 
+    @_reads("mail")
     def candidates(self) -> list[Candidate]:
         with self.reading() as db:
             return [Candidate.from_dict(d) for d in db.table("candidates").all()]
@@ -297,15 +495,17 @@ class Store:
                 return candidate
         return None
 
+    @_reads("mail")
     def upsert_candidates(self, candidates: Iterable[Candidate]) -> tuple[int, int]:
         """Add or update candidates by name; return (added, updated)."""
         added = updated = 0
-        with self.transaction() as db:
+        roster = list(candidates)
+        with self._locked(), self.transaction() as db:
             table = db.table("candidates")
             existing = {_key(d["name"]): d.doc_id for d in table.all()}
             new_docs = []
             replace_ids = []
-            for candidate in candidates:
+            for candidate in roster:
                 doc_id = existing.get(_key(candidate.name))
                 if doc_id is None:
                     new_docs.append(candidate.to_dict())
@@ -319,6 +519,8 @@ class Store:
             if replace_ids:
                 table.remove(doc_ids=[i for i, _ in replace_ids])
                 table.insert_multiple([Document(d, doc_id=i) for i, d in replace_ids])
+        if added or updated:  # after the roster is written: a failure there leaves them forgotten
+            self._clear_forgotten(roster)
         return added, updated
 
     # --- messages and cursors ----------------------------------------------------------------
@@ -326,6 +528,7 @@ class Store:
     def messages(self) -> list[MailMessage]:
         return self.messages_and_classes()[0]
 
+    @_reads("mail")
     def messages_and_classes(self) -> tuple[list[MailMessage], dict[tuple[str, str], Sequence[object]]]:
         """Every stored message, and the classifications kept beside them at sync time, by
         (account, provider id)."""
@@ -336,6 +539,7 @@ class Store:
                 classes = {(d["account"], d["id"]): d["class"] for d in raw.values() if "class" in d}
         return messages, classes
 
+    @_reads("mail")
     def messages_from(self, addresses: Iterable[str], *, after: datetime) -> list[MailMessage]:
         """Stored messages from any of ``addresses`` (any case) dated after ``after``, oldest first."""
         wanted = {address.strip().lower() for address in addresses if address.strip()}
@@ -350,6 +554,7 @@ class Store:
         with self.reading() as db:
             return len(db.table("messages"))
 
+    @_reads("state")
     def cursor(self, account: str) -> Cursor | None:
         with self.state_reading() as db:
             doc = db.table("cursors").get(Query().account == account)
@@ -374,6 +579,9 @@ class Store:
             if batch.messages or batch.removed or batch.full:
                 with self.transaction() as db:
                     new, updated = self._store_messages(db, batch, classes or {})
+            # The last good mail file, before the cursor moves past it: restored, it lacks
+            # nothing the stored cursor says was fetched.
+            self._keep_backup()
             with self.state_transaction() as state:
                 self._set_status(state, batch.account, at=at, error="")
                 state.table("cursors").upsert(
@@ -412,6 +620,7 @@ class Store:
                 db.table("candidates").insert_multiple(fresh)
         return len(docs) - len(existing), len(existing)
 
+    @_reads("state")
     def record_sync_error(self, account: str, error: str, *, at: datetime) -> None:
         with self.state_transaction() as db:
             self._set_status(db, account, at=at, error=error, ok=False)
@@ -425,6 +634,7 @@ class Store:
             values["last_sync"] = at.isoformat()
         table.upsert(values, Query().account == account)
 
+    @_reads("state")
     def sync_status(self) -> list[dict[str, Any]]:
         with self.state_reading() as db:
             return [dict(d) for d in db.table("sync_status").all()]
@@ -437,6 +647,7 @@ class Store:
                 {"candidate": touch.candidate, "channel": touch.channel, "at": touch.at.isoformat(), "note": touch.note}
             )
 
+    @_reads("mail")
     def touches(self) -> list[Touch]:
         with self.reading() as db:
             return [
@@ -458,6 +669,7 @@ class Store:
                 }
             )
 
+    @_reads("mail")
     def snoozes(self) -> list[Snooze]:
         """Every snooze, in the order they were set."""
         with self.reading() as db:
@@ -478,6 +690,7 @@ class Store:
             if pulled:
                 table.insert({"candidate": _key(name), "name": name})
 
+    @_reads("mail")
     def pulled(self) -> frozenset[str]:
         with self.reading() as db:
             return frozenset(d["name"] for d in db.table("pulled").all())
@@ -488,12 +701,14 @@ class Store:
         with self.state_transaction() as db:
             db.table("outbox").insert(_action_to_doc(action))
 
+    @_reads("state")
     def actions(self, *, state: ActionState | None = None) -> list[Action]:
         with self.state_reading() as db:
             docs = db.table("outbox").all()
         actions = [_action_from_doc(d) for d in docs]
         return [a for a in actions if state is None or a.state is state]
 
+    @_reads("state")
     def claim_action(self, action_id: str, now: datetime, stale_after: timedelta) -> Action | None:
         """Atomically mark a queued action as being carried out by this process and return it;
         None when it is not queued any more (done, cancelled, or claimed by another process
@@ -515,6 +730,7 @@ class Store:
             table.update(_action_to_doc(claimed), Query().id == action_id)
             return claimed
 
+    @_reads("state")
     def update_action(self, action: Action) -> None:
         with self.state_transaction() as db:
             db.table("outbox").update(_action_to_doc(action), Query().id == action.id)
@@ -529,6 +745,7 @@ class Store:
         with self.state_transaction() as db:
             db.table("daemon").truncate()
 
+    @_reads("state")
     def heartbeat(self) -> tuple[int, datetime] | None:
         with self.state_reading() as db:
             doc = db.table("daemon").get(doc_id=1)
@@ -582,44 +799,42 @@ class Store:
         except OSError as exc:
             raise StoreError(f"{self.path}: cannot lock the store: {exc}") from None
         try:
+            if not self._temp_checked:
+                self._clean_temp_files()
             yield
         finally:
             self._lock.release()
 
     # --- forget ------------------------------------------------------------------------------
 
-    def forget(self, name: str) -> dict[str, int]:
-        """Erase every trace of a candidate: roster entry, their messages, logs and outbox."""
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """Hold the store lock across several calls (read, decide, write: ``forget``); this
+        process's own transactions inside it go ahead, every other process waits."""
         with self._locked():
-            return self._forget(name)
+            yield
 
-    def _forget(self, name: str) -> dict[str, int]:
-        key = _key(name)
+    def forget(self, erasure: Erasure) -> dict[str, int]:
+        """Erase one candidate as ``erasure`` (the engine's decision) says: their roster entry,
+        the messages it names, their logs, snoozes, pulled mark and outbox entries, the
+        dashboard's saved table, temp files a crashed write left, and the backup's copy. Their
+        addresses, tag and those Message-IDs go on the forget list, hashed, so no later sync
+        stores their mail again (``forgotten``) until they are imported anew. Returns counts."""
+        with self._locked():
+            return self._forget(erasure)
+
+    def _forget(self, erasure: Erasure) -> dict[str, int]:
+        key = _key(erasure.name)
         counts: dict[str, int] = {}
+        forget_list = self._forget_list(create=True)
         with self.transaction() as db:
             candidates = db.table("candidates")
             docs = [d for d in candidates.all() if _key(d["name"]) == key]
-            addresses = {a.lower() for d in docs for a in d.get("emails", [])}
             candidates.remove(doc_ids=[d.doc_id for d in docs])
             counts["candidates"] = len(docs)
             messages = db.table("messages")
-            first = key.split()[0] if key.split() else key
-
-            def mentions(doc: dict[str, Any]) -> bool:
-                people = {
-                    doc.get("from_addr", ""),
-                    *doc.get("to", []),
-                    *doc.get("cc", []),
-                    *doc.get("failed_recipients", []),
-                }
-                if people & addresses or key in {_key(t) for t in doc.get("tags", [])}:
-                    return True
-                text = (doc.get("subject", "") + "\n" + doc.get("text", "")).casefold()
-                return key in text or (len(first) > 2 and f" {first}" in f" {text}" and key.split()[-1] in text)
-
-            everything = messages.all()
-            others = {a.lower() for d in candidates.all() for a in d.get("emails", [])} - addresses
-            gone = _threads_of([d for d in everything if mentions(d)], everything, others)
+            present = set(messages._read_table())  # noqa: SLF001 - doc ids only, no copies
+            gone = [i for i in (message_doc_id(a, m) for a, m in erasure.messages) if str(i) in present]
             messages.remove(doc_ids=gone)
             counts["messages"] = len(gone)
             touches = db.table("touches")
@@ -637,43 +852,124 @@ class Store:
                 self.ranking_path.unlink(missing_ok=True)
             except OSError as exc:
                 raise StoreError(f"{self.ranking_path}: cannot remove the saved ranking: {exc}") from None
-        # The outbox (in the state file) after the mail file is written, still under the lock:
-        # a failure above leaves both as they were, and running forget again finishes the job.
+        # The state file after the mail file is written, still under the lock: a failure above
+        # leaves both as they were, and running forget again finishes the job.
         with self.state_transaction() as state:
             outbox = state.table("outbox")
             ids = [d.doc_id for d in outbox.all() if _key(d.get("candidate", "")) == key]
             outbox.remove(doc_ids=ids)
             counts["outbox"] = len(ids)
+            state.table("forgotten").insert(forget_list.entry(erasure))
+        # The backup and any temp copy a crashed write left still hold them.
+        if self.backup_path.exists() and not self._keep_backup():
+            try:
+                self.backup_path.unlink()
+            except OSError as exc:
+                raise StoreError(f"{self.backup_path}: cannot remove the backup that still holds them: {exc}") from None
+        counts["temp files"] = self._clean_temp_files()
         return counts
 
+    @property
+    def key_path(self) -> Path:
+        """The key of the forget list's hashes (0600, beside the store)."""
+        return self.path.with_name(self.path.stem + ".key")
 
-def _threads_of(found: list[Document], everything: list[Document], others: set[str]) -> list[int]:
-    """Ids of ``found`` and of every message in the same threads (by Message-ID, In-Reply-To,
-    References or the provider's thread id): a reply from an address the roster does not know
-    is theirs too. A message that also involves another candidate (``others``: their
-    addresses) is left for them, and the thread is not followed through it."""
-    ids = {d.doc_id for d in found}
-    known = {d.get("message_id", "") for d in found} - {""}
-    threads = {(d.get("account", ""), d.get("thread_id", "")) for d in found if d.get("thread_id")}
-    changed = True
-    while changed:  # threads link up in any order: go round until nothing more joins
-        changed = False
-        for doc in everything:
-            if doc.doc_id in ids:
-                continue
-            linked = {doc.get("message_id", ""), doc.get("in_reply_to", ""), *doc.get("references", [])} & known
-            if not linked and (doc.get("account", ""), doc.get("thread_id", "")) not in threads:
-                continue
-            people = {doc.get("from_addr", ""), *doc.get("to", []), *doc.get("cc", [])}
-            if people & others:
-                continue
-            ids.add(doc.doc_id)
-            if doc.get("message_id"):
-                known.add(doc["message_id"])
-            if doc.get("thread_id"):
-                threads.add((doc.get("account", ""), doc["thread_id"]))
-            changed = True
-    return sorted(ids)
+    def _hash_key(self, *, create: bool) -> bytes | None:
+        try:
+            key = self.key_path.read_bytes()
+            if len(key) >= 32:
+                return key
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            raise StoreError(f"{self.key_path}: cannot read the forget list's key: {exc.strerror or exc}") from None
+        if not create:
+            return None
+        key = secrets.token_bytes(32)
+        try:
+            write_private(self.key_path, key)
+        except OSError as exc:
+            raise StoreError(f"{self.key_path}: cannot write the forget list's key: {exc.strerror or exc}") from None
+        return key
+
+    def _forget_list(self, *, create: bool = False) -> ForgetList:
+        with self.state_reading() as db:
+            entries = [dict(d) for d in db.table("forgotten").all()]
+        key = self._hash_key(create=create)
+        if key is None:
+            if entries:
+                log.warning("%s is missing: the forget list cannot be checked", self.key_path)
+            return ForgetList(b"", [])
+        return ForgetList(key, entries)
+
+    @_reads("state")
+    def forgotten(self) -> ForgetList:
+        """The forget list: what sync must not store again (see ``ForgetList``)."""
+        with self.state_reading() as db:
+            if not db.table("forgotten"):
+                return ForgetList(b"", [])
+        return self._forget_list()
+
+    def _clear_forgotten(self, candidates: Sequence[Candidate]) -> None:
+        """Imported anew: a forgotten candidate of the same name or address is not forgotten."""
+        with self.state_reading() as db:
+            if not db.table("forgotten"):
+                return  # (and the state file is not written for nothing)
+        with self.state_transaction() as state:
+            table = state.table("forgotten")
+            if not table:
+                return
+            forget_list = self._forget_list()
+            if not forget_list:
+                return
+            hashes = {forget_list.hash(_key(c.name)) for c in candidates}
+            hashes |= {forget_list.hash(a.lower()) for c in candidates for a in c.emails}
+            ids = [d.doc_id for d in table.all() if hashes & {*d.get("names", []), *d.get("addresses", [])}]
+            if ids:
+                table.remove(doc_ids=ids)
+
+
+class ForgetList:
+    """Forgotten candidates' addresses, tags, names and Message-IDs, as keyed hashes (BLAKE2b
+    keyed with ``store.key``): enough to know their mail when it comes back, nothing to read
+    an address from."""
+
+    def __init__(self, key: bytes, entries: Sequence[Mapping[str, Any]]) -> None:
+        self._key = key
+        self.addresses = {h for e in entries for h in e.get("addresses", [])}
+        self.tags = {h for e in entries for h in e.get("tags", [])}
+        self.message_ids = {h for e in entries for h in e.get("messages", [])}
+        self.names = {h for e in entries for h in e.get("names", [])}
+
+    def __bool__(self) -> bool:
+        return bool(self._key) and bool(self.addresses or self.tags or self.message_ids)
+
+    def hash(self, value: str) -> str:
+        return hashlib.blake2b(value.encode("utf-8", "surrogatepass"), key=self._key, digest_size=16).hexdigest()
+
+    def entry(self, erasure: Erasure) -> dict[str, Any]:
+        return {
+            "names": [self.hash(_key(erasure.name))],
+            "addresses": sorted({self.hash(a.lower()) for a in erasure.addresses}),
+            "tags": sorted({self.hash(_key(t)) for t in erasure.tags}),
+            "messages": sorted({self.hash(m) for m in erasure.message_ids}),
+        }
+
+    def hits(self, message: MailMessage) -> bool:
+        """Whether ``message`` is from, to or about a forgotten candidate: one of their
+        addresses, their tag, or a reply to (or copy of) a message erased with them."""
+        if not self:
+            return False
+        addresses = (message.from_addr, *message.to, *message.cc, *message.failed_recipients)
+        if any(self.hash(a.lower()) in self.addresses for a in addresses if a):
+            return True
+        if any(self.hash(_key(t)) in self.tags for t in message.tags):
+            return True
+        ids = (message.message_id, message.in_reply_to, *message.references)
+        return any(self.hash(i) in self.message_ids for i in ids if i)
+
+    def forgotten_tag(self, tag: str) -> bool:
+        return bool(self) and self.hash(_key(tag)) in self.tags
 
 
 def _action_to_doc(action: Action) -> dict[str, Any]:

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from inbox_watch.config import AccountConfig, Config
 from inbox_watch.errors import CursorExpired, InboxWatchError
-from inbox_watch.models import MailMessage, ProgressCallback
+from inbox_watch.models import Action, MailMessage, ProgressCallback, SyncBatch
 from inbox_watch.provider import MailProvider
-from inbox_watch.store import Store
+from inbox_watch.store_api import StoreAPI as Store
 
 log = logging.getLogger(__name__)
 
@@ -29,12 +31,19 @@ class SyncResult:
     actions_failed: int = 0  # still queued: the next sync takes them up again
     actions_ended: int = 0  # not carried out, and not tried again (failed or cancelled)
     outbox_notes: tuple[str, ...] = ()  # one line per action sent with a warning, not sent, or maybe sent
+    unreadable: int = 0  # messages that could not be read: skipped, each named once in a warning
+    stopped: str = ""  # why the pass ended before reading everything (the pass deadline)
+    actions: tuple[Action, ...] = ()  # the outbox actions this pass carried out, as they ended
 
     def describe(self) -> str:
         kind = "full sync" if self.full else "incremental sync"
         parts = [f"{self.account}: {kind}, {self.new} new, {self.updated} updated"]
         if self.removed:
             parts.append(f"{self.removed} removed")
+        if self.unreadable:
+            parts.append(f"{self.unreadable} unreadable message(s) skipped")
+        if self.stopped:
+            parts.append(self.stopped)
         if self.actions_done:
             parts.append(f"{self.actions_done} outbox action(s) done")
         if self.actions_failed:
@@ -54,6 +63,36 @@ def classify_for_store(messages: Sequence[MailMessage]) -> dict[str, list[object
     return {m.id: to_stored(classify(m, read_dates=False)) for m in messages}
 
 
+def without_forgotten(store: Store, batch: SyncBatch) -> SyncBatch:
+    """``batch`` without the mail of candidates erased by ``forget`` (the forget list: their
+    addresses, tag and erased Message-IDs, hashed), whatever kind of pass fetched it: a full
+    sync, one forced by an expired position (UIDVALIDITY, Gmail history, Graph delta), any
+    provider. A message that also involves someone on the roster stays (without the forgotten
+    tag, which would create them again). Importing them anew clears their entry."""
+    forgotten = store.forgotten()
+    if not forgotten or not batch.messages:
+        return batch
+    hits = [m for m in batch.messages if forgotten.hits(m)]
+    if not hits:
+        return batch
+    roster = store.candidates()
+    addresses = {a.lower() for c in roster for a in c.emails}
+    names = {" ".join(c.name.split()).casefold() for c in roster}
+    changed: dict[int, MailMessage | None] = {}
+    for message in hits:
+        people = {message.from_addr, *message.to, *message.cc, *message.failed_recipients}
+        tags = tuple(t for t in message.tags if not forgotten.forgotten_tag(t))
+        if people & addresses or any(" ".join(t.split()).casefold() in names for t in tags):
+            changed[id(message)] = replace(message, tags=tags) if tags != message.tags else message
+        else:
+            changed[id(message)] = None
+    kept = tuple(changed.get(id(m), m) for m in batch.messages)
+    dropped = sum(1 for m in kept if m is None)
+    if dropped:
+        log.info("%s: %d message(s) of forgotten candidates not stored", batch.account, dropped)
+    return replace(batch, messages=tuple(m for m in kept if m is not None))
+
+
 def default_factory(config: Config) -> ProviderFactory:
     def factory(account: AccountConfig) -> MailProvider:
         from providers import open_provider
@@ -61,6 +100,45 @@ def default_factory(config: Config) -> ProviderFactory:
         return open_provider(account, config.recruiter)
 
     return factory
+
+
+class PassTimeout(InboxWatchError):
+    """Raised for an account when the pass reached its deadline before anything was read."""
+
+
+class PassDeadline:
+    """The deadline of one sync pass (``[daemon] pass_timeout``; ``sync --timeout``).
+
+    Per-read timeouts cannot stop a server that trickles a byte every few seconds; this does.
+    When it passes, :meth:`watch` calls the provider's ``interrupt()`` (a provider that has one
+    closes its connection under the blocked read): an IMAP incremental pass then returns the
+    folders it had finished, whose cursor is stored; the outbox waits for the next pass.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._at = time.monotonic() + seconds
+        self._fired = False  # a timer may wake a hair before the clock reaches the deadline
+
+    def expired(self) -> bool:
+        return self._fired or time.monotonic() >= self._at
+
+    def describe(self) -> str:
+        return f"stopped at the pass deadline ({self.seconds:g} s, [daemon] pass_timeout)"
+
+    def watch(self, provider: MailProvider) -> threading.Timer | None:
+        interrupt = getattr(provider, "interrupt", None)
+        if interrupt is None:
+            return None
+
+        def fire() -> None:
+            self._fired = True
+            interrupt()
+
+        timer = threading.Timer(max(self._at - time.monotonic(), 0.0), fire)
+        timer.daemon = True
+        timer.start()
+        return timer
 
 
 def sync_account(
@@ -71,30 +149,72 @@ def sync_account(
     progress: ProgressCallback | None = None,
     now: datetime | None = None,
     drain_outbox: bool = True,
+    deadline: PassDeadline | None = None,
 ) -> SyncResult:
-    """One sync pass for one account. On failure the stored cursor and messages are untouched."""
+    """One sync pass for one account. On failure the stored cursor and messages are untouched.
+
+    With ``deadline``, a pass still reading when it passes is stopped: what was read (for IMAP,
+    the folders finished) is stored with its cursor, the outbox is left for the next pass, and
+    the result says so; a pass that had read nothing raises PassTimeout."""
     now = now or datetime.now(UTC)
+    timer = deadline.watch(provider) if deadline is not None else None
+    try:
+        batch = _read(store, account, provider, progress, now, deadline)
+        return _store_and_drain(store, account, provider, batch, now, drain_outbox, deadline)
+    finally:
+        if timer is not None:
+            timer.cancel()
+
+
+def _read(
+    store: Store,
+    account: AccountConfig,
+    provider: MailProvider,
+    progress: ProgressCallback | None,
+    now: datetime,
+    deadline: PassDeadline | None,
+) -> SyncBatch:
     cursor = store.cursor(account.name)
     try:
         if cursor is None:
-            batch = provider.full_sync(progress)
-        else:
-            try:
-                batch = provider.incremental_sync(cursor, progress)
-            except CursorExpired as exc:
-                log.info("%s: sync position expired (%s); running a full sync", account.name, exc)
-                batch = provider.full_sync(progress)
+            return provider.full_sync(progress)
+        try:
+            return provider.incremental_sync(cursor, progress)
+        except CursorExpired as exc:
+            log.info("%s: sync position expired (%s); running a full sync", account.name, exc)
+            return provider.full_sync(progress)
     except InboxWatchError as exc:
+        if deadline is not None and deadline.expired():
+            late = PassTimeout(f"{deadline.describe()} before anything was read; nothing was changed")
+            store.record_sync_error(account.name, str(late), at=now)
+            raise late from None
         store.record_sync_error(account.name, str(exc), at=now)
         raise
+
+
+def _store_and_drain(
+    store: Store,
+    account: AccountConfig,
+    provider: MailProvider,
+    batch: SyncBatch,
+    now: datetime,
+    drain_outbox: bool,
+    deadline: PassDeadline | None,
+) -> SyncResult:
+    stopped = deadline.describe() + "; the rest next pass" if deadline is not None and deadline.expired() else ""
+    batch = without_forgotten(store, batch)
     new, updated = store.apply_sync(batch, at=now, classes=classify_for_store(batch.messages))
+    for line in batch.unreadable:  # once: the stored cursor has moved past them
+        log.warning("%s: %s", account.name, line)
     done = failed = ended = 0
     notes: list[str] = []
-    if drain_outbox:
+    drained: list[Action] = []
+    if drain_outbox and not stopped:
         from inbox_watch import outbox
         from inbox_watch.models import ActionState
 
-        for action in outbox.drain(store, lambda _name: provider, now, account=account.name):
+        drained = outbox.drain(store, lambda _name: provider, now, account=account.name)
+        for action in drained:
             if action.state is ActionState.DONE:
                 done += 1
             elif action.state is ActionState.QUEUED:
@@ -104,7 +224,20 @@ def sync_account(
             retried_later = action.state is ActionState.QUEUED and action.send_started_at is None
             if (action.state is not ActionState.DONE and not retried_later) or action.warning:
                 notes.append(f"{account.name}: {outbox.outcome(action)}")
-    return SyncResult(account.name, batch.full, new, updated, len(batch.removed), done, failed, ended, tuple(notes))
+    return SyncResult(
+        account.name,
+        batch.full,
+        new,
+        updated,
+        len(batch.removed),
+        done,
+        failed,
+        ended,
+        tuple(notes),
+        len(batch.unreadable),
+        stopped,
+        tuple(drained),
+    )
 
 
 def sync_all(
@@ -114,20 +247,27 @@ def sync_all(
     factory: ProviderFactory | None = None,
     only: str | None = None,
     progress: ProgressCallback | None = None,
+    timeout: float | None = None,
 ) -> tuple[list[SyncResult], list[tuple[str, InboxWatchError]]]:
     """Sync every configured account (or ``only`` one); one account's failure does not stop the rest.
 
+    The whole pass has a deadline: ``timeout`` seconds, else ``config.pass_timeout`` (see
+    PassDeadline); an account not started by then is one error line, left for the next pass.
     An unexpected exception (a bug, not a mail service's refusal) is logged with its traceback
     and becomes that account's error, recorded in the store like any other.
     """
     factory = factory or default_factory(config)
+    deadline = PassDeadline(timeout if timeout is not None else config.pass_timeout)
     results, errors = [], []
     accounts = [config.account(only)] if only else list(config.accounts)
     for account in accounts:
+        if deadline.expired():
+            errors.append((account.name, PassTimeout(f"not synced: {deadline.describe()}; next pass")))
+            continue
         provider = None
         try:
             provider = factory(account)
-            results.append(sync_account(store, account, provider, progress=progress))
+            results.append(sync_account(store, account, provider, progress=progress, deadline=deadline))
         except InboxWatchError as exc:
             errors.append((account.name, exc))
         except Exception as exc:  # noqa: BLE001 - one account's surprise must not stop the others

@@ -67,7 +67,7 @@ def jane(**changes: object) -> Candidate:
     base = Candidate(
         name="Jane Doe",
         emails=("jane@example.com",),
-        phone="07700 900001",
+        phone="07700 100001",
         role="Analyst",
         employer="Acme",
         employer_emails=("hr@acme.example",),

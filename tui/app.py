@@ -20,6 +20,7 @@ from tui.commands import DashboardCommands
 from tui.overview import Overview, read_overview
 from tui.screens.help import HelpScreen
 from tui.screens.main import MainScreen
+from tui.widgets.candidate_table import CandidateTable
 
 DEFAULT_COUNTDOWN = 10.0  # seconds between Ctrl+S and the send; `u` undoes it meanwhile
 
@@ -106,7 +107,7 @@ class InboxWatchApp(App[int]):
 
     def action_help(self) -> None:
         keys = []
-        for source in (MainScreen.BINDINGS, self.BINDINGS):
+        for source in (CandidateTable.BINDINGS, MainScreen.BINDINGS, self.BINDINGS):
             for binding in source:
                 if not isinstance(binding, Binding):
                     continue
@@ -117,9 +118,10 @@ class InboxWatchApp(App[int]):
             ("d", "in a draft: save it to the mailbox's Drafts"),
             ("u", "in a draft: undo the send still counting down from before"),
             ("i / escape", "in a draft: edit the text / stop editing"),
+            ("y", "in a draft: copy its text to the clipboard"),
             ("ctrl+p", "command palette: every action by name"),
         ]
-        self.push_screen(HelpScreen(keys, self.countdown))
+        self.push_screen(HelpScreen(keys, self.countdown, self.workspace.clock))
 
 
 def create_app(

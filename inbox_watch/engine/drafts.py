@@ -22,6 +22,7 @@ from inbox_watch.engine.classify import _TIME, classify, own_text
 from inbox_watch.engine.clock import BusinessClock
 from inbox_watch.engine.threads import base_subject
 from inbox_watch.models import Candidate, CandidateState, Kind, MailMessage, OutgoingMessage, Status, Thread
+from inbox_watch.vocabulary import end_of_day
 
 MAX_SLOTS = 6
 
@@ -311,7 +312,7 @@ def employer_update(
         "sent_on": (f"on {clock.local(state.waiting_since):%A %d %B}" if state.waiting_since else "recently"),
         "tried": _and(tried) or "not followed up yet",
         "so_far": f"I've since {_and(tried)}." if tried else "",
-        "next_update": f"{clock.local(next_update):%A %H:%M}",
+        "next_update": end_of_day(next_update, now, clock),  # "by end of day Friday", never "Friday 13:04"
     }
     withdrawn = state.status is Status.PULLED
     body = render(load_template("employer_withdrawn" if withdrawn else "employer_update", templates_dir), values)

@@ -7,6 +7,7 @@ CandidateState per candidate, ranked. Domain rules: ../shared/DESIGN.md section 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -15,7 +16,7 @@ from datetime import date, datetime, time, timedelta
 from inbox_watch.config import Policy, RecruiterConfig
 from inbox_watch.engine.classify import classify, from_stored, invitation_start, read_return_date
 from inbox_watch.engine.clock import BusinessClock
-from inbox_watch.engine.contact import mobile_from_text, suggest_call
+from inbox_watch.engine.contact import PhoneReach, mobile_from_text, reach_by_phone
 from inbox_watch.engine.rank import rank
 from inbox_watch.engine.threads import assemble_threads, dedupe
 from inbox_watch.gc_pause import paused_gc
@@ -23,6 +24,7 @@ from inbox_watch.models import (
     Candidate,
     CandidateState,
     Classification,
+    Erasure,
     Kind,
     MailMessage,
     NextAction,
@@ -98,6 +100,13 @@ def tag_key(name: str) -> str:
     return " ".join(name.split()).casefold()
 
 
+def name_fold(name: str) -> str:
+    """``name`` for matching what a person types: ``tag_key`` without accents (Unicode NFKD,
+    combining marks dropped), so "zoe" finds Zoë and "jose" finds José. A key, never shown."""
+    decomposed = unicodedata.normalize("NFKD", tag_key(name))
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
 def evaluate(inputs: Inputs, now: datetime) -> list[CandidateState]:
     """Every candidate's state at ``now``, ranked (rank 1 = most urgent)."""
     return evaluate_with_threads(inputs, now)[0]
@@ -116,29 +125,11 @@ def _evaluate(inputs: Inputs, now: datetime) -> tuple[list[CandidateState], dict
     threads = assemble_threads(messages)
     recruiter = frozenset(inputs.recruiter.addresses)
 
-    by_address: dict[str, list[int]] = defaultdict(list)
-    by_tag: dict[str, list[int]] = defaultdict(list)
-    for index, candidate in enumerate(inputs.candidates):
-        for address in candidate.emails:
-            by_address[address.lower()].append(index)
-        by_tag[tag_key(candidate.name)].append(index)
-
-    employer_contacts = frozenset(a.lower() for c in inputs.candidates for a in c.employer_emails)
-    candidates = _infer_addresses(inputs.candidates, threads, recruiter, by_tag, employer_contacts)
-    for index, candidate in enumerate(candidates):
-        for address in candidate.emails:
-            if index not in by_address[address.lower()]:
-                by_address[address.lower()].append(index)
-
+    owners = _Owners(inputs.candidates, threads, recruiter, inputs.policy.phone_region)
+    candidates, by_address = owners.candidates, owners.by_address
     threads_of: dict[int, list[Thread]] = defaultdict(list)
-    for thread in threads:
-        owners: set[int] = set()
-        for message in thread.messages:
-            for address in (message.from_addr, *message.to, *message.cc, *message.failed_recipients):
-                owners.update(by_address.get(address, ()))
-            for tag in message.tags:
-                owners.update(by_tag.get(tag_key(tag), ()))
-        for owner in owners:
+    for thread, thread_owners in zip(threads, owners.of_threads, strict=True):
+        for owner in thread_owners:
             threads_of[owner].append(thread)
 
     # Employer contacts: when the recruiter last wrote to each, and which candidates their
@@ -196,12 +187,105 @@ def _evaluate(inputs: Inputs, now: datetime) -> tuple[list[CandidateState], dict
     return rank(states, clock, now), {thread.id: thread for thread in threads}
 
 
+class _Owners:
+    """Whose each thread is: a thread belongs to every candidate one of its messages is from or
+    to (an address of theirs, or one inferred for a tag-only candidate) or is tagged with."""
+
+    def __init__(
+        self, given: Sequence[Candidate], threads: Sequence[Thread], recruiter: frozenset[str], phone_region: str
+    ) -> None:
+        by_address: dict[str, list[int]] = defaultdict(list)
+        by_tag: dict[str, list[int]] = defaultdict(list)
+        for index, candidate in enumerate(given):
+            for address in candidate.emails:
+                by_address[address.lower()].append(index)
+            by_tag[tag_key(candidate.name)].append(index)
+        employer_contacts = frozenset(a.lower() for c in given for a in c.employer_emails)
+        self.candidates = _infer_addresses(given, threads, recruiter, by_tag, employer_contacts, phone_region)
+        for index, candidate in enumerate(self.candidates):
+            for address in candidate.emails:
+                if index not in by_address[address.lower()]:
+                    by_address[address.lower()].append(index)
+        self.by_address, self.by_tag = by_address, by_tag
+        self.of_threads = [self._of_thread(thread) for thread in threads]
+
+    def of_message(self, message: MailMessage) -> set[int]:
+        """The candidates one message involves (by address or tag)."""
+        found: set[int] = set()
+        get = self.by_address.get
+        for address in (message.from_addr, *message.to, *message.cc, *message.failed_recipients):
+            found.update(get(address, ()))
+        for tag in message.tags:
+            found.update(self.by_tag.get(tag_key(tag), ()))
+        return found
+
+    def _of_thread(self, thread: Thread) -> set[int]:
+        found: set[int] = set()
+        for message in thread.messages:
+            found |= self.of_message(message)
+        return found
+
+
+def erasure(inputs: Inputs, name: str) -> Erasure:
+    """What ``forget`` erases of the candidate called ``name``: every message of the threads
+    that are theirs alone (assembled as ``evaluate`` does, drafts included); in a thread they
+    share with another candidate, only the messages that involve them and nobody else on the
+    roster, and the replies to those from addresses nobody knows (a personal address); and
+    their employer contact's messages that name them alone, in threads that are nobody's.
+    Every stored copy of such a message (another folder, a draft) goes with it."""
+    messages = dedupe(list(inputs.messages))
+    threads = assemble_threads(messages)
+    owners = _Owners(inputs.candidates, threads, frozenset(inputs.recruiter.addresses), inputs.policy.phone_region)
+    key = tag_key(name)
+    target = next((i for i, c in enumerate(owners.candidates) if tag_key(c.name) == key), None)
+    if target is None:
+        return Erasure(name=name, addresses=(), tags=(key,), messages=frozenset(), message_ids=frozenset())
+    candidate = owners.candidates[target]
+    gone: list[MailMessage] = []
+    lookups: dict[str, _NameLookup] = {}
+    for address in candidate.employer_emails:
+        theirs = [i for i, c in enumerate(owners.candidates) if address.lower() in map(str.lower, c.employer_emails)]
+        lookups[address.lower()] = _NameLookup(theirs, owners.candidates)
+    for thread, thread_owners in zip(threads, owners.of_threads, strict=True):
+        if thread_owners == {target}:
+            gone.extend(thread.messages)
+        elif target in thread_owners:
+            erased: set[str] = set()
+            for message in thread.messages:  # in date order: a reply comes after what it answers
+                involved = owners.of_message(message)
+                parent = message.in_reply_to or (message.references[-1] if message.references else "")
+                if involved == {target} or (not involved and parent and parent in erased):
+                    gone.append(message)
+                    if message.message_id:
+                        erased.add(message.message_id)
+        elif not thread_owners and lookups:
+            for message in thread.messages:
+                lookup = lookups.get(message.from_addr)
+                if lookup is not None and lookup.named_in(message) == {target}:
+                    gone.append(message)
+    ids = frozenset(m.message_id for m in gone if m.message_id)
+    keys = {(m.account, m.id) for m in gone}
+    every_copy = frozenset(
+        (m.account, m.id)
+        for m in inputs.messages
+        if (m.account, m.id) in keys or (m.message_id and m.message_id in ids)
+    )
+    return Erasure(
+        name=candidate.name,
+        addresses=tuple(a.lower() for a in candidate.emails),
+        tags=(key,),
+        messages=every_copy,
+        message_ids=ids,
+    )
+
+
 def _infer_addresses(
     candidates: Sequence[Candidate],
     threads: Sequence[Thread],
     recruiter: frozenset[str],
     by_tag: dict[str, list[int]],
     employer_contacts: frozenset[str],
+    region: str,
 ) -> list[Candidate]:
     """Fill in what a tag-only candidate lacks from their tagged threads: the address the
     recruiter wrote to, and a mobile number from the candidate's own signature. An employer
@@ -226,7 +310,7 @@ def _infer_addresses(
             if not phone:
                 for message in thread.messages:
                     if message.from_addr in emails:
-                        phone = mobile_from_text(message.text)
+                        phone = mobile_from_text(message.text, region)
                         if phone:
                             break
             result[index] = replace(candidate, emails=tuple(dict.fromkeys(emails)), phone=phone)
@@ -481,14 +565,14 @@ def _wait_state(
             )
             continue
         reason = f"delivery to {address or 'the candidate'} failed on {clock.local(message.date):%a %d %b}"
-        suggestion = suggest_call(candidate.phone, now, clock)
-        call = suggestion.describe(clock) if suggestion else "no mobile number known"
-        return evolve(
-            state,
-            status=Status.BOUNCED,
-            next_action=NextAction.CALL,
-            reasons=(reason, "call to get a working address", call),
-        )
+        reach = reach_by_phone(candidate, now, clock)
+        if reach.callable:  # a call or text only to a number that can be a mobile
+            steps = ("call to get a working address", reach.reason(clock))
+            next_action = NextAction.CALL
+        else:
+            steps = (reach.reason(clock), "find a working address another way: a social message")
+            next_action = NextAction.MESSAGE_ON_SOCIAL
+        return evolve(state, status=Status.BOUNCED, next_action=next_action, reasons=(reason, *steps))
 
     if pause_until is not None and now < pause_until:
         until = ooo_until.isoformat() if ooo_until else "no return date given"
@@ -513,17 +597,26 @@ def _wait_state(
                 *delays,
             ),
         )
-    next_action, why = _ladder(state, touches, clock, policy, now, per_day, employer, recruiter_to, pauses)
+    reach = _Reach(candidate, now, clock)
+    next_action, why = _ladder(state, touches, clock, policy, now, per_day, employer, recruiter_to, pauses, reach)
     if next_action in (NextAction.CALL, NextAction.TEXT):
-        suggestion = suggest_call(candidate.phone, now, clock)
-        if suggestion is not None:
-            verb = "call" if next_action is NextAction.CALL else "text"
-            why.append(f"{verb} {suggestion.phone} {clock.local(suggestion.at):%a %H:%M} ({suggestion.why})")
-        elif candidate.phone:
-            why.append("only an office landline is known: find their mobile")
-        else:
-            why.append("no mobile number known")
+        why.append(reach().reason(clock, "call" if next_action is NextAction.CALL else "text"))
     return evolve(state, status=Status.SILENT, next_action=next_action, reasons=(*why, *delays))
+
+
+class _Reach:
+    """The candidate's phone judgment, made when the ladder first needs it (most states never do)."""
+
+    __slots__ = ("_args", "_found")
+
+    def __init__(self, candidate: Candidate, now: datetime, clock: BusinessClock) -> None:
+        self._args = (candidate, now, clock)
+        self._found: PhoneReach | None = None
+
+    def __call__(self) -> PhoneReach:
+        if self._found is None:
+            self._found = reach_by_phone(*self._args)
+        return self._found
 
 
 def _to_the_candidate(
@@ -563,8 +656,10 @@ def _ladder(
     employer: frozenset[str],
     recruiter_to: dict[str, datetime],
     pauses: _Pauses,
+    reach: _Reach,
 ) -> tuple[NextAction, list[str]]:
-    """The escalation ladder's next step for a silent candidate, with reasons."""
+    """The escalation ladder's next step for a silent candidate, with reasons. A call and a
+    text need a number that can be a mobile (``reach``); without one the ladder skips them."""
     silent = state.silent_business_hours
     assert state.waiting_since is not None
     why = [f"silent for {clock.format_hours(silent)} of business time"]
@@ -590,14 +685,18 @@ def _ladder(
         why.append(f"last contact {clock.local(last_contact):%a %H:%M}; next step after {clock.local(due):%a %H:%M}")
         return NextAction.WAIT, why
     channels = {t.channel for t in since}
-    if "call" not in channels:
-        why.append("a chaser went unanswered for a business day: call their mobile")
+    phone = reach()
+    if phone.callable and "call" not in channels:
+        why.append(f"a chaser went unanswered for a business day: call their {phone.phone.label}")
         return NextAction.CALL, why
-    if "text" not in channels:
+    if phone.callable and "text" not in channels:
         why.append("a call logged, still no answer: send a text")
         return NextAction.TEXT, why
     if "dm" not in channels:
-        why.append("call and text logged: try a social message")
+        if phone.callable:
+            why.append("call and text logged: try a social message")
+        else:
+            why.append(f"{phone.reason(clock)}; no call or text: try a social message")
         return NextAction.MESSAGE_ON_SOCIAL, why
     why.append("every channel tried: update the employer")
     return NextAction.UPDATE_EMPLOYER, why

@@ -29,7 +29,7 @@ def demo_candidates() -> list[Candidate]:
         c(
             "Priya Shah",
             "priya.shah@example.com",
-            "07700 900101",
+            "07700 100101",
             "Finance Analyst",
             "Northwind",
             "talent@northwind.example",
@@ -38,7 +38,7 @@ def demo_candidates() -> list[Candidate]:
         c(
             "Tom Becker",
             "tom.becker@example.com",
-            "07700 900112",
+            "07700 100112",
             "Backend Engineer",
             "Contoso",
             "hiring@contoso.example",
@@ -47,7 +47,7 @@ def demo_candidates() -> list[Candidate]:
         c(
             "Aisha Khan",
             "aisha.khan@example.com",
-            "07700 900123",
+            "07700 100123",
             "Product Designer",
             "Fabrikam",
             "jo.price@fabrikam.example",
@@ -56,7 +56,7 @@ def demo_candidates() -> list[Candidate]:
         c(
             "Daniel Okafor",
             "daniel.okafor@example.com",
-            "07700 900134",
+            "07700 100134",
             "Data Engineer",
             "Tailspin",
             "recruit@tailspin.example",
@@ -65,7 +65,7 @@ def demo_candidates() -> list[Candidate]:
         c(
             "Lena Fischer",
             "lena.fischer@example.com",
-            "07700 900145",
+            "07700 100145",
             "Marketing Lead",
             "Northwind",
             "talent@northwind.example",
@@ -74,7 +74,7 @@ def demo_candidates() -> list[Candidate]:
         c(
             "Marco Rossi",
             "marco.rossi@example.com",
-            "07700 900156",
+            "07700 100156",
             "QA Engineer",
             "Contoso",
             "hiring@contoso.example",
@@ -83,7 +83,7 @@ def demo_candidates() -> list[Candidate]:
         c(
             "Sofia Almeida",
             "sofia.almeida@example.com",
-            "07700 900167",
+            "07700 100167",
             "Solutions Architect",
             "Litware",
             "people@litware.example",
@@ -92,7 +92,7 @@ def demo_candidates() -> list[Candidate]:
         c(
             "James Whitfield",
             "james.whitfield@example.com",
-            "07700 900178",
+            "07700 100178",
             "DevOps Engineer",
             "Fabrikam",
             "jo.price@fabrikam.example",
@@ -101,7 +101,7 @@ def demo_candidates() -> list[Candidate]:
         c(
             "Hannah Cho",
             "hannah.cho@example.com",
-            "07700 900189",
+            "07700 100189",
             "UX Researcher",
             "Tailspin",
             "recruit@tailspin.example",
@@ -110,7 +110,7 @@ def demo_candidates() -> list[Candidate]:
         c(
             "Oliver Grant",
             "oliver.grant@example.com",
-            "07700 900190",
+            "07700 100190",
             "Account Manager",
             "Litware",
             "people@litware.example",
@@ -119,7 +119,7 @@ def demo_candidates() -> list[Candidate]:
         c(
             "Chloe Dubois",
             "chloe.dubois@example.com",
-            "07700 900201",
+            "+33 6 12 34 56 78",
             "Legal Counsel",
             "Northwind",
             "talent@northwind.example",
@@ -128,7 +128,7 @@ def demo_candidates() -> list[Candidate]:
         c(
             "Ethan Brooks",
             "ethan.brooks@example.com",
-            "07700 900212",
+            "07700 100212",
             "Sales Director",
             "Contoso",
             "hiring@contoso.example",
@@ -137,7 +137,7 @@ def demo_candidates() -> list[Candidate]:
         c(
             "Maya Patel",
             "maya.patel@example.com",
-            "07700 900223",
+            "07700 100223",
             "iOS Developer",
             "Fabrikam",
             "jo.price@fabrikam.example",
@@ -155,7 +155,7 @@ def demo_candidates() -> list[Candidate]:
         c(
             "Grace Liu",
             "grace.liu@example.com",
-            "07700 900245",
+            "07700 100245",
             "Data Scientist",
             "Litware",
             "people@litware.example",
@@ -164,7 +164,7 @@ def demo_candidates() -> list[Candidate]:
         c(
             "Ruby Evans",
             "ruby.evans@example.com",
-            "07700 900256",
+            "07700 100256",
             "Payroll Officer",
             "Northwind",
             "talent@northwind.example",
@@ -173,7 +173,7 @@ def demo_candidates() -> list[Candidate]:
         c(
             "Samuel Adeyemi",
             "samuel.adeyemi@example.com",
-            "07700 900267",
+            "07700 100267",
             "Cloud Engineer",
             "Contoso",
             "hiring@contoso.example",
@@ -399,7 +399,7 @@ def build_mailbox(account: str, now: datetime) -> list[MailMessage]:
         "james.whitfield@example.com",
         SAM,
         "Re: " + james.subject,
-        f"Hi Sam,\n\n{b.slots()[1]} works well for me. Thanks for arranging!\n\nJames\nMobile: 07700 900178",
+        f"Hi Sam,\n\n{b.slots()[1]} works well for me. Thanks for arranging!\n\nJames\nMobile: 07700 100178",
         tag="James Whitfield",
         reply_to=james,
         sender_name="James Whitfield",
@@ -455,7 +455,7 @@ def build_mailbox(account: str, now: datetime) -> list[MailMessage]:
         "ethan.brooks@example.com",
         SAM,
         "CV - Ethan Brooks",
-        "Hi Sam, as discussed on the phone, here is my CV. Ethan\nMobile: 07700 900212",
+        "Hi Sam, as discussed on the phone, here is my CV. Ethan\nMobile: 07700 100212",
         tag="Ethan Brooks",
         sender_name="Ethan Brooks",
     )
@@ -507,7 +507,7 @@ def build_mailbox(account: str, now: datetime) -> list[MailMessage]:
         "grace.liu@example.com",
         SAM,
         "Re: " + grace_old.subject,
-        "Hi Sam, the Tuesday slot is great, thank you.\n\nGrace\nM: 07700 900245",
+        "Hi Sam, the Tuesday slot is great, thank you.\n\nGrace\nM: 07700 100245",
         tag="Grace Liu",
         reply_to=grace_old,
     )

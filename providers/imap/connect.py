@@ -133,9 +133,27 @@ def connect(account: AccountConfig, password: str) -> imapclient.IMAPClient:
                 client.login(account.username, password)
             else:  # LOGIN is ASCII only; AUTHENTICATE PLAIN carries UTF-8 (RFC 4616)
                 client.plain_login(account.username, password)
-        except (LoginError, UnicodeError):
+        except LoginError as exc:
+            # imapclient turns every imaplib error during LOGIN into LoginError, a dropped
+            # connection (imaplib's abort, kept as the context) included: only the server's
+            # answer (a tagged NO) means the password is wrong. tests/faults/test_cut_connections.py
+            # fails if imapclient stops keeping the context.
+            if isinstance(exc.__context__, imaplib.IMAP4.abort | OSError):
+                raise ConnectionFailed(
+                    f"connection to {where(account)} lost during login: {_reason(exc.__context__, password)}; "
+                    "the password was not checked"
+                ) from None
             raise AuthError(
                 f"IMAP login to {where(account)} as {account.username!r} was refused: wrong user name or password"
+            ) from None
+        except UnicodeError:
+            raise AuthError(
+                f"IMAP login to {where(account)} as {account.username!r} was refused: wrong user name or password"
+            ) from None
+        except (imaplib.IMAP4.abort, OSError) as exc:  # a timeout or reset imaplib let through
+            raise ConnectionFailed(
+                f"connection to {where(account)} lost during login: {_reason(exc, password)}; "
+                "the password was not checked"
             ) from None
     except BaseException:
         with contextlib.suppress(Exception):

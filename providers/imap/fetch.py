@@ -222,3 +222,175 @@ def stream_uid_fetch(imap: Any, uids: Sequence[int], items: str) -> Iterator[Fet
             yield current
     if failure:
         raise imap.error(f"FETCH failed: {failure}")
+
+
+# -- BODYSTRUCTURE, read with a bounded parse ----------------------------------------------------
+
+FIELD_CAP = 1024
+"""Bytes kept of any one string in a BODYSTRUCTURE answer. A part's type, encoding and charset
+are short; a longer field (a 1 MB attachment name folded over 76-character lines passes any
+MTA, and imaplib refuses any line over its ``_MAXLINE`` of 1,000,000 bytes) is read past and
+cut here: it costs one pass over its bytes and ``FIELD_CAP`` of memory."""
+_CHUNK = 65536
+_MAX_DEPTH = 64  # nesting kept; anything deeper is read past (no MIME tree is that deep)
+_TOKEN = re.compile(rb'[ \t]*(?:(\()|(\))|(")|\{(\d+)\}\r\n|(\r\n)|([^ \t()"\r\n{]+|\{))')
+_QUOTED = re.compile(rb'[^"\\]*')
+
+
+class BodyField(bytes):
+    """A BODYSTRUCTURE string; ``length`` is its size on the wire (larger when it was cut)."""
+
+    length: int = 0
+
+
+class _BoundedReader:
+    """Tokens of IMAP responses off ``readline`` / ``read``, with no line limit and every
+    string or literal cut to ``cap`` bytes."""
+
+    def __init__(self, imap: Any, cap: int) -> None:
+        self.imap = imap
+        self.readline, self.read = _readers(imap)
+        self.cap = cap
+        self.buf = b""
+        self.pos = 0
+
+    def _more(self) -> None:
+        chunk = self.readline(_CHUNK)
+        if not chunk:
+            raise self.imap.abort("the server closed the connection")
+        self.buf = self.buf[self.pos :] + chunk
+        self.pos = 0
+
+    def _quoted(self) -> BodyField:
+        kept = bytearray()
+        length = 0
+        while True:
+            match = _QUOTED.match(self.buf, self.pos)
+            assert match is not None  # the pattern matches the empty string
+            text = match.group()
+            length += len(text)
+            if len(kept) < self.cap:
+                kept += text[: self.cap - len(kept)]
+            self.pos = match.end()
+            if self.pos >= len(self.buf):
+                self._more()
+                continue
+            if self.buf[self.pos] == 0x22:  # the closing quote
+                self.pos += 1
+                break
+            if self.pos + 1 >= len(self.buf):  # a backslash at the end of what was read
+                self._more()
+            escaped = self.buf[self.pos + 1 : self.pos + 2]
+            self.pos += 2
+            length += 1
+            if len(kept) < self.cap:
+                kept += escaped
+        field = BodyField(kept)
+        field.length = length
+        return field
+
+    def _literal(self, size: int) -> BodyField:
+        kept = bytearray()
+        rest = self.buf[self.pos :]
+        self.buf, self.pos = b"", 0
+        taken = rest[:size]
+        kept += taken[: self.cap]
+        self.buf = rest[size:]
+        left = size - len(taken)
+        while left > 0:
+            data = self.read(min(left, _CHUNK))
+            if not data:
+                raise self.imap.abort("the server closed the connection")
+            left -= len(data)
+            if len(kept) < self.cap:
+                kept += data[: self.cap - len(kept)]
+        field = BodyField(kept)
+        field.length = size
+        return field
+
+    def response(self) -> list[Any]:
+        """One whole response (to its final CRLF) as nested lists of fields; NIL is None."""
+        top: list[Any] = []
+        stack: list[list[Any]] = [top]
+        deep = 0  # levels read past, beyond _MAX_DEPTH
+        while True:
+            if self.pos >= len(self.buf):
+                self._more()
+                continue
+            match = _TOKEN.match(self.buf, self.pos)
+            if match is None or match.end() == len(self.buf):
+                if not self.buf.endswith(b"\n"):  # a token may go on in the next chunk
+                    self._more()
+                    continue
+                if match is None:  # a stray byte (a bare CR or LF): read past it
+                    self.pos += 1
+                    continue
+            self.pos = match.end()
+            opened, closed, quote, literal, end, atom = match.groups()
+            if end is not None:
+                if len(stack) == 1 and not deep:
+                    return top
+                continue  # a line break inside a list: not IMAP, read past it
+            if opened is not None:
+                if len(stack) > _MAX_DEPTH or deep:
+                    deep += 1
+                    continue
+                child: list[Any] = []
+                stack[-1].append(child)
+                stack.append(child)
+                continue
+            if closed is not None:
+                if deep:
+                    deep -= 1
+                elif len(stack) > 1:
+                    stack.pop()
+                continue
+            value: Any
+            if quote is not None:
+                value = self._quoted()
+            elif literal is not None:
+                value = self._literal(int(literal))
+            else:
+                value = None if atom.upper() == b"NIL" else BodyField(atom[: self.cap])
+            if not deep:
+                stack[-1].append(value)
+
+
+def stream_bodystructures(imap: Any, uids: Sequence[int], cap: int = FIELD_CAP) -> Iterator[tuple[int, list[Any]]]:
+    """``UID FETCH <set> (UID BODYSTRUCTURE)``, read with a bounded parse: (uid, structure as
+    nested lists, every string cut to ``cap`` bytes) per message, whatever the length of its
+    fields. Raises ``imap.abort`` when the connection closes, ``imap.error`` when the server
+    answers NO / BAD (after reading every pending response)."""
+    if not uids:
+        return
+    pending: list[bytes] = []
+    for group in uid_groups(uids):
+        tag = imap._new_tag()
+        imap.tagged_commands.pop(tag, None)
+        imap.send(tag + b" UID FETCH " + group.encode("ascii") + b" (UID BODYSTRUCTURE)\r\n")
+        pending.append(tag)
+    reader = _BoundedReader(imap, cap)
+    failure = ""
+    while pending:
+        tokens = reader.response()
+        head = bytes(tokens[0]) if tokens and isinstance(tokens[0], bytes) else b""
+        if head in pending:
+            status = bytes(tokens[1]).upper() if len(tokens) > 1 and isinstance(tokens[1], bytes) else b""
+            if status != b"OK" and not failure:
+                words = [bytes(t).decode("utf-8", "replace") for t in tokens if isinstance(t, bytes)]
+                failure = " ".join(words)[:300]
+            pending.remove(head)
+            continue
+        if len(tokens) < 4 or head != b"*" or tokens[2] is None or bytes(tokens[2]).upper() != b"FETCH":
+            continue  # EXISTS, EXPUNGE, a flag change ...
+        items = tokens[3] if isinstance(tokens[3], list) else []
+        found: dict[bytes, Any] = {}
+        for key, value in zip(items[::2], items[1::2], strict=False):
+            if isinstance(key, bytes):
+                found[bytes(key).upper()] = value
+        uid = found.get(b"UID")
+        structure = found.get(b"BODYSTRUCTURE")
+        if isinstance(uid, bytes) and uid.isdigit() and isinstance(structure, list) and not failure:
+            yield int(uid), structure
+    if failure:
+        raise imap.error(f"FETCH failed: {failure}")

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import binascii
 import dataclasses
+import imaplib
 import quopri
+import re
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -25,7 +27,7 @@ from inbox_watch.mime import CALENDAR_LIMIT, FETCH_HEADERS, TEXT_LIMIT, html_to_
 from inbox_watch.models import MailMessage
 
 from .fastmime import fast_parse
-from .fetch import Fetched, parse_fetch, raw_uid_fetch, stream_uid_fetch
+from .fetch import Fetched, parse_fetch, raw_uid_fetch, stream_bodystructures, stream_uid_fetch
 
 BODY_BYTES = 16384
 ITEMS = f"(UID BODY.PEEK[]<0.{BODY_BYTES}>)"
@@ -106,20 +108,28 @@ def fetch_messages(
     tags: tuple[str, ...],
     progress: Callable[[int], None] | None = None,
     every: int = 2000,
+    unreadable: list[str] | None = None,
 ) -> list[MailMessage]:
     """Read ``uids`` of the selected folder as MailMessages, in UID order (missing UIDs skipped).
 
     ``progress(n)`` is called after every ``every`` messages (and for the rest at the end).
+    A message that cannot be read is skipped (or kept as far as it was read) and never stops
+    the rest: one line naming its folder, UID, sender and subject goes in ``unreadable``.
     """
     messages: dict[int, MailMessage] = {}
     cut: list[int] = []
     long_header: list[int] = []
     count = 0
+    notes = unreadable if unreadable is not None else []
 
     def read(items: str, wanted: Sequence[int]) -> None:
         nonlocal count
         for fetched in stream_uid_fetch(client._imap, wanted, items):
-            built = build(fetched, account=account, folder=folder, uidvalidity=uidvalidity, tags=tags)
+            try:
+                built = build(fetched, account=account, folder=folder, uidvalidity=uidvalidity, tags=tags)
+            except Exception as exc:  # noqa: BLE001 - one message must not stop the sync
+                notes.append(unreadable_line(folder, fetched.uid, _raw_header(fetched), None, "skipped", exc))
+                continue
             if built is None:
                 long_header.append(fetched.uid)
                 continue
@@ -135,7 +145,14 @@ def fetch_messages(
     if long_header:
         read(SPLIT_ITEMS, list(long_header))
     if cut:
-        _complete_parts(client, cut, messages)
+        try:
+            _complete_parts(client, cut, messages)
+        except imaplib.IMAP4.abort:
+            raise  # the connection is gone: the pass fails, the next one reads these again
+        except imaplib.IMAP4.error as exc:  # refused, not dropped: the connection is still usable
+            for uid in cut:
+                note = unreadable_line(folder, uid, b"", messages[uid], f"read from its first {BODY_BYTES} bytes", exc)
+                notes.append(note)
     undated = [uid for uid, m in messages.items() if m.date == _EPOCH]
     if undated:
         found = parse_fetch(raw_uid_fetch(client._imap, undated, "(UID INTERNALDATE)"))
@@ -146,6 +163,36 @@ def fetch_messages(
     if progress is not None and count:
         progress(count)
     return [messages[uid] for uid in sorted(messages)]
+
+
+def _raw_header(fetched: Fetched) -> bytes:
+    for section in ("", "HEADER.FIELDS"):
+        if section in fetched.sections:
+            return fetched.sections[section][:BODY_BYTES]
+    return b""
+
+
+_RAW_FIELD = re.compile(rb"^(from|subject):[ \t]*(.*(?:\r?\n[ \t].*)*)", re.I | re.M)
+
+
+def unreadable_line(
+    folder: str, uid: int, raw_header: bytes, message: MailMessage | None, what: str, exc: BaseException
+) -> str:
+    """The one line that names a message that could not be read: folder, UID, sender, subject
+    (as made safe for a header: no control character reaches a log), and why."""
+    from inbox_watch.headers import header_text
+
+    if message is not None:
+        sender, subject = message.from_addr, message.subject
+    else:
+        found = {m.group(1).lower(): m.group(2) for m in reversed(list(_RAW_FIELD.finditer(raw_header)))}
+        sender = found.get(b"from", b"").decode("utf-8", "replace")
+        subject = found.get(b"subject", b"").decode("utf-8", "replace")
+    reason = header_text(f"{type(exc).__name__}: {exc}", limit=160)
+    return (
+        f"unreadable message {what}: folder {header_text(folder, 100)!r}, UID {uid}, "
+        f"from {header_text(sender, 100) or '?'}, subject {header_text(subject, 100)!r} ({reason})"
+    )
 
 
 # -- the rest of long multipart messages ---------------------------------------------------------
@@ -161,14 +208,31 @@ def _whole_calendar(calendar: str) -> bool:
     return "END:VCALENDAR" in calendar.upper()
 
 
-def _leaf_parts(body: Any, prefix: str = "") -> list[tuple[str, Any]]:
-    """[(part number, BODYSTRUCTURE of a leaf part)] in order; message/rfc822 is not entered."""
-    if getattr(body, "is_multipart", False):
-        out: list[tuple[str, Any]] = []
-        for index, child in enumerate(body[0], 1):
+def _leaf_parts(body: Any, prefix: str = "") -> list[tuple[str, list[Any]]]:
+    """[(part number, BODYSTRUCTURE of a leaf part)] in order; message/rfc822 is not entered.
+    ``body`` is a structure as :func:`stream_bodystructures` gives it: a multipart's children
+    are the lists it starts with."""
+    if not isinstance(body, list):
+        return []
+    if body and isinstance(body[0], list):
+        out: list[tuple[str, list[Any]]] = []
+        for index, child in enumerate(_children(body), 1):
             out += _leaf_parts(child, f"{prefix}.{index}" if prefix else str(index))
         return out
     return [(prefix or "1", body)]
+
+
+def _children(body: list[Any]) -> list[list[Any]]:
+    children: list[list[Any]] = []
+    for item in body:
+        if not isinstance(item, list):
+            break
+        children.append(item)
+    return children
+
+
+def _field(leaf: list[Any], index: int) -> str:
+    return _text(leaf[index]) if len(leaf) > index and isinstance(leaf[index], bytes) else ""
 
 
 def _text(value: Any) -> str:
@@ -177,15 +241,15 @@ def _text(value: Any) -> str:
     return str(value or "").lower()
 
 
-def _param(body: Any, name: str) -> str:
-    params = body[2] if len(body) > 2 and isinstance(body[2], tuple) else ()
+def _param(body: list[Any], name: str) -> str:
+    params = body[2] if len(body) > 2 and isinstance(body[2], list) else []
     for key, value in zip(params[::2], params[1::2], strict=False):
         if _text(key) == name:
             return _text(value)
     return ""
 
 
-def _is_attachment(body: Any) -> bool:
+def _is_attachment(body: list[Any]) -> bool:
     return any(b"attachment" in repr(x).lower().encode() for x in body[7:10] if x)
 
 
@@ -203,25 +267,23 @@ def _decode(payload: bytes, encoding: str, charset: str) -> str:
 
 
 def _complete_parts(client: Any, uids: list[int], messages: dict[int, MailMessage]) -> None:
-    structures = client.fetch(uids, ["BODYSTRUCTURE"])
     wanted: dict[int, dict[str, tuple[str, str, str, str]]] = {}
-    for uid in uids:
-        body = structures.get(uid, {}).get(b"BODYSTRUCTURE")
-        if body is None:
-            continue
+    for uid, body in stream_bodystructures(client._imap, uids):
+        if uid not in messages:
+            continue  # not one asked for here
         parts: dict[str, tuple[str, str, str, str]] = {}
         leaves = _leaf_parts(body)
         for number, leaf in leaves:
-            ctype = f"{_text(leaf[0])}/{_text(leaf[1])}"
+            ctype = f"{_field(leaf, 0)}/{_field(leaf, 1)}"
             if ctype in ("text/calendar", "application/ics") and not _whole_calendar(messages[uid].calendar):
-                parts["calendar"] = (number, ctype, _text(leaf[5]), _param(leaf, "charset"))
+                parts["calendar"] = (number, ctype, _field(leaf, 5), _param(leaf, "charset"))
                 break
         if not messages[uid].text:
             for want in ("text/plain", "text/html"):
                 for number, leaf in leaves:
-                    ctype = f"{_text(leaf[0])}/{_text(leaf[1])}"
+                    ctype = f"{_field(leaf, 0)}/{_field(leaf, 1)}"
                     if ctype == want and not _is_attachment(leaf):
-                        parts["text"] = (number, ctype, _text(leaf[5]), _param(leaf, "charset"))
+                        parts["text"] = (number, ctype, _field(leaf, 5), _param(leaf, "charset"))
                         break
                 if "text" in parts:
                     break

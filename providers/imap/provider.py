@@ -15,9 +15,13 @@ everything stored for the account. A new ``Candidates/`` folder is read in full.
 from __future__ import annotations
 
 import contextlib
+import imaplib
 import json
 import logging
 import re
+import select
+import socket
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -169,6 +173,9 @@ class ImapProvider:
         self._password: str | None = None
         self._capabilities: frozenset[str] = frozenset()
         self._enabled: set[str] = set()
+        self._unreadable: list[str] = []  # this pass's unreadable messages (SyncBatch.unreadable)
+        self._interrupted = False  # interrupt() was called during this pass
+        self._inbox: tuple[str, FolderState] | None = None  # INBOX as the last sync read it
 
     # -- connection ----------------------------------------------------------------------------
 
@@ -181,6 +188,17 @@ class ImapProvider:
             with translated(self.config, "reading capabilities"):
                 self._capabilities = frozenset(c.decode().upper() for c in self._client.capabilities())
         return self._client
+
+    def interrupt(self) -> None:
+        """Stop the call under way, from another thread (the sync pass deadline): the socket is
+        shut, so a read blocked on a server that trickles bytes ends at once. An incremental
+        pass then returns the folders it had finished (see ``incremental_sync``)."""
+        self._interrupted = True
+        client = self._client
+        sock = getattr(getattr(client, "_imap", None), "sock", None)
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
 
     def _drop(self) -> None:
         client, self._client = self._client, None
@@ -273,6 +291,7 @@ class ImapProvider:
             tags=tags,
             progress=progress,
             every=self.batch_size,
+            unreadable=self._unreadable,
         )
 
     def _leave_folder(self, client: imapclient.IMAPClient) -> None:
@@ -291,6 +310,7 @@ class ImapProvider:
         report = progress or no_progress
 
         def work(client: imapclient.IMAPClient) -> SyncBatch:
+            self._unreadable = []
             self._leave_folder(client)  # STATUS of the selected folder can be stale
             boxes = discover(client)
             states: dict[str, FolderState] = {}
@@ -318,7 +338,8 @@ class ImapProvider:
                 self._examine(client, folder.name, states[folder.name].uidvalidity)
                 messages += self._read(client, folder, states[folder.name].uidvalidity, uids, step)
             cursor = Cursor(self.account, encode_cursor(states))
-            return SyncBatch(self.account, tuple(messages), cursor, full=True)
+            self._remember_inbox(states)
+            return SyncBatch(self.account, tuple(messages), cursor, full=True, unreadable=tuple(self._unreadable))
 
         try:
             return self._run("reading mail", work)
@@ -333,6 +354,7 @@ class ImapProvider:
         report = progress or no_progress
 
         def work(client: imapclient.IMAPClient) -> SyncBatch:
+            self._unreadable = []
             self._leave_folder(client)  # STATUS of the selected folder can be stale
             boxes = discover(client)
             names = {f.name for f in boxes.watched}
@@ -358,28 +380,62 @@ class ImapProvider:
                 done += count
                 report(done, None, "messages")
 
-            for folder, state, old in todo:
-                if old is None:  # a folder new since the cursor: read it whole
-                    self._examine(client, folder.name, state.uidvalidity)
-                    uids = sorted(u for u in client.search(["SINCE", self._since(), *_LIVE]) if u < state.uidnext)
-                    messages += self._read(client, folder, state.uidvalidity, uids, step)
-                    continue
-                new: list[int] = []
-                if state.uidnext > old.uidnext:
-                    self._examine(client, folder.name, state.uidvalidity)
-                    found = client.search(["UID", f"{old.uidnext}:{state.uidnext - 1}", *_LIVE])
-                    new = sorted(u for u in found if old.uidnext <= u < state.uidnext)
-                    messages += self._read(client, folder, state.uidvalidity, new, step)
-                if old.messages + len(new) > state.messages:  # something was expunged
-                    removed += self._vanished(client, folder.name, state, old)
+            for index, (folder, state, old) in enumerate(todo):
+                try:
+                    got, gone_ids = self._folder_changes(client, folder, state, old, step)
+                except Exception:
+                    if not self._interrupted:
+                        raise
+                    # Stopped by the pass deadline: keep the folders finished; the others keep
+                    # their old position (a folder new since the cursor is read next time).
+                    for _folder, _state, unfinished in todo[index:]:
+                        if unfinished is None:
+                            states.pop(_folder.name, None)
+                        else:
+                            states[_folder.name] = unfinished
+                    log.info("%s: pass stopped in folder %r; %d folder(s) finished", self.account, folder.name, index)
+                    break
+                messages += got
+                removed += gone_ids
+            self._remember_inbox(states)
             return SyncBatch(
                 self.account,
                 tuple(messages),
                 Cursor(self.account, encode_cursor(states)),
                 removed=tuple(removed),
+                unreadable=tuple(self._unreadable),
             )
 
-        return self._run("reading new mail", work)
+        self._interrupted = False
+        batch = self._run("reading new mail", work)
+        if self._interrupted:
+            self._drop()  # its socket was shut under it
+        return batch
+
+    def _folder_changes(
+        self,
+        client: imapclient.IMAPClient,
+        folder: Folder,
+        state: FolderState,
+        old: FolderState | None,
+        step: Callable[[int], None],
+    ) -> tuple[list[MailMessage], list[str]]:
+        """What changed in one folder since ``old``: (new messages, ids expunged)."""
+        if old is None:  # a folder new since the cursor: read it whole
+            self._examine(client, folder.name, state.uidvalidity)
+            uids = sorted(u for u in client.search(["SINCE", self._since(), *_LIVE]) if u < state.uidnext)
+            return self._read(client, folder, state.uidvalidity, uids, step), []
+        messages: list[MailMessage] = []
+        new: list[int] = []
+        if state.uidnext > old.uidnext:
+            self._examine(client, folder.name, state.uidvalidity)
+            found = client.search(["UID", f"{old.uidnext}:{state.uidnext - 1}", *_LIVE])
+            new = sorted(u for u in found if old.uidnext <= u < state.uidnext)
+            messages = self._read(client, folder, state.uidvalidity, new, step)
+        removed: list[str] = []
+        if old.messages + len(new) > state.messages:  # something was expunged
+            removed = self._vanished(client, folder.name, state, old)
+        return messages, removed
 
     def _vanished(self, client: imapclient.IMAPClient, folder: str, state: FolderState, old: FolderState) -> list[str]:
         """Ids of messages expunged since ``old`` (QRESYNC only; without it, none are known)."""
@@ -504,22 +560,103 @@ class ImapProvider:
 
     # -- push ----------------------------------------------------------------------------------
 
-    def wait_for_change(self, timeout: float) -> bool:
-        """Block up to ``timeout`` seconds in IMAP IDLE on INBOX; True when the server reported
-        a change (sync then). Without IDLE, sleeps and returns True."""
+    def wait_for_change(
+        self,
+        timeout: float,
+        *,
+        interrupted: Callable[[], bool] | None = None,
+        tick: Callable[[], None] | None = None,
+    ) -> bool:
+        """Block up to ``timeout`` seconds in IMAP IDLE on INBOX (RFC 2177); True when the server
+        reported a change (sync then), or INBOX already differs from what the last sync read
+        (mail that came between that sync and this IDLE). Without IDLE, sleeps and returns True.
+
+        IDLE is re-issued every ``IDLE_RENEW`` seconds (servers may end an IDLE after 30
+        minutes). ``interrupted()`` is checked every second, ``tick()`` called every
+        ``TICK_EVERY`` seconds. A dropped connection raises ConnectionFailed."""
+        stop = interrupted or (lambda: False)
+        end = time.monotonic() + max(0.0, timeout)
+        last_tick = time.monotonic()
+
+        def ticked() -> None:
+            nonlocal last_tick
+            if tick is not None and time.monotonic() - last_tick >= TICK_EVERY:
+                last_tick = time.monotonic()
+                tick()
 
         def work(client: imapclient.IMAPClient) -> bool:
             if "IDLE" not in self._capabilities:
-                import time
-
-                time.sleep(timeout)
+                while (left := end - time.monotonic()) > 0 and not stop():
+                    time.sleep(min(1.0, left))
+                    ticked()
+                return not stop()
+            inbox = self._inbox[0] if self._inbox else "INBOX"
+            selected = client.select_folder(inbox, readonly=True)
+            if self._inbox_moved(selected):
                 return True
-            client.select_folder("INBOX", readonly=True)
-            client.idle()
-            try:
-                responses = client.idle_check(timeout=timeout)
-            finally:
-                client.idle_done()
-            return bool(responses)
+            while not stop() and time.monotonic() < end:
+                renew_at = min(end, time.monotonic() + IDLE_RENEW)
+                client.idle()
+                changed = False
+                try:
+                    while not changed and not stop() and (left := renew_at - time.monotonic()) > 0:
+                        changed = _changes(_idle_responses(client, min(1.0, left)))
+                        ticked()
+                finally:
+                    _text, late = client.idle_done()
+                if changed or _changes(late):
+                    return True
+            return False
 
         return self._run("waiting for new mail", work)
+
+    def _remember_inbox(self, states: dict[str, FolderState]) -> None:
+        """What a sync read of INBOX, so the next IDLE can tell mail that came in between."""
+        for name, state in states.items():
+            if name.upper() == "INBOX":
+                self._inbox = (name, state)
+
+    def _inbox_moved(self, selected: dict[bytes, Any]) -> bool:
+        if self._inbox is None:
+            return False
+        seen = self._inbox[1]
+        try:
+            uidnext = int(selected.get(b"UIDNEXT", seen.uidnext))
+            exists = int(selected.get(b"EXISTS", seen.messages))
+        except (TypeError, ValueError):
+            return False
+        return uidnext != seen.uidnext or exists != seen.messages
+
+
+IDLE_RENEW = 25 * 60.0  # seconds: RFC 2177 asks clients to re-issue IDLE at least every 29 minutes
+TICK_EVERY = 30.0  # seconds between ``tick()`` calls while waiting
+
+
+def _idle_responses(client: imapclient.IMAPClient, timeout: float) -> list[Any]:
+    """The untagged responses that arrive within ``timeout`` seconds of IDLE.
+
+    ``idle_check`` takes a closed connection for "nothing yet" (it swallows the EOF, and its
+    poll then returns at once, forever): here a socket that keeps showing readable with
+    nothing to read is a connection the server closed (a restart), raised as an abort."""
+    sock = client.socket()
+    for _attempt in range(3):
+        readable, _, _ = select.select([sock], [], [], timeout)
+        if not readable:
+            return []
+        responses = client.idle_check(timeout=0)
+        if responses:
+            return list(responses)
+        timeout = 0.05  # a TLS record in halves looks the same for a moment: look again
+    raise imaplib.IMAP4.abort("the server closed the connection")
+
+
+def _changes(responses: Any) -> bool:
+    """Whether untagged responses read in IDLE report new or removed mail (EXISTS, EXPUNGE,
+    VANISHED), not a flag change or a keep-alive such as Dovecot's ``* OK Still here``."""
+    for response in responses or ():
+        parts = response if isinstance(response, tuple) else (response,)
+        for part in parts:
+            word = part.upper() if isinstance(part, bytes) else str(part).upper().encode()
+            if word in (b"EXISTS", b"EXPUNGE", b"VANISHED"):
+                return True
+    return False

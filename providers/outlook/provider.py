@@ -83,7 +83,9 @@ def _odata_string(value: str) -> str:
 
 
 def _recipients(addresses: tuple[str, ...]) -> list[dict[str, Any]]:
-    return [{"emailAddress": {"address": a}} for a in addresses]
+    from inbox_watch.headers import plain_address  # raises UnsafeRecipient: nothing written
+
+    return [{"emailAddress": {"address": plain_address(a)}} for a in addresses]
 
 
 class OutlookProvider:
@@ -470,6 +472,7 @@ class OutlookProvider:
         return str(found[0]["id"]) if found else None
 
     def _create_draft(self, message: OutgoingMessage) -> str:
+        to, cc = _recipients(message.to), _recipients(message.cc)  # checked before anything is made
         original = message.reply_to_id or self._find(message.in_reply_to)
         headers = {"Prefer": IMMUTABLE_IDS}
         if original:
@@ -493,8 +496,8 @@ class OutlookProvider:
             update: dict[str, Any] = {
                 "subject": message.subject,
                 "body": {"contentType": "text", "content": message.body},
-                "toRecipients": _recipients(message.to),
-                "ccRecipients": _recipients(message.cc),
+                "toRecipients": to,
+                "ccRecipients": cc,
                 "internetMessageId": message.message_id,
             }
             try:

@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import corpus_dir
+from tests.conftest import need_corpus
 
 ROOT = Path(__file__).resolve().parents[2]
 ROW_KEYS = {
+    "owner",
     "rank",
     "candidate",
     "emails",
@@ -67,6 +68,7 @@ def test_report_json_contract_on_the_demo_account(demo_config: Path) -> None:
     assert [r["rank"] for r in rows] == list(range(1, len(rows) + 1))
     for row in rows:
         assert set(row) == ROW_KEYS
+        assert row["owner"] == "Sam Carter"  # outside team mode: the recruiter's own name
         assert row["status"] in STATUSES and row["next_action"] in ACTIONS
         assert isinstance(row["emails"], list) and isinstance(row["reasons"], list) and row["reasons"]
         assert isinstance(row["silent_business_hours"], (int, float))
@@ -89,7 +91,7 @@ def test_second_sync_is_incremental_and_changes_nothing(demo_config: Path) -> No
 
 
 def test_classify_json_contract_on_real_mail(tmp_path: Path) -> None:
-    files = sorted(corpus_dir().glob("*.eml"))[:40]
+    files = need_corpus()[:40]
     broken = tmp_path / "broken.eml"
     broken.write_bytes(b"\xff\xfe\x00garbage")
     missing = tmp_path / "missing.eml"
@@ -116,6 +118,7 @@ def test_chase_draft_send_and_the_one_day_guard(demo_config: Path) -> None:
     again = cli("chase", target, "--send", config=demo_config, check=False)
     assert again.returncode != 0
     assert "wait a business day or use --force" in again.stderr
+    assert "went to" in again.stderr and "just now" in again.stderr and "0m" not in again.stderr
     assert len(again.stderr.strip().splitlines()) == 1
 
 
@@ -123,7 +126,7 @@ def test_roster_import_log_snooze_pull_forget(tmp_path: Path, demo_config: Path)
     roster = tmp_path / "roster.csv"
     roster.write_text(
         "name,email,phone,role,employer,employer_email,stage\n"
-        "Jane Doe,jane@example.com;jd@example.net,07700 900001,Analyst,Acme,hr@acme.example,first\n"
+        "Jane Doe,jane@example.com;jd@example.net,07700 100001,Analyst,Acme,hr@acme.example,first\n"
     )
     assert "1 new" in cli("candidates", "import", str(roster), config=demo_config).stdout
     listed = cli("candidates", "list", config=demo_config).stdout
@@ -138,7 +141,7 @@ def test_roster_import_log_snooze_pull_forget(tmp_path: Path, demo_config: Path)
     )
     assert row["status"] == "snoozed"
     cli("pull", "Jane Doe", config=demo_config)
-    cli("forget", "Jane Doe", config=demo_config)
+    cli("forget", "Jane Doe", "--yes", config=demo_config)
     assert "Jane Doe" not in cli("candidates", "list", config=demo_config).stdout
     for name in ("store.json", "store.state.json"):
         assert b"jane" not in (tmp_path / name).read_bytes().lower()
@@ -185,11 +188,33 @@ def test_unknown_candidate_and_bad_roster(tmp_path: Path, demo_config: Path) -> 
     bad.write_text("name,email\nEve,not-an-address\n")
     result = cli("candidates", "import", str(bad), config=demo_config, check=False)
     assert result.returncode == 2 and f"{bad}:2" in result.stderr
+    assert f"{bad}: no candidate imported (1 bad row could not be read)" in result.stderr
+
+
+def test_an_excel_roster_imports_its_good_rows_and_names_the_bad_ones(tmp_path: Path, demo_config: Path) -> None:
+    roster = tmp_path / "export.csv"
+    roster.write_bytes(
+        "Name;Email Address;Mobile;Company\r\n"
+        "Zoë Clarke;zoe@example.com;07700 100001;Société Générale\r\n"
+        "Nobody;;;\r\n"
+        "Jürgen Müller;jm@example.de;+49 30 1234567;Bäckerei\r\n".encode("cp1252")
+    )
+    result = cli("candidates", "import", str(roster), config=demo_config, check=False)
+    assert result.returncode == 1  # partly imported
+    assert result.stderr.splitlines() == [f"inbox-watch: {roster}:3: Nobody has no email address"]
+    assert "imported 2 candidates" in result.stdout and "skipped 1 bad row (above)" in result.stdout
+    assert "read as cp1252" in result.stdout and "is a landline: no call or text will be offered" in result.stdout
+    assert "Traceback" not in result.stderr
+    listed = cli("candidates", "list", config=demo_config).stdout
+    assert "Zoë Clarke" in listed and "Société Générale" in listed and "Jürgen Müller" in listed
+    assert "with Zoë Clarke" in cli("log", "zoe", "call", config=demo_config).stdout  # no accent typed
 
 
 def test_demo_prints_the_ranked_mailbox_without_a_config() -> None:
     out = cli("demo", "--print").stdout
-    assert "consider_pulling" in out and "out_of_office" in out and "bounced" in out
+    # The dashboard's words (inbox_watch.vocabulary), not the JSON identifiers.
+    assert "consider pulling" in out and "out of office" in out and "bounced" in out
+    assert "consider_pulling" not in out and "out_of_office" not in out
 
 
 def test_unreachable_server_is_one_line_and_leaves_the_store_as_it_was(tmp_path: Path, demo_config: Path) -> None:
@@ -232,11 +257,11 @@ def test_a_name_inside_another_word_is_not_a_match(tmp_path: Path, demo_config: 
     roster = tmp_path / "r.csv"
     roster.write_text("name,email\nAnna Lee,anna@example.com\nAnna Berg,berg@example.com\n")
     cli("candidates", "import", str(roster), config=demo_config)
-    result = cli("forget", "anna", config=demo_config, check=False)
+    result = cli("forget", "anna", "--yes", config=demo_config, check=False)
     assert result.returncode == 2 and "matches several candidates" in result.stderr
     assert "Anna Lee" in result.stderr and "Anna Berg" in result.stderr and "Hannah" not in result.stderr
     assert "with Anna Lee" in cli("log", "anna l", "call", config=demo_config).stdout
-    assert "forgot Anna Berg" in cli("forget", "anna b", config=demo_config).stdout
+    assert "forgot Anna Berg" in cli("forget", "anna b", "--yes", config=demo_config).stdout
     assert "Hannah Cho" in cli("candidates", "list", config=demo_config).stdout
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
+from pathlib import Path
 from typing import Protocol
 
 import pytest
@@ -37,6 +38,11 @@ class Harness(Protocol):
 
     def sent(self) -> list[bytes]:
         """Raw bytes of every message in Sent, read without the provider."""
+        ...
+
+    def expire_cursor(self) -> None:
+        """Make every sync position the provider gave out invalid, mail kept (IMAP: a new
+        UIDVALIDITY for the candidate folders; Gmail: history gone; Graph: delta tokens gone)."""
         ...
 
 
@@ -142,6 +148,74 @@ class ProviderContract:
 
     def _outgoing(self, message_id: str) -> OutgoingMessage:
         return chaser_message(message_id)
+
+    def test_a_forgotten_candidate_stays_forgotten_through_a_forced_full_sync(
+        self, harness: Harness, tmp_path: Path
+    ) -> None:
+        """forget erases Ann Lee's own mail (not Bob Smith's reply about "annual leave" in
+        "Leeds"), and a full sync forced by an expired position does not bring it back, until
+        she is imported anew."""
+        from inbox_watch.config import AccountConfig, Config, RecruiterConfig
+        from inbox_watch.models import Candidate
+        from inbox_watch.service import Workspace
+        from inbox_watch.sync import sync_account
+
+        tags = Capability.TAGS in type(harness.provider).capabilities
+        ann, bob = "ann.lee@example.com", "bob.smith@example.com"
+        roster = [Candidate(name="Ann Lee", emails=(ann,)), Candidate(name="Bob Smith", emails=(bob,))]
+        store = Store(tmp_path / "store.json")
+        store.upsert_candidates(roster)
+        config = Config(path=None, recruiter=RecruiterConfig("Sam Carter", (RECRUITER,)), store_path=store.path)
+        account = AccountConfig(name=harness.provider.account, provider="imap")
+        harness.deliver(make_raw(subject="Slots", message_id="<fa1@agency.example>", to=ann), folder="sent")
+        harness.deliver(
+            make_raw(
+                subject="Re: Slots", message_id="<fa2@example.com>", sender="ann.home@mail.example", to=RECRUITER,
+                in_reply_to="<fa1@agency.example>", body="Tuesday works. Ann, 07700 900123",
+            )
+        )  # fmt: skip
+        harness.deliver(
+            make_raw(subject="Your CV", message_id="<fa3@agency.example>", to="ann.home@mail.example"),
+            folder="sent",
+            tag="Ann Lee" if tags else "",
+        )
+        harness.deliver(make_raw(subject="Bob's slots", message_id="<fb1@agency.example>", to=bob), folder="sent")
+        harness.deliver(
+            make_raw(
+                subject="Re: Bob's slots", message_id="<fb2@example.com>", sender=bob, to=RECRUITER,
+                in_reply_to="<fb1@agency.example>", body="I'm on annual leave, back Monday, then in Leeds.",
+            )
+        )  # fmt: skip
+        sync_account(store, account, harness.provider, drain_outbox=False)
+        ids = {m.message_id for m in store.messages()}
+        assert {"<fa1@agency.example>", "<fa2@example.com>", "<fb2@example.com>"} <= ids
+        name, counts = Workspace(config, store).forget("Ann Lee", datetime.now(UTC))
+        assert name == "Ann Lee" and counts["candidates"] == 1
+        annes = {"<fa1@agency.example>", "<fa2@example.com>", "<fa3@agency.example>"} if tags else set()
+        annes |= {"<fa1@agency.example>", "<fa2@example.com>"}
+        assert not annes & {m.message_id for m in store.messages()}
+        assert counts["messages"] == len(annes)
+        assert {"<fb1@agency.example>", "<fb2@example.com>"} <= {m.message_id for m in store.messages()}
+        harness.deliver(
+            make_raw(subject="Still keen", message_id="<fa4@example.com>", sender=ann, to=RECRUITER, body="Hi")
+        )
+        harness.expire_cursor()
+        again = sync_account(store, account, harness.provider, drain_outbox=False)
+        assert again.full  # the expired position forced a full sync
+        left = {m.message_id for m in store.messages()}
+        assert not (annes | {"<fa4@example.com>"}) & left
+        assert {"<fb1@agency.example>", "<fb2@example.com>"} <= left
+        assert [c.name for c in store.candidates()] == ["Bob Smith"]  # her tag did not bring her back
+        for trace in (b"ann.lee", b"ann lee", b"ann.home", b"07700 900123"):
+            assert trace not in store.path.read_bytes().lower()
+        for trace in (b"ann.lee@", b"ann.home", b"07700 900123"):  # (an IMAP position names her folder)
+            assert trace not in store.state_path.read_bytes().lower()  # the forget list holds hashes only
+        # imported anew: her mail comes back on the next full sync
+        store.upsert_candidates(roster[:1])
+        harness.deliver(make_raw(subject="Update", message_id="<fa5@example.com>", sender=ann, to=RECRUITER))
+        harness.expire_cursor()
+        assert sync_account(store, account, harness.provider, drain_outbox=False).full
+        assert {"<fa4@example.com>", "<fa5@example.com>"} <= {m.message_id for m in store.messages()}
 
     def test_draft_is_saved_in_thread(self, harness: Harness) -> None:
         harness.deliver(make_raw(subject="Interview slots", message_id="<c1@agency.example>"), folder="sent")

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import base64
 import email
+import email.header
 import email.policy
 import email.utils
 import html
@@ -223,7 +224,17 @@ class GraphEmulator:
         if transport is None:
             transport = folder.lower() not in ("sentitems", "drafts")
         parsed = email.message_from_bytes(raw, policy=email.policy.default)
-        headers = [{"name": k, "value": str(v)} for k, v in parsed.items()]
+
+        def text(name: str, value: Any = None) -> str:
+            """A header's text; one the email package refuses (CR/LF decoded inside an
+            address) is kept as decoded from the wire, as Exchange keeps what it cannot parse."""
+            try:
+                return str(parsed[name] or "") if value is None else str(value)
+            except ValueError:
+                found = value or next((v for k, v in parsed.raw_items() if k.lower() == name.lower()), "")
+                return str(email.header.make_header(email.header.decode_header(str(found))))
+
+        headers = [{"name": k, "value": text(k, v)} for k, v in parsed.raw_items()]
         plain = parsed.get_body(preferencelist=("plain",))
         rich = parsed.get_body(preferencelist=("html",))
         body = {"contentType": "text", "content": plain.get_content() if plain else ""}
@@ -234,10 +245,10 @@ class GraphEmulator:
             when = email.utils.parsedate_to_datetime(str(parsed["Date"]))
         sent = _iso(when) if when else _now()
         refs = re.findall(r"<[^>]+>", f"{parsed['In-Reply-To'] or ''} {parsed['References'] or ''}")
-        name, address = email.utils.parseaddr(str(parsed["From"] or ""))
+        name, address = email.utils.parseaddr(text("From"))
         message: dict[str, Any] = {
             "internetMessageId": str(parsed["Message-ID"] or f"<{secrets.token_hex(8)}@emulator>"),
-            "subject": str(parsed["Subject"] or ""),
+            "subject": text("Subject"),
             "from": _recipient(name, address),
             "sender": _recipient(name, address),
             "toRecipients": [

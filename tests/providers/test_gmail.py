@@ -47,6 +47,9 @@ class GmailHarness:
     def sent(self) -> list[bytes]:
         return self.emulator.raw_with_label("SENT")
 
+    def expire_cursor(self) -> None:
+        self.emulator.expire_history()
+
 
 @pytest.fixture(autouse=True)
 def _no_backoff_sleep() -> Iterator[None]:

@@ -85,6 +85,19 @@ class ImapHarness:
     def sent(self) -> list[bytes]:
         return [raw for raw, _ in self.read("Sent")]
 
+    def expire_cursor(self) -> None:
+        """A new UIDVALIDITY for every candidate folder (deleted and made again, mail kept)."""
+        prefix = f"Candidates{self.server.separator}"
+        for _flags, _sep, name in self.world.list_folders():
+            if not name.startswith(prefix):
+                continue
+            kept = [raw for raw, _ in self.read(name)]
+            self.world.unselect_folder()
+            self.world.delete_folder(name)
+            self.world.create_folder(name)
+            for raw in kept:
+                self.world.append(name, raw)
+
     def close(self) -> None:
         self.provider.close()
         if self._world is not None:

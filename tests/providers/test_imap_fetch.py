@@ -80,3 +80,47 @@ def test_flag_updates_with_a_uid_are_not_messages_and_commands_may_end_in_any_or
     got = list(stream_uid_fetch(imap, list(range(1, 6000, 2)), "(UID BODY.PEEK[]<0.100>)"))
     assert len(imap.sent) == 2  # the UID set was split into two pipelined commands
     assert [(f.uid, f.sections[""]) for f in got] == [(1, b"Subject: one\r\n\r\n")]
+
+
+# -- BODYSTRUCTURE with a bounded parse -----------------------------------------------------------
+
+
+def test_bodystructure_fields_of_any_length_are_read_past_and_cut() -> None:
+    """imaplib refuses a line over 1,000,000 bytes; the bounded reader reads a 1.5 MB quoted
+    field, an escaped quote at a chunk boundary and a 200 KB literal, and keeps FIELD_CAP bytes."""
+    from providers.imap.fetch import FIELD_CAP, stream_bodystructures
+
+    long_name = b"x" * 65535 + b'\\"' + b"y" * 1_500_000
+    literal_name = "é".encode() * 100_000
+    script = (
+        b"* 2 EXISTS\r\n"
+        + b'* 1 FETCH (UID 7 BODYSTRUCTURE (("text" "plain" ("charset" "utf-8") NIL NIL "7bit" 10 1 NIL NIL NIL NIL)'
+        + b'("application" "octet-stream" NIL NIL NIL "base64" 4 NIL ("attachment" ("filename" "'
+        + long_name
+        + b'")) NIL NIL) "mixed" ("boundary" "b1") NIL NIL NIL))\r\n'
+        + b'* 2 FETCH (UID 8 BODYSTRUCTURE ("text" "calendar" ("name" {%d}\r\n' % len(literal_name)
+        + literal_name
+        + b') NIL NIL "base64" 4 1 NIL NIL NIL NIL))\r\n'
+        + b"* 3 FETCH (UID 9 FLAGS (\\Seen))\r\n"
+        + b"T1 OK Fetch completed.\r\n"
+    )
+    imap = Scripted(script)
+    got = dict(stream_bodystructures(imap, [7, 8]))
+    assert imap.sent == [b"T1 UID FETCH 7:8 (UID BODYSTRUCTURE)\r\n"]
+    assert sorted(got) == [7, 8]
+    text, attachment, subtype = got[7][0], got[7][1], got[7][2]
+    assert (text[0], text[1], text[2]) == (b"text", b"plain", [b"charset", b"utf-8"])
+    assert subtype == b"mixed"
+    name = attachment[8][1][1]
+    assert len(name) == FIELD_CAP and name.length == len(long_name) - 1  # the backslash is an escape
+    assert got[8][:2] == [b"text", b"calendar"] and got[8][3] is None
+    assert got[8][2][1].length == len(literal_name) and len(got[8][2][1]) == FIELD_CAP
+
+
+def test_bodystructure_refused_or_cut_off() -> None:
+    from providers.imap.fetch import stream_bodystructures
+
+    with pytest.raises(imaplib.IMAP4.error, match="SERVERBUG"):
+        list(stream_bodystructures(Scripted(b"T1 NO [SERVERBUG] Internal error\r\n"), [1]))
+    with pytest.raises(imaplib.IMAP4.abort):
+        list(stream_bodystructures(Scripted(b'* 1 FETCH (UID 1 BODYSTRUCTURE ("text" "pla'), [1]))

@@ -68,6 +68,9 @@ class OutlookHarness:
     def sent(self) -> list[bytes]:
         return [self.graph.render_mime(m) for m in self.graph.in_folder("sentitems")]
 
+    def expire_cursor(self) -> None:
+        self.graph.expire_delta_tokens()
+
 
 def make_provider(graph: GraphEmulator, monkeypatch: pytest.MonkeyPatch, **kwargs: object) -> OutlookProvider:
     monkeypatch.setenv(TOKEN_ENV, graph.token)

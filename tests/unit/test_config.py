@@ -176,3 +176,15 @@ def test_files_named_in_an_account_are_found_beside_the_config(tmp_path: Path) -
     work, gmail = load_config(path).accounts
     assert work.ca_file == str(tmp_path / "conf" / "certs" / "ca.pem")
     assert gmail.client_secrets_file == str(Path("~/secrets.json").expanduser())
+
+
+def test_the_phone_country_is_set_or_derived(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    assert parse_config("", path).policy.phone_region == "GB"  # from holidays = "GB-ENG"
+    assert parse_config('[policy]\nholidays = "DE-BY"\n', path).policy.phone_region == "DE"
+    # No holidays: the country of the time zone (the tz database's zone.tab).
+    paris = parse_config('[policy]\ntimezone = "Europe/Paris"\nholidays = ""\n', path)
+    assert paris.policy.phone_region == "FR"
+    assert parse_config('[policy]\ncountry = "ie"\n', path).policy.phone_region == "IE"
+    with pytest.raises(ConfigError, match=r"config.toml: policy.country = 'XX' is invalid: expected a two-letter"):
+        parse_config('[policy]\ncountry = "XX"\n', path)

@@ -56,7 +56,13 @@ def test_employer_update_names_candidate_tried_and_next_update() -> None:
     assert draft.to == ("hr@acme.example",)
     assert "Jane Doe" in draft.body and "Jane Doe" in draft.subject
     assert "1 follow-up email" in draft.body
-    assert "Monday 12:00" in draft.body  # one business day later, over the weekend
+    # One business day later, over the weekend, promised by the day and never to the minute.
+    assert "I'll update you again by end of day Monday." in draft.body
+    assert not re.search(r"\d\d:\d\d", draft.body)
+    from inbox_watch.vocabulary import end_of_day
+
+    assert end_of_day(at("2026-11-27 16:00"), at("2026-11-27 07:00"), clock) == "end of day today"
+    assert end_of_day(at("2027-01-05 12:00"), at("2026-12-24 12:00"), clock) == "end of day Tuesday 5 January"
 
 
 def test_pulled_candidate_gets_the_withdrawal_note() -> None:

@@ -31,6 +31,32 @@ def test_a_name_matches_whole_words_or_word_prefixes_only() -> None:
     assert name_matches("smith", "Jo Ward-Smith")
 
 
+def test_names_match_without_accents_or_case_still_by_whole_words() -> None:
+    assert name_matches("zoe", "Zoë Clarke") and name_matches("ZOE c", "Zoë Clarke")
+    assert name_matches("zoë", "Zoe Hart")  # typed with the accent, written without
+    assert name_matches("jose", "José Álvarez") and name_matches("alvarez", "José Álvarez")
+    assert name_matches("francois", "Fran\u0063\u0327ois Roy")  # a combining cedilla
+    assert not name_matches("oe", "Zoë Clarke")  # still the start of a word
+    assert not name_matches("clarke zoe", "Zoë Clarke")  # still in order
+
+
+def test_log_zoe_call_finds_zoe_clarke_and_refuses_ambiguity(workspace: Workspace) -> None:
+    workspace.store.upsert_candidates([Candidate(name="Zoë Clarke", emails=("zoe@example.com",))])
+    assert workspace.log_touch("zoe", "call", "", NOW).candidate.name == "Zoë Clarke"
+    assert workspace.log_touch("ZOE CLARKE", "text", "", NOW).candidate.name == "Zoë Clarke"
+    workspace.store.upsert_candidates([Candidate(name="Zoe Hart", emails=("hart@example.com",))])
+    with pytest.raises(UsageError, match="'zoe' matches several candidates: Zo. (Clarke|Hart), Zo. (Clarke|Hart)"):
+        workspace.log_touch("zoe", "call", "", NOW)
+    assert workspace.log_touch("zoe h", "call", "", NOW).candidate.name == "Zoe Hart"
+    # Two people whose names differ only by the accent: the exact spelling picks one, the
+    # folded spelling names both and is refused.
+    workspace.store.upsert_candidates([Candidate(name="Zoe Clarke", emails=("zc@example.com",))])
+    assert workspace.log_touch("Zoë Clarke", "call", "", NOW).candidate.name == "Zoë Clarke"
+    assert workspace.log_touch("zoe clarke", "call", "", NOW).candidate.name == "Zoe Clarke"
+    with pytest.raises(UsageError, match="matches several"):
+        workspace.log_touch("ZOE CLARKË", "call", "", NOW)
+
+
 def test_log_and_forget_never_pick_a_name_that_only_contains_the_word(workspace: Workspace) -> None:
     workspace.store.upsert_candidates([Candidate(name="Anna Lee", emails=("anna@example.com",))])
     state = workspace.log_touch("anna", "call", "", NOW)
@@ -95,7 +121,7 @@ def test_rows_of_the_same_name_are_merged_and_counted_once(tmp_path: Path, works
     roster = tmp_path / "dup.csv"
     roster.write_text(
         "name,email,phone,role,employer,employer_email,stage\n"
-        "Zoë O'Brien,zoe@example.com,07700 900001,Dev,Acme,hr@acme.example,screen\n"
+        "Zoë O'Brien,zoe@example.com,07700 100001,Dev,Acme,hr@acme.example,screen\n"
         "zoë  o'brien,zoe2@example.com,,,,boss@acme.example,\n"
         "Bob,bob@example.com,,,,,\n",
         encoding="utf-8",
@@ -106,7 +132,7 @@ def test_rows_of_the_same_name_are_merged_and_counted_once(tmp_path: Path, works
     zoe = candidates[0]
     assert zoe.emails == ("zoe@example.com", "zoe2@example.com")
     assert zoe.employer_emails == ("hr@acme.example", "boss@acme.example")
-    assert (zoe.phone, zoe.role, zoe.stage) == ("07700 900001", "Dev", "screen")
+    assert (zoe.phone, zoe.role, zoe.stage) == ("07700 100001", "Dev", "screen")
     assert notes == [f"{roster}:3: zoë o'brien is also on line 2: merged into one candidate"]
     assert workspace.store.upsert_candidates(candidates) == (2, 0)
     stored = workspace.store.candidate("Zoë O'Brien")
@@ -120,6 +146,52 @@ def test_a_repeated_email_column_adds_its_addresses_and_another_repeat_is_refuse
     roster.write_text("name,email,email\nX,x@example.com,y@example.com\n")
     (x,) = read_roster(roster)
     assert x.emails == ("x@example.com", "y@example.com")
-    roster.write_text("name,email,phone,Phone\nX,x@example.com,1,2\n")
-    with pytest.raises(UsageError, match="'phone' appears more than once"):
+    roster.write_text("name,email,role,Role\nX,x@example.com,1,2\n")
+    with pytest.raises(UsageError, match="'role' appears more than once"):
         read_roster(roster)
+
+
+def _two_candidates(tmp_path: Path) -> Workspace:
+    from inbox_watch.config import Config, RecruiterConfig
+    from inbox_watch.models import Cursor, SyncBatch
+    from tests.builders import SAM, SLOTS, msg
+
+    config = Config(path=None, recruiter=RecruiterConfig("Sam Carter", (SAM,)), store_path=tmp_path / "store.json")
+    workspace = Workspace.open(config)
+    workspace.store.upsert_candidates(
+        [
+            Candidate(name="Ann Lee", emails=("ann@example.com",)),
+            Candidate(name="Bob Smith", emails=("bob@example.com",)),
+        ]
+    )
+    to_ann = msg("2026-11-23 10:00", SAM, "ann@example.com", "Ann: slots", SLOTS)
+    from_ann = msg("2026-11-23 11:00", "ann@example.com", SAM, "Re: Ann: slots", "Tue works", reply_to=to_ann)
+    to_bob = msg("2026-11-23 10:00", SAM, "bob@example.com", "Bob: slots", SLOTS)
+    from_bob = msg(
+        "2026-11-23 12:00", "bob@example.com", SAM, "Re: Bob: slots",
+        "Sorry, annual leave until Monday; I am in Leeds then. Tuesday 10:00 works.", reply_to=to_bob,
+    )  # fmt: skip
+    group = msg("2026-11-24 10:00", SAM, ("ann@example.com", "bob@example.com"), "Panel day", SLOTS)
+    ann_in_group = msg("2026-11-24 11:00", "ann@example.com", SAM, "Re: Panel day", "I can do it", reply_to=group)
+    workspace.store.apply_sync(
+        SyncBatch("work", (to_ann, from_ann, to_bob, from_bob, group, ann_in_group), Cursor("work", "c"), full=True),
+        at=NOW,
+    )
+    return workspace
+
+
+def test_forget_erases_exactly_the_candidates_own_mail(tmp_path: Path) -> None:
+    """forget "Ann Lee" keeps Bob Smith's reply that mentions "annual leave" and "Leeds", and the
+    group email that is Bob's too; Ann's own reply in the group thread goes, so it can never
+    pass for Bob's answer."""
+    workspace = _two_candidates(tmp_path)
+    later = datetime(2026, 11, 26, 12, tzinfo=UTC)
+    before = {s.candidate.name: s for s in workspace.evaluate(later)}["Bob Smith"]
+    name, counts = workspace.forget("Ann Lee", later)
+    assert (name, counts["candidates"], counts["messages"]) == ("Ann Lee", 1, 3)
+    subjects = sorted(m.subject for m in workspace.store.messages())
+    assert subjects == ["Bob: slots", "Panel day", "Re: Bob: slots"]
+    after = {s.candidate.name: s for s in workspace.evaluate(later)}
+    assert list(after) == ["Bob Smith"]
+    assert (after["Bob Smith"].status, after["Bob Smith"].waiting_since) == (before.status, before.waiting_since)
+    assert before.status is not Status.REPLIED  # the group email waits for his answer

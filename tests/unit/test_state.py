@@ -170,7 +170,7 @@ def test_bounce_of_the_scheduling_email() -> None:
     state = one([sent, bounce], "2026-11-23 12:00")
     assert state.status is Status.BOUNCED
     assert state.next_action is NextAction.CALL
-    assert any("07700 900001" in r for r in state.reasons)
+    assert any("07700 100001" in r for r in state.reasons)
 
 
 def test_a_delay_notice_is_not_a_bounce_and_says_so() -> None:
@@ -205,7 +205,7 @@ def test_chasers_do_not_restart_the_clock_and_are_counted() -> None:
     # A business day after the chaser, with no answer: call, at a time outside work.
     later = one([sent, chaser], "2026-11-24 16:00")
     assert later.next_action is NextAction.CALL
-    assert any("call 07700 900001" in r for r in later.reasons)
+    assert any("call 07700 100001" in r for r in later.reasons)
 
 
 def test_ladder_after_a_logged_call_is_text_then_social() -> None:
@@ -260,12 +260,12 @@ def test_new_scheduling_email_after_a_reply_opens_a_new_wait() -> None:
 def test_tagged_thread_links_a_candidate_without_a_roster_address() -> None:
     sent = msg("2026-11-23 10:00", SAM, "ann@example.org", "Slots for Ann", SLOTS, tags=("Ann Lee",))
     reply = msg(
-        "2026-11-23 11:00", "ann@example.org", SAM, "Re: Slots for Ann", "Thanks!\nMobile: 07700 900777", reply_to=sent
+        "2026-11-23 11:00", "ann@example.org", SAM, "Re: Slots for Ann", "Thanks!\nMobile: 07700 100777", reply_to=sent
     )
     (state,) = run([sent, reply], "2026-11-24 12:00", candidates=[Candidate("Ann Lee", source="tag")])
     assert state.status is Status.REPLIED
     assert state.candidate.emails == ("ann@example.org",)
-    assert state.candidate.phone == "07700 900777"
+    assert state.candidate.phone == "07700 100777"
 
 
 def test_ranking_order_and_reasons() -> None:

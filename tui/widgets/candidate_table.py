@@ -10,25 +10,23 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from rich.text import Text
+from textual.binding import Binding
 from textual.widgets import DataTable
 from textual.widgets.data_table import RowKey
 
 from inbox_watch.engine.clock import BusinessClock
 from inbox_watch.engine.state import tag_key
 from inbox_watch.models import CandidateState, Status
+from inbox_watch.vocabulary import action_word, status_word
+from tui.layout import COLUMNS
 from tui.widgets.palette import status_style
-
-WIDE_TABLE = 110  # from this many columns of table width, show "role @ employer" too
-MIN_NAME = 12  # the candidate column never narrows below this, however little room is left
-MAX_NAME = 40  # nor grows beyond it: a long name is cut with an ellipsis ("…")
-MAX_ROLE = 32  # the same for "role @ employer"
 
 Values = tuple[str, ...]
 
 
 def status_text(status: Status) -> Text:
     """The status word, coloured; the word itself carries the meaning without colour."""
-    return Text(status.value.replace("_", " "), style=status_style(status))
+    return Text(status_word(status), style=status_style(status))
 
 
 def silent_for(state: CandidateState, clock: BusinessClock) -> str:
@@ -53,60 +51,56 @@ def row_values(state: CandidateState, clock: BusinessClock) -> Values:
         silent_for(state, clock),
         str(state.chasers_sent) if state.chasers_sent else "-",
         "yes" if state.employer_waiting else "",
-        state.next_action.value.replace("_", " "),
+        action_word(state.next_action),
     )
 
 
-# (key, label, index into row_values, shown in the narrow layout)
-COLUMNS = (
-    ("rank", "#", 0, True),
-    ("candidate", "Candidate", 1, True),
-    ("role", "Role @ employer", 2, False),
-    ("status", "Status", 3, True),
-    ("silent", "Silent", 4, True),
-    ("chasers", "Ch", 5, True),
-    ("employer", "Emp", 6, True),
-    ("next", "Next action", 7, True),
-)
-
-
 class CandidateTable(DataTable[str | Text]):
-    """Candidates ranked by urgency; the highlighted row is the selected candidate."""
+    """Candidates ranked by urgency; the highlighted row is the selected candidate.
+
+    Every column has a fixed ``width`` (Textual's public ``add_column(width=...)``), set from
+    the screen's ``Layout`` (tui/layout.py), which measures values in terminal cells; a value
+    wider than its column is cut with an ellipsis. A new layout rebuilds the columns.
+    """
+
+    BINDINGS = [  # on the table, so they win over DataTable's own home/end (which scroll sideways)
+        Binding(
+            "j", "cursor_down", "Down", id="row_down", key_display="j / down", tooltip="Next candidate", show=False
+        ),
+        Binding("k", "cursor_up", "Up", id="row_up", key_display="k / up", tooltip="Previous candidate", show=False),
+        Binding(
+            "g,home", "scroll_top", "First", id="row_first", key_display="g / home", tooltip="First row", show=False
+        ),
+        Binding("G,end", "scroll_bottom", "Last", id="row_last", key_display="G / end", tooltip="Last row", show=False),
+    ]
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
-        self._wide: bool | None = None
+        self.layout_columns: tuple[tuple[str, int], ...] = ()
         self._keys: list[str] = []
         self._values: dict[str, Values] = {}
         self._states: dict[str, CandidateState] = {}
-        self._clock: BusinessClock | None = None
-        self._widths: dict[str, int] = {}  # widest plain value per column key
 
     # --- layout ------------------------------------------------------------------------------
 
-    def _columns(self) -> list[tuple[str, str, int, bool]]:
-        return [c for c in COLUMNS if self._wide or c[3]]
+    def _columns(self) -> list[tuple[str, int]]:
+        """(key, index into the row's values) of each column shown."""
+        index = {key: place for key, _, place in COLUMNS}
+        return [(key, index[key]) for key, _ in self.layout_columns]
 
-    def _set_columns(self, wide: bool) -> None:
-        if wide == self._wide:
+    def set_layout(self, columns: tuple[tuple[str, int], ...]) -> None:
+        """Show these columns at these widths (in cells); rebuild only when they change."""
+        if columns == self.layout_columns:
             return
-        self._wide = wide
+        self.layout_columns = columns
+        labels = {key: label for key, label, _ in COLUMNS}
+        keys, values = self._keys, self._values
         self.clear(columns=True)
-        for key, label, _, _ in self._columns():
-            self.add_column(label, key=key)
-        keys, self._keys = self._keys, []  # force a rebuild of the rows
-        if self._states and self._clock is not None:
-            self.show(list(self._states.values()), self._clock)
-        elif keys:
-            self._fill(keys, self._values)
-
-    def on_resize(self) -> None:
-        wide = self._wide
-        self._set_columns(self.size.width >= WIDE_TABLE)
-        if wide == self._wide and self.ordered_columns:  # same columns: fit the name to the new width
-            self._update_dimensions(())
-            self._clear_caches()
-            self.refresh()
+        for key, width in columns:
+            self.add_column(Text(labels[key], no_wrap=True, overflow="ellipsis"), width=width, key=key)
+        self._keys = []  # force a rebuild of the rows
+        if keys:
+            self._fill(keys, values)
 
     # --- content -----------------------------------------------------------------------------
 
@@ -143,7 +137,6 @@ class CandidateTable(DataTable[str | Text]):
 
     def show(self, states: Sequence[CandidateState], clock: BusinessClock) -> None:
         """Show ``states`` (already ranked and filtered), keeping the cursor on its candidate."""
-        self._clock = clock
         keys = [tag_key(s.candidate.name) for s in states]
         self._fill(keys, {k: row_values(s, clock) for k, s in zip(keys, states, strict=True)})
         self._states = dict(zip(keys, states, strict=True))
@@ -162,18 +155,13 @@ class CandidateTable(DataTable[str | Text]):
         return bool(self._keys) and not self._states
 
     def _fill(self, keys: list[str], values: dict[str, Values]) -> None:
-        if self._wide is None:
-            self._set_columns(self.size.width >= WIDE_TABLE)
         columns = self._columns()
-        self._widths = {
-            column: max((len(v[index]) for v in values.values()), default=0) for column, _, index, _ in columns
-        }
         if keys == self._keys:  # the same rows in the same order: change only what changed
             for key in keys:
                 old, new = self._values[key], values[key]
                 if old == new:
                     continue
-                for column, _, index, _ in columns:
+                for column, index in columns:
                     if old[index] != new[index]:
                         self.update_cell(key, column, self._cell(column, index, new))
             self._values = values
@@ -181,35 +169,23 @@ class CandidateTable(DataTable[str | Text]):
         selected, row = self.selected_key, self.cursor_row
         self._keys, self._values = keys, values
         self.clear()
+        if not columns:  # no layout yet (before the first resize): rows come with the columns
+            return
         for key in keys:
-            self.add_row(*(self._cell(c[0], c[2], values[key]) for c in columns), key=key)
+            self.add_row(*(self._cell(column, index, values[key]) for column, index in columns), key=key)
         if not keys:
             return
         target = keys.index(selected) if selected in values else min(max(row, 0), len(keys) - 1)
         self.move_cursor(row=target, animate=False, scroll=True)
 
     def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
-        """Column widths from the plain values already at hand, instead of DataTable measuring
-        every cell through Rich (0.3 s for 2,000 rows in bench/tui.py); then the usual sizing."""
-        for column in self.ordered_columns:
-            column.content_width = max(column.content_width, self._widths.get(str(column.key.value), 0))
-        self._cap_widths()
+        """Skip measuring the new rows' cells: every column has a fixed width, so DataTable's
+        measure of each cell (its ``content_width``) is never used, and it cost 0.3 s for
+        2,000 rows in bench/tui.py (every filter, search keystroke and first paint). No public
+        API turns the measure off; tests/tui/test_layout.py pins the Textual version this was
+        checked against and fails on an upgrade until it is checked again. Rows are one line
+        each (no auto height), which is all ``new_rows`` serves besides measuring."""
         super()._update_dimensions(())
-
-    def _cap_widths(self) -> None:
-        """Keep the candidate (and role) columns from pushing the status, the silence and the
-        next action off the table: a long name gets what room is left, cut with an ellipsis."""
-        columns = {str(c.key.value): c for c in self.ordered_columns}
-        role = columns.get("role")
-        if role is not None:
-            role.content_width = min(max(self._widths.get("role", 0), len(role.label)), MAX_ROLE)
-        name = columns.get("candidate")
-        if name is None:
-            return
-        others = sum(c.get_render_width(self) for key, c in columns.items() if key != "candidate")
-        room = self.scrollable_content_region.width - others - 2 * self.cell_padding
-        wanted = max(self._widths.get("candidate", 0), len(name.label))
-        name.content_width = min(wanted, MAX_NAME, max(MIN_NAME, room))
 
     def select_name(self, name: str) -> bool:
         """Move the cursor to the candidate called ``name``; False when not shown."""

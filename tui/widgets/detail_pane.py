@@ -6,7 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from rich.console import Group
+from rich.console import Group, RenderableType
+from rich.style import Style
+from rich.table import Table
 from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
@@ -14,8 +16,10 @@ from textual.widgets import Static
 from inbox_watch.config import RecruiterConfig
 from inbox_watch.engine.classify import classify
 from inbox_watch.engine.clock import BusinessClock
-from inbox_watch.engine.contact import is_landline, suggest_call
+from inbox_watch.engine.contact import reach_by_phone
 from inbox_watch.models import CandidateState, Classification, Kind, MailMessage
+from inbox_watch.vocabulary import action_word
+from tui.reading import event_line, last_said, timeline_events
 from tui.widgets.candidate_table import silent_for, status_text
 from tui.widgets.palette import style
 
@@ -48,7 +52,7 @@ def who_wrote(message: MailMessage, state: CandidateState, recruiter: RecruiterC
     return message.from_name or sender or "(unknown sender)"
 
 
-def timeline(
+def thread_headers(
     messages: Iterable[MailMessage],
     state: CandidateState,
     recruiter: RecruiterConfig,
@@ -90,29 +94,36 @@ def describe(
     summary.append(f"  chasers: {state.chasers_sent}")
     if state.employer_waiting:
         summary.append("  employer waiting", style="bold")
-    summary.append(f"\nnext: {state.next_action.value.replace('_', ' ')}")
+    summary.append(f"\nnext: {action_word(state.next_action)}")
     if state.out_of_office_until:
         summary.append(f"  (away until {state.out_of_office_until:%a %d %b})")
 
-    parts: list[Text] = [title, summary, Text("\nWhy this rank", style=SECTION)]
+    parts: list[Text] = [title, summary]
+    theirs, boss = last_said(messages, state, recruiter, now)
+    if theirs is not None or boss is not None:
+        parts.append(Text("\nWhat they wrote", style=SECTION))
+        for said in (theirs, boss):
+            if said is not None:
+                line = Text(f"  {said.who}, {clock.local(said.at):%a %d %b %H:%M}", style="bold")
+                if said.what != "wrote":
+                    line.append(f" [{said.what}]", style=style("cyan"))
+                parts.append(line)
+                parts.append(Text(f"    {said.text or '(no text)'}"))
+    parts.append(Text(f"\nTimeline ({len(messages)} messages; enter: all)", style=SECTION))
+    events = timeline_events(messages, state, recruiter, clock, now)
+    parts += [Text(f"  {event_line(event, clock)}") for event in events] or [Text("  no messages")]
+    parts.append(Text("\nWhy this rank", style=SECTION))
     parts += [Text(f"  - {reason}") for reason in state.reasons] or [Text("  -")]
 
     parts.append(Text("\nReach them", style=SECTION))
     for address in candidate.emails:
         parts.append(Text(f"  email  {address}"))
-    if candidate.phone and not is_landline(candidate.phone):
-        suggestion = suggest_call(candidate.phone, now, clock)
-        line = Text(f"  mobile {candidate.phone}")
-        if suggestion is not None:
-            line.append(f"\n  call {clock.local(suggestion.at):%a %H:%M} ({suggestion.why})", style="bold")
-        parts.append(line)
-    elif candidate.phone:
-        parts.append(Text(f"  {candidate.phone} is an office landline: find their mobile"))
-    else:
-        parts.append(Text("  no mobile number known"))
-
-    parts.append(Text(f"\nThread ({len(messages)} messages)", style=SECTION))
-    parts += timeline(messages, state, recruiter, clock, now) or [Text("  no messages")]
+    reach = reach_by_phone(candidate, now, clock)  # the judgment the ranking's reasons use
+    lines = reach.lines(clock)
+    for index, text in enumerate(lines):
+        suggested = reach.suggestion is not None and index == len(lines) - 1
+        link = Style(link=reach.phone.tel) if reach.phone.tel and text.strip() == reach.phone.tel else Style()
+        parts.append(Text(f"  {text}", style=Style(bold=True) if suggested else link))
 
     parts.append(Text("\nTouches logged", style=SECTION))
     if state.touches:
@@ -124,6 +135,30 @@ def describe(
     else:
         parts.append(Text("  none"))
     return parts
+
+
+def hanging(line: Text) -> RenderableType:
+    """One line of the pane, with its indent kept on every wrapped line: "  - past 5 business
+    days: consider pulling" wraps under "past", not at the pane's edge."""
+    plain = line.plain
+    indent = len(plain) - len(plain.lstrip(" "))
+    if plain[indent : indent + 2] == "- ":
+        indent += 2
+    if not indent or "\n" in plain:
+        return line
+    grid = Table.grid(padding=0)
+    grid.add_column(width=indent, no_wrap=True)
+    grid.add_column(ratio=1)
+    grid.add_row(line[:indent], line[indent:])
+    return grid
+
+
+def renderables(lines: Sequence[Text]) -> list[RenderableType]:
+    """The pane's lines, each multi-line Text split so that every line keeps its indent."""
+    out: list[RenderableType] = []
+    for line in lines:
+        out += [hanging(part) for part in line.split("\n")]
+    return out
 
 
 class DetailPane(VerticalScroll):
@@ -156,4 +191,4 @@ class DetailPane(VerticalScroll):
         self.border_title = Text(state.candidate.name)  # a Text: a name is never read as markup
         lines = describe(state, messages, recruiter, clock, now)
         self.plain = "\n".join(line.plain for line in lines)
-        body.update(Group(*lines))
+        body.update(Group(*renderables(lines)))
