@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 
-ORDER = ("engine", "classify", "roster", "imap", "gmail", "outlook", "tui")
+ORDER = ("engine", "classify", "roster", "imap", "gmail", "outlook", "tui", "team")
 
 
 def main() -> int:

@@ -93,12 +93,16 @@ def build_parser() -> argparse.ArgumentParser:
         mode.add_argument("--draft", action="store_true", help="save it to the mailbox's drafts")
         mode.add_argument("--send", action="store_true", help="send it now")
         p.add_argument("--now", help="evaluate as of this ISO 8601 instant")
-        if name == "chase":
-            p.add_argument(
-                "--force",
-                action="store_true",
-                help="chase even if a chaser went out within a business day, or the candidate is pulled or snoozed",
-            )
+        p.add_argument(
+            "--force",
+            action="store_true",
+            help=(
+                "chase even if a chaser went out within a business day, or the candidate is pulled, snoozed, "
+                "out of the office or bounced"
+                if name == "chase"
+                else "send even if an update about this candidate went out within a business day"
+            ),
+        )
     p = sub.add_parser("log", help="log a call, text or DM")
     p.add_argument("name", metavar="NAME")
     p.add_argument("channel", choices=("call", "text", "dm"))
@@ -107,7 +111,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name", metavar="NAME")
     p.add_argument("--until", required=True, metavar="DATE", help="YYYY-MM-DD")
     p.add_argument("--reason", default="", help="why (shown in the report)")
+    sub.add_parser("unsnooze", help="end a candidate's snooze now").add_argument("name", metavar="NAME")
     sub.add_parser("pull", help="mark a candidate pulled from the campaign").add_argument("name", metavar="NAME")
+    sub.add_parser("unpull", help="put a pulled candidate back in the campaign").add_argument("name", metavar="NAME")
     p = sub.add_parser("forget", help="erase a candidate and their own mail from the store (asks first)")
     p.add_argument("name", metavar="NAME")
     p.add_argument("--yes", action="store_true", help="do not ask (needed without a terminal)")
@@ -426,8 +432,6 @@ def cmd_chase(args: argparse.Namespace) -> int:
     workspace = _workspace(args)
     state = workspace.state_of(args.name, now)
     draft = workspace.chaser_draft(state, force=args.force)
-    if args.send and not args.force and not workspace.config.team:  # team mode: the database's guard, in queue
-        workspace.check_chase_allowed(state, now)
     return _carry_out(workspace, state, draft, args.send, now, force=args.force)
 
 
@@ -437,7 +441,7 @@ def cmd_update_employer(args: argparse.Namespace) -> int:
     states, threads = workspace.evaluate_with_threads(now)  # one read: the state and the employer's mail
     state = workspace.find_state(states, args.name)
     draft = workspace.employer_draft(state, now, threads, [s.candidate for s in states])
-    return _carry_out(workspace, state, draft, args.send, now)
+    return _carry_out(workspace, state, draft, args.send, now, force=args.force)
 
 
 def cmd_log(args: argparse.Namespace) -> int:
@@ -458,9 +462,27 @@ def cmd_snooze(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_unsnooze(args: argparse.Namespace) -> int:
+    state, changed = _workspace(args).unsnooze(args.name, _now(args))
+    name = state.candidate.name
+    print(f"{name} is no longer snoozed; next: {state.next_action.value}" if changed else f"{name} is not snoozed")
+    return 0
+
+
 def cmd_pull(args: argparse.Namespace) -> int:
-    state = _workspace(args).pull(args.name, _now(args))
-    print(f"{state.candidate.name} is pulled from the campaign (`inbox-watch update-employer` drafts the note)")
+    state, changed = _workspace(args).pull(args.name, _now(args))
+    name = state.candidate.name
+    if not changed:
+        print(f"{name} was already pulled from the campaign (`inbox-watch unpull` puts them back)")
+        return 0
+    print(f"{name} is pulled from the campaign (`inbox-watch update-employer` drafts the note)")
+    return 0
+
+
+def cmd_unpull(args: argparse.Namespace) -> int:
+    state, changed = _workspace(args).unpull(args.name, _now(args))
+    name = state.candidate.name
+    print(f"{name} is back in the campaign; next: {state.next_action.value}" if changed else f"{name} is not pulled")
     return 0
 
 
@@ -518,6 +540,8 @@ def _confirm_forget(name: str) -> None:
         answer = ""
     if answer.strip().lower() not in ("y", "yes"):
         raise ActionRefused(f"forget {name}: not confirmed; nothing erased")
+
+
 def cmd_store(args: argparse.Namespace) -> int:
     config = _config(args)
     if not config.store_url:
@@ -566,7 +590,9 @@ COMMANDS = {
     "update-employer": cmd_update_employer,
     "log": cmd_log,
     "snooze": cmd_snooze,
+    "unsnooze": cmd_unsnooze,
     "pull": cmd_pull,
+    "unpull": cmd_unpull,
     "forget": cmd_forget,
     "store": cmd_store,
     "auth": cmd_auth,

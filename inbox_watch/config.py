@@ -81,8 +81,20 @@ class AccountConfig:
     authority_url: str = ""
     lookback_days: int = 180
     ca_file: str = ""
+    from_address: str = ""  # as configured; sender_address() gives the one in use
     poll_interval: int = 0  # seconds between the daemon's polls; 0: the provider's default (Config.poll_interval)
     webmail_url: str = ""  # IMAP: the webmail's address of a message, e.g. "https://mail.example.com/?_uid={uid}"
+
+
+def sender_address(account: AccountConfig, recruiter: RecruiterConfig) -> str:
+    """The address ``account`` sends as (From, and the SMTP envelope sender): its
+    ``from_address``, else its ``username`` when that is an email address, else the
+    recruiter's first address ("" when there is none)."""
+    if account.from_address:
+        return account.from_address
+    if _EMAIL.match(account.username):
+        return account.username
+    return recruiter.addresses[0] if recruiter.addresses else ""
 
 
 WEBMAIL_FIELDS = ("message_id", "folder", "uid")  # the placeholders a webmail_url template may use
@@ -358,9 +370,17 @@ def _account(path: Path, index: int, data: Any) -> AccountConfig:
         authority_url=s.text("authority_url", ""),
         lookback_days=s.whole("lookback_days", 180, 1, 36500),
         ca_file=_beside(path, s.text("ca_file", "")),
+        from_address=_address(s, "from_address"),
         poll_interval=s.whole("poll_interval", 0, MIN_POLL_INTERVAL, 86400) if "poll_interval" in s.data else 0,
         webmail_url=webmail_url,
     )
+
+
+def _address(s: _Section, key: str) -> str:
+    value = s.text(key, "").strip()
+    if value and (not _EMAIL.match(value) or any(c in value for c in '<>,;"\r\n')):
+        raise s._fail(key, "expected one email address such as 'sam@agency.example'", value)
+    return value
 
 
 def _beside(config_path: Path, value: str) -> str:
@@ -429,6 +449,9 @@ def parse_config(text: str, path: Path) -> Config:
     for name in names:
         if names.count(name) > 1:
             raise ConfigError(f"{path}: accounts: the name {name!r} is used twice")
+    # Every address an account sends as is one of the recruiter's: what it sent is theirs.
+    senders = (sender_address(a, recruiter).lower() for a in accounts)
+    recruiter = RecruiterConfig(recruiter.name, tuple(dict.fromkeys((*addresses, *(a for a in senders if a)))))
     return Config(
         path=path,
         recruiter=recruiter,

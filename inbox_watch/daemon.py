@@ -154,7 +154,9 @@ def open_log_file(debug: bool = False) -> logging.Handler | None:
     state dir cannot be written (the daemon still runs, its output goes to stdout)."""
     path = log_path()
     try:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        from inbox_watch.secrets import private_dir
+
+        private_dir(path.parent)  # and any parent it makes: 0700, like the data folder
         os.chmod(path.parent, 0o700)
         handler = logging.handlers.RotatingFileHandler(
             path, maxBytes=LOG_BYTES, backupCount=LOG_BACKUPS, encoding="utf-8"

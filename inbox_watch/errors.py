@@ -67,6 +67,20 @@ class SendOutcomeUnknown(ProviderError):
     """
 
 
+class SendRefused(ProviderError):
+    """Raised by ``send`` when the mail service refused the message for good: a recipient it
+    says does not exist (SMTP 5xx to RCPT TO), or the message itself (5xx to MAIL FROM or
+    DATA, an API's permanent 4xx). Nothing went out, and sending the same message again would
+    be refused again: the outbox fails the action at once and never retries it.
+
+    ``recipients`` are the addresses refused ("" for none: the message itself was refused).
+    """
+
+    def __init__(self, message: str, recipients: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.recipients = recipients
+
+
 class CursorExpired(ProviderError):
     """Raised by ``incremental_sync`` when the stored sync position is no longer valid.
 

@@ -339,6 +339,9 @@ class Action:
     claimed_at: datetime | None = None
     send_started_at: datetime | None = None
     warning: str = ""
+    refused: tuple[str, ...] = ()
+    """The recipients the mail service refused for good (SMTP 550 no such user): the
+    candidate shows these addresses as failing, as after a bounce."""
 
 
 class Status(enum.StrEnum):

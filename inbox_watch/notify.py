@@ -148,8 +148,9 @@ def status_notices(
 
 
 def _silent_body(state: CandidateState) -> str:
-    action = state.next_action.value.replace("_", " ")
-    return f"no answer to the scheduling email; next: {action}"
+    from inbox_watch.vocabulary import action_word  # the report's and the dashboard's words
+
+    return f"no answer to the scheduling email; next: {action_word(state.next_action)}"
 
 
 def send_notices(actions: Sequence[Action], now: datetime) -> list[Notice]:

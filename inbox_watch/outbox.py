@@ -8,7 +8,10 @@ called. A send is made at most once:
   the hand-over, a timeout) keeps the mark: the next pass looks for it in Sent and, when it is
   not there, marks it failed and asks the recruiter to check, never sending it a second time;
 - once the service accepted a message the action is done, even if keeping a copy in Sent
-  failed (that is recorded as a warning).
+  failed (that is recorded as a warning);
+- a send the service refused for good (``SendRefused``: 550 no such user, a message refused
+  outright) fails at once with the server's answer and is never tried again; the refused
+  addresses are kept on the action, and the candidate shows them as failing.
 
 A send left queued by a failure is taken up by later syncs, until ``MAX_AGE``; a chaser is
 cancelled there when one of its recipients has written since it was queued.
@@ -23,7 +26,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from inbox_watch.errors import InboxWatchError, SendOutcomeUnknown
+from inbox_watch.errors import InboxWatchError, SendOutcomeUnknown, SendRefused
 from inbox_watch.models import Action, ActionKind, ActionMode, ActionState, OutgoingMessage
 from inbox_watch.provider import MailProvider
 from inbox_watch.store_api import StoreAPI as Store
@@ -140,6 +143,9 @@ def _carry_out(
         receipt = provider.send(action.message)
     except SendOutcomeUnknown as exc:
         return _end(store, started, ActionState.QUEUED, str(exc))  # the mark stays
+    except SendRefused as exc:  # refused for good: nothing went out, and a retry would be refused too
+        refused = replace(started, send_started_at=None, refused=exc.recipients, done_at=now)
+        return _end(store, refused, ActionState.FAILED, f"not sent: {exc}; it will not be tried again")
     except InboxWatchError as exc:  # nothing went out: the next pass may try again
         return _end(store, replace(started, send_started_at=None), ActionState.QUEUED, str(exc))
     return _finish(store, started, now, receipt.provider_id, warning=receipt.warning)

@@ -11,11 +11,11 @@ from typing import Any
 import orjson
 
 from inbox_watch import outbox, wake
-from inbox_watch.config import AccountConfig, Config, RecruiterConfig, check_holidays
+from inbox_watch.config import AccountConfig, Config, RecruiterConfig, check_holidays, sender_address
 from inbox_watch.engine import drafts
 from inbox_watch.engine.clock import BusinessClock, holiday_dates
 from inbox_watch.engine.plan import DayPlan, day_plan
-from inbox_watch.engine.state import Inputs, erasure, evaluate_with_threads, name_fold, tag_key
+from inbox_watch.engine.state import Inputs, erasure, evaluate_with_threads, name_fold, snooze_in_force, tag_key
 from inbox_watch.errors import ActionRefused, UsageError
 from inbox_watch.gc_pause import paused_gc
 from inbox_watch.mime import make_message_id
@@ -135,6 +135,7 @@ class Workspace:
                 touches=self.store.touches(),
                 snoozes=self.store.snoozes(),
                 pulled=self.store.pulled(),
+                outbox=self.store.actions(),
             )
 
     def team_recruiter(self) -> RecruiterConfig:
@@ -267,7 +268,9 @@ class Workspace:
         )
 
     def check_chaseable(self, state: CandidateState) -> None:
-        """ActionRefused when ``state``'s candidate is pulled from the campaign or snoozed."""
+        """ActionRefused when ``state``'s candidate is pulled from the campaign, snoozed, out of
+        the office or bounced: each is a reason not to chase that the recruiter overrides by
+        asking again (``--force``; the dashboard asks)."""
         name = state.candidate.name
         if state.status is Status.PULLED:
             raise ActionRefused(f"{name} was pulled from the campaign; use --force to chase anyway")
@@ -275,21 +278,35 @@ class Workspace:
             until = [s.until for s in self.store.snoozes() if tag_key(s.candidate) == tag_key(name)]
             when = f" until {until[-1].isoformat()}" if until else ""  # the latest set is in force
             raise ActionRefused(f"{name} is snoozed{when}; use --force to chase anyway")
+        if state.status is Status.OUT_OF_OFFICE:
+            back = state.out_of_office_until
+            when = f"away until {back:%a %d %b %Y}" if back else "away (their auto-reply gives no return date)"
+            raise ActionRefused(f"{name} is out of the office: {when}; use --force to chase anyway")
+        if state.status is Status.BOUNCED:
+            why = state.reasons[0] if state.reasons else "an email to them bounced"
+            raise ActionRefused(f"{name}'s address is failing ({why}); use --force to chase anyway")
 
     def check_chase_allowed(
         self, state: CandidateState, now: datetime, actions: Sequence[Action] | None = None
     ) -> None:
-        """Refuse a second chaser within one business day of the last one (sent, queued, or
-        given up after an attempt that may have gone out).
+        """``check_send_allowed`` for a chaser."""
+        self.check_send_allowed(state, ActionKind.CHASER, now, actions)
+
+    def check_send_allowed(
+        self, state: CandidateState, kind: ActionKind, now: datetime, actions: Sequence[Action] | None = None
+    ) -> None:
+        """Refuse a second chaser, or a second employer update, about one candidate within one
+        business day of the last one (sent, queued, or given up after an attempt that may have
+        gone out). This is the one guard on sends; ``queue`` applies it unless forced.
 
         ``actions`` is the outbox as the caller last read it (the dashboard keeps one copy per
         refresh); the store is read when it is not given.
         """
         per_day = self.config.policy.business_hours_per_day
-        moments = [state.last_chaser_at] if state.last_chaser_at else []
+        moments = [state.last_chaser_at] if kind is ActionKind.CHASER and state.last_chaser_at else []
         for action in self.store.actions() if actions is None else actions:
             if (
-                action.kind is ActionKind.CHASER
+                action.kind is kind
                 and action.mode is ActionMode.SEND
                 and (
                     action.state in (ActionState.QUEUED, ActionState.SENDING, ActionState.DONE)
@@ -303,8 +320,13 @@ class Workspace:
         last = max(moments)
         gap = self.clock.business_hours_between(last, now)
         if gap < per_day:
+            what = (
+                f"a chaser went to {state.candidate.name}"
+                if kind is ActionKind.CHASER
+                else f"an employer update about {state.candidate.name} went out"
+            )
             raise ActionRefused(
-                f"a chaser went to {state.candidate.name} {business_time_ago(last, now, self.clock)} "
+                f"{what} {business_time_ago(last, now, self.clock)} "
                 f"({self.clock.local(last):%a %d %b %H:%M}); wait a business day or use --force"
             )
 
@@ -332,20 +354,26 @@ class Workspace:
         not_before: datetime | None = None,
         force: bool = False,
     ) -> Action:
-        """Queue ``draft``. In team mode a send is claimed in the team's database first: within
-        one business day of a teammate's chaser (or employer update) to the same candidate it
-        is refused, one line naming who sent what when, unless ``force``."""
+        """Record ``draft`` in the outbox for ``mode``. A send is first checked against the
+        guard on repeated sends unless ``force``: ``check_send_allowed`` against this store's
+        outbox; in team mode the send is claimed in the team's database instead: within one
+        business day of a teammate's chaser (or employer update) to the same candidate it is
+        refused, one line naming who sent what when."""
+        kind = ActionKind.CHASER if draft.kind == "chaser" else ActionKind.EMPLOYER_UPDATE
+        if mode is ActionMode.SEND and not force and not self.config.team:
+            self.check_send_allowed(state, kind, now)
         account = self.account_for(state, draft)
-        from_addr = self.config.recruiter.addresses[0] if self.config.recruiter.addresses else account.username
+        from_addr = sender_address(account, self.config.recruiter)
         if not from_addr:
-            raise UsageError("no sender address: set [recruiter] addresses in the config")
+            raise UsageError(
+                f"no sender address for account {account.name!r}: set its from_address, or [recruiter] addresses"
+            )
         if not draft.to:
             raise ActionRefused(f"no address to write to for {state.candidate.name}")
         domain = from_addr.split("@")[-1]
         message = draft.outgoing(
             from_addr=from_addr, from_name=self.config.recruiter.name, message_id=make_message_id(domain)
         )
-        kind = ActionKind.CHASER if draft.kind == "chaser" else ActionKind.EMPLOYER_UPDATE
         if self.config.team and draft.account and all(a.name != draft.account for a in self.config.accounts):
             # It answers a teammate's message: their provider's thread ids mean nothing in this
             # mailbox; the headers (In-Reply-To, References) still thread it.
@@ -436,10 +464,33 @@ class Workspace:
         self.store.set_snooze(Snooze(state.candidate.name, until, reason, since=now))
         return self.state_of(state.candidate.name, now)
 
-    def pull(self, name: str, now: datetime) -> CandidateState:
+    def unsnooze(self, name: str, now: datetime) -> tuple[CandidateState, bool]:
+        """End the candidate's snooze now (the pause it held so far still counts); the state
+        after, and False when no snooze was in force."""
         state = self.state_of(name, now)
+        key = tag_key(state.candidate.name)
+        if snooze_in_force([s for s in self.store.snoozes() if tag_key(s.candidate) == key], self.clock, now) is None:
+            return state, False
+        # A snooze set now that ended yesterday: the one before it holds the clock until now.
+        yesterday = self.clock.local(now).date() - timedelta(days=1)
+        self.store.set_snooze(Snooze(state.candidate.name, yesterday, "snooze ended", since=now))
+        return self.state_of(state.candidate.name, now), True
+
+    def pull(self, name: str, now: datetime) -> tuple[CandidateState, bool]:
+        """Pull the candidate from the campaign; False when they were already pulled."""
+        state = self.state_of(name, now)
+        if state.status is Status.PULLED:
+            return state, False
         self.store.set_pulled(state.candidate.name)
-        return replace(state, status=Status.PULLED)
+        return replace(state, status=Status.PULLED), True
+
+    def unpull(self, name: str, now: datetime) -> tuple[CandidateState, bool]:
+        """Put a pulled candidate back in the campaign; False when they were not pulled."""
+        state = self.state_of(name, now)
+        if state.status is not Status.PULLED:
+            return state, False
+        self.store.set_pulled(state.candidate.name, pulled=False)
+        return self.state_of(state.candidate.name, now), True
 
     def forget(self, name: str, now: datetime) -> tuple[str, dict[str, int]]:
         """Erase the candidate called ``name`` (see ``engine.state.erasure`` for which mail is

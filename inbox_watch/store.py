@@ -989,6 +989,7 @@ def _action_to_doc(action: Action) -> dict[str, Any]:
         "claimed_at": action.claimed_at.isoformat() if action.claimed_at else None,
         "send_started_at": action.send_started_at.isoformat() if action.send_started_at else None,
         "warning": action.warning,
+        "refused": list(action.refused),
     }
 
 
@@ -1009,4 +1010,5 @@ def _action_from_doc(doc: dict[str, Any]) -> Action:
         claimed_at=_dt(doc.get("claimed_at")),
         send_started_at=_dt(doc.get("send_started_at")),
         warning=doc.get("warning", ""),
+        refused=tuple(doc.get("refused") or ()),
     )

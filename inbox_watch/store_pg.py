@@ -260,6 +260,7 @@ class PgStore:
         self.path = Path(local)
         self.ranking_path = self.path.with_name("team.ranking.json")
         self._password = password
+        self._keyring: Callable[[], str | None] | None = lambda: get_secret(f"postgresql:{keyring_name(url)}")
         self._kwargs: dict[str, Any] = {"connect_timeout": CONNECT_TIMEOUT, "application_name": "inbox-watch"}
         if password:
             self._kwargs["password"] = password
@@ -298,7 +299,20 @@ class PgStore:
 
     def _connect(self) -> psycopg.Connection[Any]:
         try:
-            return psycopg.connect(self.url, **self._kwargs)
+            try:
+                return psycopg.connect(self.url, **self._kwargs)
+            except psycopg.OperationalError as exc:
+                # The server wants a password that neither password_env nor ~/.pgpass gave:
+                # the keyring's, looked up only now (loading the keyring costs ~0.3 s).
+                if "no password supplied" not in str(exc) or "password" in self._kwargs or self._keyring is None:
+                    raise
+                secret = self._keyring()
+                self._keyring = None
+                if not secret:
+                    raise
+                self._password = secret
+                self._kwargs["password"] = secret
+                return psycopg.connect(self.url, **self._kwargs)
         except psycopg.Error as exc:
             raise self._fail(exc) from None
 
@@ -1023,14 +1037,18 @@ class PgStore:
             cur.execute("DELETE FROM forgotten WHERE id = ANY(%s)", (ids,))
 
 
+def keyring_name(url: str) -> str:
+    """The keyring entry (service ``inbox-watch``) that holds the database password."""
+    return describe_url(url).removeprefix("PostgreSQL ")
+
+
 def _password(config: Config) -> str | None:
-    """The database password: ``[store] password_env``, else the keyring (``inbox-watch`` /
-    ``postgresql:user@host:port/db``); None lets libpq use ``~/.pgpass`` (or no password)."""
+    """The database password from ``[store] password_env``; None lets libpq read
+    ``~/.pgpass`` (``PGPASSFILE``), and when the server still asks for one, the keyring's
+    ``postgresql:user@host:port/db`` entry is tried."""
     if config.store_password_env:
-        value = os.environ.get(config.store_password_env)
-        if value:
-            return value
-    return get_secret(f"postgresql:{describe_url(config.store_url).removeprefix('PostgreSQL ')}")
+        return os.environ.get(config.store_password_env) or None
+    return None
 
 
 def _action_to_doc(action: Action) -> dict[str, Any]:

@@ -35,7 +35,7 @@ JUST_NOW = timedelta(minutes=5)
 
 
 def status_word(status: Status | str) -> str:
-    """"out of office" for ``Status.OUT_OF_OFFICE`` (or its value); an unknown value as written,
+    """ "out of office" for ``Status.OUT_OF_OFFICE`` (or its value); an unknown value as written,
     spaced (a saved row from another version)."""
     try:
         return STATUS_WORDS[Status(status)]
@@ -44,7 +44,7 @@ def status_word(status: Status | str) -> str:
 
 
 def action_word(action: NextAction | str) -> str:
-    """"send chaser" for ``NextAction.SEND_CHASER`` (or its value)."""
+    """ "send chaser" for ``NextAction.SEND_CHASER`` (or its value)."""
     try:
         return ACTION_WORDS[NextAction(action)]
     except ValueError:

@@ -28,10 +28,10 @@ DEFAULT_COUNTDOWN = 10.0  # seconds between Ctrl+S and the send; `u` undoes it m
 class InboxWatchApp(App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "inbox-watch"
-    COMMANDS = App.COMMANDS | {DashboardCommands}
+    COMMANDS = {DashboardCommands}  # Textual's own commands come through it, after ours (tui/commands.py)
     BINDINGS = [
         Binding("question_mark", "help", "Help", id="help", key_display="?", tooltip="Show every key"),
-        Binding("q", "quit", "Quit", id="quit", tooltip="Quit (a send still counting down is dropped)"),
+        Binding("q", "quit", "Quit", id="quit", tooltip="Quit (asks first while a send counts down)"),
     ]
 
     def __init__(
@@ -104,6 +104,14 @@ class InboxWatchApp(App[int]):
 
     def get_default_screen(self) -> MainScreen:
         return MainScreen()
+
+    async def action_quit(self) -> None:
+        """Quit; while a send counts down, ask first (send now, cancel it, or keep waiting)."""
+        for screen in self.screen_stack:
+            if isinstance(screen, MainScreen) and screen.pending:
+                screen.ask_before_quitting()
+                return
+        self.exit()
 
     def action_help(self) -> None:
         keys = []

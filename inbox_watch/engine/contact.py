@@ -168,7 +168,7 @@ class CallSuggestion:
     why: str
 
     def when(self, clock: BusinessClock) -> str:
-        """"Tue 08:15", or "Tue 17:45 their time (Asia/Shanghai), 09:45 yours" when the
+        """ "Tue 08:15", or "Tue 17:45 their time (Asia/Shanghai), 09:45 yours" when the
         candidate's clock differs from yours."""
         yours = clock.local(self.at)
         theirs = self.at

@@ -21,6 +21,9 @@ from inbox_watch.engine.rank import rank
 from inbox_watch.engine.threads import assemble_threads, dedupe
 from inbox_watch.gc_pause import paused_gc
 from inbox_watch.models import (
+    Action,
+    ActionMode,
+    ActionState,
     Candidate,
     CandidateState,
     Classification,
@@ -58,6 +61,10 @@ class Inputs:
     """Full classifications made at sync time, by (account, provider id), in the compact form
     of ``classify.to_stored``; anything missing or from another classifier version is
     classified here."""
+    outbox: Sequence[Action] = ()
+    """The outbox: what it has sent counts at once, as if the next sync had brought the sent
+    copy in (a chaser is counted, the ladder moves on, the employer is told); recipients a
+    send was refused for good show as failing, as after a bounce."""
 
 
 class _Classes:
@@ -120,7 +127,12 @@ def evaluate_with_threads(inputs: Inputs, now: datetime) -> tuple[list[Candidate
 
 def _evaluate(inputs: Inputs, now: datetime) -> tuple[list[CandidateState], dict[str, Thread]]:
     clock = BusinessClock(inputs.policy, inputs.known_holidays)
-    messages = dedupe([m for m in inputs.messages if not m.is_draft])  # a draft copy never hides the sent one
+    # A draft copy never hides the sent one; a copy synced from Sent comes before the outbox's own.
+    messages = dedupe([*(m for m in inputs.messages if not m.is_draft), *sent_copies(inputs.outbox)])
+    refusals: dict[str, list[Action]] = defaultdict(list)
+    for action in inputs.outbox:
+        if action.refused and action.state is ActionState.FAILED:
+            refusals[tag_key(action.candidate)].append(action)
     classes = _Classes(inputs.stored_classes)
     threads = assemble_threads(messages)
     recruiter = frozenset(inputs.recruiter.addresses)
@@ -182,6 +194,7 @@ def _evaluate(inputs: Inputs, now: datetime) -> tuple[list[CandidateState], dict
             index,
             recruiter_to,
             known,
+            refusals.get(key, []),
         )
         states.append(_decided(wait, candidate_snoozes, key in pulled, clock, now))
     return rank(states, clock, now), {thread.id: thread for thread in threads}
@@ -364,6 +377,11 @@ def _set_before(snooze: Snooze, now: datetime) -> bool:
     return snooze.since is None or snooze.since <= now
 
 
+def snooze_in_force(snoozes: Sequence[Snooze], clock: BusinessClock, now: datetime) -> Snooze | None:
+    """The snooze in force at ``now`` among one candidate's ``snoozes`` (in the order set)."""
+    return _active_snooze(list(snoozes), clock, now)
+
+
 def _active_snooze(snoozes: list[Snooze], clock: BusinessClock, now: datetime) -> Snooze | None:
     """The snooze in force at ``now``: the latest one set by then, if it has not ended."""
     latest = None
@@ -453,6 +471,7 @@ def _wait_state(
     index: int,
     recruiter_to: dict[str, datetime],
     known: frozenset[str],
+    refusals: Sequence[Action] = (),
 ) -> CandidateState:
     addresses = frozenset(a.lower() for a in candidate.emails)
     employer = frozenset(a.lower() for a in candidate.employer_emails)
@@ -565,14 +584,15 @@ def _wait_state(
             )
             continue
         reason = f"delivery to {address or 'the candidate'} failed on {clock.local(message.date):%a %d %b}"
-        reach = reach_by_phone(candidate, now, clock)
-        if reach.callable:  # a call or text only to a number that can be a mobile
-            steps = ("call to get a working address", reach.reason(clock))
-            next_action = NextAction.CALL
-        else:
-            steps = (reach.reason(clock), "find a working address another way: a social message")
-            next_action = NextAction.MESSAGE_ON_SOCIAL
-        return evolve(state, status=Status.BOUNCED, next_action=next_action, reasons=(reason, *steps))
+        return _bounced(state, reason, candidate, now, clock)
+    # A send the mail server refused for good (550 no such user) is a bounce that came at once.
+    for action in refusals:
+        at = action.done_at or action.created_at
+        failed = {a.lower() for a in action.refused} & (reached | addresses)
+        if failed and waiting_since <= at <= now:
+            address = min(failed, key=lambda a: (a not in addresses, a))
+            reason = f"delivery to {address} was refused by the mail server on {clock.local(at):%a %d %b}"
+            return _bounced(state, reason, candidate, now, clock)
 
     if pause_until is not None and now < pause_until:
         until = ooo_until.isoformat() if ooo_until else "no return date given"
@@ -602,6 +622,47 @@ def _wait_state(
     if next_action in (NextAction.CALL, NextAction.TEXT):
         why.append(reach().reason(clock, "call" if next_action is NextAction.CALL else "text"))
     return evolve(state, status=Status.SILENT, next_action=next_action, reasons=(*why, *delays))
+
+
+def _bounced(
+    state: CandidateState, reason: str, candidate: Candidate, now: datetime, clock: BusinessClock
+) -> CandidateState:
+    reach = reach_by_phone(candidate, now, clock)
+    if reach.callable:  # a call or text only to a number that can be a mobile
+        steps = ("call to get a working address", reach.reason(clock))
+        next_action = NextAction.CALL
+    else:
+        steps = (reach.reason(clock), "find a working address another way: a social message")
+        next_action = NextAction.MESSAGE_ON_SOCIAL
+    return evolve(state, status=Status.BOUNCED, next_action=next_action, reasons=(reason, *steps))
+
+
+def sent_copies(outbox: Sequence[Action]) -> list[MailMessage]:
+    """What the outbox has sent, as the copies in Sent that the next sync will bring in."""
+    copies = []
+    for action in outbox:
+        if action.mode is not ActionMode.SEND or action.state is not ActionState.DONE:
+            continue
+        sent = action.message
+        copies.append(
+            MailMessage(
+                account=action.account,
+                id=f"outbox:{action.id}",
+                message_id=sent.message_id,
+                date=action.done_at or action.created_at,
+                from_addr=sent.from_addr.lower(),
+                from_name=sent.from_name,
+                subject=sent.subject,
+                to=tuple(a.lower() for a in sent.to),
+                cc=tuple(a.lower() for a in sent.cc),
+                in_reply_to=sent.in_reply_to,
+                references=sent.references,
+                thread_id=sent.thread_id,
+                folder="sent",
+                text=sent.body[:4000],
+            )
+        )
+    return copies
 
 
 class _Reach:

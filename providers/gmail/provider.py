@@ -39,6 +39,7 @@ from inbox_watch.errors import (
     ProviderError,
     RateLimited,
     SendOutcomeUnknown,
+    SendRefused,
 )
 from inbox_watch.models import (
     Cursor,
@@ -112,6 +113,11 @@ def _error_details(exc: HttpError) -> tuple[str, str]:
         return str(error.get("message", "")), (reasons[0] if reasons else str(error.get("status", "")))
     except (ValueError, KeyError, TypeError, AttributeError):
         return "", ""
+
+
+REFUSED_FOR_GOOD = frozenset({400, 413})
+"""Answers to ``messages.send`` that say the message itself is wrong (an invalid recipient or
+header, too large): sending it again would be refused again, so the outbox fails it at once."""
 
 
 class GmailProvider:
@@ -216,6 +222,8 @@ class GmailProvider:
             error = self._translate(exc, what)
             if sends and isinstance(error, _Retryable) and error.kind == "server":
                 raise SendOutcomeUnknown(str(error)) from None
+            if sends and int(exc.resp.status) in REFUSED_FOR_GOOD:
+                raise SendRefused(f"{error}; Gmail refused the message") from None
         except RefreshError:
             raise self._auth_error() from None
         except RepeatRefused as exc:

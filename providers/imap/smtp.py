@@ -9,7 +9,7 @@ import ssl
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from inbox_watch.errors import AuthError, ConnectionFailed, ProviderError, SendOutcomeUnknown
+from inbox_watch.errors import AuthError, ConnectionFailed, ProviderError, SendOutcomeUnknown, SendRefused
 from providers.redact import redact
 
 from .connect import TIMEOUT, _reason, check_security, ssl_context
@@ -41,6 +41,10 @@ def send_smtp(
     DATA, or a refusal the server answers, raises AuthError, ConnectionFailed or ProviderError
     (nothing went out); a connection lost or timed out once the message is on its way raises
     SendOutcomeUnknown. A recipient refused means the message goes to nobody.
+
+    A 5xx answer to MAIL FROM, to a recipient or to the message (DATA) is final: SendRefused,
+    naming the refused recipients and the server's answer. A 4xx is "not now" (greylisting, a
+    full queue): ProviderError, and a later pass tries again.
     """
     check_security(account)
     host = account.smtp_host or account.host
@@ -105,13 +109,18 @@ def send_smtp(
             f"SMTP server {where} does not offer what is needed: {redact(str(exc), password)}"
         ) from None
     except smtplib.SMTPRecipientsRefused as exc:
-        refused_list = ", ".join(sorted(exc.recipients))
-        raise ProviderError(f"SMTP server {where} refused the recipients: {refused_list}") from None
+        # 5xx: that address will never take it (550 no such user); 4xx: not now (greylisting).
+        final = sorted(a for a, (code, _) in exc.recipients.items() if code >= 500)
+        shown = final or sorted(exc.recipients)
+        answers = "; ".join(f"{a}: {_answer(*exc.recipients[a], password)}" for a in shown)
+        if final:
+            raise SendRefused(f"SMTP server {where} refused {answers}", tuple(final)) from None
+        raise ProviderError(f"SMTP server {where} turned the recipients away for now ({answers})") from None
     except smtplib.SMTPResponseException as exc:
-        text = exc.smtp_error.decode("utf-8", "replace") if isinstance(exc.smtp_error, bytes) else str(exc.smtp_error)
-        raise ProviderError(
-            f"SMTP server {where} refused the message: {exc.smtp_code} {' '.join(redact(text, password).split())}"
-        ) from None
+        answer = _answer(exc.smtp_code, exc.smtp_error, password)
+        if exc.smtp_code >= 500 and isinstance(exc, (smtplib.SMTPSenderRefused, smtplib.SMTPDataError)):
+            raise SendRefused(f"SMTP server {where} refused the message: {answer}") from None
+        raise ProviderError(f"SMTP server {where} refused the message for now: {answer}") from None
     except (OSError, smtplib.SMTPException) as exc:  # SMTPServerDisconnected, timeouts, TLS errors
         if handed_over:
             raise SendOutcomeUnknown(
@@ -129,3 +138,9 @@ def send_smtp(
                 smtp.quit()
             with contextlib.suppress(Exception):
                 smtp.close()
+
+
+def _answer(code: int, text: bytes | str, password: str) -> str:
+    """An SMTP answer as one line of text ("550 5.1.1 no such user"), never the password."""
+    words = text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text)
+    return f"{code} {' '.join(redact(words, password).split())}".strip()

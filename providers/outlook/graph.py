@@ -51,6 +51,11 @@ class GraphNotFound(ProviderError):
     """Raised for a 404: the folder or message is gone (deleted, or moved by the user)."""
 
 
+class GraphInvalid(ProviderError):
+    """Raised for a 400 or 413: Graph refused the request as it is (an invalid recipient, a
+    message too large); the same request would be refused again."""
+
+
 class _Retryable(Transient):
     def __init__(self, message: str, retry_after: float | None, *, network: bool) -> None:
         super().__init__(message, retry_after)
@@ -225,7 +230,7 @@ class GraphClient:
                 f"account {self.account!r}: Microsoft Graph no longer knows this sync position ({code})"
             )
         detail = f"{code}: {message}" if message else code
-        error = GraphNotFound if status == 404 else ProviderError
+        error = GraphNotFound if status == 404 else GraphInvalid if status in (400, 413) else ProviderError
         raise error(f"account {self.account!r}: Microsoft Graph {method} {_where(url)} failed: HTTP {status} {detail}")
 
     def get_json(self, path_or_url: str, **kwargs: Any) -> dict[str, Any]:

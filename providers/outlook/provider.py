@@ -32,7 +32,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
 
-from inbox_watch.errors import AuthError, CursorExpired, InboxWatchError, ProviderError, SendOutcomeUnknown
+from inbox_watch.errors import (
+    AuthError,
+    CursorExpired,
+    InboxWatchError,
+    ProviderError,
+    SendOutcomeUnknown,
+    SendRefused,
+)
 from inbox_watch.mime import build_email, parse_bytes
 from inbox_watch.models import (
     Cursor,
@@ -46,7 +53,7 @@ from inbox_watch.models import (
 )
 from inbox_watch.provider import Capability
 from providers.outlook.convert import SELECT_FIELDS, needs_mime, to_mail_message
-from providers.outlook.graph import GraphClient, GraphNotFound
+from providers.outlook.graph import GraphClient, GraphInvalid, GraphNotFound
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -500,6 +507,8 @@ class OutlookProvider:
                 "ccRecipients": cc,
                 "internetMessageId": message.message_id,
             }
+            if self.config.from_address:  # createReply drafts as the mailbox; send as the account's own address
+                update["from"] = {"emailAddress": {"address": message.from_addr, "name": message.from_name}}
             try:
                 self._client.request("PATCH", f"me/messages/{quote(draft_id, safe='')}", json=update, headers=headers)
             except InboxWatchError:
@@ -550,16 +559,19 @@ class OutlookProvider:
         if already:
             return SendReceipt(already)
         try:
-            draft_id = self._find(message.message_id, "drafts") or self._create_draft(message)
-        except SendOutcomeUnknown as exc:
-            # Only making the draft was unclear; nothing went out, so the send may be tried again.
-            raise ProviderError(str(exc)) from None
-        self._client.request(
-            "POST",
-            f"me/messages/{quote(draft_id, safe='')}/send",
-            headers={"Prefer": IMMUTABLE_IDS},
-            once="sending the message",
-        )
+            try:
+                draft_id = self._find(message.message_id, "drafts") or self._create_draft(message)
+            except SendOutcomeUnknown as exc:
+                # Only making the draft was unclear; nothing went out, so the send may be tried again.
+                raise ProviderError(str(exc)) from None
+            self._client.request(
+                "POST",
+                f"me/messages/{quote(draft_id, safe='')}/send",
+                headers={"Prefer": IMMUTABLE_IDS},
+                once="sending the message",
+            )
+        except GraphInvalid as exc:  # 400 / 413: the message as it is will never go
+            raise SendRefused(f"{exc}; Microsoft Graph refused the message") from None
         # The copy in Sent Items gets its own id; Exchange may file it a moment later. The
         # message has gone: a failure to look the copy up must not make it look unsent.
         try:

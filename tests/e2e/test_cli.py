@@ -323,3 +323,47 @@ def test_auth_with_closed_stdin_says_no_password_was_entered(tmp_path: Path) -> 
     assert result.returncode != 0 and result.returncode != 70
     assert "no password entered for account 'work'" in result.stderr
     assert "EOFError" not in result.stderr and "Traceback" not in result.stderr
+
+
+def _status(config: Path, name: str) -> str:
+    rows = json.loads(cli("report", "--json", config=config).stdout)["candidates"]
+    return str(next(r["status"] for r in rows if r["candidate"] == name))
+
+
+def test_pull_and_snooze_can_be_taken_back_and_pulling_twice_says_so(demo_config: Path) -> None:
+    cli("sync", config=demo_config)
+    assert cli("pull", "Tom Becker", config=demo_config).stdout.startswith("Tom Becker is pulled from the campaign")
+    again = cli("pull", "Tom Becker", config=demo_config)
+    assert (
+        again.stdout.strip() == "Tom Becker was already pulled from the campaign (`inbox-watch unpull` puts them back)"
+    )
+    back = cli("unpull", "Tom", config=demo_config)
+    assert back.stdout.startswith("Tom Becker is back in the campaign; next: ")
+    assert _status(demo_config, "Tom Becker") == "silent"
+    assert cli("unpull", "Tom", config=demo_config).stdout.strip() == "Tom Becker is not pulled"
+
+    until = (datetime.now(UTC) + timedelta(days=30)).date().isoformat()
+    cli("snooze", "Grace Liu", "--until", until, config=demo_config)
+    assert _status(demo_config, "Grace Liu") == "snoozed"
+    woken = cli("unsnooze", "Grace Liu", config=demo_config)
+    assert woken.stdout.strip() == "Grace Liu is no longer snoozed; next: send_chaser"
+    assert _status(demo_config, "Grace Liu") == "silent"
+    assert cli("unsnooze", "Grace Liu", config=demo_config).stdout.strip() == "Grace Liu is not snoozed"
+
+
+def test_an_out_of_office_or_bounced_candidate_is_not_chased_without_force(demo_config: Path) -> None:
+    cli("sync", config=demo_config)
+    rows = {r["candidate"]: r for r in json.loads(cli("report", "--json", config=demo_config).stdout)["candidates"]}
+    back = datetime.fromisoformat(rows["Oliver Grant"]["out_of_office_until"])
+    away = cli("chase", "Oliver Grant", "--send", config=demo_config, check=False)
+    assert away.returncode == 3
+    assert away.stderr.strip() == (
+        f"inbox-watch: Oliver Grant is out of the office: away until {back:%a %d %b %Y}; use --force to chase anyway"
+    )
+    bounced = cli("chase", "Chloe Dubois", "--send", config=demo_config, check=False)
+    assert bounced.returncode == 3
+    assert bounced.stderr.strip().startswith(
+        "inbox-watch: Chloe Dubois's address is failing (delivery to chloe.dubios@example.com failed on "
+    )
+    assert bounced.stderr.strip().endswith("); use --force to chase anyway")
+    assert "saved to drafts" in cli("chase", "Oliver Grant", "--draft", "--force", config=demo_config).stdout

@@ -180,3 +180,16 @@ def test_forget_asks_at_a_terminal(tmp_path: Path) -> None:
 )  # fmt: skip
 def test_what_forget_erased_reads_as_english(counts: dict[str, int], said: str) -> None:
     assert cli.describe_erased(counts) == said
+
+
+def test_the_daemons_state_folder_and_its_parents_are_created_private(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from inbox_watch.daemon import open_log_file
+
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state" / "home"))
+    handler = open_log_file()
+    assert handler is not None
+    handler.close()
+    for folder in (tmp_path / "state", tmp_path / "state" / "home", tmp_path / "state" / "home" / "inbox-watch"):
+        assert os.stat(folder).st_mode & 0o777 == 0o700, folder

@@ -171,7 +171,9 @@ def team(
     from inbox_watch.store_pg import SCHEMA_VERSION
 
     assert created.stdout.strip().endswith(f": schema created (version {SCHEMA_VERSION})")
-    assert alex.run("store", "init").stdout.strip().endswith(f"schema already at version {SCHEMA_VERSION}; nothing to do")
+    assert (
+        alex.run("store", "init").stdout.strip().endswith(f"schema already at version {SCHEMA_VERSION}; nothing to do")
+    )
     assert "team-secret" not in created.stdout + created.stderr
     sam.run("candidates", "import", str(roster))
     alex.run("candidates", "import", str(theirs))

@@ -28,8 +28,22 @@ class RecordingHandler:
 
     messages: list[Received] = field(default_factory=list)
     after_taking: Callable[[Any], None] | None = None
+    refuse_rcpt: dict[str, str] = field(default_factory=dict)  # address -> the server's answer ("550 ...")
+    refuse_data: str = ""  # the answer to the message itself ("554 ..."), instead of taking it
+    rcpt_attempts: list[str] = field(default_factory=list)  # every RCPT TO, refused or not
+
+    async def handle_RCPT(
+        self, server: Any, session: object, envelope: Any, address: str, rcpt_options: list[str]
+    ) -> str:
+        self.rcpt_attempts.append(address)
+        if address in self.refuse_rcpt:
+            return self.refuse_rcpt[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: Any, session: object, envelope: object) -> str:
+        if self.refuse_data:
+            return self.refuse_data
         self.messages.append(
             Received(
                 envelope.mail_from,  # type: ignore[attr-defined]

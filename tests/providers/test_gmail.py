@@ -299,6 +299,23 @@ def test_send_is_not_repeated_after_a_server_error(harness: GmailHarness) -> Non
     assert harness.emulator.http_requests["/gmail/v1/users/me/messages/send"] == 1  # no blind retry
 
 
+def test_a_send_gmail_refuses_as_invalid_fails_at_once_and_is_never_retried(
+    harness: GmailHarness, tmp_path: Path
+) -> None:
+    store = Store(tmp_path / "store.json")
+    now = datetime.now(UTC)
+    queue_chaser(store, chaser_message("<x400@agency.example>"), now)
+    harness.emulator.fail_next(400, path_contains="/messages/send")
+
+    [first] = outbox.drain(store, lambda _name: harness.provider, now, immediate=True)
+
+    assert first.state is ActionState.FAILED and first.send_started_at is None
+    assert "Gmail messages.send: HTTP 400" in first.error and first.error.endswith("it will not be tried again")
+    assert outbox.drain(store, lambda _name: harness.provider, now + timedelta(minutes=5)) == []
+    assert harness.emulator.http_requests["/gmail/v1/users/me/messages/send"] == 1
+    assert _copies_in_sent(harness, "<x400@agency.example>") == 0
+
+
 def _copies_in_sent(harness: GmailHarness, message_id: str) -> int:
     return sum(1 for raw in harness.sent() if f"Message-ID: {message_id}".encode() in raw)
 

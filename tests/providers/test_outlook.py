@@ -420,6 +420,50 @@ def test_a_throttled_send_is_retried_graph_did_not_take_it(graph: GraphEmulator,
     assert receipt.provider_id == graph.in_folder("sentitems")[-1]["id"]
 
 
+def test_a_send_graph_refuses_as_invalid_fails_at_once_and_is_never_retried(
+    graph: GraphEmulator, provider: OutlookProvider, tmp_path: Path
+) -> None:
+    store = Store(tmp_path / "store.json")
+    now = datetime.now(UTC)
+    _queue_chaser(store, "<bad400@agency.example>", now)
+    graph.fail_next(
+        400,
+        retry_after=None,
+        code="ErrorInvalidRecipients",
+        message="At least one recipient is not valid.",
+        path_ends_with="/send",
+    )
+
+    [first] = outbox.drain(store, lambda _name: provider, now, immediate=True)
+
+    assert first.state is ActionState.FAILED and first.send_started_at is None
+    assert "HTTP 400 ErrorInvalidRecipients: At least one recipient is not valid." in first.error
+    assert first.error.endswith("it will not be tried again") and "\n" not in first.error
+    assert outbox.drain(store, lambda _name: provider, now + timedelta(minutes=5)) == []
+    assert graph.count("POST", "/send") == 1 and graph.outgoing == []
+
+
+def test_an_account_with_a_from_address_sends_from_it(graph: GraphEmulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(TOKEN_ENV, graph.token)
+    account = AccountConfig(
+        name="work",
+        provider="outlook",
+        api_base_url=graph.base_url,
+        access_token_env=TOKEN_ENV,
+        from_address="bookings@agency.example",
+    )
+    provider = OutlookProvider(account, RecruiterConfig(addresses=(RECRUITER,)))
+    try:
+        original = graph.deliver_raw(make_raw(subject="Interview slots", message_id="<c1@agency.example>"), "sentitems")
+        message = _outgoing(
+            "<from1@agency.example>", reply_to_id=original, from_addr="bookings@agency.example", from_name="Sam Carter"
+        )
+        sent_id = provider.send(message).provider_id
+    finally:
+        provider.close()
+    assert graph.messages[sent_id]["from"]["emailAddress"]["address"] == "bookings@agency.example"
+
+
 def test_draft_without_original_is_created_from_mime(graph: GraphEmulator, provider: OutlookProvider) -> None:
     draft_id = provider.save_draft(
         _outgoing("<d2@agency.example>", in_reply_to="<gone@x.example>", references=("<gone@x.example>",))

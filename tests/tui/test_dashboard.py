@@ -154,7 +154,7 @@ async def test_snooze_with_a_date_and_reason(app: InboxWatchApp, workspace: Work
         await select(pilot, "Lena Fischer")
         await pilot.press("s")
         assert isinstance(app.screen, SnoozeDialog)
-        await pilot.press(*"on holiday", "enter")
+        await pilot.press("tab", *"on holiday", "enter")  # the date field first: keep the suggestion
         await settle(pilot)
         snoozes = workspace.store.snoozes()
         assert [(s.candidate, s.until.isoformat(), s.reason) for s in snoozes] == [

@@ -178,6 +178,42 @@ def test_files_named_in_an_account_are_found_beside_the_config(tmp_path: Path) -
     assert gmail.client_secrets_file == str(Path("~/secrets.json").expanduser())
 
 
+def _sender_config(tmp_path: Path, accounts: str) -> object:
+    text = '[recruiter]\nname = "Sam Carter"\naddresses = ["sam@agency.example"]\n' + accounts
+    return parse_config(text, tmp_path / "config.toml")
+
+
+def test_each_account_sends_as_its_from_address_else_its_user_name_else_the_recruiters_first(
+    tmp_path: Path,
+) -> None:
+    from inbox_watch.config import sender_address
+
+    config = _sender_config(
+        tmp_path,
+        '[[accounts]]\nname = "london"\nprovider = "imap"\nhost = "h"\nusername = "sam"\n'
+        '[[accounts]]\nname = "north"\nprovider = "imap"\nhost = "h"\nusername = "sam.carter@north.example"\n'
+        '[[accounts]]\nname = "alias"\nprovider = "imap"\nhost = "h"\nusername = "sam@agency.example"\n'
+        'from_address = "Bookings@Agency.example"\n',
+    )
+    senders = [sender_address(a, config.recruiter) for a in config.accounts]  # type: ignore[attr-defined]
+    assert senders == ["sam@agency.example", "sam.carter@north.example", "Bookings@Agency.example"]
+    # What an account sends is the recruiter's: its address counts as one of theirs.
+    assert config.recruiter.addresses == (  # type: ignore[attr-defined]
+        "sam@agency.example",
+        "sam.carter@north.example",
+        "bookings@agency.example",
+    )
+
+
+@pytest.mark.parametrize("value", ["sam", "Sam <sam@agency.example>", "a@b.example, c@d.example", "a@b\r\nBcc: x@y"])
+def test_a_from_address_that_is_not_one_address_is_refused_naming_the_key(tmp_path: Path, value: str) -> None:
+    accounts = f'[[accounts]]\nname = "work"\nprovider = "imap"\nhost = "h"\nfrom_address = {value!r}\n'
+    with pytest.raises(ConfigError) as caught:
+        _sender_config(tmp_path, accounts.replace("'", '"') if '"' not in value else accounts)
+    assert str(caught.value).startswith(f"{tmp_path / 'config.toml'}: accounts[0].from_address = ")
+    assert "expected one email address" in str(caught.value)
+
+
 def test_the_phone_country_is_set_or_derived(tmp_path: Path) -> None:
     path = tmp_path / "config.toml"
     assert parse_config("", path).policy.phone_region == "GB"  # from holidays = "GB-ENG"

@@ -92,7 +92,9 @@ def test_the_rosters_timezone_wins_over_the_numbers_country() -> None:
     )
     assert perth.suggestion is not None and "their time (Australia/Perth)" in perth.reason(clock)
     # A UK mobile of someone living in Paris: Paris lunchtime, 11:30 London.
-    abroad = reach_by_phone(Candidate("Ed", phone="07700 100001", timezone="Europe/Paris"), at("2026-11-23 10:00"), clock)
+    abroad = reach_by_phone(
+        Candidate("Ed", phone="07700 100001", timezone="Europe/Paris"), at("2026-11-23 10:00"), clock
+    )
     assert abroad.reason(clock) == "call 07700 100001 Mon 12:30 their time (Europe/Paris), 11:30 yours (at lunchtime)"
 
 

@@ -37,7 +37,9 @@ def test_a_european_excel_export_semicolons_cp1252_crlf(tmp_path: Path) -> None:
 
 
 def test_a_cp1252_comma_file_is_read_not_a_codec_error(tmp_path: Path) -> None:
-    path = write(tmp_path, "name,email\r\nRené Dupont,rene@example.fr\r\n“Jo” Smith,jo@example.com\r\n".encode("cp1252"))
+    path = write(
+        tmp_path, "name,email\r\nRené Dupont,rene@example.fr\r\n“Jo” Smith,jo@example.com\r\n".encode("cp1252")
+    )
     assert [c.name for c in read_roster(path)] == ["René Dupont", "“Jo” Smith"]
 
 
@@ -106,7 +108,9 @@ def test_common_headings_first_and_last_name_and_the_mobile_preferred(tmp_path: 
 
 def test_a_header_without_name_or_email_says_what_it_found(tmp_path: Path) -> None:
     path = write(tmp_path, "Vorname;Telefon\r\nZoë;0171\r\n".encode("cp1252"))
-    with pytest.raises(UsageError, match=r"roster.csv:1: the first line must name the columns.*found 'Vorname', 'Telefon'"):
+    with pytest.raises(
+        UsageError, match=r"roster.csv:1: the first line must name the columns.*found 'Vorname', 'Telefon'"
+    ):
         read_roster(path)
 
 

@@ -107,7 +107,5 @@ def test_today_on_the_command_line_json_and_ics(tmp_path: Path) -> None:
     assert "Priya Shah" in [c["candidate"] for c in plan["chasers"]]
     assert ics.read_bytes().startswith(b"BEGIN:VCALENDAR")
     assert (ics.stat().st_mode & 0o777) == 0o600
-    bad = subprocess.run(
-        base + ["today", "--ics", str(tmp_path)], capture_output=True, text=True, env=env
-    )
+    bad = subprocess.run(base + ["today", "--ics", str(tmp_path)], capture_output=True, text=True, env=env)
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "cannot write the file" in bad.stderr

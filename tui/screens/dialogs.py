@@ -1,4 +1,4 @@
-"""Small modal dialogs: confirm, log a touch, snooze. Each returns its answer by ``dismiss``.
+"""Small modal dialogs: confirm, quit during a send, log a touch, snooze. Each returns its answer by ``dismiss``.
 
 Every label that carries a name or an error is a ``Text``: never read as markup."""
 
@@ -14,8 +14,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet
 
-from inbox_watch.errors import UsageError
-from inbox_watch.service import TOUCH_CHANNELS, parse_day
+from inbox_watch.service import TOUCH_CHANNELS
+from tui.dates import parse_when
 
 CHANNEL_LABELS = {"call": "Call", "text": "Text", "dm": "DM / social message"}
 
@@ -49,14 +49,65 @@ class ConfirmDialog(ModalScreen[bool]):
         self.dismiss(answer)
 
 
+class PendingSendDialog(ModalScreen[str]):
+    """Asked on quit while a send counts down: ``send`` now, ``cancel`` it, or ``wait`` (keep
+    waiting: Escape too). Nothing is sent unless the recruiter picks "send"."""
+
+    BINDINGS = [
+        Binding("s", "answer('send')", "Send now", id="pending_send"),
+        Binding("c", "answer('cancel')", "Cancel the send", id="pending_cancel"),
+        Binding("w,escape", "answer('wait')", "Keep waiting", id="pending_wait"),
+    ]
+
+    def __init__(self, what: str) -> None:
+        super().__init__(classes="dialog")
+        self.what = what
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog-box"):
+            yield Label(Text(f"{self.what} is still counting down.\nQuit how?"), classes="dialog-question")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Send now, then quit (s)", variant="primary", id="send")
+                yield Button("Cancel the send and quit (c)", variant="error", id="cancel")
+                yield Button("Keep waiting (w)", id="wait")
+
+    def on_mount(self) -> None:
+        self.query_one("#wait", Button).focus()  # Enter on the default changes nothing
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id or "wait")
+
+    def action_answer(self, answer: str) -> None:
+        self.dismiss(answer)
+
+
 @dataclass(frozen=True)
 class TouchEntry:
     channel: str
     note: str
 
 
+class KindPicker(RadioSet):
+    """The kind of touch. The arrow keys move the choice itself (what you see highlighted is
+    what is saved), and Enter saves the dialog rather than toggling a button."""
+
+    BINDINGS = [
+        Binding("enter", "screen.confirm", "Save", id="log_kind_save", show=False),
+        Binding("space", "toggle_button", "Choose", id="log_kind_choose", show=False),
+    ]
+
+    def action_next_button(self) -> None:
+        super().action_next_button()
+        self.action_toggle_button()
+
+    def action_previous_button(self) -> None:
+        super().action_previous_button()
+        self.action_toggle_button()
+
+
 class LogTouchDialog(ModalScreen[TouchEntry | None]):
-    """Log a call, text or DM: pick the channel, add a note, Enter to save."""
+    """Log a call, text or DM: the note first, Tab to the kind (arrows pick) and back, Enter
+    saves from either; the note is kept whatever the focus does."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="log_cancel")]
 
@@ -67,19 +118,27 @@ class LogTouchDialog(ModalScreen[TouchEntry | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box"):
             yield Label(Text(f"Log a touch for {self.candidate_name}"), classes="dialog-question")
-            with RadioSet(id="channel"):
+            yield Input(placeholder="note (optional)", id="note")
+            with KindPicker(id="channel"):
                 for index, channel in enumerate(TOUCH_CHANNELS):
                     yield RadioButton(CHANNEL_LABELS[channel], value=index == 0, name=channel)
-            yield Input(placeholder="note (optional), Enter to save", id="note")
-            yield Label("Resets the ladder step; the silence clock keeps running.", classes="dialog-hint")
+            yield Label(
+                "Tab: note / kind (arrows pick).  Enter: save.  Esc: cancel.\n"
+                "Logging moves the ladder on; the silence clock keeps running.",
+                classes="dialog-hint",
+            )
 
     def on_mount(self) -> None:
         self.query_one("#note", Input).focus()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_confirm()
+
+    def action_confirm(self) -> None:
         pressed = self.query_one("#channel", RadioSet).pressed_button
         channel = (pressed.name if pressed is not None else None) or TOUCH_CHANNELS[0]
-        self.dismiss(TouchEntry(channel, event.value.strip()))
+        self.dismiss(TouchEntry(channel, self.query_one("#note", Input).value.strip()))
 
     def action_cancel(self) -> None:
         self.dismiss(None)
@@ -92,36 +151,59 @@ class SnoozeEntry:
 
 
 class SnoozeDialog(ModalScreen[SnoozeEntry | None]):
-    """Snooze until a date, with a reason. The date is checked before the dialog closes."""
+    """Snooze until a date, with a reason. The date field has the focus; what it understood
+    shows under it as you type, and the date is checked before the dialog closes."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="snooze_cancel")]
 
-    def __init__(self, name: str, today: date, suggested: date | None = None) -> None:
+    def __init__(self, name: str, today: date, suggested: date | None = None, *, dayfirst: bool = True) -> None:
         super().__init__(classes="dialog")
         self.candidate_name = name
         self.today = today
         self.suggested = suggested or today + timedelta(days=2)
+        self.dayfirst = dayfirst
 
     def compose(self) -> ComposeResult:
-        default = self.suggested
+        example = "10/12" if self.dayfirst else "12/10"
         with Vertical(classes="dialog-box"):
-            yield Label(Text(f"Snooze {self.candidate_name} until (YYYY-MM-DD)"), classes="dialog-question")
-            yield Input(default.isoformat(), id="until")
-            yield Input(placeholder="reason (e.g. on holiday), Enter to save", id="reason")
+            yield Label(Text(f"Snooze {self.candidate_name} until"), classes="dialog-question")
+            yield Input(self.suggested.isoformat(), id="until")
+            yield Label("", id="snooze-understood", classes="dialog-hint")
+            yield Input(placeholder="reason (e.g. on holiday)", id="reason")
+            yield Label(
+                Text(f"Dates: 2026-12-10, {example}, fri, next monday, +3d.  Tab: reason.  Enter: snooze."),
+                classes="dialog-hint",
+            )
             yield Label("", id="snooze-error", classes="dialog-error")
 
     def on_mount(self) -> None:
-        self.query_one("#reason", Input).focus()
+        self.query_one("#until", Input).focus()
+        self._understood(self.query_one("#until", Input).value)
+
+    def understood(self) -> date | None:
+        return parse_when(self.query_one("#until", Input).value, self.today, dayfirst=self.dayfirst)
+
+    def _understood(self, value: str) -> None:
+        until = parse_when(value, self.today, dayfirst=self.dayfirst)
+        label = self.query_one("#snooze-understood", Label)
+        if until is None:
+            label.update(Text("not a date yet" if value.strip() else "type a date"))
+        else:
+            days = (until - self.today).days
+            label.update(Text(f"until {until:%A %d %B %Y} (end of that day; {days} days from today)"))
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "until":
+            self._understood(event.value)
+            self.query_one("#snooze-error", Label).update("")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        if event.input.id == "until":
-            self.query_one("#reason", Input).focus()
-            return
+        event.stop()
         error = self.query_one("#snooze-error", Label)
-        try:
-            until = parse_day(self.query_one("#until", Input).value.strip(), "the date")
-        except UsageError as exc:
-            error.update(Text(str(exc)))
+        value = self.query_one("#until", Input).value.strip()
+        until = self.understood()
+        if until is None:
+            error.update(Text(f"{value!r} is not a date: try 2026-12-10, fri, next monday or +3d"))
             return
         if until < self.today:
             error.update(Text(f"{until.isoformat()} is in the past"))

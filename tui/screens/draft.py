@@ -15,7 +15,7 @@ from textual.widgets import Label, Static, TextArea
 
 from inbox_watch.engine.drafts import Draft
 from inbox_watch.errors import ActionRefused
-from inbox_watch.models import Action, ActionMode, CandidateState
+from inbox_watch.models import Action, ActionKind, ActionMode, CandidateState
 from tui.screens.dialogs import ConfirmDialog
 from tui.widgets.draft_editor import DraftEditor
 
@@ -120,11 +120,12 @@ class DraftScreen(Screen[DraftOutcome | None]):
         self.set_focus(None)
         self.query_one("#draft-title", Label).update(Text(self.title_text))
         self.editor().load(self.draft)
-        if self.check_chase and not self.force and self.state is not None:
+        if not self.force and self.state is not None:
+            kind = ActionKind.CHASER if self.draft.kind == "chaser" else ActionKind.EMPLOYER_UPDATE
             try:
                 # against the outbox as of the last refresh: no store read on the way in; the
                 # send itself checks again against the store
-                self.app.workspace.check_chase_allowed(self.state, self.app.now(), self.actions)  # type: ignore[attr-defined]
+                self.app.workspace.check_send_allowed(self.state, kind, self.app.now(), self.actions)  # type: ignore[attr-defined]
             except ActionRefused as exc:
                 self.refusal = str(exc).replace("or use --force", "or send anyway")
         self.query_one("#draft-warning", Static).update(Text(f"Careful: {self.refusal}" if self.refusal else ""))

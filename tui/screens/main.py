@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -39,11 +40,19 @@ from inbox_watch.models import (
 )
 from inbox_watch.sync import SyncResult, sync_all
 from inbox_watch.vocabulary import status_word
+from tui.dates import day_first
 from tui.layout import Layout, natural_widths, plan_layout
 from tui.notices import NoticeFeed
 from tui.overview import Overview, read_overview
 from tui.reading import webmail_url
-from tui.screens.dialogs import ConfirmDialog, LogTouchDialog, SnoozeDialog, SnoozeEntry, TouchEntry
+from tui.screens.dialogs import (
+    ConfirmDialog,
+    LogTouchDialog,
+    PendingSendDialog,
+    SnoozeDialog,
+    SnoozeEntry,
+    TouchEntry,
+)
 from tui.screens.draft import DraftOutcome, DraftScreen
 from tui.screens.thread import ThreadScreen, thread_text
 from tui.widgets.candidate_table import CandidateTable, row_values
@@ -114,14 +123,18 @@ def search_key(candidate: Candidate) -> tuple[str, str]:
 PHONE_CHARS = frozenset("0123456789+-(). ")
 
 
-def matches(key: tuple[str, str], needle: str) -> bool:
-    """``needle`` in the candidate's words; a needle that is a phone number (3 digits or more)
-    matches the number's digits whatever the spacing ("07700900134", "7700 900134")."""
-    text, phone = key
-    if name_fold(needle) in text:  # "zoe" finds Zoë, as on the command line
-        return True
+def matcher(needle: str) -> Callable[[tuple[str, str]], bool]:
+    """Whether a candidate's ``search_key`` holds ``needle`` (folded once, not per candidate):
+    in their words ("zoe" finds Zoë, as on the command line), or, for a needle that is a phone
+    number (3 digits or more), in the number's digits whatever the spacing ("07700900134")."""
+    folded = name_fold(needle)
     number = digits(needle).lstrip("0")
-    return len(number) >= 3 and set(needle) <= PHONE_CHARS and number in phone
+    by_phone = len(number) >= 3 and set(needle) <= PHONE_CHARS
+
+    def matches(key: tuple[str, str]) -> bool:
+        return folded in key[0] or (by_phone and number in key[1])
+
+    return matches
 
 
 @dataclass
@@ -132,6 +145,7 @@ class PendingSend:
     deadline: float
     timer: Timer | None = None
     label: str = ""
+    held: float | None = None  # seconds left when the countdown was held (a question is open)
 
 
 def one_line(error: BaseException) -> str:
@@ -153,6 +167,17 @@ class MainScreen(Screen[None]):
         Binding("l", "log_touch", "Log", id="log_touch", tooltip="Log a call, text or DM"),
         Binding("s", "snooze", "Snooze", id="snooze", tooltip="Snooze until a date, with a reason"),
         Binding("p", "pull", "Pull", id="pull", tooltip="Pull the candidate from the campaign"),
+        Binding(
+            "P", "unpull", "Unpull", id="unpull", tooltip="Put a pulled candidate back in the campaign", show=False
+        ),
+        Binding(
+            "W",
+            "unsnooze",
+            "Unsnooze",
+            id="unsnooze",
+            tooltip="Wake a snoozed candidate: end the snooze now",
+            show=False,
+        ),
         Binding("r", "sync", "Sync", id="sync", tooltip="Sync every account now"),
         Binding("u", "undo_send", "UNDO send", id="undo_send", tooltip="Cancel the send counting down"),
         Binding(
@@ -258,6 +283,7 @@ class MainScreen(Screen[None]):
         self.search_text = ""
         self._search_keys: dict[str, tuple[str, str]] = {}  # tag_key(name) -> search_key
         self.pending: list[PendingSend] = []
+        self._quitting = 0  # sends still going out before the app quits ("send now" on quit)
         self.syncing = False
         self._sync_reason = "manual"
         self.daemon_running: bool | None = None
@@ -436,11 +462,12 @@ class MainScreen(Screen[None]):
         shown = FILTERS[self.filter_index][1]
         needle = self.search_text
         keys = self._search_keys
+        found = matcher(needle)
         items = [
             (rank, s)
             for rank, s in enumerate(self.states)
             if (shown is None or shown(s))
-            and (not needle or matches(keys.get(tag_key(s.candidate.name)) or search_key(s.candidate), needle))
+            and (not needle or found(keys.get(tag_key(s.candidate.name)) or search_key(s.candidate)))
         ]
         if self.sort_index:
             items.sort(key=SORTS[self.sort_index][1])
@@ -574,6 +601,16 @@ class MainScreen(Screen[None]):
         for index, (label, _) in enumerate(FILTERS):
             if label == name:
                 self.set_filter(index)
+
+    def go_to(self, name: str) -> None:
+        """Show ``name`` in the table (clearing a filter or search that hides them) and select them."""
+        if not self.table.select_name(name):
+            self.filter_index, self.search_text = 0, ""
+            box = self.query_one("#search", Input)
+            box.value, box.display = "", False
+            self._show_states()
+            self.table.select_name(name)
+        self.table.focus()
 
     def action_search(self) -> None:
         box = self.query_one("#search", Input)
@@ -765,8 +802,11 @@ class MainScreen(Screen[None]):
                 self._ticker = None
             return
         latest = self.pending[-1]
-        left = max(0, int(latest.deadline - time.monotonic() + 0.999))
         more = f" (+{len(self.pending) - 1} more)" if len(self.pending) > 1 else ""
+        if latest.held is not None:
+            self._show_countdown(f"Sending {latest.label}{more}: held, {int(latest.held + 0.999)}s left")
+            return
+        left = max(0, int(latest.deadline - time.monotonic() + 0.999))
         self._show_countdown(f"Sending {latest.label} in {left}s{more}  -  press u to undo")
 
     def _show_countdown(self, text: str) -> None:
@@ -795,6 +835,43 @@ class MainScreen(Screen[None]):
         self.status_bar.set_activity(note=f"Undone: the {pending.label} was not sent.")
         self.notify(f"Undone: the {pending.label} was not sent.", markup=False)
 
+    def ask_before_quitting(self) -> None:
+        """``q`` while sends count down: hold them and ask: send now (then quit), cancel them
+        (then quit), or keep waiting (the countdown goes on from where it was held)."""
+        if not self.pending or any(p.held is not None for p in self.pending):
+            return  # nothing to ask, or the question is already open
+        moment = time.monotonic()
+        for pending in self.pending:
+            if pending.timer is not None:
+                pending.timer.stop()
+            pending.held = max(0.0, pending.deadline - moment)
+        self._tick()
+        what = f"The {self.pending[-1].label}" + (
+            f" (and {len(self.pending) - 1} more)" if len(self.pending) > 1 else ""
+        )
+
+        def answered(answer: str | None) -> None:
+            sends, self.pending = self.pending, []
+            if answer == "send":
+                self._quitting = len(sends)
+                self.status_bar.set_activity(note="Sending now; inbox-watch quits once it is sent.")
+                for pending in sends:
+                    self.deliver(pending.outcome)
+            elif answer == "cancel":
+                self.notify(f"Cancelled: the {', '.join(p.label for p in sends)} was not sent.", markup=False)
+                self.app.exit()
+            else:  # keep waiting: each send goes on from where it was held
+                moment = time.monotonic()
+                for pending in sends:
+                    left = pending.held or 0.0
+                    pending.deadline, pending.held = moment + left, None
+                    pending.timer = self.set_timer(left, partial(self._countdown_over, pending), name="send-countdown")
+                self.pending = sends
+            self._tick()
+            self.refresh_bindings()
+
+        self.app.push_screen(PendingSendDialog(what), answered)
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "undo_send":
             return bool(self.pending)
@@ -806,13 +883,11 @@ class MainScreen(Screen[None]):
         workspace, now = self.iw.workspace, self.iw.now()
         state, draft = outcome.state, outcome.draft
         with self._mailbox_lock:
-            if outcome.mode is ActionMode.SEND and draft.kind == "chaser" and not outcome.force:
-                try:
-                    workspace.check_chase_allowed(state, now)
-                except ActionRefused as exc:
-                    self.post_message(self.ActionFinished(f"Not sent: {one_line(exc)}", error=True))
-                    return
-            action = workspace.queue(state, draft, outcome.mode, now)
+            try:  # the guard on repeated sends lives in queue
+                action = workspace.queue(state, draft, outcome.mode, now, force=outcome.force)
+            except ActionRefused as exc:
+                self.post_message(self.ActionFinished(f"Not sent: {one_line(exc)}", error=True))
+                return
             done = workspace.run_actions({action.id}, now)
         what = "chaser" if draft.kind == "chaser" else "employer update"
         verb = "sent to" if outcome.mode is ActionMode.SEND else "saved to Drafts for"
@@ -832,6 +907,13 @@ class MainScreen(Screen[None]):
             self.post_message(self.ActionFinished(f"The {outbox.outcome(result)}.", error=True))
 
     def on_main_screen_action_finished(self, message: ActionFinished) -> None:
+        if self._quitting:  # "send now, then quit": quit once the last one has gone (or failed)
+            self._quitting -= 1
+            if message.error:
+                self.notify(message.text, severity="error", markup=False)
+            if not self._quitting:
+                self.app.exit()
+            return
         if message.error:
             self.status_bar.set_activity(error=message.text)
             self.notify(message.text, severity="error", markup=False)
@@ -887,18 +969,31 @@ class MainScreen(Screen[None]):
                     lambda: self.iw.workspace.snooze(name, entry.until, entry.reason, now),
                 )
 
-        self.app.push_screen(SnoozeDialog(state.candidate.name, today, suggested), snoozed)
+        self.app.push_screen(
+            SnoozeDialog(state.candidate.name, today, suggested, dayfirst=day_first(clock.policy)), snoozed
+        )
 
     def action_pull(self) -> None:
         state = self._selected()
         if state is None:
             return
         name = state.candidate.name
+        if state.status is Status.PULLED:
+
+            def put_back(yes: bool | None) -> None:
+                if yes:
+                    self.action_unpull(state)
+
+            self.app.push_screen(
+                ConfirmDialog(f"{name} is already pulled from the campaign.\nPut them back in?", yes="Unpull"),
+                put_back,
+            )
+            return
 
         def confirmed(yes: bool | None) -> None:
             if yes:
                 now = self.iw.now()
-                self.record(f"Pulled {name} from the campaign.", lambda: self.iw.workspace.pull(name, now))
+                self.record(f"Pulled {name} from the campaign.", lambda: self.iw.workspace.pull(name, now)[0])
 
         self.app.push_screen(
             ConfirmDialog(
@@ -907,6 +1002,26 @@ class MainScreen(Screen[None]):
             ),
             confirmed,
         )
+
+    def action_unpull(self, state: CandidateState | None = None) -> None:
+        state = state or self._selected()
+        if state is None:
+            return
+        name, now = state.candidate.name, self.iw.now()
+        if state.status is not Status.PULLED:
+            self.notify(f"{name} is not pulled.", markup=False)
+            return
+        self.record(f"{name} is back in the campaign.", lambda: self.iw.workspace.unpull(name, now)[0])
+
+    def action_unsnooze(self) -> None:
+        state = self._selected()
+        if state is None:
+            return
+        name, now = state.candidate.name, self.iw.now()
+        if state.status is not Status.SNOOZED:
+            self.notify(f"{name} is not snoozed.", markup=False)
+            return
+        self.record(f"{name} is no longer snoozed.", lambda: self.iw.workspace.unsnooze(name, now)[0])
 
     def _offer_employer_note(self, state: CandidateState) -> None:
         if not state.candidate.employer_emails:
