@@ -35,6 +35,7 @@ KEPT_HEADERS = (
     "x-failed-recipients",
     "content-type",
     "list-id",
+    "list-unsubscribe",
     "x-ms-exchange-generated-message-source",
     "return-path",
 )

@@ -383,6 +383,7 @@ class Classification:
     return_date: date | None = None  # out-of-office return date, when stated
     out_of_office: bool = False  # an auto-reply saying the person is away
     human: bool = True  # False for bulk mail and mail-system notices that are not bounces
+    delayed: bool = False  # a bounce that only reports a delay: delivery is still being retried
 
 
 @dataclass(frozen=True, slots=True)

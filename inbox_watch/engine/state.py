@@ -563,7 +563,9 @@ def _wait_state(
     state = evolve(state, silent_business_hours=round(silent_hours, 2))
 
     # Bounces of what the recruiter sent to the candidate. A report that names the failed
-    # recipients must name an address the candidate was written to at (``reached``).
+    # recipients must name an address the candidate was written to at (``reached``). A report
+    # that delivery is only delayed is said in the reasons; it never marks the candidate bounced.
+    delays: list[str] = []
     for message in after:
         cls = classes.shape(message)
         if cls.kind is not Kind.BOUNCE:
@@ -575,6 +577,12 @@ def _wait_state(
         elif message.original_message_id not in sent_ids and message.in_reply_to not in sent_ids:
             continue
         address = min(failed, key=lambda a: (a not in addresses, a), default="")
+        if cls.delayed:
+            delays.append(
+                f"delivery to {address or 'the candidate'} delayed on {clock.local(message.date):%a %d %b}"
+                " (the mail system is still trying)"
+            )
+            continue
         reason = f"delivery to {address or 'the candidate'} failed on {clock.local(message.date):%a %d %b}"
         return _bounced(state, reason, candidate, now, clock)
     # A send the mail server refused for good (550 no such user) is a bounce that came at once.
@@ -593,7 +601,7 @@ def _wait_state(
             status=Status.OUT_OF_OFFICE,
             next_action=NextAction.WAIT,
             out_of_office_until=ooo_until,
-            reasons=(f"out-of-office auto-reply ({until})",),
+            reasons=(f"out-of-office auto-reply ({until})", *delays),
         )
 
     per_day = policy.business_hours_per_day or 8.0
@@ -606,13 +614,14 @@ def _wait_state(
             reasons=(
                 f"scheduling email sent {clock.local(waiting_since):%a %d %b %H:%M}",
                 f"silent after {clock.local(due):%a %d %b %H:%M}",
+                *delays,
             ),
         )
     reach = _Reach(candidate, now, clock)
     next_action, why = _ladder(state, touches, clock, policy, now, per_day, employer, recruiter_to, pauses, reach)
     if next_action in (NextAction.CALL, NextAction.TEXT):
         why.append(reach().reason(clock, "call" if next_action is NextAction.CALL else "text"))
-    return evolve(state, status=Status.SILENT, next_action=next_action, reasons=tuple(why))
+    return evolve(state, status=Status.SILENT, next_action=next_action, reasons=(*why, *delays))
 
 
 def _bounced(

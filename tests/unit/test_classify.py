@@ -125,7 +125,7 @@ def test_calendar_reply_with_auto_submitted_is_a_response() -> None:
     assert "accepted" in result.reasons[0]
 
 
-def test_delay_warning_is_not_a_bounce() -> None:
+def test_delay_warning_is_a_bounce_that_says_it_is_only_delayed() -> None:
     m = msg(
         "2026-11-23 10:00",
         "mailer-daemon@mx.example",
@@ -135,8 +135,9 @@ def test_delay_warning_is_not_a_bounce() -> None:
         delivery_status="Final-Recipient: rfc822; jane@example.com\nAction: delayed",
     )
     result = classify(m)
-    assert result.kind is Kind.OTHER
-    assert not result.human
+    assert result.kind is Kind.BOUNCE
+    assert result.delayed and not result.human
+    assert "delivery to jane@example.com delayed" in result.reasons[0]
 
 
 def test_plain_text_bounce_from_mailer_daemon() -> None:
@@ -150,10 +151,54 @@ def test_plain_text_bounce_from_mailer_daemon() -> None:
     assert classify(m).kind is Kind.BOUNCE
 
 
+def test_a_lone_surrogate_never_raises() -> None:
+    m = msg(
+        "2026-11-23 10:00", "jane@example.com", SAM, "Slots \ud800", "Tuesday at 10am \ud800 works for me, see you then"
+    )
+    assert classify(m).kind is Kind.SCHEDULING
+
+
 def test_broken_mime_never_raises() -> None:
     raw = b'Content-Type: multipart/mixed; boundary="x"\r\nSubject: =?utf-8?q?broken\r\n\r\n--x\r\nContent-Type: multipart/alternative\r\n\r\nno end'
     message = parse_bytes(raw)
     assert classify(message).kind is Kind.OTHER
+
+
+# Sent on Friday 27 November 2026.
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # A numeric date that reads two ways is taken the way that lands soonest after the message.
+        ("I am out of the office until 12/7.", date(2026, 12, 7)),
+        ("Back on 7/12, with limited access to email until then.", date(2026, 12, 7)),
+        ("I am on leave until 15/3.", None),  # 15 March: more than 30 business days away
+        ("I'm on holiday and will be back next week.", date(2026, 11, 30)),
+        ("I am away, returning on the 14th.", date(2026, 12, 14)),
+        ("Je serai de retour le lundi 7 décembre.", date(2026, 12, 7)),
+        ("Ich bin ab Montag, dem 7. Dezember wieder im Büro.", date(2026, 12, 7)),
+        ("Estoy de vacaciones hasta el 4 de diciembre.", date(2026, 12, 4)),
+        ("Ik ben afwezig tot en met 4 december. Vanaf maandag 7 december ben ik weer op kantoor.", date(2026, 12, 7)),
+        ("Sarò fuori ufficio fino al 4 dicembre, rientro lunedì 7 dicembre.", date(2026, 12, 7)),
+        ("Estarei de férias até 4 de dezembro, regresso a 7 de dezembro.", date(2026, 12, 7)),
+        ("Jestem na urlopie do 4 grudnia. Wracam 7 grudnia.", date(2026, 12, 7)),
+        ("I will be out of the office until Friday 20 November.", None),  # an old one left switched on
+    ],
+)
+def test_return_dates_as_people_write_them(text: str, expected: date | None) -> None:
+    assert read_return_date(text, at("2026-11-27 10:00")) == expected
+
+
+def test_lotus_notes_auto_reply_with_a_numeric_return_date() -> None:
+    m = msg(
+        "2010-04-28 09:00",
+        "kim@example.com",
+        SAM,
+        "AUTO: Kim Lee is out of the office (returning 05/01/2010)",
+        "I am out of the office until 05/01/2010.\n\nI will respond to your message when I return.",
+    )
+    result = classify(m)
+    assert result.kind is Kind.AUTO_REPLY and result.out_of_office
+    assert result.return_date == date(2010, 5, 1)  # month first: 5 January had already passed
 
 
 @pytest.mark.parametrize(

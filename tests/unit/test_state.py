@@ -173,6 +173,27 @@ def test_bounce_of_the_scheduling_email() -> None:
     assert any("07700 100001" in r for r in state.reasons)
 
 
+def test_a_delay_notice_is_not_a_bounce_and_says_so() -> None:
+    sent = msg("2026-11-23 10:00", SAM, JANE, text=SLOTS)
+    delayed = msg(
+        "2026-11-23 14:00",
+        "mailer-daemon@agency.example",
+        SAM,
+        "Delivery Status Notification (Delay)",
+        "THIS IS A WARNING MESSAGE ONLY. YOU DO NOT NEED TO RESEND YOUR MESSAGE.",
+        failed=(JANE,),
+        original=sent.message_id,
+        headers=(("content-type", "multipart/report; report-type=delivery-status"),),
+        delivery_status="Final-Recipient: rfc822; jane@example.com\nAction: delayed\nStatus: 4.4.7",
+    )
+    state = one([sent, delayed], "2026-11-23 15:00")
+    assert state.status is Status.AWAITING
+    assert "delivery to jane@example.com delayed on Mon 23 Nov (the mail system is still trying)" in state.reasons
+    # The same report saying the delivery failed marks the candidate bounced.
+    failed = replace(delayed, delivery_status="Final-Recipient: rfc822; jane@example.com\nAction: failed")
+    assert one([sent, failed], "2026-11-23 15:00").status is Status.BOUNCED
+
+
 def test_chasers_do_not_restart_the_clock_and_are_counted() -> None:
     sent = msg("2026-11-23 10:00", SAM, JANE, text=SLOTS)
     chaser = msg("2026-11-23 15:00", SAM, JANE, "Re: Interview slots", "Just checking in", reply_to=sent)
@@ -531,6 +552,14 @@ def test_an_out_of_office_from_before_the_scheduling_email_still_pauses() -> Non
     state = one([earlier, away, sent], "2026-11-26 10:00")
     assert state.status is Status.OUT_OF_OFFICE and state.next_action is NextAction.WAIT
     assert state.silent_business_hours == 0
+
+
+def test_a_month_first_out_of_office_date_pauses_days_not_months() -> None:
+    sent = msg("2026-11-27 10:00", SAM, JANE, text=SLOTS)  # Friday 27 November
+    away = out_of_office("2026-11-27 10:01", JANE, "12/7", sent)
+    state = one([sent, away], "2026-12-01 10:00")
+    assert state.status is Status.OUT_OF_OFFICE
+    assert state.out_of_office_until == date(2026, 12, 7)  # 7 December, not 12 July next year
 
 
 def test_an_old_out_of_office_left_on_does_not_pause_for_a_year() -> None:
