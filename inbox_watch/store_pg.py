@@ -55,13 +55,12 @@ from inbox_watch.models import (
     Cursor,
     Erasure,
     MailMessage,
-    OutgoingMessage,
     Snooze,
     SyncBatch,
     Touch,
 )
 from inbox_watch.secrets import get_secret, write_private
-from inbox_watch.store import ForgetList
+from inbox_watch.store import ForgetList, _action_from_doc, _action_to_doc  # one converter pair for both stores
 
 if TYPE_CHECKING:
     from inbox_watch.config import Config, RecruiterConfig
@@ -1051,45 +1050,3 @@ def _password(config: Config) -> str | None:
     return None
 
 
-def _action_to_doc(action: Action) -> dict[str, Any]:
-    return {
-        "id": action.id,
-        "kind": action.kind.value,
-        "mode": action.mode.value,
-        "candidate": action.candidate,
-        "account": action.account,
-        "message": action.message.to_dict(),
-        "created_at": action.created_at.isoformat(),
-        "state": action.state.value,
-        "not_before": action.not_before.isoformat() if action.not_before else None,
-        "done_at": action.done_at.isoformat() if action.done_at else None,
-        "provider_id": action.provider_id,
-        "error": action.error,
-        "claimed_at": action.claimed_at.isoformat() if action.claimed_at else None,
-        "send_started_at": action.send_started_at.isoformat() if action.send_started_at else None,
-        "warning": action.warning,
-    }
-
-
-def _dt(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
-
-
-def _action_from_doc(doc: dict[str, Any]) -> Action:
-    return Action(
-        id=doc["id"],
-        kind=ActionKind(doc["kind"]),
-        mode=ActionMode(doc["mode"]),
-        candidate=doc["candidate"],
-        account=doc["account"],
-        message=OutgoingMessage.from_dict(doc["message"]),
-        created_at=datetime.fromisoformat(doc["created_at"]),
-        state=ActionState(doc["state"]),
-        not_before=_dt(doc.get("not_before")),
-        done_at=_dt(doc.get("done_at")),
-        provider_id=doc.get("provider_id", ""),
-        error=doc.get("error", ""),
-        claimed_at=_dt(doc.get("claimed_at")),
-        send_started_at=_dt(doc.get("send_started_at")),
-        warning=doc.get("warning", ""),
-    )

@@ -151,6 +151,15 @@ def test_an_action_is_claimed_once_and_a_stale_claim_is_taken_up(store: Any) -> 
     assert outbox.cancel(store, action.id) is False
 
 
+def test_a_refused_send_keeps_the_addresses_the_server_refused(store: Any) -> None:
+    """The candidate shows a refused address as failing: both stores must keep it on the action."""
+    action = outbox.enqueue(store, **_chaser())
+    store.update_action(
+        action.__class__(**{**_fields(action), "state": ActionState.FAILED, "refused": ("jane@example.com",)})
+    )
+    assert [a.refused for a in store.actions()] == [("jane@example.com",)]
+
+
 def test_a_queued_action_can_be_cancelled(store: Any) -> None:
     action = outbox.enqueue(store, **_chaser(mode=ActionMode.DRAFT))
     assert outbox.cancel(store, action.id) is True
