@@ -622,13 +622,17 @@ class PgStore:
         with self.reading() as cur:
             if not self._names:
                 self.team_members()
-            cur.execute(
-                "SELECT m.recruiter, m.account, m.doc, "
-                "CASE WHEN m.recruiter = %s OR r.share_excerpts THEN m.text ELSE '' END, m.class "
-                f"FROM messages m JOIN recruiters r ON r.id = m.recruiter {where}",
-                (self.me, *params),
-            )
-            rows = cur.fetchall()
+            # Binary results: the documents and classifications come as the bytes stored, not
+            # hex text to decode (22,000 messages: 0.06 s to fetch instead of 0.16 s, and their
+            # classifications decode in a sixth of the time; bench/team.py).
+            with cur.connection.cursor(binary=True) as raw:
+                raw.execute(
+                    "SELECT m.recruiter, m.account, m.doc, "
+                    "CASE WHEN m.recruiter = %s OR r.share_excerpts THEN m.text ELSE '' END, m.class "
+                    f"FROM messages m JOIN recruiters r ON r.id = m.recruiter {where}",
+                    (self.me, *params),
+                )
+                rows = raw.fetchall()
         found = []
         names_missing = any(r[0] not in self._names for r in rows)
         if names_missing:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -47,3 +48,21 @@ def test_cli_help_does_not_import_the_dashboard_or_sdks() -> None:
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, check=True).stdout
     loaded = {m.split(".")[0] for m in out.split()}
     assert not loaded & {"textual", "googleapiclient", "msal", "imapclient", "tinydb"}
+
+
+def test_psycopg_is_loaded_only_in_team_mode(tmp_path: Path) -> None:
+    """A recruiter on the TinyDB file never pays for PostgreSQL's driver (~0.1-0.2 s a command)."""
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[recruiter]\nname = "Sam"\naddresses = ["sam@agency.example"]\n[store]\npath = "{tmp_path / "s.json"}"\n'
+    )
+    script = (
+        "import sys; from inbox_watch.cli import main\n"
+        f"code = main(['--config', {str(config)!r}, 'report', '--json'])\n"
+        "print('\\n'.join(sys.modules), file=sys.stderr); sys.exit(code)"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    loaded = {m.split(".")[0] for m in done.stderr.split()}
+    assert json.loads(done.stdout)["candidates"] == []
+    assert not loaded & {"psycopg", "psycopg_pool", "psycopg_binary"}
