@@ -7,10 +7,11 @@ and read back what the provider wrote, without going through the provider under 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import pytest
 
@@ -127,6 +128,60 @@ class ProviderContract:
         assert [m.message_id for m in second.messages] == ["<i2@example.com>"]
         third = harness.provider.incremental_sync(second.cursor)
         assert third.messages == ()
+
+    def test_two_step_reads_the_text_only_of_what_select_picks(self, harness: Harness) -> None:
+        """``Capability.TWO_STEP``: the first step carries no text; only the selected messages
+        come back whole; the rest keep their addressing and threading; ``read_text`` reads a
+        message passed over earlier, later, in one targeted read."""
+        provider = harness.provider
+        if Capability.TWO_STEP not in type(provider).capabilities:
+            pytest.skip("this provider reads every message whole")
+        two_step: Any = provider
+        harness.deliver(
+            make_raw(subject="Interview slots", message_id="<w1@agency.example>", body="WHOLE-SLOTS Tue 10:00"),
+            folder="sent",
+        )
+        harness.deliver(
+            make_raw(
+                subject="Dinner",
+                message_id="<o1@else.example>",
+                sender="alex@else.example",
+                to=RECRUITER,
+                body="OTHER-MAIL my new flat",
+            )
+        )
+        first_step: list[MailMessage] = []
+
+        def select(messages: Sequence[MailMessage]) -> set[str]:
+            first_step.extend(messages)
+            return {m.id for m in messages if CANDIDATE in m.to}
+
+        batch = two_step.full_sync(select=select)
+        assert {m.message_id for m in first_step} == {"<w1@agency.example>", "<o1@else.example>"}
+        assert all(m.headers_only and not m.text for m in first_step)
+        found = _by_id(batch)
+        assert "WHOLE-SLOTS" in found["<w1@agency.example>"].text and not found["<w1@agency.example>"].headers_only
+        other = found["<o1@else.example>"]
+        assert other.headers_only and other.text == "" and "OTHER" not in other.calendar + other.delivery_status
+        assert other.from_addr == "alex@else.example" and other.to == (RECRUITER,) and other.subject == "Dinner"
+
+        harness.deliver(
+            make_raw(
+                subject="Re: Dinner",
+                message_id="<o2@agency.example>",
+                to="alex@else.example",
+                in_reply_to="<o1@else.example>",
+                body="OTHER-REPLY see you",
+            ),
+            folder="sent",
+        )
+        later = two_step.incremental_sync(batch.cursor, select=lambda messages: set())
+        [reply] = later.messages
+        assert reply.headers_only and not reply.text and reply.in_reply_to == "<o1@else.example>"
+
+        [whole] = two_step.read_text([other.id])
+        assert whole.id == other.id and "OTHER-MAIL" in whole.text and not whole.headers_only
+        assert two_step.read_text([]) == []
 
     def test_garbage_cursor_is_expired_not_a_crash(self, harness: Harness) -> None:
         from inbox_watch.models import Cursor
