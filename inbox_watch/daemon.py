@@ -379,6 +379,7 @@ class Daemon:
         self._output_lock = threading.Lock()
         self._deliver = notify
         self._statuses: dict[str, Any] | None = None
+        self._team_seen: frozenset[str] | None = None  # team mode: the teammates' actions already told about
         self.workers = [AccountWorker(self, account) for account in workspace.config.accounts]
 
     # -- called from the account threads ------------------------------------------------------
@@ -508,6 +509,20 @@ class Daemon:
         found = notify.status_notices(before, states, threads, config.recruiter.addresses, now)
         found += notify.send_notices([a for r in results for a in r.actions], now)
         self._statuses = {s.candidate.name: s.status for s in states}
+        if config.team:  # a teammate's chaser, call, snooze or pull on one of this recruiter's candidates
+            try:
+                activity = self.workspace.team_activity(now)
+                found += notify.team_notices(
+                    self._team_seen,
+                    activity,
+                    self.workspace.owners(states),
+                    config.recruiter.name,
+                    config.policy.timezone,
+                    now,
+                )
+                self._team_seen = frozenset(a.key for a in activity)
+            except InboxWatchError as exc:
+                log.warning("could not read the team's actions for notices: %s", exc)
         if not found:
             return
         deliver = self._deliver or notify.deliver

@@ -415,6 +415,20 @@ class Snooze:
 
 
 @dataclass(frozen=True, slots=True)
+class TeamActivity:
+    """Something a teammate did to a candidate (team mode): sent a chaser or an employer
+    update, logged a call, text or DM, snoozed or pulled them. ``key`` is stable across reads
+    (what tells a new one from one already seen)."""
+
+    key: str
+    recruiter: str  # the teammate's name
+    kind: str  # "chaser" | "employer_update" | "call" | "text" | "dm" | "snooze" | "pull"
+    candidate: str
+    at: datetime | None = None
+    until: date | None = None  # a snooze's last day
+
+
+@dataclass(frozen=True, slots=True)
 class CandidateState:
     """The engine's verdict on one candidate at ``now``; one row of ``report``."""
 

@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo
 import orjson
 
 from inbox_watch.config import Config, NotifyConfig
-from inbox_watch.models import Action, ActionState, CandidateState, Status, Thread
+from inbox_watch.models import Action, ActionState, CandidateState, Status, TeamActivity, Thread
 from inbox_watch.secrets import write_private
 
 log = logging.getLogger(__name__)
@@ -49,7 +49,8 @@ _QUOTE_START = re.compile(r"^\s*(>|on .{0,120} wrote:|-----original message-----
 
 @dataclass(frozen=True, slots=True)
 class Notice:
-    """One thing to tell the recruiter. ``kind``: replied, silent, bounced or send_failed."""
+    """One thing to tell the recruiter. ``kind``: replied, silent, bounced, send_failed or
+    teammate (a teammate acted on one of the recruiter's candidates, team mode)."""
 
     kind: str
     candidate: str
@@ -165,6 +166,49 @@ def send_notices(actions: Sequence[Action], now: datetime) -> list[Notice]:
         title = f"The {what} for {action.candidate} {'may not have been sent' if maybe_sent else 'was not sent'}"
         notices.append(Notice("send_failed", action.candidate, title, one_line(action.error, 160), now))
     return notices
+
+
+TEAM_LOOK_BACK_DAYS = 3  # teammates' actions older than this are not news to a dashboard or daemon that just started
+
+
+def teammate_line(activity: TeamActivity, timezone: str) -> str:
+    """What a teammate did, in one line: "Alex Moore chased Sophie Turner at 10:02"."""
+    who, name = activity.recruiter, activity.candidate
+    at = f" at {activity.at.astimezone(ZoneInfo(timezone)):%H:%M}" if activity.at is not None else ""
+    if activity.kind == "chaser":
+        return f"{who} chased {name}{at}"
+    if activity.kind == "employer_update":
+        return f"{who} sent {name}'s employer an update{at}"
+    if activity.kind == "snooze":
+        until = f" until {activity.until:%a %d %b}" if activity.until is not None else ""
+        return f"{who} snoozed {name}{until}"
+    if activity.kind == "pull":
+        return f"{who} pulled {name} from the campaign"
+    channel = {"call": "a call with", "text": "a text to", "dm": "a DM to"}.get(activity.kind, f"a {activity.kind} for")
+    return f"{who} logged {channel} {name}{at}"
+
+
+def team_notices(
+    seen: frozenset[str] | None,
+    activity: Sequence[TeamActivity],
+    owners: Mapping[str, str],
+    me: str,
+    timezone: str,
+    now: datetime,
+) -> list[Notice]:
+    """A notice for each teammate's action (``activity``) on a candidate ``me`` owns
+    (``owners``: candidate name -> owner's name) that was not in ``seen`` (the keys of the
+    last look; None: the first look, when nothing is news)."""
+    if seen is None:
+        return []
+    from inbox_watch.engine.state import tag_key
+
+    mine = {tag_key(name) for name, owner in owners.items() if owner == me}
+    return [
+        Notice("teammate", a.candidate, teammate_line(a, timezone), at=now)
+        for a in activity
+        if a.key not in seen and tag_key(a.candidate) in mine
+    ]
 
 
 def in_quiet_hours(settings: NotifyConfig, moment: datetime, timezone: str) -> bool:

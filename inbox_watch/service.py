@@ -28,6 +28,7 @@ from inbox_watch.models import (
     CandidateState,
     Snooze,
     Status,
+    TeamActivity,
     Thread,
     Touch,
 )
@@ -162,6 +163,16 @@ class Workspace:
                 store.owner_of_account(opened.account) if opened is not None else imported.get(state.candidate.name, me)
             )
         return found
+
+    def team_activity(self, now: datetime) -> list[TeamActivity]:
+        """Team mode: what teammates did to candidates in the last few days (the notices'
+        source); nothing outside team mode."""
+        if not self.config.team:
+            return []
+        from inbox_watch.notify import TEAM_LOOK_BACK_DAYS
+
+        store: Any = self.store
+        return list(store.team_activity(now - timedelta(days=TEAM_LOOK_BACK_DAYS)))
 
     def evaluate(self, now: datetime) -> list[CandidateState]:
         return self.evaluate_with_threads(now)[0]

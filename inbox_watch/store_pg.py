@@ -57,6 +57,7 @@ from inbox_watch.models import (
     MailMessage,
     Snooze,
     SyncBatch,
+    TeamActivity,
     Touch,
 )
 from inbox_watch.secrets import get_secret, write_private
@@ -473,6 +474,25 @@ class PgStore:
         with self.reading() as cur:
             cur.execute("SELECT c.name, r.name FROM candidates c JOIN recruiters r ON r.id = c.owner")
             return {k: n for k, n in cur.fetchall()}
+
+    def team_activity(self, since: datetime) -> list[TeamActivity]:
+        """What teammates (not this recruiter) did since ``since``: chasers and employer updates
+        sent, touches logged, snoozes set, and the pulls in force (a pull keeps no time)."""
+        with self.reading() as cur:
+            cur.execute(
+                "SELECT 'send:' || o.id, r.name, o.kind, o.doc->>'candidate', o.done_at, NULL::date FROM outbox o "
+                "JOIN recruiters r ON r.id = o.recruiter WHERE o.recruiter <> %(me)s AND o.mode = 'send' "
+                "AND o.state = 'done' AND o.done_at >= %(since)s "
+                "UNION ALL SELECT 'touch:' || t.id, r.name, t.channel, t.name, t.at, NULL FROM touches t "
+                "JOIN recruiters r ON r.id = t.recruiter WHERE t.recruiter <> %(me)s AND t.at >= %(since)s "
+                "UNION ALL SELECT 'snooze:' || s.id, r.name, 'snooze', s.name, s.since, s.until FROM snoozes s "
+                "JOIN recruiters r ON r.id = s.recruiter WHERE s.recruiter <> %(me)s "
+                "AND (s.since IS NULL OR s.since >= %(since)s) "
+                "UNION ALL SELECT 'pull:' || p.candidate || '/' || p.recruiter, r.name, 'pull', p.name, NULL, NULL "
+                "FROM pulled p JOIN recruiters r ON r.id = p.recruiter WHERE p.recruiter <> %(me)s",
+                {"me": self.me, "since": since},
+            )
+            return [TeamActivity(k, r, kind, c, at, until) for k, r, kind, c, at, until in cur.fetchall()]
 
     def _changed(self, cur: psycopg.Cursor[Any]) -> None:
         """Note that the shared data changed (what ``mail_file_key`` compares)."""

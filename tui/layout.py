@@ -6,8 +6,8 @@ each column (in terminal cells, ``rich.cells.cell_len``, so CJK and emoji names 
 - below ``NARROW`` columns the pane goes under the table, which takes the whole width;
 - otherwise the table takes what its columns need (with "Role @ employer" whenever the pane
   still gets ``PANE_MIN`` beside it) and the pane grows into the rest, up to ``PANE_MAX``;
-- only when even that does not fit does the candidate column (then the role column) narrow,
-  never below ``MIN_NAME``; every other column keeps its full width.
+- only when even that does not fit does the candidate column (then the role column, then team
+  mode's owner column) narrow, never below ``MIN_NAME``; every other column keeps its full width.
 """
 
 from __future__ import annotations
@@ -24,13 +24,16 @@ MIN_NAME = 12  # the candidate column never narrows below this, however little r
 MAX_NAME = 40  # nor grows beyond it: a longer name is cut with an ellipsis ("…")
 MIN_ROLE = 16
 MAX_ROLE = 36  # the same for "role @ employer"
+MIN_OWNER = 8  # team mode's owner column narrows to this, after the name and the role
+MAX_OWNER = 18
 PADDING = 2  # DataTable's cell padding, one cell each side
 CHROME = 3  # the table's round border (2) and its vertical scrollbar (1, app.tcss)
 
-# (key, label, index into the row's values, shown in the narrow layout without room to spare)
+# (key, label, index into the row's values), left to right
 COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("rank", "#", 0),
     ("candidate", "Candidate", 1),
+    ("owner", "Owner", 8),  # team mode only: the recruiter who owns the candidate
     ("role", "Role @ employer", 2),
     ("status", "Status", 3),
     ("silent", "Silent", 4),
@@ -39,6 +42,7 @@ COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("next", "Next action", 7),
 )
 OPTIONAL = "role"
+TEAM_ONLY = "owner"
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,7 @@ def natural_widths(rows: Iterable[Sequence[str]]) -> dict[str, int]:
                     widths[key] = width
     widths["candidate"] = min(widths["candidate"], MAX_NAME)
     widths["role"] = min(widths["role"], MAX_ROLE)
+    widths["owner"] = min(widths["owner"], MAX_OWNER)
     return widths
 
 
@@ -77,10 +82,11 @@ def _need(widths: Mapping[str, int], keys: Sequence[str]) -> int:
     return sum(widths[key] + PADDING for key in keys) + CHROME
 
 
-def plan_layout(width: int, natural: Mapping[str, int]) -> Layout:
-    """The table's columns and the pane's width for a screen ``width`` columns wide."""
+def plan_layout(width: int, natural: Mapping[str, int], *, team: bool = False) -> Layout:
+    """The table's columns and the pane's width for a screen ``width`` columns wide; ``team``
+    (team mode) adds the owner column."""
     widths = {key: natural.get(key, cell_len(label)) for key, label, _ in COLUMNS}
-    every = [key for key, _, _ in COLUMNS]
+    every = [key for key, _, _ in COLUMNS if team or key != TEAM_ONLY]
     base = [key for key in every if key != OPTIONAL]
     narrow = width < NARROW
     if narrow:
@@ -90,9 +96,10 @@ def plan_layout(width: int, natural: Mapping[str, int]) -> Layout:
         keys = every if width - _need(widths, every) >= PANE_MIN else base
         pane = max(PANE_MIN, min(PANE_MAX, width - _need(widths, keys)))
         room = width - pane
-    # Too little room: the name column gives first (down to MIN_NAME), then the role column.
+    # Too little room: the name column gives first (down to MIN_NAME), then the role column,
+    # then the owner's.
     over = _need(widths, keys) - room
-    for key, floor in (("candidate", MIN_NAME), (OPTIONAL, MIN_ROLE)):
+    for key, floor in (("candidate", MIN_NAME), (OPTIONAL, MIN_ROLE), (TEAM_ONLY, MIN_OWNER)):
         if over > 0 and key in keys and widths[key] > floor:
             give = min(over, widths[key] - floor)
             widths[key] -= give

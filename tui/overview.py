@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from inbox_watch.models import Action, CandidateState, Thread
+from inbox_watch.models import Action, CandidateState, TeamActivity, Thread
 from inbox_watch.service import Workspace
 
 
 @dataclass(frozen=True)
 class Overview:
     """Every candidate's state (ranked), their threads, the sync status per account, the
-    daemon's heartbeat and the outbox, as of ``now``."""
+    daemon's heartbeat and the outbox, as of ``now``; in team mode also who owns each
+    candidate and what teammates did lately."""
 
     states: list[CandidateState]
     threads: dict[str, Thread]
@@ -22,6 +23,8 @@ class Overview:
     actions: list[Action]
     now: datetime
     read_from: tuple[int, int, int] | None = None  # the mail file's version (Store.mail_file_key)
+    owners: dict[str, str] = field(default_factory=dict)  # team mode: candidate name -> owner's name
+    team_activity: list[TeamActivity] = field(default_factory=list)  # team mode: teammates' recent actions
 
 
 def read_overview(workspace: Workspace, now: datetime) -> Overview:
@@ -29,4 +32,15 @@ def read_overview(workspace: Workspace, now: datetime) -> Overview:
     read_from = store.mail_file_key()  # taken first: a change during the read shows as a mismatch
     with store.reading():  # one read of the store file for all of these
         states, threads = workspace.evaluate_with_threads(now)
-        return Overview(states, threads, store.sync_status(), store.heartbeat(), store.actions(), now, read_from)
+        team = workspace.config.team
+        return Overview(
+            states,
+            threads,
+            store.sync_status(),
+            store.heartbeat(),
+            store.actions(),
+            now,
+            read_from,
+            owners=workspace.owners(states) if team else {},
+            team_activity=workspace.team_activity(now),
+        )

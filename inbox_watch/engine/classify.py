@@ -472,13 +472,19 @@ def to_stored(result: Classification) -> list[object]:
     ]
 
 
+_KIND_VALUES = frozenset(kind.value for kind in Kind)
+
+
 def from_stored(stored: Sequence[object]) -> Classification | None:
-    """The classification kept by ``to_stored``; None when it came from another version."""
+    """The classification kept by ``to_stored``; None when it came from another version or
+    the kept copy is damaged (it is only a cache: the message is classified afresh)."""
     if len(stored) != 6 or stored[0] != CLASSIFIER_VERSION:
         return None
     _, kind, reasons, out_of_office, human, delayed = stored
+    if kind not in _KIND_VALUES or not isinstance(reasons, list):
+        return None
     return Classification(
-        Kind(str(kind)),
+        Kind(kind),
         tuple(str(r) for r in reasons),  # type: ignore[attr-defined]
         out_of_office=bool(out_of_office),
         human=bool(human),

@@ -11,7 +11,7 @@ from inbox_watch.models import Candidate
 from inbox_watch.service import Workspace
 from tests.tui.helpers import COUNTDOWN, FIXED, settle
 from tui.app import InboxWatchApp, create_app
-from tui.layout import MIN_NAME, NARROW, PANE_MIN, natural_widths, plan_layout
+from tui.layout import MIN_NAME, MIN_OWNER, NARROW, PANE_MIN, natural_widths, plan_layout
 from tui.widgets.candidate_table import CandidateTable, row_values
 from tui.widgets.detail_pane import DetailPane
 
@@ -142,6 +142,20 @@ def test_plan_keeps_columns_whole_and_shrinks_the_name_last() -> None:
     assert plan_layout(80, natural).narrow and not plan_layout(120, natural).narrow
     assert "role" in dict(plan_layout(200, natural).columns)
     assert "role" not in dict(plan_layout(120, natural).columns)
+
+
+def test_team_mode_adds_the_owner_column_after_the_name_and_it_gives_room_last() -> None:
+    natural = {"rank": 4, "candidate": 30, "owner": 18, "role": 30, "status": 13, "silent": 6, "chasers": 2,
+               "employer": 3, "next": 17}  # fmt: skip
+    assert "owner" not in dict(plan_layout(200, natural).columns)  # one recruiter: everything is theirs
+    for width in (80, 120, 200):
+        plan = plan_layout(width, natural, team=True)
+        keys = [key for key, _ in plan.columns]
+        assert keys[:3] == ["rank", "candidate", "owner"], width
+        widths = dict(plan.columns)
+        if widths["owner"] < natural["owner"]:  # the owner narrows only once the name is as narrow as it goes
+            assert widths["candidate"] == MIN_NAME and widths["owner"] >= MIN_OWNER, width
+    assert dict(plan_layout(200, natural, team=True).columns)["owner"] == 18
 
 
 def test_textual_is_the_version_the_table_override_was_checked_against() -> None:

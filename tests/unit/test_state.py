@@ -344,6 +344,9 @@ def test_classifications_kept_at_sync_time_give_the_same_ranking() -> None:
     stale = {key: [CLASSIFIER_VERSION - 1, "other", ["old rules"], False, True] for key in stored}
     again = evaluate(Inputs(demo_candidates(), messages, DEMO_RECRUITER, POLICY, stored_classes=stale), now)
     assert again == fresh
+    # A kept classification damaged on disk (a byte overwritten in its kind) is read again too.
+    damaged = {key: [CLASSIFIER_VERSION, "sch,duling", [], False, True, False] for key in stored}
+    assert evaluate(Inputs(demo_candidates(), messages, DEMO_RECRUITER, POLICY, stored_classes=damaged), now) == fresh
 
 
 # --- regressions: each goes through ``evaluate`` ------------------------------------------------

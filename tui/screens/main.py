@@ -23,7 +23,7 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from inbox_watch import outbox
+from inbox_watch import notify, outbox
 from inbox_watch.engine.drafts import Draft
 from inbox_watch.engine.state import name_fold, tag_key
 from inbox_watch.errors import ActionRefused, InboxWatchError
@@ -185,6 +185,14 @@ class MainScreen(Screen[None]):
         ),
         Binding("slash", "search", "Search", id="search", tooltip="Search by name, email, role, employer or phone"),
         Binding(
+            "m",
+            "toggle_mine",
+            "Mine",
+            id="toggle_mine",
+            tooltip="Team mode: show only the candidates you own, or the whole team's again",
+            show=False,
+        ),  # with any filter; in help and the command palette
+        Binding(
             "S",
             "cycle_sort",
             "Sort",
@@ -281,6 +289,9 @@ class MainScreen(Screen[None]):
         self.filter_index = 0
         self.sort_index = 0
         self.search_text = ""
+        self.owners: dict[str, str] = {}  # team mode: candidate name -> the owner's name
+        self.mine_only = False  # team mode: only the candidates the recruiter owns
+        self._team_seen: frozenset[str] | None = None  # the teammates' actions already told about
         self._search_keys: dict[str, tuple[str, str]] = {}  # tag_key(name) -> search_key
         self.pending: list[PendingSend] = []
         self._quitting = 0  # sends still going out before the app quits ("send now" on quit)
@@ -331,6 +342,8 @@ class MainScreen(Screen[None]):
         toast, the status bar's note, and a fresh read of the store it came from."""
         fresh = self._notices.new()
         for notice in fresh:
+            if notice.kind == "teammate":
+                continue  # the dashboard tells these itself, from its own read (on_main_screen_evaluated)
             self.notify(notice.line, title="inbox-watch", markup=False, timeout=10)
             self.status_bar.set_activity(note=notice.line)
         if fresh:
@@ -373,7 +386,7 @@ class MainScreen(Screen[None]):
         layout holds still while you search)."""
         if not self.size.width:
             return
-        plan = plan_layout(self.size.width, self._natural)
+        plan = plan_layout(self.size.width, self._natural, team=self.iw.workspace.config.team)
         if plan == self.layout_plan:
             return
         old, self.layout_plan = self.layout_plan, plan
@@ -395,7 +408,8 @@ class MainScreen(Screen[None]):
         overview = first.result() if first is not None else read_overview(self.iw.workspace, self.iw.now())
         if get_current_worker().is_cancelled:  # a newer refresh has started: it will post
             return
-        rows = [row_values(state, self.iw.workspace.clock) for state in overview.states]
+        clock, owners = self.iw.workspace.clock, overview.owners
+        rows = [row_values(state, clock, owners.get(state.candidate.name, "")) for state in overview.states]
         self.post_message(self.Evaluated(overview, rows))
         # Keep this table for the next start, when it changed (never the filtered view).
         if rows != self._last_saved_rows and self.iw.workspace.store.save_ranking(
@@ -405,11 +419,13 @@ class MainScreen(Screen[None]):
 
     def on_main_screen_evaluated(self, message: Evaluated) -> None:
         overview = message.overview
-        self.states, self.threads, self.actions = (
+        self.states, self.threads, self.actions, self.owners = (
             overview.states,
             overview.threads,
             overview.actions,
+            overview.owners,
         )
+        self._tell_team_activity(overview)
         fresh = not self.painted
         self.painted = True
         self._read_failed = ""
@@ -425,6 +441,25 @@ class MainScreen(Screen[None]):
             overview.accounts, self.daemon_running, interval, self.iw.workspace.clock, overview.now
         )
         self._plan_auto_sync(overview.accounts, overview.now)
+
+    def _tell_team_activity(self, overview: Overview) -> None:
+        """Team mode: a toast and the status bar's note for each teammate's action on one of
+        the recruiter's candidates since the last read (none on the first: not news)."""
+        if not self.iw.workspace.config.team:
+            return
+        config = self.iw.workspace.config
+        found = notify.team_notices(
+            self._team_seen,
+            overview.team_activity,
+            overview.owners,
+            config.recruiter.name,
+            config.policy.timezone,
+            overview.now,
+        )
+        self._team_seen = frozenset(a.key for a in overview.team_activity)
+        for notice in found:
+            self.notify(notice.line, title="Your candidate", markup=False, timeout=10)
+            self.status_bar.set_activity(note=notice.line)
 
     def _plan_auto_sync(self, accounts: list[dict[str, Any]], now: datetime) -> None:
         """Every ``interval`` seconds: sync when no daemon is running, else re-read the store the
@@ -460,6 +495,8 @@ class MainScreen(Screen[None]):
 
     def visible_states(self) -> list[CandidateState]:
         shown = FILTERS[self.filter_index][1]
+        if self.mine_only:
+            shown = self._only_mine(shown)
         needle = self.search_text
         keys = self._search_keys
         found = matcher(needle)
@@ -473,12 +510,21 @@ class MainScreen(Screen[None]):
             items.sort(key=SORTS[self.sort_index][1])
         return [s for _, s in items]
 
+    def _only_mine(self, shown: Shown | None) -> Shown:
+        """``shown`` narrowed to the candidates the recruiter owns (team mode's "mine")."""
+        me, owners = self.iw.workspace.config.recruiter.name, self.owners
+
+        def mine(state: CandidateState) -> bool:
+            return owners.get(state.candidate.name) == me and (shown is None or shown(state))
+
+        return mine
+
     def _show_states(self) -> None:
         if not self.painted:  # the saved ranking is on show: a filter or search waits for the fresh one
             self._update_title()
             return
         visible = self.visible_states()
-        self.table.show(visible, self.iw.workspace.clock)
+        self.table.show(visible, self.iw.workspace.clock, self.owners)
         self._show_empty(not visible)
         self._update_title()
         self._show_detail()
@@ -487,7 +533,10 @@ class MainScreen(Screen[None]):
         """An empty table says why ("No snoozed candidates") instead of showing nothing."""
         note = self.query_one("#empty", Static)
         if empty:
-            note.update(Text(empty_note(FILTERS[self.filter_index][0], self.search_text)))
+            text = empty_note(FILTERS[self.filter_index][0], self.search_text)
+            if self.mine_only:
+                text += " Showing only yours: m shows the whole team's."
+            note.update(Text(text))
         if note.display == empty:
             return
         note.display, self.table.display = empty, not empty
@@ -502,7 +551,8 @@ class MainScreen(Screen[None]):
         title = f"{mode}: {shown} of {total} candidates" if shown != total else f"{mode}: {total} candidates"
         if not self.painted and self._saved_at is not None:
             title += f" as ranked at {self._saved_label()}, refreshing"
-        title += f"  filter: {FILTERS[self.filter_index][0]}  sort: {SORTS[self.sort_index][0]}"
+        title += f"  filter: {FILTERS[self.filter_index][0]}{' (mine)' if self.mine_only else ''}"
+        title += f"  sort: {SORTS[self.sort_index][0]}"
         if self.search_text:
             title += f"  search: {self.search_text!r}"
         self.table.border_title = Text(title)  # a Text: the search text is never read as markup
@@ -585,6 +635,13 @@ class MainScreen(Screen[None]):
 
     def set_filter(self, index: int) -> None:
         self.filter_index = index
+        self._show_states()
+
+    def action_toggle_mine(self) -> None:
+        if not self.iw.workspace.config.team:
+            self.notify("Every candidate is yours: mine is for team mode ([store] url).", markup=False)
+            return
+        self.mine_only = not self.mine_only
         self._show_states()
 
     def action_cycle_sort(self) -> None:

@@ -7,7 +7,7 @@ rows come or go the table is rebuilt and the cursor goes back to the same candid
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from rich.text import Text
 from textual.binding import Binding
@@ -39,8 +39,8 @@ def silent_for(state: CandidateState, clock: BusinessClock) -> str:
     return clock.format_hours(state.silent_business_hours)
 
 
-def row_values(state: CandidateState, clock: BusinessClock) -> Values:
-    """Every column's plain text for one candidate (wide layout)."""
+def row_values(state: CandidateState, clock: BusinessClock, owner: str = "") -> Values:
+    """Every column's plain text for one candidate (wide layout); ``owner``: team mode's owner."""
     candidate = state.candidate
     role = " @ ".join(part for part in (candidate.role, candidate.employer) if part)
     return (
@@ -52,6 +52,7 @@ def row_values(state: CandidateState, clock: BusinessClock) -> Values:
         str(state.chasers_sent) if state.chasers_sent else "-",
         "yes" if state.employer_waiting else "",
         action_word(state.next_action),
+        owner,
     )
 
 
@@ -135,16 +136,24 @@ class CandidateTable(DataTable[str | Text]):
             return Text(values[index], justify="right")
         return Text(values[index], no_wrap=True, overflow="ellipsis")
 
-    def show(self, states: Sequence[CandidateState], clock: BusinessClock) -> None:
-        """Show ``states`` (already ranked and filtered), keeping the cursor on its candidate."""
+    def show(
+        self, states: Sequence[CandidateState], clock: BusinessClock, owners: Mapping[str, str] | None = None
+    ) -> None:
+        """Show ``states`` (already ranked and filtered), keeping the cursor on its candidate;
+        ``owners`` (team mode): candidate name -> the owner's name."""
         keys = [tag_key(s.candidate.name) for s in states]
-        self._fill(keys, {k: row_values(s, clock) for k, s in zip(keys, states, strict=True)})
+        owners = owners or {}
+        self._fill(
+            keys,
+            {k: row_values(s, clock, owners.get(s.candidate.name, "")) for k, s in zip(keys, states, strict=True)},
+        )
         self._states = dict(zip(keys, states, strict=True))
 
     def show_saved(self, rows: Sequence[Values]) -> None:
         """Show rows as ``row_values`` gave them on an earlier run (the dashboard's saved
         ranking) until the fresh ranking arrives; no candidate is selectable meanwhile."""
-        rows = [row for row in rows if len(row) == len(COLUMNS)]
+        # A row saved before team mode's owner column (one value short) gets an empty owner.
+        rows = [(*row, *("",) * (len(COLUMNS) - len(row))) for row in rows if 0 <= len(COLUMNS) - len(row) <= 1]
         keys = [tag_key(row[1]) for row in rows]
         self._states = {}
         self._fill(keys, dict(zip(keys, rows, strict=True)))
