@@ -590,7 +590,7 @@ def _classify(message: MailMessage, *, read_dates: bool, content: bool) -> Class
         if method == "REQUEST":
             calendar = message.calendar
             if "VTODO" in calendar and "VEVENT" not in calendar and "vevent" not in calendar.lower():
-                return Classification(Kind.OTHER, ("a task assignment (VTODO), not a meeting",))
+                return Classification(Kind.OTHER, ("a calendar task (a to-do), not a meeting",))
             return Classification(Kind.SCHEDULING, ("calendar invitation (METHOD:REQUEST)",))
         if method in ("REPLY", "COUNTER"):
             partstat = _PARTSTAT.search(message.calendar)
