@@ -96,3 +96,15 @@ class ActionRefused(InboxWatchError):
     """Raised when the recruiter asks for an action that a safety rule forbids (a second chase ...)."""
 
     exit_code = 3
+
+
+class SentByTeammate(ActionRefused):
+    """Raised in team mode when a teammate sent the candidate a chaser (or their employer an
+    update) within a business day: the database's guard refused the send. ``reason`` says who
+    sent what when ("Sam Carter chased Sophie Turner at 10:02"); the message adds the way out
+    on the command line (``override``), and the dashboard asks instead."""
+
+    def __init__(self, reason: str, override: str) -> None:
+        super().__init__(f"{reason}; wait a business day or send anyway with `{override}`")
+        self.reason = reason
+        self.override = override

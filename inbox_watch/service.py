@@ -3,6 +3,7 @@ engine, queue actions through the outbox. Front ends parse input and show output
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
@@ -16,7 +17,7 @@ from inbox_watch.engine import drafts
 from inbox_watch.engine.clock import BusinessClock, holiday_dates
 from inbox_watch.engine.plan import DayPlan, day_plan
 from inbox_watch.engine.state import Inputs, erasure, evaluate_with_threads, name_fold, snooze_in_force, tag_key
-from inbox_watch.errors import ActionRefused, UsageError
+from inbox_watch.errors import ActionRefused, SentByTeammate, UsageError
 from inbox_watch.gc_pause import paused_gc
 from inbox_watch.mime import make_message_id
 from inbox_watch.models import (
@@ -428,7 +429,8 @@ class Workspace:
             local, today = self.clock.local(at), self.clock.local(now).date()
             when = f"{local:%H:%M}" if local.date() == today else f"{local:%H:%M} on {local:%a %d %b}"
             did = f"chased {name}" if kind is ActionKind.CHASER else f"sent {name}'s employer an update"
-            raise ActionRefused(f"{who} {did} at {when}; wait a business day or use --force")
+            command = "chase" if kind is ActionKind.CHASER else "update-employer"
+            raise SentByTeammate(f"{who} {did} at {when}", f"inbox-watch {command} {shlex.quote(name)} --send --force")
 
         return guard
 

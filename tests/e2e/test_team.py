@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -160,7 +161,7 @@ def team(
     roster = tmp_path / "sam.csv"
     roster.write_text(
         "name,email,phone,role,employer,employer_email,stage\n"
-        "Sophie Turner,sophie@example.com,,Analyst,Acme,,\nTom Becker,tom@example.com,,Engineer,Acme,,\n"
+        "Sophie Turner,sophie@example.com,,Analyst,Acme,hr@acme.example,\nTom Becker,tom@example.com,,Engineer,Acme,,\n"
     )
     theirs = tmp_path / "alex.csv"  # Alex's roster has Sophie too, under another address as well
     theirs.write_text(
@@ -217,7 +218,8 @@ def test_a_teammates_chaser_is_refused_with_who_and_when_and_force_overrides(
     refused = alex.run("chase", "Sophie", "--send", check=False, now=WEDNESDAY + timedelta(minutes=30))
     assert refused.returncode == 3
     assert refused.stderr.strip() == (
-        "inbox-watch: Sam Carter chased Sophie Turner at 10:00; wait a business day or use --force"
+        "inbox-watch: Sam Carter chased Sophie Turner at 10:00; wait a business day or send anyway with "
+        "`inbox-watch chase 'Sophie Turner' --send --force`"
     )
     assert len(smtp_server.messages) == before + 1
     # Once Sam's Sent is synced, the chaser (dated by the real clock) is in the team's mail too.
@@ -230,6 +232,28 @@ def test_a_teammates_chaser_is_refused_with_who_and_when_and_force_overrides(
     # A business day later the guard lets a chaser through again.
     later = sam.run("chase", "Sophie", "--send", check=False, now=WEDNESDAY + timedelta(days=1, hours=1))
     assert later.returncode == 0, later.stderr
+
+
+def test_a_teammates_employer_update_is_refused_naming_the_command_that_overrides_it(
+    team: tuple[Recruiter, Recruiter], smtp_server: SmtpServer
+) -> None:
+    sam, alex = team
+    before = len(smtp_server.messages)
+    sent = sam.run("update-employer", "Sophie Turner", "--send", now=WEDNESDAY)
+    assert "employer update for Sophie Turner sent" in sent.stdout
+    refused = alex.run("update-employer", "sophie", "--send", check=False, now=WEDNESDAY + timedelta(minutes=20))
+    assert refused.returncode == 3
+    [line] = refused.stderr.strip().splitlines()
+    assert line == (
+        "inbox-watch: Sam Carter sent Sophie Turner's employer an update at 10:00; wait a business day or send "
+        "anyway with `inbox-watch update-employer 'Sophie Turner' --send --force`"
+    )
+    assert len(smtp_server.messages) == before + 1
+    way_out = shlex.split(line.split("send anyway with `")[1].rstrip("`"))
+    assert way_out[0] == "inbox-watch"
+    forced = alex.run(*way_out[1:], now=WEDNESDAY + timedelta(minutes=21))  # the command it names, as given
+    assert "employer update for Sophie Turner sent" in forced.stdout
+    assert [m.rcpt_tos for m in smtp_server.messages[before:]] == [["hr@acme.example"], ["hr@acme.example"]]
 
 
 def test_two_recruiters_pressing_send_at_the_same_instant_send_one_message(

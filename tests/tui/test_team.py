@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - the fixtures imported from dovecot.py and smtp_server.py are named as arguments
 """The dashboard in team mode, on a real PostgreSQL: two recruiters (Sam and Alex) share one
 database; Sam's dashboard shows who owns each candidate, ``m`` narrows it to Sam's own, and a
 teammate's action on one of Sam's candidates comes up as a notice (on the dashboard, and from
@@ -10,15 +11,19 @@ from pathlib import Path
 
 import pytest
 
-from inbox_watch.config import Config, RecruiterConfig
+from inbox_watch.config import AccountConfig, Config, RecruiterConfig
 from inbox_watch.engine.state import tag_key
-from inbox_watch.models import Candidate, Cursor, SyncBatch
+from inbox_watch.models import ActionMode, Candidate, Cursor, SyncBatch
 from inbox_watch.service import Workspace
 from inbox_watch.sync import classify_for_store
 from tests.builders import msg
+from tests.providers.dovecot import PASSWORD, Dovecot, dovecot_server  # noqa: F401
 from tests.providers.postgres import Postgres
+from tests.providers.smtp_server import SmtpServer, smtp_server  # noqa: F401
 from tests.tui.helpers import COUNTDOWN, settle, shown_toasts
 from tui.app import InboxWatchApp, create_app
+from tui.screens.dialogs import ConfirmDialog
+from tui.screens.draft import DraftScreen
 from tui.screens.main import MainScreen
 from tui.widgets.candidate_table import CandidateTable
 from tui.widgets.status_bar import StatusBar
@@ -29,19 +34,23 @@ ALEX = RecruiterConfig(name="Alex Moore", addresses=("alex@agency.example",))
 SLOTS = "Hi,\n\nAcme can interview you on Thursday at 10:00 or Friday at 14:00. Which suits you?\n\nThanks"
 
 
-def _workspace(url: str, tmp_path: Path, who: RecruiterConfig) -> Workspace:
-    config = Config(path=None, recruiter=who, store_path=tmp_path / who.name.split()[0] / "store.json", store_url=url)
+def _workspace(url: str, tmp_path: Path, who: RecruiterConfig, accounts: tuple[AccountConfig, ...] = ()) -> Workspace:
+    folder = tmp_path / who.name.split()[0]
+    config = Config(path=None, recruiter=who, store_path=folder / "store.json", store_url=url, accounts=accounts)
     return Workspace.open(config)
 
 
-@pytest.fixture
-def team(postgres_server: Postgres, tmp_path: Path) -> tuple[Workspace, Workspace]:
+def _team(
+    url: str,
+    tmp_path: Path,
+    sam_accounts: tuple[AccountConfig, ...] = (),
+    alex_accounts: tuple[AccountConfig, ...] = (),
+) -> tuple[Workspace, Workspace]:
     """Sam imported Sophie and Tom and wrote to Sophie; Alex imported Ruby and wrote to her."""
-    url = postgres_server.new_database()
     from inbox_watch.store_pg import PgStore
 
     PgStore(url, recruiter=SAM, local=tmp_path / "init.json", check=False).init()
-    sam, alex = _workspace(url, tmp_path, SAM), _workspace(url, tmp_path, ALEX)
+    sam, alex = _workspace(url, tmp_path, SAM, sam_accounts), _workspace(url, tmp_path, ALEX, alex_accounts)
     sam.store.upsert_candidates(
         [
             Candidate("Sophie Turner", ("sophie@example.com",), role="Analyst", employer="Acme"),
@@ -54,6 +63,11 @@ def team(postgres_server: Postgres, tmp_path: Path) -> tuple[Workspace, Workspac
         batch = SyncBatch("work", mail, Cursor("work", "1"))
         workspace.store.apply_sync(batch, at=NOW, classes=classify_for_store(mail))  # as sync stores them
     return sam, alex
+
+
+@pytest.fixture
+def team(postgres_server: Postgres, tmp_path: Path) -> tuple[Workspace, Workspace]:
+    return _team(postgres_server.new_database(), tmp_path)
 
 
 def _app(workspace: Workspace) -> InboxWatchApp:
@@ -154,3 +168,60 @@ def test_the_daemon_tells_of_a_teammates_action_on_your_candidates_only(team: tu
     assert [n.title for _, n in notify.kept_notices(sam.store.path)] == [told[0].title]  # for the dashboard too
     daemon.look_for_notices()
     assert len(told) == 1  # once
+
+
+def _imap(server: Dovecot, smtp: SmtpServer) -> tuple[AccountConfig, ...]:
+    return (
+        AccountConfig(
+            name="work",
+            provider="imap",
+            host="127.0.0.1",
+            port=server.port,
+            security="none",
+            username=server.new_user(),
+            password_env="INBOX_WATCH_TEST_IMAP_PASSWORD",
+            smtp_host="127.0.0.1",
+            smtp_port=smtp.port,
+            smtp_security="none",
+        ),
+    )
+
+
+async def test_a_send_a_teammate_beat_you_to_asks_who_sent_what_when_and_sends_only_if_you_say_so(
+    postgres_server: Postgres,
+    tmp_path: Path,
+    dovecot_server: Dovecot,
+    smtp_server: SmtpServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("INBOX_WATCH_TEST_IMAP_PASSWORD", PASSWORD)
+    url = postgres_server.new_database()
+    sam, alex = _team(url, tmp_path, _imap(dovecot_server, smtp_server), _imap(dovecot_server, smtp_server))
+    state = sam.state_of("Sophie Turner", NOW)
+    action = sam.queue(state, sam.chaser_draft(state), ActionMode.SEND, NOW)
+    sam.run_actions({action.id}, NOW)
+    to_sophie = [m for m in smtp_server.messages if "sophie@example.com" in m.rcpt_tos]
+    assert len(to_sophie) == 1
+    app = create_app(alex, now=NOW + timedelta(minutes=30), countdown=COUNTDOWN)
+    async with app.run_test(size=(150, 40), notifications=True) as pilot:
+        await settle(pilot)
+        assert _table(app).select_name("Sophie Turner")
+        for answer, sent in (("n", 1), ("y", 2)):
+            await pilot.press("c")
+            assert isinstance(app.screen, DraftScreen)
+            await pilot.press("ctrl+s")
+            await pilot.pause(COUNTDOWN + 0.3)
+            await settle(pilot)
+            dialog = app.screen
+            assert isinstance(dialog, ConfirmDialog), app.screen
+            assert dialog.question == "Sam Carter chased Sophie Turner at 14:00.\nSend anyway?"  # no --force here
+            await pilot.press(answer)
+            await pilot.pause(0.5)
+            await settle(pilot)
+            assert isinstance(app.screen, MainScreen)
+            assert len([m for m in smtp_server.messages if "sophie@example.com" in m.rcpt_tos]) == sent
+            if answer == "n":
+                assert (
+                    "Not sent: Sam Carter chased Sophie Turner at 14:00"
+                    in app.screen.query_one(StatusBar).line_activity().plain
+                )

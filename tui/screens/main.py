@@ -7,7 +7,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -26,7 +26,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from inbox_watch import notify, outbox
 from inbox_watch.engine.drafts import Draft
 from inbox_watch.engine.state import name_fold, tag_key
-from inbox_watch.errors import ActionRefused, InboxWatchError
+from inbox_watch.errors import ActionRefused, InboxWatchError, SentByTeammate
 from inbox_watch.models import (
     Action,
     ActionMode,
@@ -278,6 +278,14 @@ class MainScreen(Screen[None]):
         error: bool = False
         pulled: CandidateState | None = None
         resync: bool = False
+
+    @dataclass
+    class TeammateSent(Message):
+        """Team mode: the send was refused because a teammate sent the same kind of message
+        to the candidate within a business day (``reason``: who sent what when)."""
+
+        outcome: DraftOutcome
+        reason: str
 
     # --- state -------------------------------------------------------------------------------
 
@@ -942,6 +950,12 @@ class MainScreen(Screen[None]):
         with self._mailbox_lock:
             try:  # the guard on repeated sends lives in queue
                 action = workspace.queue(state, draft, outcome.mode, now, force=outcome.force)
+            except SentByTeammate as exc:
+                if not self._quitting:  # team mode: ask, as the draft screen asks about your own
+                    self.post_message(self.TeammateSent(outcome, exc.reason))
+                    return
+                self.post_message(self.ActionFinished(f"Not sent: {exc.reason}.", error=True))
+                return
             except ActionRefused as exc:
                 self.post_message(self.ActionFinished(f"Not sent: {one_line(exc)}", error=True))
                 return
@@ -962,6 +976,17 @@ class MainScreen(Screen[None]):
             )
         else:  # it may have gone out, or it will not be sent: say which, in the outbox's words
             self.post_message(self.ActionFinished(f"The {outbox.outcome(result)}.", error=True))
+
+    def on_main_screen_teammate_sent(self, message: TeammateSent) -> None:
+        """Say who sent what when, and send anyway only if the recruiter says so."""
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.deliver(replace(message.outcome, force=True))
+            else:
+                self.status_bar.set_activity(note=f"Not sent: {message.reason}.")
+
+        self.app.push_screen(ConfirmDialog(f"{message.reason}.\nSend anyway?", yes="Send anyway"), answered)
 
     def on_main_screen_action_finished(self, message: ActionFinished) -> None:
         if self._quitting:  # "send now, then quit": quit once the last one has gone (or failed)
