@@ -2,9 +2,10 @@
 
 Three labelled sets:
 
-- third-party mail (bench/labels/third-party.csv): 603 real messages written by others, gathered
-  from 8 public repositories (Enron mail, calendar servers' iMIP fixtures, bounce parsers' samples
-  in many MTAs' formats, mail libraries' fixtures), each labelled by hand with a note. It is
+- third-party mail (bench/labels/third-party.csv): 708 real messages written by others, gathered
+  from 14 public repositories (Enron mail, calendar clients' and servers' iMIP fixtures, bounce
+  parsers' samples in many MTAs' formats, helpdesk and mail libraries' fixtures), each labelled by
+  hand with a note. It is
   split once by a fixed hash of each file's name: a file is in the *test* part when the last hex
   digit of sha256(file name) is below 4 (about a quarter), else in the *tune* part. Rules are
   tuned on the tune part only; the test part is the figure we quote. Files whose licence allows

@@ -38,6 +38,7 @@ KEPT_HEADERS = (
     "list-unsubscribe",
     "x-ms-exchange-generated-message-source",
     "return-path",
+    "x-php-originating-script",
 )
 FETCH_HEADERS = (
     "from",
@@ -86,6 +87,27 @@ def _codec(charset: str) -> str:
     if not getattr(info, "_is_text_encoding", True) or info.name in _NOT_MAIL_CHARSETS:
         return "utf-8"  # base64, rot13, idna, unicode_escape ...: not a charset
     return info.name
+
+
+_CALENDAR_METHOD_PARAM = re.compile(r"""method\s*=\s*"?([A-Za-z-]+)""", re.I)
+
+
+def calendar_text(text: str, content_type: str) -> str:
+    """A calendar part's text, carrying the ``method=`` of its Content-Type when it has no METHOD.
+
+    Some mailers (Lotus Notes among them) name the iTIP method only in the part's Content-Type
+    (``text/calendar; method="REQUEST"``); the classifier reads METHOD from the calendar.
+    """
+    if re.search(r"^METHOD:", text, re.M | re.I):
+        return text
+    param = _CALENDAR_METHOD_PARAM.search(content_type)
+    if not param:
+        return text
+    method = param.group(1).upper()
+    patched, count = re.subn(
+        r"^(BEGIN:VCALENDAR[ \t]*\r?\n)", rf"\g<1>METHOD:{method}\r\n", text, count=1, flags=re.M | re.I
+    )
+    return patched if count else text
 
 
 def valid_text(text: str) -> str:
@@ -266,7 +288,7 @@ def from_email_message(
         elif ctype == "text/html" and not html and "attachment" not in disposition:
             html = _part_text(part)
         elif ctype in ("text/calendar", "application/ics") and not calendar:
-            calendar = _part_text(part)[:CALENDAR_LIMIT]
+            calendar = calendar_text(_part_text(part), str(part.get("Content-Type") or ""))[:CALENDAR_LIMIT]
         elif ctype in ("text/rfc822-headers", "message/rfc822-headers") and not original_headers:
             original_headers = _part_text(part)
     # message/rfc822 parts are containers: their headers carry the original Message-ID.

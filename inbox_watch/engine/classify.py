@@ -176,6 +176,27 @@ _OOO_WORDS = re2.compile(
     r"|prombūtnē|atvaļinājumā|atvaļinājums",
 )
 _HELPDESK_SUBJECT = re.compile(r"\[(?:ticket|case|request|support)[^\]]{0,20}#?\s*\d+\]|\bticket\s*#?\s*\d{3,}", re.I)
+# "Thank you for your message, we will answer as soon as possible": an acknowledgement. A person
+# may write that too, so it counts only beside a mark of a machine (see _machine_mark).
+_THANKS_FOR_WRITING = re2.compile(
+    r"thank(?:s| you)(?: very much)? for (?:your|you|contacting|writing|getting in touch)"
+    r"|merci (?:de|pour) votre|danke für ihre|vielen dank für ihre|gracias por (?:su|tu|contactar)"
+    r"|grazie per (?:il|la|aver)|bedankt voor (?:uw|je)|obrigad[oa] pel[ao]|dziękujemy za|dziękuję za"
+)
+_WILL_ANSWER = re2.compile(
+    r"(?:will|shall) (?:endeavou?r to |try to |do my best to )?(?:reply|respond|answer|get back|be in touch|contact)"
+    r"|as soon as (?:possible|i can|we can)|nous vous répondrons|vous répondre|dans les (?:plus )?brefs? délais"
+    r"|wir (?:werden uns|melden uns)|so (?:schnell|bald) wie möglich|(?:le|te) (?:responderemos|contestaremos)"
+    r"|lo antes posible|(?:vi|le|ti) risponderemo|al più presto|wij nemen|zo snel mogelijk|responderemos"
+    r"|o mais breve|odpowiemy|najszybciej"
+)
+# A challenge-response filter holds the email until the sender proves to be a person.
+_CHALLENGE = re2.compile(
+    r"guest list|waitlisted|approved senders? list|allowed (?:senders? )?list"
+    r"|(?:verify|confirm|prove) (?:that )?you are (?:a )?(?:real )?(?:person|human)"
+    r"|(?:have your address|add yourself|be) added to (?:my|the recipient'?s) (?:allowed|approved|guest|white) ?list"
+    r"|challenge[- ]response|sender (?:is )?not pre-?approved"
+)
 
 # --- calendar -------------------------------------------------------------------------------
 
@@ -398,6 +419,11 @@ def _delivery_report(
         elif not (failure and _MACHINE_STYLE.search(body)):
             return None  # a person writing about a failed delivery
     body = message.text[:1500].lower()
+    if _CHALLENGE.search(body):
+        return Classification(
+            Kind.AUTO_REPLY,
+            ("a challenge-response message: the recipient's spam filter holds the email until the sender confirms",),
+        )
     actions = {a.lower() for a in _ACTION.findall(message.delivery_status)}
     who = _recipient(message, body) or "the recipient"
     if actions and actions <= {"relayed", "delivered", "expanded"}:
@@ -444,7 +470,27 @@ def _auto_reason(message: MailMessage, subject: str, headers: dict[str, str]) ->
     return ""
 
 
-CLASSIFIER_VERSION = 2
+def _is_list(headers: dict[str, str]) -> bool:
+    return bool(headers.get("list-id") or headers.get("list-unsubscribe") or headers.get("precedence") == "list")
+
+
+def _machine_mark(message: MailMessage, headers: dict[str, str], generated: str) -> str:
+    """Why this message was sent by a program rather than typed by a person, or ""."""
+    if generated:
+        return f"Auto-Submitted: {generated[:30]}"
+    if headers.get("return-path", "").strip() == "<>":
+        return "sent with an empty return path, as automatic mail is"
+    precedence = headers.get("precedence", "").lower()
+    if precedence in ("bulk", "junk"):
+        return f"Precedence: {precedence}"
+    if headers.get("x-php-originating-script"):
+        return "sent by a web form script"
+    if _NOTIFIER.match(message.from_addr):
+        return f"sent from {message.from_addr[:40]}"
+    return ""
+
+
+CLASSIFIER_VERSION = 3
 """Bump when the rules change: classifications stored by an older version are not reused."""
 
 
@@ -525,6 +571,9 @@ def _classify(message: MailMessage, *, read_dates: bool, content: bool) -> Class
             header_method = re.search(r"method=\"?(\w+)", content_type)
             method = header_method.group(1).upper() if header_method else ""
         if method == "REQUEST":
+            calendar = message.calendar
+            if "VTODO" in calendar and "VEVENT" not in calendar and "vevent" not in calendar.lower():
+                return Classification(Kind.OTHER, ("a task assignment (VTODO), not a meeting",))
             return Classification(Kind.SCHEDULING, ("calendar invitation (METHOD:REQUEST)",))
         if method in ("REPLY", "COUNTER"):
             partstat = _PARTSTAT.search(message.calendar)
@@ -551,12 +600,17 @@ def _classify(message: MailMessage, *, read_dates: bool, content: bool) -> Class
     auto = _auto_reason(message, subject, headers)
     if not auto:
         opening = own_text(lowered[:800])[:400]
+        mark = _machine_mark(message, headers, generated)
         if _SELF_DESCRIBED_AUTO.search(opening):
             auto = "says it is an automatic message"
         elif generated and (_OOO_WORDS.search(lowered) or _OOO_WORDS.search(subject)):
             auto = f"machine-generated (Auto-Submitted: {generated[:30]}) with out-of-office wording"
         elif generated and _HELPDESK_SUBJECT.search(subject):
             auto = "an automatic acknowledgement from a helpdesk"
+        elif mark and _THANKS_FOR_WRITING.search(opening) and _WILL_ANSWER.search(opening):
+            auto = f"an automatic acknowledgement: thanks for the message, promises an answer ({mark})"
+        elif mark and not _is_list(headers) and _OOO_WORDS.search(opening):
+            auto = f"out-of-office wording from a machine ({mark})"
     if auto:
         reasons = [auto]
         return_date = None

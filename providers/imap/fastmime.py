@@ -22,6 +22,7 @@ from inbox_watch.mime import (
     FETCH_HEADERS,
     KEPT_HEADERS,
     TEXT_LIMIT,
+    calendar_text,
     decode_text,
     html_to_text,
     message_ids,
@@ -213,7 +214,7 @@ def _walk(headers: dict[str, str], body: bytes, found: _Texts, depth: int = 0) -
     elif ctype == "text/html" and not found.html and not attachment:
         found.html = _decode(body, headers)
     elif ctype in ("text/calendar", "application/ics") and not found.calendar:
-        found.calendar = _decode(body, headers)[:CALENDAR_LIMIT]
+        found.calendar = calendar_text(_decode(body, headers), headers.get("content-type", ""))[:CALENDAR_LIMIT]
 
 
 _ATOM = r"[A-Za-z0-9_%+=-]+"

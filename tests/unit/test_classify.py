@@ -214,3 +214,98 @@ def test_lotus_notes_auto_reply_with_a_numeric_return_date() -> None:
 )
 def test_return_dates(text: str, expected: date | None) -> None:
     assert read_return_date(text, at("2026-11-25 10:00")) == expected
+
+
+_INVITE_WITH_METHOD_IN_CONTENT_TYPE = (
+    b"From: Kim Lee <kim@example.com>\r\nTo: sam@agency.example\r\nSubject: Invite\r\n"
+    b"Date: Fri, 22 Oct 2021 14:15:20 +0300\r\nMessage-ID: <invite@example.com>\r\nMIME-Version: 1.0\r\n"
+    b'Content-Type: multipart/alternative; boundary="b"\r\n\r\n'
+    b"--b\r\nContent-Type: text/plain\r\n\r\nYou have been invited to a meeting\r\n"
+    b"--b\r\nContent-Type: text/calendar; method=REQUEST\r\n\r\n"
+    b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nDTSTART:20211026T090000Z\r\n"
+    b"DTEND:20211026T100000Z\r\nUID:1@example.com\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n--b--\r\n"
+)
+
+
+def test_an_invitation_that_names_its_method_only_in_the_content_type_is_scheduling() -> None:
+    from providers.imap.fastmime import fast_parse
+
+    header, _, body = _INVITE_WITH_METHOD_IN_CONTENT_TYPE.partition(b"\r\n\r\n")
+    fast = fast_parse(
+        header + b"\r\n\r\n", body, account="a", id="1", folder="INBOX", tags=(), fallback_date=lambda: None
+    )
+    assert fast is not None  # the IMAP sync's own parser reads it too
+    for message in (parse_bytes(_INVITE_WITH_METHOD_IN_CONTENT_TYPE), fast):
+        result = classify(message)
+        assert result.kind is Kind.SCHEDULING, result.reasons
+        assert result.reasons == ("calendar invitation (METHOD:REQUEST)",)
+        assert invitation_start(message.calendar) is not None  # the calendar still parses
+
+
+def test_a_task_assignment_is_not_a_meeting() -> None:
+    raw = _INVITE_WITH_METHOD_IN_CONTENT_TYPE.replace(b"VEVENT", b"VTODO")
+    result = classify(parse_bytes(raw))
+    assert result.kind is Kind.OTHER
+    assert result.reasons == ("a task assignment (VTODO), not a meeting",)
+
+
+def _raw(headers: str, body: str) -> bytes:
+    return (
+        "From: Kim Lee <kim@example.com>\r\nTo: sam@agency.example\r\nSubject: Thank you for your e-mail\r\n"
+        f"Date: Thu, 15 Jul 2010 14:33:27 +0200\r\nMessage-ID: <m@example.com>\r\n{headers}"
+        f"Content-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n"
+    ).encode()
+
+
+@pytest.mark.parametrize(
+    ("headers", "body", "mark"),
+    [
+        (
+            "Precedence: bulk\r\n",
+            "Thank you for your e-mail.\nI will endeavour to reply as soon as possible.",
+            "Precedence: bulk",
+        ),
+        (
+            "Return-Path: <>\r\n",
+            "Vielen Dank für Ihre Nachricht. Wir melden uns so schnell wie möglich.",
+            "empty return path",
+        ),
+        (
+            "X-PHP-Originating-Script: 33:envoyer_mail.php\r\n",
+            "Merci de votre message, nous vous répondrons dans les plus brefs délais.",
+            "web form script",
+        ),
+    ],
+)
+def test_an_acknowledgement_sent_by_a_program_is_an_auto_reply(headers: str, body: str, mark: str) -> None:
+    result = classify(parse_bytes(_raw(headers, body)))
+    assert result.kind is Kind.AUTO_REPLY, result.reasons
+    assert "acknowledgement" in result.reasons[0] and mark in result.reasons[0]
+
+
+def test_a_person_thanking_and_promising_an_answer_stays_human() -> None:
+    body = "Thank you for your e-mail. I will reply as soon as possible, probably tomorrow."
+    result = classify(parse_bytes(_raw("", body)))
+    assert result.kind is Kind.OTHER and result.human, result.reasons
+
+
+def test_out_of_office_wording_with_an_empty_return_path_is_an_auto_reply() -> None:
+    raw = _raw("Return-Path: <>\r\n", "I am out of the office until 20 July and will have limited access to email.")
+    result = classify(parse_bytes(raw))
+    assert result.kind is Kind.AUTO_REPLY and result.out_of_office, result.reasons
+    assert "empty return path" in result.reasons[0]
+
+
+def test_a_challenge_response_report_is_an_auto_reply_not_a_bounce() -> None:
+    raw = (
+        b"From: noreply@filter.example\r\nTo: sam@agency.example\r\nSubject: Re: Acme interview (Action Required)\r\n"
+        b"Date: Mon, 15 Nov 2010 19:32:07 -0800\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/report; report-type=delivery-status; boundary="r"\r\n\r\n'
+        b'--r\r\nContent-Type: text/plain\r\n\r\nYour message about "Acme interview" has been waitlisted.\r\n'
+        b"Please add yourself to my Guest List so your messages will go to my Inbox.\r\n"
+        b"--r\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; filter.example\r\n\r\n"
+        b"Final-Recipient: rfc822; jane@example.com\r\nAction: failed\r\nStatus: 4.7.0\r\n--r--\r\n"
+    )
+    result = classify(parse_bytes(raw))
+    assert result.kind is Kind.AUTO_REPLY, result.reasons
+    assert "challenge-response" in result.reasons[0]
