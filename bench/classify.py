@@ -2,8 +2,8 @@
 
 Three labelled sets:
 
-- third-party mail (bench/labels/third-party.csv): 708 real messages written by others, gathered
-  from 14 public repositories (Enron mail, calendar clients' and servers' iMIP fixtures, bounce
+- third-party mail (bench/labels/third-party.csv): 737 real messages written by others, gathered
+  from 15 public repositories (Enron mail, calendar clients' and servers' iMIP fixtures, bounce
   parsers' samples in many MTAs' formats, helpdesk and mail libraries' fixtures), each labelled by
   hand with a note. It is
   split once by a fixed hash of each file's name: a file is in the *test* part when the last hex
