@@ -119,8 +119,8 @@ IDLE_CYCLES = textwrap.dedent(
             self._inner = inner
         def __getattr__(self, name):
             return getattr(self._inner, name)
-        def incremental_sync(self, cursor, progress=None):
-            batch = self._inner.incremental_sync(cursor, progress)
+        def incremental_sync(self, cursor, progress=None, **options):
+            batch = self._inner.incremental_sync(cursor, progress, **options)
             count[0] += 1
             if count[0] in (10, cycles):
                 t = me.cpu_times()

@@ -244,7 +244,14 @@ class AccountWorker:
             if self.provider is None:
                 self.provider = self.daemon.factory(self.account)
             deadline = PassDeadline(self.daemon.workspace.config.pass_timeout)  # [daemon] pass_timeout
-            result = sync_account(self.store, self.account, self.provider, progress=self.progress, deadline=deadline)
+            result = sync_account(
+                self.store,
+                self.account,
+                self.provider,
+                progress=self.progress,
+                deadline=deadline,
+                recruiter=self.daemon.workspace.config.recruiter,
+            )
         except InboxWatchError as exc:
             self._failed(exc, str(exc))
             return

@@ -39,6 +39,11 @@ class MailMessage:
     at a few kilobytes; ``calendar`` the text/calendar part; ``delivery_status`` the
     message/delivery-status part of a delivery report (or ""); ``original_message_id`` the
     Message-ID of the message a delivery report is about, when it can be read.
+
+    ``headers_only`` marks a message read in the first step of a two-step sync and kept that
+    way: it concerned no one the recruiter tracks, so only its header fields were read (no
+    text, calendar or delivery status). The sync reads its text once it comes to concern
+    someone (a candidate imported later, a new employer contact).
     """
 
     account: str
@@ -62,6 +67,7 @@ class MailMessage:
     original_message_id: str = ""
     failed_recipients: tuple[str, ...] = ()
     is_draft: bool = False
+    headers_only: bool = False
 
     def header(self, name: str) -> str:
         """Return the first kept header called ``name`` (case-insensitive), or ""."""
@@ -85,15 +91,15 @@ class MailMessage:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> MailMessage:
-        if tuple(data)[:21] == _MAIL_FIELDS:  # as ``to_dict`` wrote it: positional, faster
+        if tuple(data)[:22] == _MAIL_FIELDS:  # as ``to_dict`` wrote it: positional, faster
             (account, id_, message_id, date, from_addr, subject, from_name, to, cc, in_reply_to, references,
              thread_id, folder, tags, headers, text, calendar, delivery_status, original_message_id,
-             failed_recipients, is_draft, *_) = data.values()  # fmt: skip
+             failed_recipients, is_draft, headers_only, *_) = data.values()  # fmt: skip
             return new_mail(
                 account, id_, message_id, datetime.fromisoformat(date), from_addr, subject, from_name,
                 tuple(to), tuple(cc), in_reply_to, tuple(references), thread_id, folder, tuple(tags),
                 tuple(map(tuple, headers)), text, calendar, delivery_status, original_message_id,
-                tuple(failed_recipients), is_draft,
+                tuple(failed_recipients), is_draft, headers_only,
             )  # fmt: skip
         get = data.get
         return cls(
@@ -118,6 +124,7 @@ class MailMessage:
             original_message_id=get("original_message_id", ""),
             failed_recipients=tuple(get("failed_recipients", ())),
             is_draft=get("is_draft", False),
+            headers_only=get("headers_only", False),
         )
 
 

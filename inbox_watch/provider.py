@@ -12,10 +12,23 @@ Errors: every method raises only :mod:`inbox_watch.errors` types (``AuthError``,
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Sequence
 from typing import ClassVar, Protocol, runtime_checkable
 
-from inbox_watch.models import Cursor, Folder, OutgoingMessage, ProgressCallback, SendReceipt, SyncBatch
+from inbox_watch.models import (
+    Cursor,
+    Folder,
+    MailMessage,
+    OutgoingMessage,
+    ProgressCallback,
+    SendReceipt,
+    SyncBatch,
+)
+
+TextSelector = Callable[[Sequence[MailMessage]], Collection[str]]
+"""Given every message of a pass as read in the first step (``headers_only``: addresses,
+threading, dates, tags, the kept header fields), the provider ids whose text the second step
+reads (see ``Capability.TWO_STEP``)."""
 
 
 class Capability(enum.StrEnum):
@@ -25,6 +38,7 @@ class Capability(enum.StrEnum):
     TAGS = "tags"  # Candidates/<Name> folders, labels or categories
     THREAD_IDS = "thread_ids"  # the service has its own thread ids
     PUSH = "push"  # the service can wake a sync (IMAP IDLE ...)
+    TWO_STEP = "two_step"  # full_sync / incremental_sync take select=; read_text (see TwoStepProvider)
 
 
 @runtime_checkable
@@ -105,4 +119,31 @@ class PushProvider(MailProvider, Protocol):
         least once a second); ``tick()`` is called about once a second while waiting (the
         daemon's heartbeat decides when to beat). Holds no lock of the store. Raises
         ConnectionFailed when the connection drops (the next call reconnects)."""
+        ...
+
+
+@runtime_checkable
+class TwoStepProvider(MailProvider, Protocol):
+    """A provider with ``Capability.TWO_STEP``: it reads in two steps, so that the text of mail
+    that concerns no one is never read (let alone stored).
+
+    ``full_sync(progress, select=...)`` and ``incremental_sync(cursor, progress, select=...)``
+    first read, for every message, only what threading and relevance need, then call
+    ``select`` once with all of those (``headers_only`` set) and read the text of the ids it
+    returns. The batch holds every message: the selected ones whole, the rest ``headers_only``.
+    Without ``select`` they read every message whole, as any provider does.
+    """
+
+    def full_sync(
+        self, progress: ProgressCallback | None = None, *, select: TextSelector | None = None
+    ) -> SyncBatch: ...
+
+    def incremental_sync(
+        self, cursor: Cursor, progress: ProgressCallback | None = None, *, select: TextSelector | None = None
+    ) -> SyncBatch: ...
+
+    def read_text(self, ids: Sequence[str], progress: ProgressCallback | None = None) -> list[MailMessage]:
+        """The messages ``ids`` (provider ids from an earlier pass) read whole, in one targeted
+        read (IMAP: one FETCH per folder; Gmail and Graph: batched requests). Ids no longer
+        in the mailbox are left out. Raises what the sync methods raise."""
         ...

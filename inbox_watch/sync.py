@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from inbox_watch.config import AccountConfig, Config
+from inbox_watch.config import AccountConfig, Config, RecruiterConfig
 from inbox_watch.errors import CursorExpired, InboxWatchError
-from inbox_watch.models import Action, MailMessage, ProgressCallback, SyncBatch
-from inbox_watch.provider import MailProvider
+from inbox_watch.models import Action, Candidate, MailMessage, ProgressCallback, SyncBatch
+from inbox_watch.provider import Capability, MailProvider
 from inbox_watch.store_api import StoreAPI as Store
+
+if TYPE_CHECKING:
+    from inbox_watch.engine.relevance import Relevance
 
 log = logging.getLogger(__name__)
 
@@ -69,12 +75,22 @@ def without_forgotten(store: Store, batch: SyncBatch) -> SyncBatch:
     sync, one forced by an expired position (UIDVALIDITY, Gmail history, Graph delta), any
     provider. A message that also involves someone on the roster stays (without the forgotten
     tag, which would create them again). Importing them anew clears their entry."""
+    if not batch.messages:
+        return batch
+    kept = _not_forgotten(store, batch.messages)
+    dropped = len(batch.messages) - len(kept)
+    if dropped:
+        log.info("%s: %d message(s) of forgotten candidates not stored", batch.account, dropped)
+    return replace(batch, messages=tuple(kept))
+
+
+def _not_forgotten(store: Store, messages: Sequence[MailMessage]) -> Sequence[MailMessage]:
     forgotten = store.forgotten()
-    if not forgotten or not batch.messages:
-        return batch
-    hits = [m for m in batch.messages if forgotten.hits(m)]
+    if not forgotten or not messages:
+        return messages
+    hits = [m for m in messages if forgotten.hits(m)]
     if not hits:
-        return batch
+        return messages
     roster = store.candidates()
     addresses = {a.lower() for c in roster for a in c.emails}
     names = {" ".join(c.name.split()).casefold() for c in roster}
@@ -86,11 +102,144 @@ def without_forgotten(store: Store, batch: SyncBatch) -> SyncBatch:
             changed[id(message)] = replace(message, tags=tags) if tags != message.tags else message
         else:
             changed[id(message)] = None
-    kept = tuple(changed.get(id(m), m) for m in batch.messages)
-    dropped = sum(1 for m in kept if m is None)
-    if dropped:
-        log.info("%s: %d message(s) of forgotten candidates not stored", batch.account, dropped)
-    return replace(batch, messages=tuple(m for m in kept if m is not None))
+    kept = (changed.get(id(m), m) for m in messages)
+    return [m for m in kept if m is not None]
+
+
+class TextSelection:
+    """The second step of a two-step read (``Capability.TWO_STEP``): which messages of a pass
+    concern someone (``engine.relevance``), judged with the stored mail as context (a new
+    message in a candidate's thread is theirs). Only those are read and kept whole; the rest
+    is kept as threading metadata (``headers_only``).
+
+    Mail kept as metadata that comes to concern someone later (a candidate imported, a tag
+    or an employer contact added, a reply that joins its thread) is read whole on the next
+    pass, in one targeted read (``read_text``). An idle pass judges again only when the roster
+    changed since the stored mail was last judged (see ``RelevanceMarks``): it costs nothing
+    otherwise."""
+
+    def __init__(self, store: Store, recruiter: RecruiterConfig | None) -> None:
+        self.store = store
+        self.recruiter = tuple(recruiter.addresses) if recruiter is not None else ()
+        self.marks = RelevanceMarks(store)
+        self._stored: list[MailMessage] | None = None
+        self._roster: list[Candidate] | None = None
+        self._judged = False  # the stored mark still describes the store
+
+    def stored(self) -> list[MailMessage]:
+        if self._stored is None:
+            self._stored = self.store.messages()
+        return self._stored
+
+    def roster(self) -> list[Candidate]:
+        if self._roster is None:
+            self._roster = self.store.candidates()
+        return self._roster
+
+    def judge(self, messages: Sequence[MailMessage]) -> Relevance:
+        from inbox_watch.engine.relevance import relevance  # only when a pass brought mail
+
+        keys = {(m.account, m.id) for m in messages}
+        context = [m for m in self.stored() if (m.account, m.id) not in keys]
+        return relevance([*context, *messages], self.roster(), self.recruiter)
+
+    def __call__(self, messages: Sequence[MailMessage]) -> set[str]:
+        """The provider ids of ``messages`` (read headers only) whose text to read."""
+        wanted = _not_forgotten(self.store, messages)
+        chosen = self.judge(wanted).to_read()
+        return {m.id for m in wanted if (m.account, m.id) in chosen}
+
+    def settle(self, provider: MailProvider, batch: SyncBatch, progress: ProgressCallback | None) -> SyncBatch:
+        """``batch`` as it is stored: whole messages that turn out to concern no one (a delivery
+        report about someone else) reduced to their metadata, and stored messages that have
+        come to concern someone read whole."""
+        from inbox_watch.engine.relevance import headers_only
+
+        if not batch.messages and not batch.full and self.marks.unchanged(batch.account, self.roster):
+            self._judged = self._roster is None  # the store untouched since: its mark still holds
+            return batch
+        verdict = self.judge(batch.messages)
+        kept = tuple(
+            m if m.headers_only or (m.account, m.id) in verdict.related else headers_only(m) for m in batch.messages
+        )
+        keys = {(m.account, m.id) for m in batch.messages}
+        late = [
+            m.id
+            for m in self.stored()
+            if m.headers_only
+            and m.account == batch.account
+            and (m.account, m.id) in verdict.related
+            and (m.account, m.id) not in keys
+        ]
+        read = getattr(provider, "read_text", None)
+        if late and not batch.full and read is not None:
+            log.info("%s: reading %d message(s) that now concern someone", batch.account, len(late))
+            found = {m.id: m for m in read(late, progress)}
+            wanted = set(late)
+            before = {m.id: m for m in self.stored() if m.account == batch.account and m.id in wanted}
+            # One that could not be read (expunged meanwhile) is not tried again on every pass.
+            kept += tuple(found.get(i) or replace(before[i], headers_only=False) for i in late)
+        return replace(batch, messages=kept)
+
+    def stored_pass(self, account: str) -> None:
+        """After the pass is stored: the roster its mail was judged against."""
+        if not self._judged:
+            self.marks.judged(account, self.roster())
+
+
+class RelevanceMarks:
+    """Per account, the roster the stored mail was last judged against (a digest of every
+    candidate's name and addresses, and of their employer contacts), and the store's data
+    version (``mail_file_key``) right after. Kept beside the store (``store.relevance.json``,
+    0600, no names or addresses in it): a cache; lost or damaged, the next pass judges again."""
+
+    def __init__(self, store: Store) -> None:
+        anchor = Path(store.path)
+        self.store = store
+        self.path = anchor.with_name(anchor.stem + ".relevance.json")
+
+    def _load(self) -> dict[str, Any]:
+        try:
+            data = json.loads(self.path.read_bytes())
+        except (OSError, ValueError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    @staticmethod
+    def digest(roster: Sequence[Candidate]) -> str:
+        import hashlib
+
+        people = sorted(
+            (
+                " ".join(c.name.split()).casefold(),
+                sorted(a.lower() for a in c.emails),
+                sorted(a.lower() for a in c.employer_emails),
+            )
+            for c in roster
+        )
+        return hashlib.blake2b(json.dumps(people).encode(), digest_size=16).hexdigest()
+
+    def unchanged(self, account: str, roster: Callable[[], Sequence[Candidate]]) -> bool:
+        """Whether the roster is the one the stored mail of ``account`` was judged against:
+        the store's data untouched since (no roster read), or the same roster digest."""
+        mark = self._load().get(account)
+        if not isinstance(mark, list) or len(mark) != 2:
+            return False
+        key = self.store.mail_file_key()
+        if key is not None and list(key) == mark[0]:
+            return True
+        return self.digest(roster()) == mark[1]
+
+    def judged(self, account: str, roster: Sequence[Candidate]) -> None:
+        from inbox_watch.secrets import write_private
+
+        marks = self._load()
+        key = self.store.mail_file_key()
+        marks[account] = [list(key) if key is not None else None, self.digest(roster)]
+        try:
+            write_private(self.path, json.dumps(marks).encode())
+        except OSError as exc:  # a cache: the next pass judges again
+            log.debug("could not keep %s: %s", self.path, exc)
 
 
 def default_factory(config: Config) -> ProviderFactory:
@@ -150,8 +299,13 @@ def sync_account(
     now: datetime | None = None,
     drain_outbox: bool = True,
     deadline: PassDeadline | None = None,
+    recruiter: RecruiterConfig | None = None,
 ) -> SyncResult:
     """One sync pass for one account. On failure the stored cursor and messages are untouched.
+
+    A provider with ``Capability.TWO_STEP`` reads the text only of mail that concerns someone
+    (see ``TextSelection``; ``recruiter`` tells the recruiter's own mail, for candidates known
+    only by their tag); the rest is stored as metadata.
 
     With ``deadline``, a pass still reading when it passes is stopped: what was read (for IMAP,
     the folders finished) is stored with its cursor, the outbox is left for the next pass, and
@@ -159,8 +313,9 @@ def sync_account(
     now = now or datetime.now(UTC)
     timer = deadline.watch(provider) if deadline is not None else None
     try:
-        batch = _read(store, account, provider, progress, now, deadline)
-        return _store_and_drain(store, account, provider, batch, now, drain_outbox, deadline)
+        selection = TextSelection(store, recruiter) if Capability.TWO_STEP in provider.capabilities else None
+        batch = _read(store, account, provider, progress, now, deadline, selection)
+        return _store_and_drain(store, account, provider, batch, now, drain_outbox, deadline, selection)
     finally:
         if timer is not None:
             timer.cancel()
@@ -173,16 +328,21 @@ def _read(
     progress: ProgressCallback | None,
     now: datetime,
     deadline: PassDeadline | None,
+    selection: TextSelection | None = None,
 ) -> SyncBatch:
     cursor = store.cursor(account.name)
+    two_step: Any = provider
+    options = {"select": selection} if selection is not None else {}
     try:
         if cursor is None:
-            return provider.full_sync(progress)
-        try:
-            return provider.incremental_sync(cursor, progress)
-        except CursorExpired as exc:
-            log.info("%s: sync position expired (%s); running a full sync", account.name, exc)
-            return provider.full_sync(progress)
+            batch = two_step.full_sync(progress, **options)
+        else:
+            try:
+                batch = two_step.incremental_sync(cursor, progress, **options)
+            except CursorExpired as exc:
+                log.info("%s: sync position expired (%s); running a full sync", account.name, exc)
+                batch = two_step.full_sync(progress, **options)
+        return selection.settle(provider, batch, progress) if selection is not None else batch
     except InboxWatchError as exc:
         if deadline is not None and deadline.expired():
             late = PassTimeout(f"{deadline.describe()} before anything was read; nothing was changed")
@@ -200,10 +360,14 @@ def _store_and_drain(
     now: datetime,
     drain_outbox: bool,
     deadline: PassDeadline | None,
+    selection: TextSelection | None = None,
 ) -> SyncResult:
     stopped = deadline.describe() + "; the rest next pass" if deadline is not None and deadline.expired() else ""
     batch = without_forgotten(store, batch)
-    new, updated = store.apply_sync(batch, at=now, classes=classify_for_store(batch.messages))
+    whole = [m for m in batch.messages if not m.headers_only]  # mail that concerns no one is not classified
+    new, updated = store.apply_sync(batch, at=now, classes=classify_for_store(whole))
+    if selection is not None and not stopped:
+        selection.stored_pass(account.name)
     for line in batch.unreadable:  # once: the stored cursor has moved past them
         log.warning("%s: %s", account.name, line)
     done = failed = ended = 0
@@ -267,7 +431,9 @@ def sync_all(
         provider = None
         try:
             provider = factory(account)
-            results.append(sync_account(store, account, provider, progress=progress, deadline=deadline))
+            results.append(
+                sync_account(store, account, provider, progress=progress, deadline=deadline, recruiter=config.recruiter)
+            )
         except InboxWatchError as exc:
             errors.append((account.name, exc))
         except Exception as exc:  # noqa: BLE001 - one account's surprise must not stop the others

@@ -459,6 +459,18 @@ def _delivery_report(
     return Classification(Kind.BOUNCE, (f"delivery to {who} failed: the address did not accept the email", how))
 
 
+def may_be_delivery_report(message: MailMessage) -> bool:
+    """Whether a message read without its text may be a delivery report: by its structure
+    (multipart/report, X-Failed-Recipients), a mail system's sender or a non-delivery subject,
+    the same markers ``classify`` starts from. Only its text says whom a report is about (the
+    failed recipient, the Message-ID it returns), so a two-step sync reads the text of these."""
+    headers = dict(message.headers)
+    if "multipart/report" in headers.get("content-type", "").lower() or headers.get("x-failed-recipients"):
+        return True
+    sender = message.from_addr.lower()
+    return bool(_DAEMON.match(sender) or _NOTIFIER.match(sender) or _NDR_SUBJECT.search(message.subject.lower()))
+
+
 def _auto_reason(message: MailMessage, subject: str, headers: dict[str, str]) -> str:
     auto = headers.get("auto-submitted", "").lower()
     if auto.startswith("auto-replied"):
@@ -578,7 +590,7 @@ def _classify(message: MailMessage, *, read_dates: bool, content: bool) -> Class
         if method == "REQUEST":
             calendar = message.calendar
             if "VTODO" in calendar and "VEVENT" not in calendar and "vevent" not in calendar.lower():
-                return Classification(Kind.OTHER, ("a task assignment (VTODO), not a meeting",))
+                return Classification(Kind.OTHER, ("a calendar task (a to-do), not a meeting",))
             return Classification(Kind.SCHEDULING, ("calendar invitation (METHOD:REQUEST)",))
         if method in ("REPLY", "COUNTER"):
             partstat = _PARTSTAT.search(message.calendar)

@@ -5,7 +5,9 @@ cursor), ``labels.list``, one ``messages.list`` pass over every message in the l
 but spam and trash (archived mail too, as incremental sync keeps it; 500 ids a page), then
 ``messages.get(format=full)`` in batch requests of 50.
 ``format=full`` gives headers and the text/calendar parts in one call per message, without
-attachment bytes (``format=raw`` would download every CV).
+attachment bytes (``format=raw`` would download every CV). In two steps (``select``, see
+``TwoStepProvider``): ``format=metadata`` with only the header fields threading and relevance
+need for every message, then ``format=full`` only for the ids ``select`` picks, both batched.
 
 Incremental sync: ``history.list`` from the stored history id; an idle poll is that one call
 (plus one ``getProfile`` the first time a provider object syncs, to check the cursor is this
@@ -24,9 +26,10 @@ second draft and sends nothing twice.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
@@ -49,7 +52,7 @@ from inbox_watch.models import (
     SyncBatch,
     no_progress,
 )
-from inbox_watch.provider import Capability
+from inbox_watch.provider import Capability, TextSelector
 from inbox_watch.send_once import Answer, Fault, Verdict, Wording
 from providers.gmail.auth import load_credentials, reauth_hint
 from providers.gmail.convert import (
@@ -126,6 +129,7 @@ class GmailProvider:
             Capability.SEND,
             Capability.TAGS,
             Capability.THREAD_IDS,
+            Capability.TWO_STEP,
         }
     )
 
@@ -357,11 +361,15 @@ class GmailProvider:
         send_once.run(attempt, once=False, attempts=ATTEMPTS, wording=WORDING, fault_of=self._fault_of(f"batch {what}"))
         return got, gone
 
-    def _get_batch(self, ids: list[str]) -> tuple[list[dict[str, Any]], list[str]]:
-        """``messages.get(format=full)`` for up to BATCH_SIZE ids: (resources, ids gone)."""
+    def _get_batch(self, ids: list[str], *, headers_only: bool = False) -> tuple[list[dict[str, Any]], list[str]]:
+        """``messages.get(format=full)`` for up to BATCH_SIZE ids: (resources, ids gone).
+        ``headers_only``: ``format=metadata`` with the header fields of ``mime.FETCH_HEADERS``."""
         messages = self._users().messages()
+        options: dict[str, Any] = (
+            {"format": "metadata", "metadataHeaders": list(mime.FETCH_HEADERS)} if headers_only else {"format": "full"}
+        )
         calls: dict[str, Callable[[], Any]] = {
-            message_id: partial(messages.get, userId="me", id=message_id, format="full") for message_id in ids
+            message_id: partial(messages.get, userId="me", id=message_id, **options) for message_id in ids
         }
         got, gone = self._run_batch(calls, "messages.get")
         return [got[i] for i in ids if i in got], gone
@@ -391,24 +399,54 @@ class GmailProvider:
                 if f"a{n}" in got:
                     body["data"] = got[f"a{n}"].get("data", "")
 
-    def _fetch(self, ids: list[str], progress: ProgressCallback) -> tuple[list[MailMessage], list[str]]:
+    def _fetch(
+        self, ids: list[str], progress: ProgressCallback, *, headers_only: bool = False, what: str = "messages"
+    ) -> tuple[list[MailMessage], list[str]]:
         resources: list[dict[str, Any]] = []
         gone: list[str] = []
         for start in range(0, len(ids), BATCH_SIZE):
-            found, missing = self._get_batch(ids[start : start + BATCH_SIZE])
+            found, missing = self._get_batch(ids[start : start + BATCH_SIZE], headers_only=headers_only)
             resources += found
             gone += missing
-            progress(min(start + BATCH_SIZE, len(ids)), len(ids), "messages")
+            progress(min(start + BATCH_SIZE, len(ids)), len(ids), what)
         if not resources:
             return [], gone
-        self._fetch_calendar_attachments(resources)
+        if not headers_only:
+            self._fetch_calendar_attachments(resources)
         names = self._label_names()
         if any(lid not in names for r in resources for lid in r.get("labelIds", ())):
             names = self._label_names(refresh=True)  # a label made since we last looked
         messages = [to_mail_message(r, account=self.account, label_names=names) for r in resources]
+        if headers_only:
+            messages = [dataclasses.replace(m, headers_only=True) for m in messages]
         return messages, gone
 
-    def full_sync(self, progress: ProgressCallback | None = None) -> SyncBatch:
+    def _two_step(
+        self, ids: list[str], progress: ProgressCallback, select: TextSelector | None
+    ) -> tuple[list[MailMessage], list[str]]:
+        """Every message of ``ids``: whole, or (with ``select``) headers first, then whole only
+        for those ``select`` picks."""
+        if select is None:
+            return self._fetch(ids, progress)
+        heads, gone = self._fetch(ids, progress, headers_only=True)
+        chosen = set(select(heads))
+        wanted = [m.id for m in heads if m.id in chosen]
+        if not wanted:
+            return heads, gone
+        whole, also_gone = self._fetch(wanted, progress, what="text")
+        found = {m.id: m for m in whole}
+        kept = [found.get(m.id) or (dataclasses.replace(m, headers_only=False) if m.id in chosen else m) for m in heads]
+        return [m for m in kept if m.id not in also_gone], gone + also_gone
+
+    def read_text(self, ids: Sequence[str], progress: ProgressCallback | None = None) -> list[MailMessage]:
+        """The messages ``ids`` whole: ``format=full`` in batches of 50 (see TwoStepProvider)."""
+        if not ids:
+            return []
+        self._new_pass()
+        messages, _gone = self._fetch(list(ids), progress or no_progress, what="text")
+        return messages
+
+    def full_sync(self, progress: ProgressCallback | None = None, *, select: TextSelector | None = None) -> SyncBatch:
         progress = progress or no_progress
         self._new_pass()
         profile = self._profile()
@@ -423,7 +461,7 @@ class GmailProvider:
                 progress(len(ids), None, "listing")
         progress(len(ids), None, "listing")
         self._label_names(refresh=True)  # label names for the tags, read once
-        messages, _gone = self._fetch(list(ids), progress)
+        messages, _gone = self._two_step(list(ids), progress, select)
         log.info("gmail %s: full sync read %d messages", self.account, len(messages))
         return SyncBatch(
             account=self.account,
@@ -468,7 +506,9 @@ class GmailProvider:
         """Every message but spam, trash and chats is kept, as the full sync lists them."""
         return not set(label_ids) & GONE_LABELS
 
-    def incremental_sync(self, cursor: Cursor, progress: ProgressCallback | None = None) -> SyncBatch:
+    def incremental_sync(
+        self, cursor: Cursor, progress: ProgressCallback | None = None, *, select: TextSelector | None = None
+    ) -> SyncBatch:
         progress = progress or no_progress
         self._new_pass()
         start, _, mailbox = cursor.value.strip().partition(" ")
@@ -509,7 +549,7 @@ class GmailProvider:
             page_token = response.get("nextPageToken")
             if not page_token:
                 break
-        messages, gone = self._fetch(list(fetch), progress) if fetch else ([], [])
+        messages, gone = self._two_step(list(fetch), progress, select) if fetch else ([], [])
         for message_id in gone:
             removed.setdefault(message_id)
         return SyncBatch(

@@ -319,17 +319,21 @@ def fast_parse(
     folder: str,
     tags: tuple[str, ...],
     fallback_date: Callable[[], datetime | None],
+    headers_only: bool = False,
 ) -> MailMessage | None:
     """The MailMessage ``parse_bytes(header + body)`` would give, or None when unsure.
 
     ``fallback_date()`` is called only when the Date header is missing or unreadable.
+    ``headers_only``: only the header was read (the first step of a two-step sync); the body
+    is not looked at and the message is marked ``headers_only``.
     """
     try:
         headers = _headers(header)
         if "x-failed-recipients" in headers:
             return None
         texts = _Texts()
-        _walk(headers, body, texts)
+        if not headers_only:
+            _walk(headers, body, texts)
     except (Slow, UnicodeError, ValueError):
         return None
     get = headers.get
@@ -357,4 +361,5 @@ def fast_parse(
         "",  # original_message_id: likewise
         (),  # failed_recipients: likewise (X-Failed-Recipients sends a message there)
         False,  # is_draft
+        headers_only,
     )

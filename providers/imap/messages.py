@@ -35,6 +35,8 @@ ITEMS = f"(UID BODY.PEEK[]<0.{BODY_BYTES}>)"
 FIELDS = (*FETCH_HEADERS, "content-transfer-encoding")
 HEADER_SECTION = "HEADER.FIELDS (" + " ".join(h.upper() for h in FIELDS) + ")"
 SPLIT_ITEMS = f"(UID BODY.PEEK[{HEADER_SECTION}] BODY.PEEK[TEXT]<0.{BODY_BYTES}>)"
+# The first step of a two-step read: the header fields threading and relevance need, no text.
+HEADER_ITEMS = f"(UID BODY.PEEK[{HEADER_SECTION}])"
 _EPOCH = datetime.fromtimestamp(0, UTC)
 
 
@@ -76,9 +78,16 @@ def _pieces(fetched: Fetched) -> tuple[bytes, bytes, bool] | None:
 
 
 def build(
-    fetched: Fetched, *, account: str, folder: str, uidvalidity: int, tags: tuple[str, ...]
+    fetched: Fetched,
+    *,
+    account: str,
+    folder: str,
+    uidvalidity: int,
+    tags: tuple[str, ...],
+    headers_only: bool = False,
 ) -> tuple[MailMessage, bool] | None:
-    """(message, body cut short), or None when the header did not fit in the fetched bytes."""
+    """(message, body cut short), or None when the header did not fit in the fetched bytes.
+    ``headers_only``: ``fetched`` holds the header fields alone; the message is marked so."""
     pieces = _pieces(fetched)
     if pieces is None:
         return None
@@ -92,9 +101,12 @@ def build(
         folder=folder,
         tags=tags,
         fallback_date=lambda: None,
+        headers_only=headers_only,
     )
     if message is None:
         message = parse_bytes(header + body, account=account, id=provider_id, folder=folder, tags=tags)
+        if headers_only:
+            message = dataclasses.replace(message, headers_only=True)
     return message, cut
 
 
@@ -109,8 +121,12 @@ def fetch_messages(
     progress: Callable[[int], None] | None = None,
     every: int = 2000,
     unreadable: list[str] | None = None,
+    headers_only: bool = False,
 ) -> list[MailMessage]:
     """Read ``uids`` of the selected folder as MailMessages, in UID order (missing UIDs skipped).
+
+    ``headers_only``: read only the header fields (``HEADER_ITEMS``, the first step of a
+    two-step sync); the messages come back marked ``headers_only``, with no text.
 
     ``progress(n)`` is called after every ``every`` messages (and for the rest at the end).
     A message that cannot be read is skipped (or kept as far as it was read) and never stops
@@ -126,7 +142,14 @@ def fetch_messages(
         nonlocal count
         for fetched in stream_uid_fetch(client._imap, wanted, items):
             try:
-                built = build(fetched, account=account, folder=folder, uidvalidity=uidvalidity, tags=tags)
+                built = build(
+                    fetched,
+                    account=account,
+                    folder=folder,
+                    uidvalidity=uidvalidity,
+                    tags=tags,
+                    headers_only=headers_only,
+                )
             except Exception as exc:  # noqa: BLE001 - one message must not stop the sync
                 notes.append(unreadable_line(folder, fetched.uid, _raw_header(fetched), None, "skipped", exc))
                 continue
@@ -141,7 +164,7 @@ def fetch_messages(
                 progress(count)
                 count = 0
 
-    read(ITEMS, uids)
+    read(HEADER_ITEMS if headers_only else ITEMS, uids)
     if long_header:
         read(SPLIT_ITEMS, list(long_header))
     if cut:

@@ -15,6 +15,7 @@ everything stored for the account. A new ``Candidates/`` folder is read in full.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import imaplib
 import json
 import logging
@@ -22,7 +23,7 @@ import re
 import select
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
@@ -38,7 +39,7 @@ from inbox_watch.models import (
     SyncBatch,
     no_progress,
 )
-from inbox_watch.provider import Capability
+from inbox_watch.provider import Capability, TextSelector
 
 from .connect import check_security, connect, password_for, translated
 
@@ -161,6 +162,7 @@ class ImapProvider:
             Capability.SEND,
             Capability.TAGS,
             Capability.PUSH,
+            Capability.TWO_STEP,
         }
     )
     batch_size: int = 2000  # messages between progress reports
@@ -279,6 +281,8 @@ class ImapProvider:
         uidvalidity: int,
         uids: list[int],
         progress: Callable[[int], None],
+        *,
+        headers_only: bool = False,
     ) -> list[MailMessage]:
         from .messages import fetch_messages
 
@@ -293,7 +297,77 @@ class ImapProvider:
             progress=progress,
             every=self.batch_size,
             unreadable=self._unreadable,
+            headers_only=headers_only,
         )
+
+    def _texts(
+        self,
+        client: imapclient.IMAPClient,
+        folders: dict[str, Folder],
+        ids: Sequence[str],
+        progress: ProgressCallback,
+    ) -> dict[str, MailMessage]:
+        """The second step of a two-step read: the messages ``ids`` (``folder/uidvalidity/uid``)
+        read whole, one FETCH per folder, by provider id. A folder gone or recreated since
+        (another UIDVALIDITY), or a UID expunged, leaves its ids out."""
+        from .messages import split_id
+
+        by_folder: dict[tuple[str, int], list[int]] = {}
+        for provider_id in ids:
+            try:
+                folder, uidvalidity, uid = split_id(provider_id)
+            except ValueError:
+                continue  # not an id this provider gave out
+            by_folder.setdefault((folder, uidvalidity), []).append(uid)
+        total = sum(len(uids) for uids in by_folder.values())
+        done = 0
+        progress(0, total, "text")
+
+        def step(count: int) -> None:
+            nonlocal done
+            done += count
+            progress(done, total, "text")
+
+        found: dict[str, MailMessage] = {}
+        for (name, uidvalidity), uids in sorted(by_folder.items()):
+            folder = folders.get(name)
+            if folder is None:
+                continue
+            selected = client.select_folder(name, readonly=True)
+            if int(selected[b"UIDVALIDITY"]) != uidvalidity:
+                continue
+            for message in self._read(client, folder, uidvalidity, sorted(set(uids)), step):
+                found[message.id] = message
+        return found
+
+    def _two_step(
+        self,
+        client: imapclient.IMAPClient,
+        folders: dict[str, Folder],
+        messages: list[MailMessage],
+        select: TextSelector,
+        progress: ProgressCallback,
+    ) -> list[MailMessage]:
+        """``messages`` (read headers only) with the text of those ``select`` picks read in."""
+        chosen = set(select(messages))
+        wanted = [m.id for m in messages if m.id in chosen]
+        if not wanted:
+            return messages
+        whole = self._texts(client, folders, wanted, progress)
+        return [_whole(m, whole, chosen) for m in messages]
+
+    def read_text(self, ids: Sequence[str], progress: ProgressCallback | None = None) -> list[MailMessage]:
+        """The messages ``ids`` read whole: one FETCH per folder (see TwoStepProvider)."""
+        report = progress or no_progress
+
+        def work(client: imapclient.IMAPClient) -> list[MailMessage]:
+            self._unreadable = []
+            self._leave_folder(client)
+            folders = {f.name: f for f in discover(client).watched}
+            found = self._texts(client, folders, ids, report)
+            return [found[i] for i in ids if i in found]
+
+        return self._run("reading mail", work)
 
     def _leave_folder(self, client: imapclient.IMAPClient) -> None:
         if getattr(client._imap, "state", "") == "SELECTED":
@@ -307,7 +381,7 @@ class ImapProvider:
         if int(selected[b"UIDVALIDITY"]) != expected:
             raise CursorExpired(f"folder {folder!r} was recreated during the sync; a full sync follows")
 
-    def full_sync(self, progress: ProgressCallback | None = None) -> SyncBatch:
+    def full_sync(self, progress: ProgressCallback | None = None, *, select: TextSelector | None = None) -> SyncBatch:
         report = progress or no_progress
 
         def work(client: imapclient.IMAPClient) -> SyncBatch:
@@ -337,7 +411,10 @@ class ImapProvider:
                 if not uids:
                     continue
                 self._examine(client, folder.name, states[folder.name].uidvalidity)
-                messages += self._read(client, folder, states[folder.name].uidvalidity, uids, step)
+                uidvalidity = states[folder.name].uidvalidity
+                messages += self._read(client, folder, uidvalidity, uids, step, headers_only=select is not None)
+            if select is not None:
+                messages = self._two_step(client, {f.name: f for f in boxes.watched}, messages, select, report)
             cursor = Cursor(self.account, encode_cursor(states))
             self._remember_inbox(states)
             return SyncBatch(self.account, tuple(messages), cursor, full=True, unreadable=tuple(self._unreadable))
@@ -350,7 +427,9 @@ class ImapProvider:
             except CursorExpired as exc:
                 raise ProviderError(f"{exc}; the folders keep changing, try again later") from None
 
-    def incremental_sync(self, cursor: Cursor, progress: ProgressCallback | None = None) -> SyncBatch:
+    def incremental_sync(
+        self, cursor: Cursor, progress: ProgressCallback | None = None, *, select: TextSelector | None = None
+    ) -> SyncBatch:
         old_states = decode_cursor(cursor.value)
         report = progress or no_progress
 
@@ -362,6 +441,7 @@ class ImapProvider:
             gone = sorted(set(old_states) - names)
             if gone:
                 raise CursorExpired(f"folder {gone[0]!r} is gone; a full sync follows")
+            boxes_by_name = {f.name: f for f in boxes.watched}
             states: dict[str, FolderState] = {}
             todo: list[tuple[Folder, FolderState, FolderState | None]] = []
             for folder in boxes.watched:
@@ -381,21 +461,37 @@ class ImapProvider:
                 done += count
                 report(done, None, "messages")
 
+            def stopped(index: int, where: str) -> None:
+                # Stopped by the pass deadline: keep the folders finished; the others keep
+                # their old position (a folder new since the cursor is read next time).
+                for _folder, _state, unfinished in todo[index:]:
+                    if unfinished is None:
+                        states.pop(_folder.name, None)
+                    else:
+                        states[_folder.name] = unfinished
+                log.info("%s: pass stopped in folder %r; %d folder(s) finished", self.account, where, index)
+
+            read: list[tuple[list[MailMessage], list[str]]] = []
             for index, (folder, state, old) in enumerate(todo):
                 try:
-                    got, gone_ids = self._folder_changes(client, folder, state, old, step)
+                    read.append(self._folder_changes(client, folder, state, old, step, select is not None))
                 except Exception:
                     if not self._interrupted:
                         raise
-                    # Stopped by the pass deadline: keep the folders finished; the others keep
-                    # their old position (a folder new since the cursor is read next time).
-                    for _folder, _state, unfinished in todo[index:]:
-                        if unfinished is None:
-                            states.pop(_folder.name, None)
-                        else:
-                            states[_folder.name] = unfinished
-                    log.info("%s: pass stopped in folder %r; %d folder(s) finished", self.account, folder.name, index)
+                    stopped(index, folder.name)
                     break
+            chosen = set(select([m for got, _ in read for m in got])) if select is not None and read else set()
+            for index, (got, gone_ids) in enumerate(read):
+                wanted = [m.id for m in got if m.id in chosen]
+                if wanted:  # the second step, folder by folder: a deadline keeps the folders done
+                    try:
+                        whole = self._texts(client, boxes_by_name, wanted, lambda d, t, w: report(d, None, w))
+                    except Exception:
+                        if not self._interrupted:
+                            raise
+                        stopped(index, todo[index][0].name)
+                        break
+                    got = [_whole(m, whole, chosen) for m in got]
                 messages += got
                 removed += gone_ids
             self._remember_inbox(states)
@@ -420,19 +516,20 @@ class ImapProvider:
         state: FolderState,
         old: FolderState | None,
         step: Callable[[int], None],
+        headers_only: bool = False,
     ) -> tuple[list[MailMessage], list[str]]:
         """What changed in one folder since ``old``: (new messages, ids expunged)."""
         if old is None:  # a folder new since the cursor: read it whole
             self._examine(client, folder.name, state.uidvalidity)
             uids = sorted(u for u in client.search(["SINCE", self._since(), *_LIVE]) if u < state.uidnext)
-            return self._read(client, folder, state.uidvalidity, uids, step), []
+            return self._read(client, folder, state.uidvalidity, uids, step, headers_only=headers_only), []
         messages: list[MailMessage] = []
         new: list[int] = []
         if state.uidnext > old.uidnext:
             self._examine(client, folder.name, state.uidvalidity)
             found = client.search(["UID", f"{old.uidnext}:{state.uidnext - 1}", *_LIVE])
             new = sorted(u for u in found if old.uidnext <= u < state.uidnext)
-            messages = self._read(client, folder, state.uidvalidity, new, step)
+            messages = self._read(client, folder, state.uidvalidity, new, step, headers_only=headers_only)
         removed: list[str] = []
         if old.messages + len(new) > state.messages:  # something was expunged
             removed = self._vanished(client, folder.name, state, old)
@@ -628,6 +725,17 @@ class ImapProvider:
         except (TypeError, ValueError):
             return False
         return uidnext != seen.uidnext or exists != seen.messages
+
+
+def _whole(message: MailMessage, whole: dict[str, MailMessage], chosen: set[str]) -> MailMessage:
+    """``message`` (read headers only) as the second step left it: read whole when it was
+    chosen; a chosen message whose text could not be read (named in the pass's unreadable
+    lines) is kept as far as it was read, no longer marked for a text read, so no later pass
+    stumbles on it again."""
+    if message.id not in chosen:
+        return message
+    found = whole.get(message.id)
+    return found if found is not None else dataclasses.replace(message, headers_only=False)
 
 
 IDLE_RENEW = 25 * 60.0  # seconds: RFC 2177 asks clients to re-issue IDLE at least every 29 minutes

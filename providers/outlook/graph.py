@@ -247,6 +247,11 @@ class GraphClient:
         response = self.request("GET", path_or_url, **kwargs)
         return _json(response)
 
+    def post_json(self, path_or_url: str, payload: Any) -> dict[str, Any]:
+        """POST ``payload`` as JSON, retried like any read (only for requests that change
+        nothing, such as a JSON ``$batch`` of GETs); the answer's JSON."""
+        return _json(self.request("POST", path_or_url, json=payload))
+
     def pages(
         self,
         path_or_url: str,

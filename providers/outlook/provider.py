@@ -21,11 +21,12 @@ Message-ID (``internetMessageId`` may be set while ``isDraft`` is true). Sending
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -50,7 +51,7 @@ from inbox_watch.models import (
     SyncBatch,
     no_progress,
 )
-from inbox_watch.provider import Capability
+from inbox_watch.provider import Capability, TextSelector
 from providers.outlook.convert import SELECT_FIELDS, needs_mime, to_mail_message
 from providers.outlook.graph import GraphClient, GraphNotFound
 
@@ -67,6 +68,8 @@ CURSOR_VERSION = 1
 FOLDER_REFRESH_SECONDS = 3600.0  # the candidate folders are listed again at least this often
 # Ids that survive a move between folders, so a move is never "removed" plus an unknown "new".
 IMMUTABLE_IDS = 'IdType="ImmutableId"'
+HEADER_FIELDS = tuple(f for f in SELECT_FIELDS if f != "body")  # the first step of a two-step read
+BATCH_LIMIT = 20  # requests in one JSON $batch: Graph's limit
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +107,7 @@ class OutlookProvider:
             Capability.SEND,
             Capability.TAGS,
             Capability.THREAD_IDS,
+            Capability.TWO_STEP,
         }
     )
 
@@ -121,6 +125,8 @@ class OutlookProvider:
         self.recruiter = recruiter
         self.page_size = page_size
         self._now = now or (lambda: datetime.now(UTC))
+        self._headers_only = False  # a first delta round selects no body (the first of two steps)
+        self._folder_of: dict[str, _Watched] = {}  # this pass's messages read headers only, by id
         self._token_source, refresh = self._make_token_source(token_cache_path)
         self._client = GraphClient(
             account.api_base_url or DEFAULT_API_BASE_URL,
@@ -247,7 +253,7 @@ class OutlookProvider:
     def _first_delta_params(self) -> dict[str, str]:
         since = self._now() - timedelta(days=self.config.lookback_days)
         return {
-            "$select": ",".join(SELECT_FIELDS),
+            "$select": ",".join(HEADER_FIELDS if self._headers_only else SELECT_FIELDS),
             "$filter": f"receivedDateTime ge {since.strftime('%Y-%m-%dT%H:%M:%SZ')}",
         }
 
@@ -291,6 +297,9 @@ class OutlookProvider:
 
     def _message(self, item: dict[str, Any], folder: _Watched) -> MailMessage:
         message = to_mail_message(item, account=self.account, folder=folder.name, folder_candidate=folder.candidate)
+        if "body" not in item:  # the first step of a two-step read ($select without the body)
+            self._folder_of[message.id] = folder
+            return dataclasses.replace(message, headers_only=True)
         if not needs_mime(item):
             return message
         # Invitations and delivery reports: their calendar / delivery-status part is in the MIME.
@@ -422,10 +431,78 @@ class OutlookProvider:
                 f"account {self.account!r}: the stored Outlook sync position is unusable ({exc})"
             ) from None
 
-    def full_sync(self, progress: ProgressCallback | None = None) -> SyncBatch:
+    def _wholes(self, wanted: list[tuple[str, _Watched | None]], progress: ProgressCallback) -> dict[str, MailMessage]:
+        """The second step: the messages ``wanted`` (id, its folder when known) whole, by
+        ``GET me/messages/{id}`` requests in JSON ``$batch`` requests of 20. A message gone (404)
+        or in no watched folder is left out; one the batch could not answer (429, 5xx) is read
+        on its own, with the usual retries."""
+        found: dict[str, MailMessage] = {}
+        folders: dict[str, _Watched] | None = None
+        fields = ",".join((*SELECT_FIELDS, "parentFolderId"))
+        prefer = 'outlook.body-content-type="text", ' + IMMUTABLE_IDS
+        for start in range(0, len(wanted), BATCH_LIMIT):
+            chunk = wanted[start : start + BATCH_LIMIT]
+            requests = [
+                {
+                    "id": str(n),
+                    "method": "GET",
+                    "url": f"/me/messages/{quote(message_id, safe='')}?$select={fields}",
+                    "headers": {"Prefer": prefer},
+                }
+                for n, (message_id, _folder) in enumerate(chunk)
+            ]
+            answer = self._client.post_json("$batch", {"requests": requests})
+            by_id = {str(r.get("id")): r for r in answer.get("responses") or () if isinstance(r, dict)}
+            for n, (message_id, folder) in enumerate(chunk):
+                response = by_id.get(str(n)) or {}
+                status = int(response.get("status") or 0)
+                if status == 404:
+                    continue
+                item = response.get("body") if status == 200 else self._where_now(message_id)
+                if not isinstance(item, dict) or not item.get("id"):
+                    continue
+                if folder is None:
+                    if folders is None:
+                        folders = {f.id: f for f in self._watched()[0]}
+                    folder = folders.get(str(item.get("parentFolderId") or ""))
+                    if folder is None:
+                        continue  # moved out of every watched folder
+                found[message_id] = self._message(item, folder)
+            progress(min(start + BATCH_LIMIT, len(wanted)), len(wanted), "text")
+        return found
+
+    def _two_step(
+        self, messages: list[MailMessage], select: TextSelector | None, progress: ProgressCallback | None
+    ) -> list[MailMessage]:
+        """Messages read headers only, with the text of those ``select`` picks (without
+        ``select``: of every one, as a provider without two steps reads them) read in."""
+        heads = [m for m in messages if m.headers_only]
+        if not heads:
+            return messages
+        chosen = set(select(heads)) if select is not None else {m.id for m in heads}
+        wanted = [(m.id, self._folder_of.get(m.id)) for m in heads if m.id in chosen]
+        whole = self._wholes(wanted, progress or no_progress) if wanted else {}
+        return [
+            whole.get(m.id) or dataclasses.replace(m, headers_only=False) if m.id in chosen else m for m in messages
+        ]
+
+    def read_text(self, ids: Sequence[str], progress: ProgressCallback | None = None) -> list[MailMessage]:
+        """The messages ``ids`` whole, in ``$batch`` requests of 20 (see TwoStepProvider)."""
+        if not ids:
+            return []
+        self._client.authorize()
+        found = self._wholes([(i, None) for i in ids], progress or no_progress)
+        return [found[i] for i in ids if i in found]
+
+    def full_sync(self, progress: ProgressCallback | None = None, *, select: TextSelector | None = None) -> SyncBatch:
         self._client.authorize()
         watched, root_id = self._watched()
-        messages, _removed, folders = self._sync(watched, progress)
+        self._headers_only, self._folder_of = select is not None, {}
+        try:
+            messages, _removed, folders = self._sync(watched, progress)
+        finally:
+            self._headers_only = False
+        messages = self._two_step(messages, select, progress)
         return SyncBatch(
             account=self.account,
             messages=tuple(messages),
@@ -433,8 +510,13 @@ class OutlookProvider:
             full=True,
         )
 
-    def incremental_sync(self, cursor: Cursor, progress: ProgressCallback | None = None) -> SyncBatch:
+    def incremental_sync(
+        self, cursor: Cursor, progress: ProgressCallback | None = None, *, select: TextSelector | None = None
+    ) -> SyncBatch:
+        """A delta link keeps the fields of the round that made it: after a two-step full
+        sync, new messages come without their body and are read as ``_two_step`` says."""
         folders, root_id, listed_at = self._parse_cursor(cursor)
+        self._folder_of = {}
         self._client.authorize()
 
         # The candidate folders are listed again (one request) when a pass sees a message go
@@ -449,7 +531,12 @@ class OutlookProvider:
 
         if time.time() - listed_at > FOLDER_REFRESH_SECONDS:
             folders = relist(folders)
-        messages, removed, updated = self._sync(folders, progress, relist=relist)
+        self._headers_only = select is not None  # for a folder new since the cursor
+        try:
+            messages, removed, updated = self._sync(folders, progress, relist=relist)
+        finally:
+            self._headers_only = False
+        messages = self._two_step(messages, select, progress)
         return SyncBatch(
             account=self.account,
             messages=tuple(messages),

@@ -21,6 +21,7 @@ import pytest
 
 from inbox_watch.config import Config, Policy, RecruiterConfig
 from inbox_watch.errors import AuthError, ConnectionFailed, InboxWatchError
+from inbox_watch.models import Candidate
 from inbox_watch.store import Store
 from inbox_watch.sync import PassTimeout, sync_all
 from providers.imap import ImapProvider, authenticate
@@ -159,6 +160,7 @@ def test_a_trickling_server_ends_the_pass_at_its_deadline_keeping_the_folders_re
 def test_a_pass_that_read_nothing_by_its_deadline_is_one_line(harness: ImapHarness, tmp_path: Any) -> None:
     harness.deliver(make_raw(subject="Hello", message_id="<h1@agency.example>", body="TRICKLE-FROM-HERE"))
     store = Store(tmp_path / "store.json")
+    store.upsert_candidates([Candidate(name="Jane Doe", emails=(CANDIDATE,))])  # so its text is read
     proxy = FaultyProxy(harness.server.port, trickle_on=b"TRICKLE-FROM-HERE", trickle_every=2.0)
     try:
         results, errors = sync_all(store, _config(harness, tmp_path, proxy.port), timeout=2)
@@ -253,7 +255,10 @@ def test_sync_and_the_daemon_end_a_trickled_pass_at_the_deadline_in_one_line(
     import subprocess
     import sys
 
-    harness.deliver(make_raw(subject="Hello", message_id="<h2@agency.example>", body="TRICKLE-FROM-HERE"))
+    # Filed under a candidate, so that its text is read (and trickles)
+    harness.deliver(
+        make_raw(subject="Hello", message_id="<h2@agency.example>", body="TRICKLE-FROM-HERE"), tag="Jane Doe"
+    )
     proxy = FaultyProxy(harness.server.port, faulty=2, trickle_on=b"TRICKLE-FROM-HERE", trickle_every=2.0)
     try:
         config = _config_file(harness, tmp_path, proxy.port, "[daemon]\npass_timeout = 10\n")

@@ -7,10 +7,11 @@ and read back what the provider wrote, without going through the provider under 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import pytest
 
@@ -127,6 +128,104 @@ class ProviderContract:
         assert [m.message_id for m in second.messages] == ["<i2@example.com>"]
         third = harness.provider.incremental_sync(second.cursor)
         assert third.messages == ()
+
+    def test_two_step_reads_the_text_only_of_what_select_picks(self, harness: Harness) -> None:
+        """``Capability.TWO_STEP``: the first step carries no text; only the selected messages
+        come back whole; the rest keep their addressing and threading; ``read_text`` reads a
+        message passed over earlier, later, in one targeted read."""
+        provider = harness.provider
+        if Capability.TWO_STEP not in type(provider).capabilities:
+            pytest.skip("this provider reads every message whole")
+        two_step: Any = provider
+        harness.deliver(
+            make_raw(subject="Interview slots", message_id="<w1@agency.example>", body="WHOLE-SLOTS Tue 10:00"),
+            folder="sent",
+        )
+        harness.deliver(
+            make_raw(
+                subject="Dinner",
+                message_id="<o1@else.example>",
+                sender="alex@else.example",
+                to=RECRUITER,
+                body="OTHER-MAIL my new flat",
+            )
+        )
+        first_step: list[MailMessage] = []
+
+        def select(messages: Sequence[MailMessage]) -> set[str]:
+            first_step.extend(messages)
+            return {m.id for m in messages if CANDIDATE in m.to}
+
+        batch = two_step.full_sync(select=select)
+        assert {m.message_id for m in first_step} == {"<w1@agency.example>", "<o1@else.example>"}
+        assert all(m.headers_only and not m.text for m in first_step)
+        found = _by_id(batch)
+        assert "WHOLE-SLOTS" in found["<w1@agency.example>"].text and not found["<w1@agency.example>"].headers_only
+        other = found["<o1@else.example>"]
+        assert other.headers_only and other.text == "" and "OTHER" not in other.calendar + other.delivery_status
+        assert other.from_addr == "alex@else.example" and other.to == (RECRUITER,) and other.subject == "Dinner"
+
+        harness.deliver(
+            make_raw(
+                subject="Re: Dinner",
+                message_id="<o2@agency.example>",
+                to="alex@else.example",
+                in_reply_to="<o1@else.example>",
+                body="OTHER-REPLY see you",
+            ),
+            folder="sent",
+        )
+        later = two_step.incremental_sync(batch.cursor, select=lambda messages: set())
+        [reply] = later.messages
+        assert reply.message_id == "<o2@agency.example>" and reply.headers_only and not reply.text
+
+        [whole] = two_step.read_text([other.id])
+        assert whole.id == other.id and "OTHER-MAIL" in whole.text and not whole.headers_only
+        assert two_step.read_text([]) == []
+
+    def test_a_sync_keeps_no_text_of_mail_that_concerns_no_one(self, harness: Harness, tmp_path: Path) -> None:
+        """Through ``sync_account`` and a store: the text of mail that concerns no one is in no
+        store file; a candidate imported later gets theirs on the next pass."""
+        from inbox_watch.config import AccountConfig, RecruiterConfig
+        from inbox_watch.models import Candidate
+        from inbox_watch.sync import sync_account
+
+        if Capability.TWO_STEP not in type(harness.provider).capabilities:
+            pytest.skip("this provider reads every message whole")
+        store = Store(tmp_path / "store.json")
+        store.upsert_candidates([Candidate(name="Jane Doe", emails=(CANDIDATE,))])
+        harness.deliver(
+            make_raw(subject="Interview slots", message_id="<k1@agency.example>", body="KEPT-SLOTS Tue 10:00"),
+            folder="sent",
+        )
+        harness.deliver(
+            make_raw(
+                subject="Contoso interview",
+                message_id="<late1@agency.example>",
+                to="lee.park@example.net",
+                body="LATE-SLOTS Wed 14:00",
+            ),
+            folder="sent",
+        )
+        harness.deliver(
+            make_raw(
+                subject="Dinner", message_id="<x1@else.example>", sender="alex@else.example", to=RECRUITER,
+                body="PRIVATE-TEXT my new flat",
+            )
+        )  # fmt: skip
+        sam = RecruiterConfig("Sam Carter", (RECRUITER,))
+
+        def kept() -> bytes:
+            return b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.is_file() and p.name.startswith("store"))
+
+        account = AccountConfig(name=harness.provider.account, provider="test")  # sync reads its name only
+        first = sync_account(store, account, harness.provider, drain_outbox=False, recruiter=sam)
+        assert first.full and first.new == 3
+        assert b"KEPT-SLOTS" in kept() and b"PRIVATE-TEXT" not in kept() and b"LATE-SLOTS" not in kept()
+        store.upsert_candidates([Candidate(name="Lee Park", emails=("lee.park@example.net",))])
+        second = sync_account(store, account, harness.provider, drain_outbox=False, recruiter=sam)
+        assert not second.full and second.updated == 1
+        assert b"LATE-SLOTS" in kept() and b"PRIVATE-TEXT" not in kept()
 
     def test_garbage_cursor_is_expired_not_a_crash(self, harness: Harness) -> None:
         from inbox_watch.models import Cursor

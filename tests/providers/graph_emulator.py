@@ -15,6 +15,7 @@ Written from the Graph v1.0 reference, for the calls inbox-watch makes:
   outlook.body-content-type="text"`` turns HTML bodies into text;
 - ``GET /me/messages`` and ``GET /me/mailFolders/{id}/messages`` with
   ``$filter=internetMessageId eq '...'``; ``GET /me/messages/{id}`` and ``/$value`` (MIME);
+- ``POST /$batch`` (JSON batching, up to 20 requests; each logged as ``BATCHED <method>``);
 - ``POST /me/messages`` (JSON, or base64 MIME as ``text/plain``), ``POST .../createReply``,
   ``PATCH /me/messages/{id}`` (``internetMessageId`` / body / recipients only on drafts),
   ``POST .../send`` (202; the draft leaves Drafts, a copy lands in Sent Items), ``DELETE``.
@@ -400,6 +401,8 @@ class GraphEmulator:
         query = {k: v[0] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
         with self.lock:
             self.requests.append((method, path, parts.query))
+        method = method.removeprefix("BATCHED ")  # one request of a $batch: logged as such
+        with self.lock:
             fault = next((f for f in self.faults if path.endswith(f[4])), None)
             if fault is not None:
                 self.faults.remove(fault)
@@ -414,6 +417,8 @@ class GraphEmulator:
                     "Access token validation failure. Invalid audience.",
                 ),
             )
+        if path == "/v1.0/$batch" and method == "POST":
+            return self._batch(headers, body)
         if not path.startswith("/v1.0/me/"):
             return (
                 400,
@@ -438,6 +443,31 @@ class GraphEmulator:
         if lost is not None:
             return lost[1], {}, _error_body(lost[2], "The gateway did not receive a timely response.")
         return answer
+
+    def _batch(self, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str], bytes]:
+        """JSON batching (``POST /$batch``): up to 20 requests, each answered as if sent alone
+        (logged in ``requests`` with the method ``BATCHED GET`` ...), in one response."""
+        try:
+            requests = json.loads(body or b"{}").get("requests")
+        except ValueError:
+            requests = None
+        if not isinstance(requests, list) or not requests:
+            return 400, {}, _error_body("BadRequest", "Invalid batch payload format.")
+        if len(requests) > 20:
+            return 400, {}, _error_body("BadRequest", "Number of batch request steps exceeds the maximum of 20.")
+        responses = []
+        for request in requests:
+            inner = {k.lower(): str(v) for k, v in (request.get("headers") or {}).items()}
+            inner["authorization"] = headers.get("authorization", "")
+            url = "/v1.0/" + str(request.get("url", "")).lstrip("/")
+            content = json.dumps(request["body"]).encode() if "body" in request else b""
+            status, extra, data = self.handle("BATCHED " + str(request.get("method", "GET")), url, inner, content)
+            try:
+                answer: Any = json.loads(data) if data else None
+            except ValueError:
+                answer = None
+            responses.append({"id": request.get("id"), "status": status, "headers": extra, "body": answer})
+        return _ok({"responses": responses})
 
     def _route(
         self,

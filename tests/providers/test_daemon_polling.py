@@ -47,13 +47,13 @@ class Timed:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
 
-    def full_sync(self, progress: ProgressCallback | None = None) -> SyncBatch:
+    def full_sync(self, progress: ProgressCallback | None = None, **options: Any) -> SyncBatch:
         self._passes.append(time.monotonic())
-        return self._inner.full_sync(progress)
+        return self._inner.full_sync(progress, **options)  # type: ignore[call-arg]
 
-    def incremental_sync(self, cursor: Any, progress: ProgressCallback | None = None) -> SyncBatch:
+    def incremental_sync(self, cursor: Any, progress: ProgressCallback | None = None, **options: Any) -> SyncBatch:
         self._passes.append(time.monotonic())
-        return self._inner.incremental_sync(cursor, progress)
+        return self._inner.incremental_sync(cursor, progress, **options)  # type: ignore[call-arg]
 
 
 def _workspace(tmp_path: Path, *accounts: AccountConfig, passes: dict[str, list[float]]) -> Workspace:
@@ -130,10 +130,10 @@ def test_outlook_is_polled_with_one_delta_get_per_folder(tmp_path: Path, monkeyp
         seen: list[int] = []
         original = Timed.incremental_sync
 
-        def counted(self: Timed, cursor: Any, progress: Any = None) -> SyncBatch:
+        def counted(self: Timed, cursor: Any, progress: Any = None, **options: Any) -> SyncBatch:
             before = len(graph.requests)
             try:
-                return original(self, cursor, progress)
+                return original(self, cursor, progress, **options)
             finally:
                 seen.append(len(graph.requests) - before)
 

@@ -494,6 +494,7 @@ def test_capabilities() -> None:
             Capability.SEND,
             Capability.TAGS,
             Capability.THREAD_IDS,
+            Capability.TWO_STEP,
         }
     )
 

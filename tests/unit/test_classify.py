@@ -246,7 +246,7 @@ def test_a_task_assignment_is_not_a_meeting() -> None:
     raw = _INVITE_WITH_METHOD_IN_CONTENT_TYPE.replace(b"VEVENT", b"VTODO")
     result = classify(parse_bytes(raw))
     assert result.kind is Kind.OTHER
-    assert result.reasons == ("a task assignment (VTODO), not a meeting",)
+    assert result.reasons == ("a calendar task (a to-do), not a meeting",)
 
 
 def _raw(headers: str, body: str) -> bytes:

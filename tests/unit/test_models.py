@@ -31,6 +31,7 @@ def test_new_mail_equals_the_dataclass_constructor() -> None:
         "original_message_id": "",
         "failed_recipients": (),
         "is_draft": True,
+        "headers_only": True,
     }
     assert list(values) == [f.name for f in dataclasses.fields(MailMessage)]
     made = new_mail(*values.values())

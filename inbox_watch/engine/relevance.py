@@ -1,0 +1,67 @@
+"""Which messages concern someone the recruiter tracks: the mail whose text a sync reads and keeps.
+
+A message concerns someone when it is from, to or copied to a candidate's address (the
+roster's, or one inferred for a tag-only candidate, as ``state`` infers it) or an employer
+contact's, when it is tagged ``Candidates/<Name>``, or when it is in a thread that holds such a
+message (the recruiter's own messages there included). Threads are assembled as for the report.
+Everything else is the recruiter's other mail: a sync keeps only its threading metadata.
+
+Pure: messages in, sets of (account, provider id) out. Addresses are compared as given, so the
+same rules hold for mail whose addresses are kept as keyed hashes, given hashed candidates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+
+from inbox_watch.engine.classify import may_be_delivery_report
+from inbox_watch.engine.state import _Owners, tag_key
+from inbox_watch.engine.threads import assemble_threads
+from inbox_watch.models import Candidate, MailMessage
+
+Key = tuple[str, str]  # (account, provider id)
+
+
+@dataclass(frozen=True, slots=True)
+class Relevance:
+    related: frozenset[Key]
+    """Messages that concern someone: their text is read and kept."""
+    reports: frozenset[Key]
+    """Messages outside those that may be delivery reports (``classify.may_be_delivery_report``):
+    their text is read to learn whom they are about, and kept only if that is someone."""
+
+    def to_read(self) -> frozenset[Key]:
+        return self.related | self.reports
+
+
+def relevance(messages: Sequence[MailMessage], candidates: Sequence[Candidate], recruiter: Iterable[str]) -> Relevance:
+    """Which of ``messages`` concern a candidate or an employer contact (see the module)."""
+    people = list(candidates)
+    known = {tag_key(c.name) for c in people}
+    for tag in sorted({t for m in messages for t in m.tags}):
+        if tag_key(tag) not in known:  # a Candidates/<Name> tag the roster lacks is a candidate
+            known.add(tag_key(tag))
+            people.append(Candidate(name=tag, source="tag"))
+    threads = assemble_threads(messages)
+    owners = _Owners(people, threads, frozenset(recruiter), "")
+    contacts = frozenset(a.lower() for c in people for a in c.employer_emails)
+    related: set[Key] = set()
+    reports: set[Key] = set()
+    for thread, thread_owners in zip(threads, owners.of_threads, strict=True):
+        if thread_owners or (contacts and any(_involves(m, contacts) for m in thread.messages)):
+            related.update((m.account, m.id) for m in thread.messages)
+        else:
+            reports.update((m.account, m.id) for m in thread.messages if may_be_delivery_report(m))
+    return Relevance(frozenset(related), frozenset(reports))
+
+
+def _involves(message: MailMessage, addresses: frozenset[str]) -> bool:
+    return message.from_addr in addresses or any(a in addresses for a in message.to + message.cc)
+
+
+def headers_only(message: MailMessage) -> MailMessage:
+    """``message`` as kept when it concerns no one: its text, calendar and delivery status
+    dropped, marked ``headers_only``. What a delivery report says it is about (the Message-ID
+    it returns, the failed addresses) stays: a candidate added later may be the one."""
+    return replace(message, text="", calendar="", delivery_status="", headers_only=True)
