@@ -2,7 +2,7 @@
 
 Three labelled sets:
 
-- third-party mail (bench/labels/third-party.csv): 729 real messages written by others, gathered
+- third-party mail (bench/labels/third-party.csv): 737 real messages written by others, gathered
   from 15 public repositories (Enron mail, calendar clients' and servers' iMIP fixtures, bounce
   parsers' samples in many MTAs' formats, helpdesk and mail libraries' fixtures), each labelled by
   hand with a note. It is

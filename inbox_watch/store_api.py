@@ -18,7 +18,7 @@ from inbox_watch.models import Action, Candidate, Cursor, Erasure, MailMessage, 
 
 if TYPE_CHECKING:
     from inbox_watch.config import Config
-    from inbox_watch.store import ForgetList
+    from inbox_watch.store_forget import ForgetList
 
 
 class StoreAPI(Protocol):

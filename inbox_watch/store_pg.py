@@ -62,8 +62,10 @@ from inbox_watch.models import (
     from_metadata_docs,
     metadata_doc,
 )
-from inbox_watch.secrets import get_secret, write_private
-from inbox_watch.store import ForgetList, _action_from_doc, _action_to_doc  # one converter pair for both stores
+from inbox_watch.secrets import get_secret
+from inbox_watch.store_forget import ForgetList
+from inbox_watch.store_ranking import RankingFile
+from inbox_watch.store_records import action_from_doc, action_to_doc  # one converter pair for both stores
 
 if TYPE_CHECKING:
     from inbox_watch.config import Config, RecruiterConfig
@@ -71,7 +73,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 3
-RANKING_VERSION = 1
 CONNECT_TIMEOUT = 5  # seconds: a database that does not answer by then is reported down
 
 _MIGRATION_1 = """
@@ -869,7 +870,7 @@ class PgStore:
                     action.done_at,
                     action.claimed_at,
                     action.send_started_at,
-                    psycopg.types.json.Jsonb(_action_to_doc(action)),
+                    psycopg.types.json.Jsonb(action_to_doc(action)),
                 ),
             )
 
@@ -900,7 +901,7 @@ class PgStore:
                 cur.execute(
                     "SELECT doc FROM outbox WHERE recruiter = %s AND state = %s ORDER BY seq", (self.me, state.value)
                 )
-            return [_action_from_doc(r[0]) for r in cur.fetchall()]
+            return [action_from_doc(r[0]) for r in cur.fetchall()]
 
     def claim_action(self, action_id: str, now: datetime, stale_after: timedelta) -> Action | None:
         """Mark a queued action as being carried out by this process, in one UPDATE: of two
@@ -914,7 +915,7 @@ class PgStore:
             row = cur.fetchone()
             if row is None:
                 return None
-            claimed = replace(_action_from_doc(row[0]), state=ActionState.SENDING, claimed_at=now)
+            claimed = replace(action_from_doc(row[0]), state=ActionState.SENDING, claimed_at=now)
             self._write_action(cur, claimed)
             return claimed
 
@@ -931,7 +932,7 @@ class PgStore:
                 action.done_at,
                 action.claimed_at,
                 action.send_started_at,
-                psycopg.types.json.Jsonb(_action_to_doc(action)),
+                psycopg.types.json.Jsonb(action_to_doc(action)),
                 action.id,
                 self.me,
             ),
@@ -974,22 +975,15 @@ class PgStore:
         was ranked (``read_from``: ``mail_file_key`` before the read)."""
         if read_from is None or self.mail_file_key() != read_from:
             return False
-        payload = {"v": RANKING_VERSION, "at": at.isoformat(), "rows": [list(row) for row in rows]}
         try:
-            write_private(self.ranking_path, orjson.dumps(payload))
+            RankingFile(self.ranking_path).write(rows, at=at)
         except OSError as exc:
             log.warning("could not keep the ranking for the next start: %s", exc)
             return False
         return True
 
     def saved_ranking(self) -> tuple[datetime, list[tuple[str, ...]]] | None:
-        try:
-            data = orjson.loads(self.ranking_path.read_bytes())
-            if not isinstance(data, dict) or data.get("v") != RANKING_VERSION:
-                return None
-            return datetime.fromisoformat(data["at"]), [tuple(str(c) for c in row) for row in data["rows"]]
-        except (OSError, orjson.JSONDecodeError, KeyError, TypeError, ValueError):
-            return None
+        return RankingFile(self.ranking_path).read()
 
     # --- forget: the whole team's traces ----------------------------------------------------------
 
@@ -1069,9 +1063,7 @@ class PgStore:
         rows = cur.fetchall()
         if not rows:
             return
-        forget_list = ForgetList(self._forget_key(cur, create=False) or b"", [])
-        hashes = {forget_list.hash(_key(c.name)) for c in candidates}
-        hashes |= {forget_list.hash(a.lower()) for c in candidates for a in c.emails}
+        hashes = ForgetList(self._forget_key(cur, create=False) or b"", []).hashes_of(candidates)
         ids = [rid for rid, entry in rows if hashes & {*entry.get("names", []), *entry.get("addresses", [])}]
         if ids:
             cur.execute("DELETE FROM forgotten WHERE id = ANY(%s)", (ids,))

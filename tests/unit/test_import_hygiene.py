@@ -17,6 +17,10 @@ FORBIDDEN = (
     "providers",
     "tui",
     "inbox_watch.store",
+    "inbox_watch.store_files",
+    "inbox_watch.store_forget",
+    "inbox_watch.store_ranking",
+    "inbox_watch.store_records",
 )
 
 SCRIPT = """

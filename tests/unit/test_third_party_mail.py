@@ -22,7 +22,7 @@ TEST = [r for r in ROWS if r.part == "test"]
 # "all": every file, the ones whose licence keeps them out of git read from a local copy of
 # their source repository; "kept": the files in bench/corpus/third-party alone (any clone).
 FLOOR = {
-    "all": {"precision": 0.75, "recall": 0.90, "machine": 0.93},
+    "all": {"precision": 0.78, "recall": 0.91, "machine": 0.93},
     "kept": {"precision": 1.0, "recall": 1.0, "machine": 0.96},
 }
 
@@ -52,7 +52,7 @@ def _holds(found: Figures, line: dict[str, float]) -> bool:
 
 
 def test_the_split_is_the_fixed_hash_of_each_name() -> None:
-    assert len(ROWS) >= 725
+    assert len(ROWS) >= 735
     assert all(r.part == part_of(r.file) for r in ROWS)
     assert len(TEST) >= len(ROWS) // 4 - 5
 
