@@ -124,7 +124,7 @@ class Store(StoreFiles):
             found = [MailMessage.from_dict(d) for d in raw.values() if d.get("from_addr", "") in wanted]
         return sorted((m for m in found if m.date > after), key=lambda m: m.date)
 
-    @_reads("mail")
+    @reads("mail")
     def metadata(self) -> list[MailMessage]:
         with self.reading() as db:
             raw = db.table("metadata")._read_table()  # noqa: SLF001 - read-only, no per-document copies
@@ -132,7 +132,7 @@ class Store(StoreFiles):
                 return from_metadata_docs(raw.values())
 
     def address_key(self) -> bytes:
-        key = self._hash_key(create=True)
+        key = self._forget_key.read(create=True)
         assert key is not None  # made when missing
         return key
 
