@@ -187,10 +187,11 @@ class TextSelection:
         if late and not batch.full and read is not None:
             log.info("%s: reading %d message(s) that now concern someone", batch.account, len(late))
             found = {m.id: m for m in read(late, progress)}
-            wanted = set(late)
-            before = {m.id: m for m in self.stored() if m.account == batch.account and m.id in wanted}
-            # One that could not be read (expunged meanwhile) is not tried again on every pass.
-            kept += tuple(found.get(i) or replace(before[i], headers_only=False) for i in late)
+            kept += tuple(found[i] for i in late if i in found)
+            # One no longer in the mailbox (expunged meanwhile, or moved away) is dropped, so no
+            # later pass looks for it again.
+            gone = tuple(i for i in late if i not in found)
+            return replace(batch, messages=kept, removed=(*batch.removed, *gone))
         return replace(batch, messages=kept)
 
     def stored_pass(self, account: str) -> None:
