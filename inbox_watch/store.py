@@ -137,8 +137,9 @@ class Store(StoreFiles):
         return key
 
     def message_count(self) -> int:
+        """Every stored message of every account: whole, and kept as metadata."""
         with self.reading() as db:
-            return len(db.table("messages"))
+            return len(db.table("messages")) + len(db.table("metadata"))
 
     @reads("state")
     def cursor(self, account: str) -> Cursor | None:

@@ -676,7 +676,7 @@ class PgStore:
 
     def message_count(self) -> int:
         with self.reading() as cur:
-            cur.execute("SELECT count(*) FROM messages WHERE from_addr NOT LIKE '#%'")
+            cur.execute("SELECT count(*) FROM messages")  # whole, and kept as metadata
             row = cur.fetchone()
             return int(row[0]) if row else 0
 
