@@ -100,7 +100,7 @@ async def measure(workspace: Workspace, count: int) -> dict[str, float]:
     results: dict[str, float] = {}
     async with app.run_test(size=(120, 40)) as pilot:
         table = app.screen.query_one(CandidateTable)
-        while table.row_count < count:
+        while table.candidate_count < count:
             # Poll gently: a 1 ms poll woke this loop ~800 times and took the GIL from the very
             # read being measured (5 ms bounds the error and leaves the reader alone).
             await asyncio.sleep(0.005)

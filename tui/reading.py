@@ -6,15 +6,41 @@ Pure functions over the engine's data (no Textual), so the tests can read them d
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import quote
 
 from inbox_watch.config import AccountConfig, RecruiterConfig
-from inbox_watch.engine.classify import classify
+from inbox_watch.engine.classify import classify, from_stored
 from inbox_watch.engine.clock import BusinessClock
-from inbox_watch.models import CandidateState, Kind, MailMessage
+from inbox_watch.models import CandidateState, Classification, Kind, MailMessage
+
+Classify = Callable[[MailMessage], Classification]
+
+
+class Classified:
+    """What each message is, for the pane and the thread screen: the classification the sync
+    kept in the store beside the message (``Overview.classes``), else one made here, once.
+
+    The pane asks again on every cursor move and the thread screen for every message it
+    shows: classifying a 40-message thread afresh took most of opening it in bench/tui.py.
+    The screens need the kind, ``human`` and ``out_of_office``, which the kept form holds."""
+
+    def __init__(self, stored: Mapping[tuple[str, str], Sequence[object]] | None = None) -> None:
+        self._stored = stored or {}
+        self._made: dict[int, tuple[MailMessage, Classification]] = {}  # by id(), message kept alive
+
+    def __call__(self, message: MailMessage) -> Classification:
+        made = self._made.get(id(message))
+        if made is not None and made[0] is message:
+            return made[1]
+        kept = self._stored.get((message.account, message.id))
+        found = from_stored(kept) if kept is not None else None
+        if found is None:
+            found = classify(message)
+        self._made[id(message)] = (message, found)
+        return found
 
 # The line that starts the quoted history: "On Tue, 24 Nov 2026 at 10:02, Sam <...> wrote:",
 # Outlook's "-----Original Message-----" and "From: ... Sent: ..." blocks, Gmail's forwarding.
@@ -84,7 +110,11 @@ def _visible(messages: Iterable[MailMessage], now: datetime) -> list[MailMessage
 
 
 def last_said(
-    messages: Sequence[MailMessage], state: CandidateState, recruiter: RecruiterConfig, now: datetime
+    messages: Sequence[MailMessage],
+    state: CandidateState,
+    recruiter: RecruiterConfig,
+    now: datetime,
+    classified: Classify = classify,
 ) -> tuple[Said | None, Said | None]:
     """The candidate's last message (or their auto-reply, or a bounce with its reason) and the
     employer contact's last, each as an excerpt."""
@@ -97,7 +127,7 @@ def last_said(
         sender = message.from_addr
         if sender in ours:
             continue
-        cls = classify(message)
+        cls = classified(message)
         if cls.kind is Kind.BOUNCE:
             theirs = Said("delivery report", message.date, "bounce", bounce_reason(message))
         elif sender in employer:
@@ -135,6 +165,7 @@ def timeline_events(
     recruiter: RecruiterConfig,
     clock: BusinessClock,
     now: datetime,
+    classified: Classify = classify,
 ) -> list[Event]:
     """The wait as a story: the scheduling email, chasers, calls/texts/DMs logged, the
     employer's messages, replies, auto-replies and bounces, oldest first."""
@@ -144,7 +175,7 @@ def timeline_events(
     employer = set(candidate.employer_emails)
     events: list[tuple[datetime, str]] = []
     for message in _visible(messages, now):
-        cls = classify(message)
+        cls = classified(message)
         sender = message.from_addr
         if sender in ours:
             if start is not None and message.date == start:

@@ -163,11 +163,13 @@ def test_textual_is_the_version_the_table_override_was_checked_against() -> None
     measuring every cell (fixed column widths make the measure unused; it cost 0.3 s for
     2,000 rows). On a Textual upgrade, check the override against the new DataTable (it must
     still only measure in ``_update_dimensions`` and size the table from ``Column.width``),
-    then change this version."""
-    from textual.widgets import DataTable
+    then change this version. The same for tui/widgets/footer.py: ``Footer.bindings_changed``
+    must still be the one place a Footer rebuilds its keys when its screen's bindings change."""
+    from textual.widgets import DataTable, Footer
 
     assert version("textual") == "8.2.8"
     assert "new_rows" in DataTable._update_dimensions.__code__.co_varnames
+    assert "recompose" in Footer.bindings_changed.__code__.co_names
 
 
 async def test_the_draft_screens_keys_fit_one_line_at_80x24(app: InboxWatchApp) -> None:

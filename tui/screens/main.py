@@ -44,7 +44,7 @@ from tui.dates import day_first
 from tui.layout import Layout, natural_widths, plan_layout
 from tui.notices import NoticeFeed
 from tui.overview import Overview, read_overview
-from tui.reading import webmail_url
+from tui.reading import Classified, webmail_url
 from tui.screens.dialogs import (
     ConfirmDialog,
     LogTouchDialog,
@@ -57,6 +57,7 @@ from tui.screens.draft import DraftOutcome, DraftScreen
 from tui.screens.thread import ThreadScreen, thread_text
 from tui.widgets.candidate_table import CandidateTable, row_values
 from tui.widgets.detail_pane import DetailPane
+from tui.widgets.footer import ScreenFooter
 from tui.widgets.status_bar import StatusBar, when
 
 if TYPE_CHECKING:
@@ -286,13 +287,15 @@ class MainScreen(Screen[None]):
         self.states: list[CandidateState] = []
         self.threads: dict[str, Thread] = {}
         self.actions: list[Action] = []  # the outbox as of the last refresh
+        self.classified = Classified()  # each message's kind, as the sync kept it (Overview.classes)
         self.filter_index = 0
         self.sort_index = 0
         self.search_text = ""
         self.owners: dict[str, str] = {}  # team mode: candidate name -> the owner's name
         self.mine_only = False  # team mode: only the candidates the recruiter owns
         self._team_seen: frozenset[str] | None = None  # the teammates' actions already told about
-        self._search_keys: dict[str, tuple[str, str]] = {}  # tag_key(name) -> search_key
+        self._search_index: list[tuple[CandidateState, tuple[str, str]]] = []  # (state, search_key), rank order
+        self._rows: dict[str, tuple[str, ...]] = {}  # tag_key(name) -> row_values, made by the worker
         self.pending: list[PendingSend] = []
         self._quitting = 0  # sends still going out before the app quits ("send now" on quit)
         self.syncing = False
@@ -324,7 +327,7 @@ class MainScreen(Screen[None]):
             yield Static("", id="empty")
             yield DetailPane(id="detail")
         yield StatusBar(id="status")
-        yield Footer(compact=True)
+        yield ScreenFooter(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#search", Input).display = False
@@ -425,11 +428,13 @@ class MainScreen(Screen[None]):
             overview.actions,
             overview.owners,
         )
+        self.classified = Classified(overview.classes)
         self._tell_team_activity(overview)
         fresh = not self.painted
         self.painted = True
         self._read_failed = ""
-        self._search_keys = {tag_key(s.candidate.name): search_key(s.candidate) for s in self.states}
+        self._search_index = [(s, search_key(s.candidate)) for s in self.states]
+        self._rows = {tag_key(s.candidate.name): row for s, row in zip(self.states, message.rows, strict=True)}
         self._measure(message.rows)
         self._show_states()
         if fresh and self._saved_at is not None and not self.syncing:
@@ -498,13 +503,11 @@ class MainScreen(Screen[None]):
         if self.mine_only:
             shown = self._only_mine(shown)
         needle = self.search_text
-        keys = self._search_keys
         found = matcher(needle)
         items = [
             (rank, s)
-            for rank, s in enumerate(self.states)
-            if (shown is None or shown(s))
-            and (not needle or found(keys.get(tag_key(s.candidate.name)) or search_key(s.candidate)))
+            for rank, (s, key) in enumerate(self._search_index)
+            if (shown is None or shown(s)) and (not needle or found(key))
         ]
         if self.sort_index:
             items.sort(key=SORTS[self.sort_index][1])
@@ -524,7 +527,7 @@ class MainScreen(Screen[None]):
             self._update_title()
             return
         visible = self.visible_states()
-        self.table.show(visible, self.iw.workspace.clock, self.owners)
+        self.table.show(visible, self.iw.workspace.clock, self.owners, self._rows)
         self._show_empty(not visible)
         self._update_title()
         self._show_detail()
@@ -569,7 +572,7 @@ class MainScreen(Screen[None]):
         state = self.table.selected
         workspace = self.iw.workspace
         self.query_one(DetailPane).show(
-            state, self._messages(state), workspace.config.recruiter, workspace.clock, self.iw.now()
+            state, self._messages(state), workspace.config.recruiter, workspace.clock, self.iw.now(), self.classified
         )
 
     # --- reading -----------------------------------------------------------------------------
@@ -583,7 +586,9 @@ class MainScreen(Screen[None]):
         if state is None:
             return
         workspace = self.iw.workspace
-        parts = thread_text(self._messages(state), state, workspace.config.recruiter, workspace.clock, self.iw.now())
+        parts = thread_text(
+            self._messages(state), state, workspace.config.recruiter, workspace.clock, self.iw.now(), self.classified
+        )
         if self._thread_screen is None:  # built once, reused
             self._thread_screen = ThreadScreen(open_webmail=self.action_open_webmail)
             self.app.install_screen(self._thread_screen, name="thread")

@@ -20,8 +20,9 @@ from inbox_watch.config import RecruiterConfig
 from inbox_watch.engine.classify import classify
 from inbox_watch.engine.clock import BusinessClock
 from inbox_watch.models import CandidateState, Kind, MailMessage
-from tui.reading import bounce_reason
+from tui.reading import Classify, bounce_reason
 from tui.widgets.detail_pane import message_marker, who_wrote
+from tui.widgets.kept import Kept
 
 
 def thread_text(
@@ -30,12 +31,13 @@ def thread_text(
     recruiter: RecruiterConfig,
     clock: BusinessClock,
     now: datetime,
+    classified: Classify = classify,
 ) -> list[Text]:
     """Every message, oldest first: when, who, what kind, the subject, then the text as kept."""
     parts: list[Text] = []
     shown = sorted((m for m in messages if m.date <= now), key=lambda m: m.date)
     for number, message in enumerate(shown, 1):
-        cls = classify(message)
+        cls = classified(message)
         head = Text(f"{number}/{len(shown)}  {clock.local(message.date):%a %d %b %Y %H:%M}  ", style="bold")
         head.append(who_wrote(message, state, recruiter), style="bold")
         marker = message_marker(cls)
@@ -82,7 +84,7 @@ class ThreadScreen(Screen[None]):
     def _show(self) -> None:
         box = self.query_one("#thread-box", VerticalScroll)
         box.border_title = Text(self.title_text)
-        self.query_one("#thread-body", Static).update(Group(*self._parts))
+        self.query_one("#thread-body", Static).update(Kept(Group(*self._parts)))
         box.scroll_home(animate=False)
         box.focus()
 

@@ -3,12 +3,20 @@
 Rows are keyed by the candidate's name (``tag_key``). A refresh with the same rows in the same
 order updates only the cells that changed, so the cursor never moves under the recruiter; when
 rows come or go the table is rebuilt and the cursor goes back to the same candidate.
+
+A rebuild adds the first few screenfuls of rows (and the cursor's), and more as the cursor or
+the scroll position comes near the last one added: adding 2,000 rows to a ``DataTable`` took
+most of a search keystroke's time in bench/tui.py (every added row also makes the DataTable draw
+its visible rows again, so adding the rest in the background cost more than it saved). ``G`` /
+``End`` and ``select_name`` add what they need first; the title counts every row.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.segment import Segment
 from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import DataTable
@@ -22,6 +30,23 @@ from tui.layout import COLUMNS
 from tui.widgets.palette import status_style
 
 Values = tuple[str, ...]
+
+FIRST_ROWS = 100  # rows added on a rebuild (at least: more on a tall screen or for a low cursor)
+MORE_ROWS = 200  # rows added each time the cursor or the scroll position nears the last one
+
+
+class CellText(Text):
+    """A cell's text that keeps the lines it rendered, per width. A ``DataTable`` draws every
+    visible cell afresh after any change to its rows (a search keystroke, a refresh), and the
+    same candidates' cells mostly come back: drawing a kept cell costs half as much."""
+
+    _drawn: tuple[tuple[object, ...], list[Segment]] | None = None
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        key = (options.max_width, options.no_wrap, options.overflow, options.justify, options.height)
+        if self._drawn is None or self._drawn[0] != key:
+            self._drawn = (key, list(super().__rich_console__(console, options)))  # type: ignore[arg-type]
+        return self._drawn[1]
 
 
 def status_text(status: Status) -> Text:
@@ -81,6 +106,8 @@ class CandidateTable(DataTable[str | Text]):
         self._keys: list[str] = []
         self._values: dict[str, Values] = {}
         self._states: dict[str, CandidateState] = {}
+        self._added = 0  # how many of ``_keys`` are rows of the DataTable so far
+        self._cells: dict[str, tuple[Values, tuple[str | Text, ...]]] = {}  # key -> (values, cells shown)
 
     # --- layout ------------------------------------------------------------------------------
 
@@ -97,6 +124,7 @@ class CandidateTable(DataTable[str | Text]):
         labels = {key: label for key, label, _ in COLUMNS}
         keys, values = self._keys, self._values
         self.clear(columns=True)
+        self._cells = {}
         for key, width in columns:
             self.add_column(Text(labels[key], no_wrap=True, overflow="ellipsis"), width=width, key=key)
         self._keys = []  # force a rebuild of the rows
@@ -117,6 +145,11 @@ class CandidateTable(DataTable[str | Text]):
         return self._states.get(key) if key else None
 
     @property
+    def candidate_count(self) -> int:
+        """How many candidates the table lists (``row_count`` counts the rows added so far)."""
+        return len(self._keys)
+
+    @property
     def shown(self) -> list[str]:
         """The candidate names in the table, top to bottom."""
         return [self._values[k][1] for k in self._keys]
@@ -125,27 +158,37 @@ class CandidateTable(DataTable[str | Text]):
     def _cell(column: str, index: int, values: Values) -> str | Text:
         """Every cell is a ``Text``: a name, role or employer is never read as markup.
         ``index`` is the column's place in ``values`` (COLUMNS gives it)."""
+        value = values[index]
         if column == "status":
             try:
-                return status_text(Status(values[index]))
+                status = Status(value)
             except ValueError:  # a saved row from another version: plain text will do
-                return Text(values[index])
-        if column == "employer" and values[index]:
-            return Text(values[index], style="bold")
+                return CellText(value)
+            return CellText(status_word(status), style=status_style(status))
+        if column == "employer" and value:
+            return CellText(value, style="bold")
         if column == "rank":
-            return Text(values[index], justify="right")
-        return Text(values[index], no_wrap=True, overflow="ellipsis")
+            return CellText(value, justify="right")
+        return CellText(value, no_wrap=True, overflow="ellipsis")
 
     def show(
-        self, states: Sequence[CandidateState], clock: BusinessClock, owners: Mapping[str, str] | None = None
+        self,
+        states: Sequence[CandidateState],
+        clock: BusinessClock,
+        owners: Mapping[str, str] | None = None,
+        rows: Mapping[str, Values] | None = None,
     ) -> None:
         """Show ``states`` (already ranked and filtered), keeping the cursor on its candidate;
-        ``owners`` (team mode): candidate name -> the owner's name."""
+        ``owners`` (team mode): candidate name -> the owner's name; ``rows``: each candidate's
+        ``row_values`` by key, when already made (else made here)."""
         keys = [tag_key(s.candidate.name) for s in states]
-        owners = owners or {}
+        owners, made = owners or {}, rows or {}
         self._fill(
             keys,
-            {k: row_values(s, clock, owners.get(s.candidate.name, "")) for k, s in zip(keys, states, strict=True)},
+            {
+                k: made.get(k) or row_values(s, clock, owners.get(s.candidate.name, ""))
+                for k, s in zip(keys, states, strict=True)
+            },
         )
         self._states = dict(zip(keys, states, strict=True))
 
@@ -166,7 +209,7 @@ class CandidateTable(DataTable[str | Text]):
     def _fill(self, keys: list[str], values: dict[str, Values]) -> None:
         columns = self._columns()
         if keys == self._keys:  # the same rows in the same order: change only what changed
-            for key in keys:
+            for key in keys[: self._added]:  # rows still to add are added with the new values
                 old, new = self._values[key], values[key]
                 if old == new:
                     continue
@@ -176,16 +219,58 @@ class CandidateTable(DataTable[str | Text]):
             self._values = values
             return
         selected, row = self.selected_key, self.cursor_row
-        self._keys, self._values = keys, values
+        self._keys, self._values, self._added = keys, values, 0
         self.clear()
         if not columns:  # no layout yet (before the first resize): rows come with the columns
             return
-        for key in keys:
-            self.add_row(*(self._cell(column, index, values[key]) for column, index in columns), key=key)
         if not keys:
             return
         target = keys.index(selected) if selected in values else min(max(row, 0), len(keys) - 1)
+        self._add_rows(max(FIRST_ROWS, target + 2 * self.size.height))
         self.move_cursor(row=target, animate=False, scroll=True)
+
+    def _add_rows(self, upto: int) -> None:
+        """Add the rows of ``_keys`` up to index ``upto`` (all of them when past the end)."""
+        columns = self._columns()
+        cells, values = self._cells, self._values
+        for key in self._keys[self._added : upto]:
+            kept = cells.get(key)
+            if kept is None or (kept[0] is not values[key] and kept[0] != values[key]):
+                kept = cells[key] = (values[key], tuple(self._cell(c, i, values[key]) for c, i in columns))
+            self.add_row(*kept[1], key=key)
+        self._added = min(max(upto, self._added), len(self._keys))
+
+    def _near_the_end(self, row: int) -> None:
+        """``row`` is about to show: make sure a screenful of rows follows it."""
+        if self._added < len(self._keys) and row + self.size.height >= self._added:
+            self._add_rows(row + self.size.height + MORE_ROWS)
+
+    def on_mount(self) -> None:
+        self.watch(self, "scroll_y", self._scrolled, init=False)
+
+    def _scrolled(self, scroll_y: float) -> None:
+        self._near_the_end(int(scroll_y) + self.size.height)
+
+    def add_every_row(self) -> None:
+        """Add every row not added yet (for ``G``, ``End`` and going to a name)."""
+        if self._added < len(self._keys):
+            self._add_rows(len(self._keys))
+
+    def action_cursor_down(self) -> None:
+        self._near_the_end(self.cursor_row + 1)
+        super().action_cursor_down()
+
+    def action_page_down(self) -> None:
+        self._near_the_end(self.cursor_row + self.size.height)
+        super().action_page_down()
+
+    def action_scroll_bottom(self) -> None:
+        self.add_every_row()
+        super().action_scroll_bottom()
+
+    def action_scroll_end(self) -> None:
+        self.add_every_row()
+        super().action_scroll_end()
 
     def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
         """Skip measuring the new rows' cells: every column has a fixed width, so DataTable's
@@ -201,5 +286,6 @@ class CandidateTable(DataTable[str | Text]):
         key = tag_key(name)
         if key not in self._values:
             return False
+        self._near_the_end(self._keys.index(key))
         self.move_cursor(row=self._keys.index(key), animate=False, scroll=True)
         return True

@@ -3,13 +3,15 @@ a timeline (auto-replies, bounces and calendar replies marked) and the touches l
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 
-from rich.console import Group, RenderableType
+from rich.cells import cell_len
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.measure import Measurement
+from rich.segment import Segment
 from rich.style import Style
-from rich.table import Table
-from rich.text import Text
+from rich.text import Span, Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
@@ -19,7 +21,7 @@ from inbox_watch.engine.clock import BusinessClock
 from inbox_watch.engine.contact import reach_by_phone
 from inbox_watch.models import CandidateState, Classification, Kind, MailMessage
 from inbox_watch.vocabulary import action_word
-from tui.reading import event_line, last_said, timeline_events
+from tui.reading import Classify, event_line, last_said, timeline_events
 from tui.widgets.candidate_table import silent_for, status_text
 from tui.widgets.palette import style
 
@@ -81,6 +83,7 @@ def describe(
     recruiter: RecruiterConfig,
     clock: BusinessClock,
     now: datetime,
+    classified: Classify = classify,
 ) -> list[Text]:
     """The candidate's details as lines of text (the pane shows them; tests read ``.plain``)."""
     candidate = state.candidate
@@ -99,7 +102,7 @@ def describe(
         summary.append(f"  (away until {state.out_of_office_until:%a %d %b})")
 
     parts: list[Text] = [title, summary]
-    theirs, boss = last_said(messages, state, recruiter, now)
+    theirs, boss = last_said(messages, state, recruiter, now, classified)
     if theirs is not None or boss is not None:
         parts.append(Text("\nWhat they wrote", style=SECTION))
         for said in (theirs, boss):
@@ -110,7 +113,7 @@ def describe(
                 parts.append(line)
                 parts.append(Text(f"    {said.text or '(no text)'}"))
     parts.append(Text(f"\nTimeline ({len(messages)} messages; enter: all)", style=SECTION))
-    events = timeline_events(messages, state, recruiter, clock, now)
+    events = timeline_events(messages, state, recruiter, clock, now, classified)
     parts += [Text(f"  {event_line(event, clock)}") for event in events] or [Text("  no messages")]
     parts.append(Text("\nWhy this rank", style=SECTION))
     parts += [Text(f"  - {reason}") for reason in state.reasons] or [Text("  -")]
@@ -137,28 +140,62 @@ def describe(
     return parts
 
 
-def hanging(line: Text) -> RenderableType:
-    """One line of the pane, with its indent kept on every wrapped line: "  - past 5 business
-    days: consider pulling" wraps under "past", not at the pane's edge."""
+def indent_of(line: Text) -> int:
+    """The columns a wrapped line of ``line`` starts at: its leading spaces, and a "- " after them."""
     plain = line.plain
     indent = len(plain) - len(plain.lstrip(" "))
     if plain[indent : indent + 2] == "- ":
         indent += 2
-    if not indent or "\n" in plain:
-        return line
-    grid = Table.grid(padding=0)
-    grid.add_column(width=indent, no_wrap=True)
-    grid.add_column(ratio=1)
-    grid.add_row(line[:indent], line[indent:])
-    return grid
+    return indent
 
 
-def renderables(lines: Sequence[Text]) -> list[RenderableType]:
-    """The pane's lines, each multi-line Text split so that every line keeps its indent."""
-    out: list[RenderableType] = []
-    for line in lines:
-        out += [hanging(part) for part in line.split("\n")]
-    return out
+_JOIN = Text("")  # joining turns each Text's own style into a span, which ``Text.render`` keeps
+_PLAIN = Style()  # the style of the space under a wrapped line's indent, as a grid's empty cell has
+
+
+class HangingLines:
+    """The pane's lines, each wrapped to the width with its indent kept on every wrapped line:
+    "  - past 5 business days: consider pulling" wraps under "past", not at the pane's edge.
+
+    One renderable for the lot, wrapping each line once per width (Textual asks twice: for
+    the height, then for the lines). A rich ``Table.grid`` per line did the same job at about
+    ten times the cost: most of a cursor move's time in bench/tui.py."""
+
+    def __init__(self, lines: Sequence[Text]) -> None:
+        self.lines = [part for line in lines for part in line.split("\n")]
+        self._rendered: tuple[int, list[Segment]] | None = None
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        width = max(1, options.max_width)
+        if self._rendered is None or self._rendered[0] != width:
+            self._rendered = (width, list(self._render(console, width)))
+        yield from self._rendered[1]
+
+    def _render(self, console: Console, width: int) -> Iterator[Segment]:
+        for line in self.lines:
+            indent = indent_of(line)
+            if not indent or indent >= width:
+                wrapped = line.wrap(console, width, justify=line.justify or "default", overflow=line.overflow or "fold")
+                for part in wrapped:
+                    yield from _JOIN.join([part]).render(console, end="")
+                    yield Segment.line()
+                continue
+            # As a two-column grid would: the indent, then the rest wrapped in a column as wide
+            # as it needs (at most the rest of the width), each wrapped line padded to it.
+            head, body = line[:indent], line[indent:]
+            column = max(1, min(cell_len(body.plain), width - indent))
+            wrapped = body.wrap(console, column, justify=body.justify or "left", overflow=body.overflow or "ellipsis")
+            for number, part in enumerate(wrapped or [body]):
+                if number == 0:
+                    yield from _JOIN.join([head]).render(console, end="")
+                else:
+                    yield Segment(" " * indent, _PLAIN)
+                yield from _JOIN.join([part]).render(console, end="")
+                yield Segment.line()
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        widest = max((cell_len(line.plain) for line in self.lines), default=1)
+        return Measurement(min(widest, max((indent_of(line) + 1 for line in self.lines), default=1)), widest)
 
 
 class DetailPane(VerticalScroll):
@@ -170,8 +207,11 @@ class DetailPane(VerticalScroll):
     def compose(self):  # type: ignore[no-untyped-def]
         yield Static("No candidate selected.", id="detail-body")
 
+    _drawn: list[tuple[str, str, list[Span]]] | None = None  # what ``show`` last drew
+
     def show_note(self, text: str) -> None:
         """A line in place of a candidate's details."""
+        self._drawn = None
         self.plain = text
         self.query_one("#detail-body", Static).update(Text(text))  # an error's text: never markup
         self.border_title = "Details"
@@ -183,12 +223,16 @@ class DetailPane(VerticalScroll):
         recruiter: RecruiterConfig,
         clock: BusinessClock,
         now: datetime,
+        classified: Classify = classify,
     ) -> None:
         if state is None:
             self.show_note("No candidate selected.")
             return
-        body = self.query_one("#detail-body", Static)
         self.border_title = Text(state.candidate.name)  # a Text: a name is never read as markup
-        lines = describe(state, messages, recruiter, clock, now)
+        lines = describe(state, messages, recruiter, clock, now, classified)
+        drawn = [(line.plain, str(line.style), line.spans) for line in lines]  # Text's == skips .style
+        if drawn == self._drawn:
+            return  # the same text and styles (a refilter, a refresh): nothing to lay out again
+        self._drawn = drawn
         self.plain = "\n".join(line.plain for line in lines)
-        body.update(Group(*renderables(lines)))
+        self.query_one("#detail-body", Static).update(HangingLines(lines))
