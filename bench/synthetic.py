@@ -1,4 +1,6 @@
-"""A synthetic mailbox of realistic shape for benchmarks: N candidates, about ten messages each."""
+"""A synthetic mailbox of realistic shape for benchmarks: N candidates, about ten messages each,
+and, when a total is asked for, the recruiter's other mail (colleagues, clients, newsletters:
+mail that concerns no candidate) up to that many messages."""
 
 from __future__ import annotations
 
@@ -28,8 +30,16 @@ INVITE = (
 )
 
 
-def mailbox(candidates: int, messages_per: int = 10, seed: int = 7) -> tuple[list[Candidate], list[MailMessage]]:
-    """``candidates`` people and about ``candidates * messages_per`` messages."""
+OTHER_SENDERS = ("ops@agency.example", "finance@agency.example", "news@jobboard.example", "alex@client.example")
+OTHER_SUBJECTS = ("Weekly numbers", "Invoice 2231", "New roles this week", "Lunch on Friday?", "Timesheets")
+OTHER_TEXT = "Hi Sam,\n\nPlease find the figures for this week below. Let me know if anything looks off.\n\nThanks"
+
+
+def mailbox(
+    candidates: int, messages_per: int = 10, seed: int = 7, *, total: int = 0
+) -> tuple[list[Candidate], list[MailMessage]]:
+    """``candidates`` people and about ``candidates * messages_per`` messages; with ``total``,
+    the recruiter's other mail is added until there are ``total`` messages in all."""
     rng = random.Random(seed)
     now = datetime(2026, 11, 27, 12, tzinfo=UTC)
     people: list[Candidate] = []
@@ -100,4 +110,13 @@ def mailbox(candidates: int, messages_per: int = 10, seed: int = 7) -> tuple[lis
                 add(when, contact, SAM, f"Shortlist update {employer}", f"Any news from {name}?")
             else:
                 add(when, SAM, contact, f"Re: Shortlist update {employer}", f"Chasing {first} today.")
+    parent: MailMessage | None = None
+    while len(messages) < total:
+        when = now - timedelta(minutes=rng.randint(10, 60 * 24 * 170))
+        sender, subject = rng.choice(OTHER_SENDERS), rng.choice(OTHER_SUBJECTS)
+        if parent is not None and rng.random() < 0.4:  # a reply of Sam's in the last thread
+            add(when, SAM, parent.from_addr, "Re: " + parent.subject, "Thanks, noted.", parent)
+            parent = None
+        else:
+            parent = add(when, sender, SAM, subject, OTHER_TEXT)
     return people, messages

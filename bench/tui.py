@@ -6,8 +6,9 @@ The first painted table is the ranking the previous run kept (``Store.save_ranki
 labelled while the fresh one is computed. Printed beside it, for information against the same
 1 s: the time until the fresh ranking is on screen, and a first-ever start (nothing saved).
 
-Run from the repository root: ``python -m bench.tui``. Measured with Textual's pilot (headless),
-on a store filled once from bench.synthetic (about ten messages a candidate).
+Run from the repository root: ``python -m bench.tui [CANDIDATES] [--messages M]``. Measured with
+Textual's pilot (headless), on a store filled once from bench.synthetic (about ten messages a
+candidate; with M, the recruiter's other mail fills the mailbox up to M messages).
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ KEY_TARGET = 0.050
 RUNS = 3
 
 
-def bench_workspace(folder: Path, count: int) -> Workspace:
+def bench_workspace(folder: Path, count: int, total: int = 0) -> Workspace:
     config = Config(
         path=None,
         recruiter=RECRUITER,
@@ -60,7 +61,7 @@ def bench_workspace(folder: Path, count: int) -> Workspace:
         raise ConnectionFailed("the bench has no mail server")
 
     workspace = Workspace(config, Store(config.store_path), no_network)
-    candidates, messages = mailbox(count)
+    candidates, messages = mailbox(count, total=total)  # total: the recruiter's other mail fills up to it
     workspace.store.upsert_candidates(candidates)
     workspace.store.apply_sync(  # as a sync stores them: classified once, at sync time
         SyncBatch(ACCOUNT.name, tuple(messages), Cursor(ACCOUNT.name, "bench"), full=True),
@@ -240,12 +241,12 @@ def terminal_starts(folder: Path, count: int, runs: int = 3) -> list[tuple[float
     return results
 
 
-def main(count: int = 2000) -> int:
+def main(count: int = 2000, total: int = 0) -> int:
     compile_sources()  # a whole process is timed at the end
     folder = Path(tempfile.mkdtemp(prefix="inbox-watch-bench-"))
     try:
         t0 = time.perf_counter()
-        workspace = bench_workspace(folder, count)
+        workspace = bench_workspace(folder, count, total)
         print(
             f"synthetic store: {count} candidates, {workspace.store.message_count()} messages "
             f"({time.perf_counter() - t0:.2f} s to write)"
@@ -299,5 +300,13 @@ def main(count: int = 2000) -> int:
     return 1 if failed else 0
 
 
+def _sizes(argv: list[str]) -> tuple[int, int]:
+    """``[CANDIDATES] [--messages M]``: 2,000 candidates by default, about ten messages each
+    unless M asks for more (the recruiter's other mail fills the mailbox up to M)."""
+    total = int(argv[argv.index("--messages") + 1].replace("_", "")) if "--messages" in argv else 0
+    rest = [a for i, a in enumerate(argv) if a != "--messages" and (i == 0 or argv[i - 1] != "--messages")]
+    return (int(rest[0]) if rest else 2000), total
+
+
 if __name__ == "__main__":
-    sys.exit(main(int(sys.argv[1]) if len(sys.argv) > 1 else 2000))
+    sys.exit(main(*_sizes(sys.argv[1:])))

@@ -144,8 +144,45 @@ def _evaluate(inputs: Inputs, now: datetime) -> tuple[list[CandidateState], dict
         for owner in thread_owners:
             threads_of[owner].append(thread)
 
-    # Employer contacts: when the recruiter last wrote to each, and which candidates their
-    # messages name.
+    recruiter_to, contacts, named = _employer_contacts(candidates, messages, recruiter, classes, now)
+
+    touches: dict[str, list[Touch]] = defaultdict(list)
+    for touch in inputs.touches:
+        touches[tag_key(touch.candidate)].append(touch)
+    snoozes: dict[str, list[Snooze]] = defaultdict(list)
+    for snooze in sorted(inputs.snoozes, key=lambda s: (s.since is not None, s.since or now)):
+        snoozes[tag_key(snooze.candidate)].append(snooze)  # in the order they were set
+    # Addresses known to be someone else's: every candidate's and every employer contact's.
+    known = frozenset(by_address) | frozenset(contacts)
+    pulled = {tag_key(name) for name in inputs.pulled}
+
+    ctx = _Context(classes, recruiter, clock, inputs.policy, now, named, recruiter_to, known)
+    states = []
+    for index, candidate in enumerate(candidates):
+        key = tag_key(candidate.name)
+        candidate_snoozes = snoozes.get(key, [])
+        who = _Subject.of(
+            candidate,
+            index,
+            threads_of.get(index, []),
+            sorted(touches.get(key, []), key=lambda t: t.at),
+            candidate_snoozes,
+            refusals.get(key, []),
+            now,
+        )
+        states.append(_decided(_wait_state(ctx, who), candidate_snoozes, key in pulled, clock, now))
+    return rank(states, clock, now), {thread.id: thread for thread in threads}
+
+
+def _employer_contacts(
+    candidates: Sequence[Candidate],
+    messages: Sequence[MailMessage],
+    recruiter: frozenset[str],
+    classes: _Classes,
+    now: datetime,
+) -> tuple[dict[str, datetime], dict[str, list[int]], dict[tuple[int, str], datetime]]:
+    """When the recruiter last wrote to each address; each employer contact's candidates (by
+    index); and when each contact last wrote naming one of them."""
     recruiter_to: dict[str, datetime] = {}
     contacts: dict[str, list[int]] = defaultdict(list)
     for index, candidate in enumerate(candidates):
@@ -165,39 +202,7 @@ def _evaluate(inputs: Inputs, now: datetime) -> tuple[list[CandidateState], dict
                 pair = (index, message.from_addr)
                 if pair not in named or message.date > named[pair]:
                     named[pair] = message.date
-
-    touches: dict[str, list[Touch]] = defaultdict(list)
-    for touch in inputs.touches:
-        touches[tag_key(touch.candidate)].append(touch)
-    snoozes: dict[str, list[Snooze]] = defaultdict(list)
-    for snooze in sorted(inputs.snoozes, key=lambda s: (s.since is not None, s.since or now)):
-        snoozes[tag_key(snooze.candidate)].append(snooze)  # in the order they were set
-    # Addresses known to be someone else's: every candidate's and every employer contact's.
-    known = frozenset(by_address) | frozenset(contacts)
-    pulled = {tag_key(name) for name in inputs.pulled}
-
-    states = []
-    for index, candidate in enumerate(candidates):
-        key = tag_key(candidate.name)
-        candidate_snoozes = snoozes.get(key, [])
-        wait = _wait_state(
-            candidate,
-            threads_of.get(index, []),
-            classes,
-            recruiter,
-            clock,
-            inputs.policy,
-            now,
-            sorted(touches.get(key, []), key=lambda t: t.at),
-            candidate_snoozes,
-            named,
-            index,
-            recruiter_to,
-            known,
-            refusals.get(key, []),
-        )
-        states.append(_decided(wait, candidate_snoozes, key in pulled, clock, now))
-    return rank(states, clock, now), {thread.id: thread for thread in threads}
+    return recruiter_to, contacts, named
 
 
 class _Owners:
@@ -457,144 +462,113 @@ class _Pauses:
         return self._clock.add_business_hours(start, hours)
 
 
-def _wait_state(
-    candidate: Candidate,
-    threads: list[Thread],
-    classes: _Classes,
-    recruiter: frozenset[str],
-    clock: BusinessClock,
-    policy: Policy,
-    now: datetime,
-    touches: list[Touch],
-    snoozes: list[Snooze],
-    named: dict[tuple[int, str], datetime],
-    index: int,
-    recruiter_to: dict[str, datetime],
-    known: frozenset[str],
-    refusals: Sequence[Action] = (),
-) -> CandidateState:
-    addresses = frozenset(a.lower() for a in candidate.emails)
-    employer = frozenset(a.lower() for a in candidate.employer_emails)
-    tag = tag_key(candidate.name)
-    timeline = sorted((m for t in threads for m in t.messages if m.date <= now), key=lambda m: m.date)
-    thread_ids = tuple(t.id for t in sorted(threads, key=lambda t: t.messages[0].date))
+@dataclass(frozen=True, slots=True)
+class _Context:
+    """What every candidate's evaluation in one pass shares (made once by ``_evaluate``)."""
 
-    employer_waiting = _employer_waiting(employer, timeline, named, index, recruiter_to, classes)
+    classes: _Classes
+    recruiter: frozenset[str]
+    clock: BusinessClock
+    policy: Policy
+    now: datetime
+    named: dict[tuple[int, str], datetime]
+    """(candidate index, employer contact) -> when that contact last wrote naming the candidate."""
+    recruiter_to: dict[str, datetime]
+    """Address -> when the recruiter last wrote to it."""
+    known: frozenset[str]
+    """Every roster candidate's and employer contact's address: someone else's, for a candidate."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Subject:
+    """The candidate being evaluated, with what the pass gathered of theirs."""
+
+    candidate: Candidate
+    index: int
+    threads: Sequence[Thread]
+    touches: list[Touch]  # in time order
+    snoozes: list[Snooze]  # in the order they were set
+    refusals: Sequence[Action]
+    addresses: frozenset[str]
+    employer: frozenset[str]
+    tag: str
+    timeline: list[MailMessage]  # every message of their threads up to now, in date order
+
+    @classmethod
+    def of(
+        cls,
+        candidate: Candidate,
+        index: int,
+        threads: Sequence[Thread],
+        touches: list[Touch],
+        snoozes: list[Snooze],
+        refusals: Sequence[Action],
+        now: datetime,
+    ) -> _Subject:
+        timeline = sorted((m for t in threads for m in t.messages if m.date <= now), key=lambda m: m.date)
+        return cls(
+            candidate,
+            index,
+            threads,
+            touches,
+            snoozes,
+            refusals,
+            addresses=frozenset(a.lower() for a in candidate.emails),
+            employer=frozenset(a.lower() for a in candidate.employer_emails),
+            tag=tag_key(candidate.name),
+            timeline=timeline,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _Wait:
+    """An open wait: the scheduling email the candidate has not answered, and what followed it."""
+
+    waiting: MailMessage
+    chasers: list[MailMessage]
+    slots: list[datetime]  # the start of every invitation the recruiter sent in it
+
+
+def _wait_state(ctx: _Context, who: _Subject) -> CandidateState:
+    """The state of one candidate's wait, before the recruiter's decisions (``_decided``)."""
     base = CandidateState(
-        candidate=candidate,
+        candidate=who.candidate,
         status=Status.IDLE,
         next_action=NextAction.NONE,
-        threads=thread_ids,
-        employer_waiting=employer_waiting,
-        touches=tuple(touches),
+        threads=tuple(t.id for t in sorted(who.threads, key=lambda t: t.messages[0].date)),
+        employer_waiting=_employer_waiting(
+            who.employer, who.timeline, ctx.named, who.index, ctx.recruiter_to, ctx.classes
+        ),
+        touches=tuple(who.touches),
     )
-
     last_reply: datetime | None = None
-    for message in timeline:
-        if _is_reply(message, classes, addresses, recruiter, employer, known):
+    for message in who.timeline:
+        if _is_reply(message, ctx.classes, who.addresses, ctx.recruiter, who.employer, ctx.known):
             last_reply = message.date
-    waiting: MailMessage | None = None
-    chasers: list[MailMessage] = []
-    slots: list[datetime] = []
-    for message in timeline:
-        if message.from_addr not in recruiter or (last_reply and message.date <= last_reply):
-            continue
-        if waiting is None and not _to_the_candidate(message, addresses, tag, recruiter, employer, known):
-            continue  # the recruiter writing to someone else in the thread (the employer)
-        if waiting is None:
-            if classes.full(message).kind is not Kind.SCHEDULING:
-                continue
-            waiting = message
-        elif _a_chaser(set(message.recipients), addresses, employer, known):
-            chasers.append(message)
-        if message.calendar and classes.full(message).kind is Kind.SCHEDULING:
-            start = invitation_start(message.calendar)
-            if start is not None:
-                slots.append(start)
-
-    if waiting is None:
-        asked = any(m.from_addr in recruiter and classes.full(m).kind is Kind.SCHEDULING for m in timeline)
+    wait = _open_wait(ctx, who, last_reply)
+    if wait is None:
+        asked = any(m.from_addr in ctx.recruiter and ctx.classes.full(m).kind is Kind.SCHEDULING for m in who.timeline)
         if last_reply is not None and asked:
             return evolve(base, status=Status.REPLIED, reasons=("the candidate replied",))
         return evolve(base, status=Status.IDLE, reasons=("no scheduling email open",))
 
-    waiting_since = waiting.date
-    sent_ids = {waiting.message_id, *(c.message_id for c in chasers)} - {""}
-    after = [m for m in timeline if m.date >= waiting_since]
+    waiting, chasers = wait.waiting, wait.chasers
     state = evolve(
         base,
-        waiting_since=waiting_since,
+        waiting_since=waiting.date,
         chasers_sent=len(chasers),
         last_chaser_at=chasers[-1].date if chasers else None,
         scheduling_message=chasers[-1] if chasers else waiting,
         waiting_message=waiting,
-        slot_expires=min((s for s in slots if s > now), default=None),  # the soonest slot still ahead
+        slot_expires=min((s for s in wait.slots if s > ctx.now), default=None),  # the soonest slot still ahead
     )
-
-    # Where the candidate was written to: their addresses, and on an email that is theirs by its
-    # tag alone, any address that is nobody else's (a personal or a mistyped one); never the
-    # recruiter, an employer contact or another candidate copied in.
-    reached = set(addresses)
-    for sent in (waiting, *chasers):
-        if not set(sent.recipients) & addresses:
-            reached.update(a for a in sent.recipients if a not in recruiter and a not in employer and a not in known)
-
-    # Out-of-office replies from the candidate pause the clock from the reply to the stated
-    # return date; a snooze pauses it while it lasts. Silence built up before either is kept.
-    spans = _snooze_spans(snoozes, clock, now, waiting_since)
-    pause_until: datetime | None = None
-    ooo_until: date | None = None
-    # An out-of-office from before the scheduling email counts too (Outlook answers a sender
-    # once per absence): any since the candidate last replied; its span is clipped to the wait.
-    since_reply = [m for m in timeline if last_reply is None or m.date > last_reply]
-    for message in since_reply:
-        if message.date > now or message.from_addr not in reached or not classes.shape(message).out_of_office:
-            continue
-        return_date = read_return_date(message.text[:2000], message.date)
-        if return_date:
-            start = datetime.combine(return_date, time(0), tzinfo=clock.tz)
-        else:
-            start = clock.add_business_hours(message.date, OOO_DEFAULT_PAUSE_DAYS * policy.business_hours_per_day)
-        spans.append((message.date, start))
-        if pause_until is None or start >= pause_until:
-            pause_until, ooo_until = start, return_date
-    pauses = _Pauses(clock, spans)
-    silent_hours = pauses.hours(waiting_since, now)
-    state = evolve(state, silent_business_hours=round(silent_hours, 2))
-
-    # Bounces of what the recruiter sent to the candidate. A report that names the failed
-    # recipients must name an address the candidate was written to at (``reached``). A report
-    # that delivery is only delayed is said in the reasons; it never marks the candidate bounced.
-    delays: list[str] = []
-    for message in after:
-        cls = classes.shape(message)
-        if cls.kind is not Kind.BOUNCE:
-            continue
-        failed = set(message.failed_recipients) & reached
-        if message.failed_recipients:
-            if not failed:
-                continue
-        elif message.original_message_id not in sent_ids and message.in_reply_to not in sent_ids:
-            continue
-        address = min(failed, key=lambda a: (a not in addresses, a), default="")
-        if cls.delayed:
-            delays.append(
-                f"delivery to {address or 'the candidate'} delayed on {clock.local(message.date):%a %d %b}"
-                " (the mail system is still trying)"
-            )
-            continue
-        reason = f"delivery to {address or 'the candidate'} failed on {clock.local(message.date):%a %d %b}"
-        return _bounced(state, reason, candidate, now, clock)
-    # A send the mail server refused for good (550 no such user) is a bounce that came at once.
-    for action in refusals:
-        at = action.done_at or action.created_at
-        failed = {a.lower() for a in action.refused} & (reached | addresses)
-        if failed and waiting_since <= at <= now:
-            address = min(failed, key=lambda a: (a not in addresses, a))
-            reason = f"delivery to {address} was refused by the mail server on {clock.local(at):%a %d %b}"
-            return _bounced(state, reason, candidate, now, clock)
-
-    if pause_until is not None and now < pause_until:
+    reached = _reached(ctx, who, wait)
+    pauses, pause_until, ooo_until = _pauses(ctx, who, waiting.date, last_reply, reached)
+    state = evolve(state, silent_business_hours=round(pauses.hours(waiting.date, ctx.now), 2))
+    bounced, delays = _bounce(ctx, who, state, wait, reached)
+    if bounced is not None:
+        return bounced
+    if pause_until is not None and ctx.now < pause_until:
         until = ooo_until.isoformat() if ooo_until else "no return date given"
         return evolve(
             state,
@@ -603,22 +577,139 @@ def _wait_state(
             out_of_office_until=ooo_until,
             reasons=(f"out-of-office auto-reply ({until})", *delays),
         )
+    return _silent_or_awaiting(ctx, who, state, pauses, delays)
 
-    per_day = policy.business_hours_per_day or 8.0
+
+def _open_wait(ctx: _Context, who: _Subject, last_reply: datetime | None) -> _Wait | None:
+    """The first scheduling email of the recruiter's to the candidate since they last replied,
+    and the chasers after it; None when there is none."""
+    waiting: MailMessage | None = None
+    chasers: list[MailMessage] = []
+    slots: list[datetime] = []
+    for message in who.timeline:
+        if message.from_addr not in ctx.recruiter or (last_reply and message.date <= last_reply):
+            continue
+        if waiting is None and not _to_the_candidate(
+            message, who.addresses, who.tag, ctx.recruiter, who.employer, ctx.known
+        ):
+            continue  # the recruiter writing to someone else in the thread (the employer)
+        if waiting is None:
+            if ctx.classes.full(message).kind is not Kind.SCHEDULING:
+                continue
+            waiting = message
+        elif _a_chaser(set(message.recipients), who.addresses, who.employer, ctx.known):
+            chasers.append(message)
+        if message.calendar and ctx.classes.full(message).kind is Kind.SCHEDULING:
+            start = invitation_start(message.calendar)
+            if start is not None:
+                slots.append(start)
+    return None if waiting is None else _Wait(waiting, chasers, slots)
+
+
+def _reached(ctx: _Context, who: _Subject, wait: _Wait) -> set[str]:
+    """Where the candidate was written to: their addresses, and on an email that is theirs by
+    its tag alone, any address that is nobody else's (a personal or a mistyped one); never the
+    recruiter, an employer contact or another candidate copied in."""
+    reached = set(who.addresses)
+    for sent in (wait.waiting, *wait.chasers):
+        if not set(sent.recipients) & who.addresses:
+            reached.update(
+                a for a in sent.recipients if a not in ctx.recruiter and a not in who.employer and a not in ctx.known
+            )
+    return reached
+
+
+def _pauses(
+    ctx: _Context, who: _Subject, waiting_since: datetime, last_reply: datetime | None, reached: set[str]
+) -> tuple[_Pauses, datetime | None, date | None]:
+    """When the silence clock stood still, and the out-of-office pause still running (its end,
+    its stated return date). Out-of-office replies from the candidate pause the clock from the
+    reply to the stated return date; a snooze pauses it while it lasts. Silence built up before
+    either is kept."""
+    clock = ctx.clock
+    spans = _snooze_spans(who.snoozes, clock, ctx.now, waiting_since)
+    pause_until: datetime | None = None
+    ooo_until: date | None = None
+    # An out-of-office from before the scheduling email counts too (Outlook answers a sender
+    # once per absence): any since the candidate last replied; its span is clipped to the wait.
+    for message in who.timeline:
+        if last_reply is not None and message.date <= last_reply:
+            continue
+        if message.date > ctx.now or message.from_addr not in reached or not ctx.classes.shape(message).out_of_office:
+            continue
+        return_date = read_return_date(message.text[:2000], message.date)
+        if return_date:
+            start = datetime.combine(return_date, time(0), tzinfo=clock.tz)
+        else:
+            start = clock.add_business_hours(message.date, OOO_DEFAULT_PAUSE_DAYS * ctx.policy.business_hours_per_day)
+        spans.append((message.date, start))
+        if pause_until is None or start >= pause_until:
+            pause_until, ooo_until = start, return_date
+    return _Pauses(clock, spans), pause_until, ooo_until
+
+
+def _bounce(
+    ctx: _Context, who: _Subject, state: CandidateState, wait: _Wait, reached: set[str]
+) -> tuple[CandidateState | None, list[str]]:
+    """The bounced state when what the recruiter sent the candidate bounced (None when not),
+    and the delays reported. A report that names the failed recipients must name an address the
+    candidate was written to at (``reached``); one that delivery is only delayed is said in the
+    reasons, and never marks the candidate bounced."""
+    clock, waiting_since = ctx.clock, wait.waiting.date
+    sent_ids = {wait.waiting.message_id, *(c.message_id for c in wait.chasers)} - {""}
+    delays: list[str] = []
+    for message in who.timeline:
+        if message.date < waiting_since:
+            continue
+        cls = ctx.classes.shape(message)
+        if cls.kind is not Kind.BOUNCE:
+            continue
+        failed = set(message.failed_recipients) & reached
+        if message.failed_recipients:
+            if not failed:
+                continue
+        elif message.original_message_id not in sent_ids and message.in_reply_to not in sent_ids:
+            continue
+        address = min(failed, key=lambda a: (a not in who.addresses, a), default="")
+        if cls.delayed:
+            delays.append(
+                f"delivery to {address or 'the candidate'} delayed on {clock.local(message.date):%a %d %b}"
+                " (the mail system is still trying)"
+            )
+            continue
+        reason = f"delivery to {address or 'the candidate'} failed on {clock.local(message.date):%a %d %b}"
+        return _bounced(state, reason, who.candidate, ctx.now, clock), delays
+    # A send the mail server refused for good (550 no such user) is a bounce that came at once.
+    for action in who.refusals:
+        at = action.done_at or action.created_at
+        refused = {a.lower() for a in action.refused} & (reached | who.addresses)
+        if refused and waiting_since <= at <= ctx.now:
+            address = min(refused, key=lambda a: (a not in who.addresses, a))
+            reason = f"delivery to {address} was refused by the mail server on {clock.local(at):%a %d %b}"
+            return _bounced(state, reason, who.candidate, ctx.now, clock), delays
+    return None, delays
+
+
+def _silent_or_awaiting(
+    ctx: _Context, who: _Subject, state: CandidateState, pauses: _Pauses, delays: list[str]
+) -> CandidateState:
+    """A wait not paused: still within the silence threshold, or silent and on the ladder."""
+    clock, policy = ctx.clock, ctx.policy
+    assert state.waiting_since is not None
     if state.silent_business_hours < policy.silent_after_business_hours:
-        due = pauses.add(waiting_since, policy.silent_after_business_hours)
+        due = pauses.add(state.waiting_since, policy.silent_after_business_hours)
         return evolve(
             state,
             status=Status.AWAITING,
             next_action=NextAction.WAIT,
             reasons=(
-                f"scheduling email sent {clock.local(waiting_since):%a %d %b %H:%M}",
+                f"scheduling email sent {clock.local(state.waiting_since):%a %d %b %H:%M}",
                 f"silent after {clock.local(due):%a %d %b %H:%M}",
                 *delays,
             ),
         )
-    reach = _Reach(candidate, now, clock)
-    next_action, why = _ladder(state, touches, clock, policy, now, per_day, employer, recruiter_to, pauses, reach)
+    reach = _Reach(who.candidate, ctx.now, clock)
+    next_action, why = _ladder(ctx, who, state, pauses, reach)
     if next_action in (NextAction.CALL, NextAction.TEXT):
         why.append(reach().reason(clock, "call" if next_action is NextAction.CALL else "text"))
     return evolve(state, status=Status.SILENT, next_action=next_action, reasons=(*why, *delays))
@@ -708,19 +799,12 @@ def _a_chaser(recipients: set[str], addresses: frozenset[str], employer: frozens
 
 
 def _ladder(
-    state: CandidateState,
-    touches: list[Touch],
-    clock: BusinessClock,
-    policy: Policy,
-    now: datetime,
-    per_day: float,
-    employer: frozenset[str],
-    recruiter_to: dict[str, datetime],
-    pauses: _Pauses,
-    reach: _Reach,
+    ctx: _Context, who: _Subject, state: CandidateState, pauses: _Pauses, reach: _Reach
 ) -> tuple[NextAction, list[str]]:
     """The escalation ladder's next step for a silent candidate, with reasons. A call and a
     text need a number that can be a mobile (``reach``); without one the ladder skips them."""
+    clock, policy, now, employer = ctx.clock, ctx.policy, ctx.now, who.employer
+    per_day = policy.business_hours_per_day or 8.0
     silent = state.silent_business_hours
     assert state.waiting_since is not None
     why = [f"silent for {clock.format_hours(silent)} of business time"]
@@ -731,12 +815,12 @@ def _ladder(
     if silent >= policy.pull_after_business_days * per_day:
         why.append(f"past {policy.pull_after_business_days:g} business days: consider pulling")
         return NextAction.CONSIDER_PULLING, why
-    employer_told = any(recruiter_to.get(a, state.waiting_since) > state.waiting_since for a in employer)
+    employer_told = any(ctx.recruiter_to.get(a, state.waiting_since) > state.waiting_since for a in employer)
     if state.employer_waiting or (silent >= 2 * per_day and employer and not employer_told):
         if not state.employer_waiting:
             why.append("day 3 of silence: give the employer a holding reply")
         return NextAction.UPDATE_EMPLOYER, why
-    since = [t for t in touches if t.at >= state.waiting_since]
+    since = [t for t in who.touches if t.at >= state.waiting_since]
     last_contact = max([state.last_chaser_at or state.waiting_since, *(t.at for t in since)])
     if not state.chasers_sent and not since:
         why.append("no chaser sent yet")

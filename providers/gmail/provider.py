@@ -16,12 +16,12 @@ useless: CursorExpired, and the sync layer does a full sync. ``labels.list`` is 
 once per pass; a message that loses a label Gmail no longer lists (a deleted label, perhaps a
 ``Candidates/`` one) is read again so its tags are right.
 
-Every error leaves as an :mod:`inbox_watch.errors` type; 429 and 5xx are retried with the shared
-back-off policy (:mod:`inbox_watch.retry`), honouring Retry-After. ``messages.send`` is never
-sent twice: it is retried only after a 429, goes over a transport that refuses httplib2's own
-silent second attempt (:mod:`providers.gmail.transport`), and a 5xx or a lost answer raises
-SendOutcomeUnknown. ``drafts.create`` goes over the same transport; ``drafts.list`` first looks
-for a draft with the message's Message-ID, so a retry after a lost answer makes no second draft.
+Every error leaves as an :mod:`inbox_watch.errors` type. What a failure means (retry, give up,
+refused, or outcome unknown) is the shared send-once policy's decision (:mod:`inbox_watch.send_once`);
+this adapter only says what Gmail answered. ``messages.send`` and ``drafts.create`` also go over
+a transport that refuses httplib2's own silent second attempt (:mod:`providers.gmail.transport`);
+both look their Message-ID up first (Sent, Drafts), so a retry after a lost answer makes no
+second draft and sends nothing twice.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterable, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-from inbox_watch import mime
+from inbox_watch import mime, send_once
 from inbox_watch.config import AccountConfig, RecruiterConfig
 from inbox_watch.errors import (
     AuthError,
@@ -41,8 +41,6 @@ from inbox_watch.errors import (
     CursorExpired,
     ProviderError,
     RateLimited,
-    SendOutcomeUnknown,
-    SendRefused,
 )
 from inbox_watch.models import (
     Cursor,
@@ -55,7 +53,7 @@ from inbox_watch.models import (
     no_progress,
 )
 from inbox_watch.provider import Capability, TextSelector
-from inbox_watch.retry import Transient, retry
+from inbox_watch.send_once import Answer, Fault, Verdict, Wording
 from providers.gmail.auth import load_credentials, reauth_hint
 from providers.gmail.convert import (
     CANDIDATE_PREFIX,
@@ -83,6 +81,7 @@ SYSTEM_LABELS = frozenset({"DRAFT", "UNREAD", "STARRED", "IMPORTANT", "CHAT"})
 RATE_LIMIT_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded"})
 QUOTA_REASONS = frozenset({"dailyLimitExceeded", "quotaExceeded"})
 HTTP_TIMEOUT = 60
+ATTEMPTS = 5  # tries of a request the service did not act on (429, 5xx, no connection)
 CALENDAR_MAX_BYTES = 1 << 20  # an invitation bigger than this is not fetched
 
 
@@ -90,21 +89,18 @@ class _NotFound(ProviderError):
     """Gmail answered 404 (the caller decides what that means)."""
 
 
-class _Retryable(Transient):
-    """A transient failure; ``kind`` is "rate", "server" or "network"."""
+def _given_up(fault: Fault) -> ProviderError:
+    """Gmail's words for a request that did not go through (``send_once.Verdict.GIVE_UP``)."""
+    if fault.answer is Answer.THROTTLED:
+        return RateLimited(f"{fault}; Gmail is still rate limiting, try again later", fault.retry_after)
+    if fault.answer is Answer.NONE:
+        return ConnectionFailed(str(fault))
+    if fault.answer is Answer.UNAVAILABLE:
+        return ProviderError(f"{fault}; Gmail kept failing, try again later")
+    return ProviderError(str(fault))
 
-    def __init__(self, message: str, kind: str, retry_after: float | None = None) -> None:
-        super().__init__(message, retry_after)
-        self.kind = kind
 
-
-def _give_up(last: Transient) -> Exception:
-    kind = getattr(last, "kind", "server")
-    if kind == "rate":
-        return RateLimited(f"{last}; Gmail is still rate limiting, try again later", last.retry_after)
-    if kind == "network":
-        return ConnectionFailed(str(last))
-    return ProviderError(f"{last}; Gmail kept failing, try again later")
+WORDING = Wording(refused=lambda fault: f"{fault}; Gmail refused the message", given_up=_given_up)
 
 
 def _error_details(exc: HttpError) -> tuple[str, str]:
@@ -182,8 +178,9 @@ class GmailProvider:
             f"Gmail sign-in for account {self.account!r} has expired or was revoked: {reauth_hint(self.account)}"
         )
 
-    def _translate(self, exc: HttpError, what: str) -> Exception:
-        """An HttpError as an inbox-watch error, or a _Retryable for 429 / 5xx."""
+    def _translate(self, exc: HttpError, what: str) -> Fault | ProviderError:
+        """An HttpError as a ``send_once.Fault`` (429, 5xx, a message refused for good) for the
+        shared policy to judge, or as this adapter's own error."""
         from inbox_watch.retry import parse_retry_after
 
         status = int(exc.resp.status)
@@ -191,9 +188,9 @@ class GmailProvider:
         message = redact(message, getattr(self._credentials, "token", None))
         detail = f"Gmail {what}: HTTP {status}" + (f" {message}" if message else "")
         if status == 429 or (status == 403 and reason in RATE_LIMIT_REASONS):
-            return _Retryable(detail, "rate", parse_retry_after(exc.resp.get("retry-after")))
+            return Fault(Answer.THROTTLED, detail, retry_after=parse_retry_after(exc.resp.get("retry-after")))
         if status >= 500:
-            return _Retryable(detail, "server", parse_retry_after(exc.resp.get("retry-after")))
+            return Fault(Answer.UNAVAILABLE, detail, retry_after=parse_retry_after(exc.resp.get("retry-after")))
         if status == 401:
             return self._auth_error()
         if status == 403 and reason in QUOTA_REASONS:
@@ -202,16 +199,13 @@ class GmailProvider:
             return AuthError(f"{detail}; {reauth_hint(self.account)} and allow every permission")
         if status == 404:
             return _NotFound(detail)
+        if status in REFUSED_FOR_GOOD:
+            return Fault(Answer.REFUSED, detail)
         return ProviderError(detail)
 
-    def _attempt(self, run: Callable[[], T], what: str, *, idempotent: bool, sends: bool = False) -> T:
-        """Run one HTTP exchange, translating every failure; retryable ones as _Retryable.
-
-        A write that is not idempotent is retried only after a 429 (Google did not act on it).
-        For ``messages.send`` (``sends``), a failure after the request went out (a 5xx, a
-        timeout, a connection lost before the answer) raises SendOutcomeUnknown: the outbox
-        then never sends it again on its own.
-        """
+    def _fault_of(self, what: str) -> Callable[[Exception], Fault | None]:
+        """How a failed exchange looks to the send-once policy (``inbox_watch.send_once``);
+        an error of this adapter's own (an expired sign-in, a 404) is raised as it is."""
         import ssl
 
         import httplib2
@@ -220,46 +214,43 @@ class GmailProvider:
 
         from providers.gmail.transport import RepeatRefused
 
-        try:
-            return run()
-        except HttpError as exc:
-            error = self._translate(exc, what)
-            if sends and isinstance(error, _Retryable) and error.kind == "server":
-                raise SendOutcomeUnknown(str(error)) from None
-            if sends and int(exc.resp.status) in REFUSED_FOR_GOOD:
-                raise SendRefused(f"{error}; Gmail refused the message") from None
-        except RefreshError:
-            raise self._auth_error() from None
-        except RepeatRefused as exc:
-            raise SendOutcomeUnknown(f"Gmail {what}: {exc}") from None
-        except (OSError, httplib2.HttpLib2Error, TransportError) as exc:
-            reason = f"cannot reach Gmail at {self._base_url} ({type(exc).__name__})"
-            never_sent = (
-                ConnectionRefusedError,
-                httplib2.ServerNotFoundError,
-                ssl.SSLCertVerificationError,
-                TransportError,  # google-auth: getting a token failed, before the request
-            )
-            if sends and not isinstance(exc, never_sent):
-                raise SendOutcomeUnknown(
-                    f"Gmail {what}: no answer ({type(exc).__name__}) after the request went out"
-                ) from None
-            error = _Retryable(reason, "network")
-        if isinstance(error, _Retryable) and (idempotent or error.kind == "rate"):
-            raise error
-        if isinstance(error, _Retryable):
-            raise _give_up(error) from None
-        raise error from None
+        never_sent = (
+            ConnectionRefusedError,
+            httplib2.ServerNotFoundError,
+            ssl.SSLCertVerificationError,
+            TransportError,  # google-auth: getting a token failed, before the request
+        )
 
-    def _call(self, request: Any, what: str, *, idempotent: bool = True) -> Any:
-        return retry(
-            lambda: self._attempt(request.execute, what, idempotent=idempotent),
-            on_give_up=_give_up,
+        def fault_of(exc: Exception) -> Fault | None:
+            if isinstance(exc, HttpError):
+                error = self._translate(exc, what)
+                if isinstance(error, Fault):
+                    return error
+                raise error from None
+            if isinstance(exc, RefreshError):
+                raise self._auth_error() from None
+            if isinstance(exc, RepeatRefused):
+                return Fault(Answer.NONE, f"Gmail {what}: {exc}")
+            if isinstance(exc, (OSError, httplib2.HttpLib2Error, TransportError)):
+                return Fault(
+                    Answer.NONE,
+                    f"cannot reach Gmail at {self._base_url} ({type(exc).__name__})",
+                    reached=not isinstance(exc, never_sent),
+                    unclear=f"Gmail {what}: no answer ({type(exc).__name__}) after the request went out",
+                )
+            return None
+
+        return fault_of
+
+    def _call(self, request: Any, what: str) -> Any:
+        """One request, retried under the shared policy (429, 5xx, a connection lost)."""
+        return send_once.run(
+            request.execute, once=False, attempts=ATTEMPTS, wording=WORDING, fault_of=self._fault_of(what)
         )
 
     def _call_once(self, request: Any, what: str) -> Any:
         """``_call`` for ``messages.send`` and ``drafts.create``: one HTTP attempt (over :class:`OneAttemptHttp`),
-        retried only after a 429; see ``_attempt`` for what an unclear failure raises."""
+        retried only when Gmail surely did not act on it (``inbox_watch.send_once``)."""
         if self._send_http is None:
             import google_auth_httplib2
 
@@ -269,10 +260,12 @@ class GmailProvider:
             self._send_http = google_auth_httplib2.AuthorizedHttp(
                 self._credentials, http=OneAttemptHttp(timeout=HTTP_TIMEOUT)
             )
-        http = self._send_http
-        return retry(
-            lambda: self._attempt(partial(request.execute, http=http), what, idempotent=False, sends=True),
-            on_give_up=_give_up,
+        return send_once.run(
+            partial(request.execute, http=self._send_http),
+            once=True,
+            attempts=ATTEMPTS,
+            wording=WORDING,
+            fault_of=self._fault_of(what),
         )
 
     def _label_names(self, *, refresh: bool = False) -> dict[str, str]:
@@ -347,23 +340,25 @@ class GmailProvider:
             batch = BatchHttpRequest(batch_uri=self._batch_uri)
             for key in outstanding:
                 batch.add(calls[key](), callback=collect, request_id=key)
-            self._attempt(batch.execute, f"batch {what}", idempotent=True)
+            batch.execute()
             again: list[str] = []
-            last: Exception | None = None
+            last: Fault | None = None
             for key, exc in errors.items():
                 error = self._translate(exc, what)
                 if isinstance(error, _NotFound):
                     gone.append(key)
-                elif isinstance(error, _Retryable):
+                elif isinstance(error, Fault) and send_once.judge(error, once=False) is Verdict.RETRY:
                     again.append(key)
                     last = error
+                elif isinstance(error, Fault):
+                    raise WORDING.given_up(error)
                 else:
                     raise error
             outstanding = again
             if last is not None:
                 raise last
 
-        retry(attempt, on_give_up=_give_up)
+        send_once.run(attempt, once=False, attempts=ATTEMPTS, wording=WORDING, fault_of=self._fault_of(f"batch {what}"))
         return got, gone
 
     def _get_batch(self, ids: list[str], *, headers_only: bool = False) -> tuple[list[dict[str, Any]], list[str]]:
@@ -611,22 +606,18 @@ class GmailProvider:
         return body
 
     def save_draft(self, message: OutgoingMessage) -> str:
-        """``drafts.create``, made at most once per Message-ID.
+        """``drafts.create``, made at most once per Message-ID (``send_once.find_or_make``).
 
         It goes over the one-attempt transport (httplib2 would post it again after a lost
-        answer); and since an earlier attempt may have made the draft though its answer was
-        lost, ``drafts.list`` looks for a draft with this Message-ID first (one call).
+        answer); a draft with this Message-ID is looked for first (``drafts.list``, one call),
+        and again when the answer to making it was lost.
         """
-        existing = self._find_draft(message.message_id)
-        if existing is not None:
-            log.info("gmail %s: draft %s already exists; not making another", self.account, message.message_id)
-            return existing
-        request = self._users().drafts().create(userId="me", body={"message": self._raw_body(message)})
-        try:
-            response = self._call_once(request, "drafts.create")
-        except SendOutcomeUnknown as exc:
-            raise ProviderError(f"{exc}; the draft may exist, and the next attempt looks for it first") from None
-        return str(response["id"])
+
+        def make() -> str:
+            request = self._users().drafts().create(userId="me", body={"message": self._raw_body(message)})
+            return str(self._call_once(request, "drafts.create")["id"])
+
+        return send_once.find_or_make(lambda: self._find_draft(message.message_id), make)
 
     def _find_draft(self, message_id: str) -> str | None:
         """The id of a draft whose Message-ID is ``message_id``, if there is one."""
@@ -640,9 +631,11 @@ class GmailProvider:
         return None
 
     def send(self, message: OutgoingMessage) -> SendReceipt:
-        request = self._users().messages().send(userId="me", body=self._raw_body(message))
-        response = self._call_once(request, "messages.send")
-        return SendReceipt(str(response["id"]))
+        def hand_over() -> SendReceipt:
+            request = self._users().messages().send(userId="me", body=self._raw_body(message))
+            return SendReceipt(str(self._call_once(request, "messages.send")["id"]))
+
+        return send_once.send_unless_sent(lambda: self.find_sent(message.message_id), hand_over)
 
     def _find(self, message_id: str, *, sent_only: bool) -> tuple[str, str] | None:
         bare = message_id.strip().strip("<>")

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
+from inbox_watch import send_once
 from inbox_watch.errors import ConnectionFailed, CursorExpired, InboxWatchError, ProviderError
 from inbox_watch.models import (
     Cursor,
@@ -587,10 +588,13 @@ class ImapProvider:
 
         def work(client: imapclient.IMAPClient) -> str:
             drafts = self._folder_for(client, "drafts")
-            return (
-                self._append(client, drafts, raw, ("\\Draft", "\\Seen"))
-                or self._search_id(client, drafts, message.message_id)
-                or drafts
+            return send_once.find_or_make(
+                lambda: self._search_id(client, drafts, message.message_id),
+                lambda: (
+                    self._append(client, drafts, raw, ("\\Draft", "\\Seen"))
+                    or self._search_id(client, drafts, message.message_id)
+                    or drafts
+                ),
             )
 
         return self._run("saving a draft", work)
@@ -605,12 +609,12 @@ class ImapProvider:
         """
         from inbox_watch.mime import build_email
 
+        raw = build_email(message)
+        return send_once.send_unless_sent(lambda: self.find_sent(message.message_id), lambda: self._send(message, raw))
+
+    def _send(self, message: OutgoingMessage, raw: bytes) -> SendReceipt:
         from .smtp import send_smtp
 
-        already = self.find_sent(message.message_id)
-        if already:
-            return SendReceipt(already)
-        raw = build_email(message)
         send_smtp(self.config, message, raw, imap_password=self._imap_password)
 
         def work(client: imapclient.IMAPClient) -> str:

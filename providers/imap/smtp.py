@@ -9,7 +9,9 @@ import ssl
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from inbox_watch.errors import AuthError, ConnectionFailed, ProviderError, SendOutcomeUnknown, SendRefused
+from inbox_watch import send_once
+from inbox_watch.errors import AuthError, ConnectionFailed, ProviderError
+from inbox_watch.send_once import Answer, Fault
 from providers.redact import redact
 
 from .connect import TIMEOUT, _reason, check_security, ssl_context
@@ -40,7 +42,8 @@ def send_smtp(
     step so that a failure is known to be before or after the message was handed over: before
     DATA, or a refusal the server answers, raises AuthError, ConnectionFailed or ProviderError
     (nothing went out); a connection lost or timed out once the message is on its way raises
-    SendOutcomeUnknown. A recipient refused means the message goes to nobody.
+    SendOutcomeUnknown (the shared send-once policy, :mod:`inbox_watch.send_once`, judges what
+    the server answered). A recipient refused means the message goes to nobody.
 
     A 5xx answer to MAIL FROM, to a recipient or to the message (DATA) is final: SendRefused,
     naming the refused recipients and the server's answer. A 4xx is "not now" (greylisting, a
@@ -57,7 +60,9 @@ def send_smtp(
     smtp: smtplib.SMTP | None = None
     handed_over = False
     password = ""  # known once the login asks for it; blanked from the server's answers
-    try:
+
+    def hand_over() -> None:
+        nonlocal smtp, handed_over, password
         context = ssl_context(account) if security != "none" else None
         if security == "ssl":
             smtp = smtplib.SMTP_SSL(host, port, timeout=TIMEOUT, context=context)
@@ -100,38 +105,47 @@ def send_smtp(
         code, reply = smtp.data(raw)
         if code != 250:
             raise smtplib.SMTPDataError(code, reply)
-    except smtplib.SMTPAuthenticationError:
-        raise AuthError(
-            f"SMTP login to {where} as {account.smtp_username!r} was refused: wrong user name or password"
-        ) from None
-    except smtplib.SMTPNotSupportedError as exc:
-        raise ConnectionFailed(
-            f"SMTP server {where} does not offer what is needed: {redact(str(exc), password)}"
-        ) from None
-    except smtplib.SMTPRecipientsRefused as exc:
-        # 5xx: that address will never take it (550 no such user); 4xx: not now (greylisting).
-        final = sorted(a for a, (code, _) in exc.recipients.items() if code >= 500)
-        shown = final or sorted(exc.recipients)
-        answers = "; ".join(f"{a}: {_answer(*exc.recipients[a], password)}" for a in shown)
-        if final:
-            raise SendRefused(f"SMTP server {where} refused {answers}", tuple(final)) from None
-        raise ProviderError(f"SMTP server {where} turned the recipients away for now ({answers})") from None
-    except smtplib.SMTPResponseException as exc:
-        answer = _answer(exc.smtp_code, exc.smtp_error, password)
-        if exc.smtp_code >= 500 and isinstance(exc, (smtplib.SMTPSenderRefused, smtplib.SMTPDataError)):
-            raise SendRefused(f"SMTP server {where} refused the message: {answer}") from None
-        raise ProviderError(f"SMTP server {where} refused the message for now: {answer}") from None
-    except (OSError, smtplib.SMTPException) as exc:  # SMTPServerDisconnected, timeouts, TLS errors
-        if handed_over:
-            raise SendOutcomeUnknown(
+
+    def fault_of(exc: Exception) -> Fault | None:
+        """What the server answered, for the send-once policy; its own errors raised here."""
+        if isinstance(exc, smtplib.SMTPAuthenticationError):
+            raise AuthError(
+                f"SMTP login to {where} as {account.smtp_username!r} was refused: wrong user name or password"
+            ) from None
+        if isinstance(exc, smtplib.SMTPNotSupportedError):
+            raise ConnectionFailed(
+                f"SMTP server {where} does not offer what is needed: {redact(str(exc), password)}"
+            ) from None
+        if isinstance(exc, smtplib.SMTPRecipientsRefused):
+            # 5xx: that address will never take it (550 no such user); 4xx: not now (greylisting).
+            final = sorted(a for a, (code, _) in exc.recipients.items() if code >= 500)
+            shown = final or sorted(exc.recipients)
+            answers = "; ".join(f"{a}: {_answer(*exc.recipients[a], password)}" for a in shown)
+            if final:
+                return Fault(Answer.REFUSED, f"SMTP server {where} refused {answers}", refused=tuple(final))
+            return Fault(Answer.DECLINED, f"SMTP server {where} turned the recipients away for now ({answers})")
+        if isinstance(exc, smtplib.SMTPResponseException):
+            answer = _answer(exc.smtp_code, exc.smtp_error, password)
+            if exc.smtp_code >= 500 and isinstance(exc, (smtplib.SMTPSenderRefused, smtplib.SMTPDataError)):
+                return Fault(Answer.REFUSED, f"SMTP server {where} refused the message: {answer}")
+            return Fault(Answer.DECLINED, f"SMTP server {where} refused the message for now: {answer}")
+        if isinstance(exc, (OSError, smtplib.SMTPException)):  # SMTPServerDisconnected, timeouts, TLS errors
+            if isinstance(exc, smtplib.SMTPServerDisconnected):
+                detail = f"connection to SMTP server {where} lost: {_reason(exc, password)}"
+            elif isinstance(exc, ssl.SSLError):
+                detail = f"TLS with SMTP server {where} failed: {_reason(exc, password)}"
+            else:
+                detail = f"cannot reach SMTP server {where}: {_reason(exc, password)}"
+            unclear = (
                 f"SMTP server {where} did not confirm the message: the connection was lost after it "
                 f"was handed over ({_reason(exc, password)})"
-            ) from None
-        if isinstance(exc, smtplib.SMTPServerDisconnected):
-            raise ConnectionFailed(f"connection to SMTP server {where} lost: {_reason(exc, password)}") from None
-        if isinstance(exc, ssl.SSLError):
-            raise ConnectionFailed(f"TLS with SMTP server {where} failed: {_reason(exc, password)}") from None
-        raise ConnectionFailed(f"cannot reach SMTP server {where}: {_reason(exc, password)}") from None
+            )
+            return Fault(Answer.NONE, detail, reached=handed_over, unclear=unclear)
+        return None
+
+    try:
+        # One attempt: what the server did not take, a later pass sends (the outbox keeps it).
+        send_once.run(hand_over, once=True, attempts=1, fault_of=fault_of)
     finally:
         if smtp is not None:
             with contextlib.suppress(Exception):

@@ -13,8 +13,9 @@ Every failure leaves as an :mod:`inbox_watch.errors` type:
 - a dropped or refused connection -> retried, then ConnectionFailed;
 - any other 4xx / 5xx -> ProviderError naming Graph's ``error.code`` and ``error.message``;
 - except for a request that must not be carried out twice (``request(..., once=...)``, the
-  send): it is retried only after a 429 or a connection never made; a timeout, a connection
-  dropped after the request went out, or any 5xx -> SendOutcomeUnknown.
+  send, a draft made): the shared send-once policy (:mod:`inbox_watch.send_once`) retries it
+  only after a 429 or a connection never made; a timeout, a connection dropped after the
+  request went out, or any 5xx -> SendOutcomeUnknown; a 400 / 413 -> SendRefused.
 """
 
 from __future__ import annotations
@@ -26,15 +27,16 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from inbox_watch import send_once
 from inbox_watch.errors import (
     AuthError,
     ConnectionFailed,
     CursorExpired,
     ProviderError,
     RateLimited,
-    SendOutcomeUnknown,
 )
-from inbox_watch.retry import Transient, parse_retry_after, retry
+from inbox_watch.retry import parse_retry_after
+from inbox_watch.send_once import Answer, Fault, Wording
 from providers.redact import redact
 
 log = logging.getLogger(__name__)
@@ -43,6 +45,9 @@ RETRIED_STATUS = frozenset({429, 502, 503, 504})
 ATTEMPTS = 5
 NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 """Transport errors raised before any byte of the request left: safe to retry any request."""
+REFUSED_STATUS = frozenset({400, 413})
+"""Graph refused the request as it is (an invalid recipient, a message too large): a send or a
+draft made of it would be refused again."""
 RESYNC_CODES = frozenset({"syncstatenotfound", "resyncrequired", "syncstateinvalid"})
 """Graph's error codes (lower-cased) for a delta token it no longer accepts: start a full sync."""
 
@@ -54,12 +59,6 @@ class GraphNotFound(ProviderError):
 class GraphInvalid(ProviderError):
     """Raised for a 400 or 413: Graph refused the request as it is (an invalid recipient, a
     message too large); the same request would be refused again."""
-
-
-class _Retryable(Transient):
-    def __init__(self, message: str, retry_after: float | None, *, network: bool) -> None:
-        super().__init__(message, retry_after)
-        self.network = network
 
 
 def graph_error(response: httpx.Response) -> tuple[str, str]:
@@ -156,11 +155,6 @@ class GraphClient:
             self.authorize()
         url = self.url(path_or_url)
 
-        def unknown(detail: str) -> SendOutcomeUnknown:
-            return SendOutcomeUnknown(
-                f"account {self.account!r}: Microsoft Graph gave no clear answer when {once} ({detail})"
-            )
-
         def attempt() -> httpx.Response:
             try:
                 all_headers = {"Authorization": f"Bearer {self._token}", **(headers or {})}
@@ -169,23 +163,24 @@ class GraphClient:
                 )
             except httpx.TransportError as exc:
                 detail = f"{type(exc).__name__} talking to {urlsplit(url).netloc}"
-                if once and not isinstance(exc, NOT_SENT):
-                    raise unknown(detail) from None
-                raise _Retryable(detail, None, network=True) from None
-            if once and response.status_code >= 500:
-                code, _message = graph_error(response)
-                raise unknown(f"HTTP {response.status_code} {code}")
-            if response.status_code in RETRIED_STATUS:
-                code, message = graph_error(response)
-                raise _Retryable(
-                    f"HTTP {response.status_code} {code}",
-                    parse_retry_after(response.headers.get("Retry-After")),
-                    network=False,
+                raise Fault(Answer.NONE, detail, reached=not isinstance(exc, NOT_SENT)) from None
+            status = response.status_code
+            if status in RETRIED_STATUS or (once and status >= 500):
+                answer = (
+                    Answer.THROTTLED
+                    if status == 429
+                    else Answer.UNAVAILABLE
+                    if status in RETRIED_STATUS
+                    else Answer.FAILED
                 )
+                retry_after = parse_retry_after(response.headers.get("Retry-After"))
+                raise Fault(answer, f"HTTP {status} {graph_error(response)[0]}", retry_after=retry_after)
+            if once and status in REFUSED_STATUS:
+                raise Fault(Answer.REFUSED, self._failure(method, url, response)[1])
             return response
 
-        def give_up(last: Transient) -> Exception:
-            if isinstance(last, _Retryable) and last.network:
+        def given_up(last: Fault) -> ProviderError:
+            if last.answer is Answer.NONE:
                 return ConnectionFailed(
                     f"account {self.account!r}: cannot reach Microsoft Graph at "
                     f"{urlsplit(self.base_url).netloc}: {last}"
@@ -196,24 +191,39 @@ class GraphClient:
                 retry_after=last.retry_after,
             )
 
-        response = retry(attempt, attempts=self.attempts, on_give_up=give_up)
+        wording = Wording(
+            unknown=lambda fault: (
+                f"account {self.account!r}: Microsoft Graph gave no clear answer when {once} ({fault})"
+            ),
+            refused=lambda fault: f"{fault}; Microsoft Graph refused the message",
+            given_up=given_up,
+        )
+
+        def run() -> httpx.Response:
+            return send_once.run(attempt, once=bool(once), attempts=self.attempts, wording=wording)
+
+        response = run()
         if response.status_code == 401:
             # The token expired or was revoked during a long pass: one fresh token (a 401 means
             # Graph did not act on the request, so even a once-only request may go again).
             log.info("%s: Microsoft Graph refused the access token; getting a fresh one", self.account)
             self._token = self._refresh()
-            response = retry(attempt, attempts=self.attempts, on_give_up=give_up)
+            response = run()
         self._raise_for_status(method, url, response)
         return response
 
     def _raise_for_status(self, method: str, url: str, response: httpx.Response) -> None:
+        if response.status_code >= 400:
+            error, line = self._failure(method, url, response)
+            raise error(line)
+
+    def _failure(self, method: str, url: str, response: httpx.Response) -> tuple[type[ProviderError], str]:
+        """The error a failed answer stands for, and its one line (the token never in it)."""
         status = response.status_code
-        if status < 400:
-            return
         code, message = graph_error(response)
         code, message = redact(code, self._token), redact(message, self._token)
         if status == 401:
-            raise AuthError(
+            return AuthError, (
                 f"account {self.account!r}: Microsoft Graph refused the access token ({code}); {self.auth_hint}"
             )
         if status == 403 and code in (
@@ -221,17 +231,17 @@ class GraphClient:
             "Authorization_RequestDenied",
             "AccessDenied",
         ):
-            raise AuthError(
+            return AuthError, (
                 f"account {self.account!r}: Microsoft Graph denied access ({code}): the sign-in "
                 f"lacks consent for Mail.ReadWrite / Mail.Send; {self.auth_hint}"
             )
         if status == 410 or (status == 400 and code.lower() in RESYNC_CODES):
-            raise CursorExpired(
+            return CursorExpired, (
                 f"account {self.account!r}: Microsoft Graph no longer knows this sync position ({code})"
             )
         detail = f"{code}: {message}" if message else code
-        error = GraphNotFound if status == 404 else GraphInvalid if status in (400, 413) else ProviderError
-        raise error(f"account {self.account!r}: Microsoft Graph {method} {_where(url)} failed: HTTP {status} {detail}")
+        error = GraphNotFound if status == 404 else GraphInvalid if status in REFUSED_STATUS else ProviderError
+        return error, f"account {self.account!r}: Microsoft Graph {method} {_where(url)} failed: HTTP {status} {detail}"
 
     def get_json(self, path_or_url: str, **kwargs: Any) -> dict[str, Any]:
         response = self.request("GET", path_or_url, **kwargs)

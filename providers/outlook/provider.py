@@ -33,13 +33,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
 
+from inbox_watch import send_once
 from inbox_watch.errors import (
     AuthError,
     CursorExpired,
     InboxWatchError,
     ProviderError,
-    SendOutcomeUnknown,
-    SendRefused,
 )
 from inbox_watch.mime import build_email, parse_bytes
 from inbox_watch.models import (
@@ -54,7 +53,7 @@ from inbox_watch.models import (
 )
 from inbox_watch.provider import Capability, TextSelector
 from providers.outlook.convert import SELECT_FIELDS, needs_mime, to_mail_message
-from providers.outlook.graph import GraphClient, GraphInvalid, GraphNotFound
+from providers.outlook.graph import GraphClient, GraphNotFound
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -573,20 +572,19 @@ class OutlookProvider:
             # createReply makes a new draft each time it is carried out: it is never repeated on
             # an unclear answer (a repeat would leave an extra draft). The outbox's Message-ID
             # goes in with it, so a draft made behind a lost answer is found and finished.
-            try:
-                draft = self._client.request(
-                    "POST",
-                    f"me/messages/{quote(original, safe='')}/createReply",
-                    json={"message": {"internetMessageId": message.message_id}},
-                    headers=headers,
-                    once="creating the reply draft",
-                ).json()
-                draft_id = str(draft["id"])
-            except SendOutcomeUnknown:
-                found = self._find(message.message_id, "drafts")
-                if found is None:
-                    raise
-                draft_id = found
+            draft_id = send_once.find_or_make(
+                lambda: self._find(message.message_id, "drafts"),
+                lambda: str(
+                    self._client.request(
+                        "POST",
+                        f"me/messages/{quote(original, safe='')}/createReply",
+                        json={"message": {"internetMessageId": message.message_id}},
+                        headers=headers,
+                        once="creating the reply draft",
+                    ).json()["id"]
+                ),
+                look_first=False,
+            )
             update: dict[str, Any] = {
                 "subject": message.subject,
                 "body": {"contentType": "text", "content": message.body},
@@ -606,20 +604,19 @@ class OutlookProvider:
         # Message-ID, In-Reply-To and References exactly as the outbox fixed them. Not repeated
         # on an unclear answer either; the Message-ID finds a draft made behind a lost answer.
         raw = base64.b64encode(build_email(message, date=self._now()))
-        try:
-            created = self._client.request(
-                "POST",
-                "me/messages",
-                content=raw,
-                headers={"Content-Type": "text/plain", **headers},
-                once="creating the draft",
-            ).json()
-        except SendOutcomeUnknown:
-            found = self._find(message.message_id, "drafts")
-            if found is None:
-                raise
-            return found
-        return str(created["id"])
+        return send_once.find_or_make(
+            lambda: self._find(message.message_id, "drafts"),
+            lambda: str(
+                self._client.request(
+                    "POST",
+                    "me/messages",
+                    content=raw,
+                    headers={"Content-Type": "text/plain", **headers},
+                    once="creating the draft",
+                ).json()["id"]
+            ),
+            look_first=False,
+        )
 
     def _discard(self, draft_id: str) -> None:
         """Delete a draft this provider made but could not finish (best effort, logged)."""
@@ -632,33 +629,31 @@ class OutlookProvider:
 
     def save_draft(self, message: OutgoingMessage) -> str:
         self._client.authorize()
-        existing = self._find(message.message_id, "drafts")
-        if existing:
-            return existing
-        return self._create_draft(message)
+        return send_once.find_or_make(
+            lambda: self._find(message.message_id, "drafts"), lambda: self._create_draft(message)
+        )
 
     def send(self, message: OutgoingMessage) -> SendReceipt:
-        """Find or make the draft, then ``POST .../send`` once: a send that got no clear answer
-        (a timeout, a dropped connection, 5xx) raises SendOutcomeUnknown and is never retried
-        here, since Exchange may have taken it (429 is retried: Graph refused it unread)."""
+        """Find or make the draft, then ``POST .../send`` once (``send_once``: a send without
+        a clear answer is never repeated here, since Exchange may have taken it; a 429 is
+        retried, Graph refused it unread; a 400 / 413 is refused for good)."""
         self._client.authorize()
-        already = self._find(message.message_id, "sentitems")
-        if already:
-            return SendReceipt(already)
-        try:
-            try:
-                draft_id = self._find(message.message_id, "drafts") or self._create_draft(message)
-            except SendOutcomeUnknown as exc:
-                # Only making the draft was unclear; nothing went out, so the send may be tried again.
-                raise ProviderError(str(exc)) from None
-            self._client.request(
-                "POST",
-                f"me/messages/{quote(draft_id, safe='')}/send",
-                headers={"Prefer": IMMUTABLE_IDS},
-                once="sending the message",
-            )
-        except GraphInvalid as exc:  # 400 / 413: the message as it is will never go
-            raise SendRefused(f"{exc}; Microsoft Graph refused the message") from None
+        return send_once.send_unless_sent(
+            lambda: self._find(message.message_id, "sentitems"), lambda: self._send(message)
+        )
+
+    def _send(self, message: OutgoingMessage) -> SendReceipt:
+        # Making the draft with no clear answer is a ProviderError (find_or_make): nothing went
+        # out, so the send may be tried again.
+        draft_id = send_once.find_or_make(
+            lambda: self._find(message.message_id, "drafts"), lambda: self._create_draft(message)
+        )
+        self._client.request(
+            "POST",
+            f"me/messages/{quote(draft_id, safe='')}/send",
+            headers={"Prefer": IMMUTABLE_IDS},
+            once="sending the message",
+        )
         # The copy in Sent Items gets its own id; Exchange may file it a moment later. The
         # message has gone: a failure to look the copy up must not make it look unsent.
         try:

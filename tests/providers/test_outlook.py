@@ -186,7 +186,7 @@ def test_throttling_honours_retry_after_then_succeeds(
     def recording_retry(call, **kwargs):  # type: ignore[no-untyped-def]
         return real_retry(call, **kwargs, sleep=waits.append)
 
-    monkeypatch.setattr("providers.outlook.graph.retry", recording_retry)
+    monkeypatch.setattr("inbox_watch.send_once.retry", recording_retry)  # the shared policy backs off
     _deliver_many(graph, 1)
     graph.fail_next(429, retry_after="7")
     graph.fail_next(503, retry_after="2", code="ServiceUnavailable", message="busy")
