@@ -321,17 +321,19 @@ async def test_daemon_indicator_and_own_sync(workspace: Workspace) -> None:
     async with create_app(workspace, demo=True, now=FIXED).run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         assert "daemon: off, dashboard syncs every 60s" in status_text(pilot.app)
-        assert not pilot.app.screen.syncing  # the demo store was synced just now
-        pilot.app.screen._auto_sync_tick()  # what the interval timer calls
-        assert pilot.app.screen.syncing  # the dashboard syncs on its own
+        schedule = pilot.app.screen.sync_schedule
+        assert not pilot.app.screen.syncing and schedule.reason == "manual"  # the demo store was synced just now
+        schedule.tick()  # what the interval timer calls
         await settle(pilot)
+        assert schedule.reason == "auto" and not schedule.syncing  # the dashboard synced on its own
     workspace.store.set_heartbeat(4242, FIXED - timedelta(seconds=30))
     async with create_app(workspace, demo=True, now=FIXED).run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         assert "daemon: running" in status_text(pilot.app)
-        pilot.app.screen._auto_sync_tick()
-        assert not pilot.app.screen.syncing  # the daemon syncs; the dashboard only re-reads
+        schedule = pilot.app.screen.sync_schedule
+        schedule.tick()
         await settle(pilot)
+        assert schedule.reason == "manual"  # the daemon syncs; the dashboard only re-reads
 
 
 def test_sync_progress_messages_collapse() -> None:

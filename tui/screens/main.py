@@ -9,7 +9,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -19,7 +18,6 @@ from textual.binding import Binding
 from textual.containers import Container
 from textual.message import Message
 from textual.screen import Screen
-from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
@@ -40,6 +38,7 @@ from inbox_watch.models import (
 )
 from inbox_watch.sync import SyncResult, sync_all
 from inbox_watch.vocabulary import status_word
+from tui.countdown import PendingSend, SendCountdown
 from tui.dates import day_first
 from tui.layout import Layout, natural_widths, plan_layout
 from tui.notices import NoticeFeed
@@ -55,6 +54,7 @@ from tui.screens.dialogs import (
 )
 from tui.screens.draft import DraftOutcome, DraftScreen
 from tui.screens.thread import ThreadScreen, thread_text
+from tui.sync_schedule import SyncSchedule
 from tui.widgets.candidate_table import CandidateTable, row_values
 from tui.widgets.detail_pane import DetailPane
 from tui.widgets.footer import ScreenFooter
@@ -136,17 +136,6 @@ def matcher(needle: str) -> Callable[[tuple[str, str]], bool]:
         return folded in key[0] or (by_phone and number in key[1])
 
     return matches
-
-
-@dataclass
-class PendingSend:
-    """A send waiting for its countdown; nothing is queued until it ends."""
-
-    outcome: DraftOutcome
-    deadline: float
-    timer: Timer | None = None
-    label: str = ""
-    held: float | None = None  # seconds left when the countdown was held (a question is open)
 
 
 def one_line(error: BaseException) -> str:
@@ -296,13 +285,8 @@ class MainScreen(Screen[None]):
         self._team_seen: frozenset[str] | None = None  # the teammates' actions already told about
         self._search_index: list[tuple[CandidateState, tuple[str, str]]] = []  # (state, search_key), rank order
         self._rows: dict[str, tuple[str, ...]] = {}  # tag_key(name) -> row_values, made by the worker
-        self.pending: list[PendingSend] = []
+        self.countdown = SendCountdown()  # the sends waiting for their countdown (tui/countdown.py)
         self._quitting = 0  # sends still going out before the app quits ("send now" on quit)
-        self.syncing = False
-        self._sync_reason = "manual"
-        self.daemon_running: bool | None = None
-        self._auto_sync: Timer | None = None
-        self._ticker: Timer | None = None
         self._mailbox_lock = threading.Lock()  # one sync or outbox drain at a time
         self._natural: dict[str, int] = natural_widths(())  # widest value per column, all rows
         self.layout_plan: Layout | None = None
@@ -314,9 +298,24 @@ class MainScreen(Screen[None]):
         self._last_saved_rows: list[tuple[str, ...]] | None = None
         self._read_failed = ""  # why the store could not be read, while nothing fresh is shown
 
+    sync_schedule: SyncSchedule  # when to sync (tui/sync_schedule.py), made in compose
+
     @property
     def iw(self) -> InboxWatchApp:
         return self.app  # type: ignore[return-value]
+
+    @property
+    def pending(self) -> tuple[PendingSend, ...]:
+        """The sends counting down, oldest first."""
+        return self.countdown.pending
+
+    @property
+    def syncing(self) -> bool:
+        return self.sync_schedule.syncing
+
+    @property
+    def daemon_running(self) -> bool | None:
+        return self.sync_schedule.daemon_running
 
     def compose(self) -> ComposeResult:
         yield Input(
@@ -328,11 +327,17 @@ class MainScreen(Screen[None]):
             yield DetailPane(id="detail")
         yield StatusBar(id="status")
         yield ScreenFooter(compact=True)
+        config = self.iw.workspace.config
+        self.sync_schedule = SyncSchedule(config.interval, [account.name for account in config.accounts])
+        yield self.sync_schedule
+        yield self.countdown
 
     def on_mount(self) -> None:
         self.query_one("#search", Input).display = False
         self.query_one("#empty", Static).display = False
         self.table.focus()
+        self.watch(self.countdown, "line", self._show_countdown, init=False)
+        self.watch(self.countdown, "waiting", self.refresh_bindings, init=False)
         self._update_title()
         self.refresh_states()
         self._show_saved_ranking()
@@ -439,13 +444,11 @@ class MainScreen(Screen[None]):
         self._show_states()
         if fresh and self._saved_at is not None and not self.syncing:
             self.status_bar.set_activity(progress="")
-        interval = self.iw.workspace.config.interval
-        heartbeat = overview.heartbeat
-        self.daemon_running = heartbeat is not None and overview.now - heartbeat[1] <= timedelta(seconds=2 * interval)
+        schedule = self.sync_schedule
+        schedule.planned(overview.accounts, overview.heartbeat[1] if overview.heartbeat else None, overview.now)
         self.status_bar.set_sync_status(
-            overview.accounts, self.daemon_running, interval, self.iw.workspace.clock, overview.now
+            overview.accounts, schedule.daemon_running, schedule.interval, self.iw.workspace.clock, overview.now
         )
-        self._plan_auto_sync(overview.accounts, overview.now)
 
     def _tell_team_activity(self, overview: Overview) -> None:
         """Team mode: a toast and the status bar's note for each teammate's action on one of
@@ -466,37 +469,11 @@ class MainScreen(Screen[None]):
             self.notify(notice.line, title="Your candidate", markup=False, timeout=10)
             self.status_bar.set_activity(note=notice.line)
 
-    def _plan_auto_sync(self, accounts: list[dict[str, Any]], now: datetime) -> None:
-        """Every ``interval`` seconds: sync when no daemon is running, else re-read the store the
-        daemon keeps fresh. At start, with no daemon, sync at once if the store is stale."""
-        if self._auto_sync is not None:
-            return
-        interval = self.iw.workspace.config.interval
-        self._auto_sync = self.set_interval(interval, self._auto_sync_tick, name="auto-sync")
-        stale = [
-            a
-            for a in self.iw.workspace.config.accounts
-            if not self._synced_within(a.name, accounts, now, timedelta(seconds=interval))
-        ]
-        if stale and not self.daemon_running:
-            self.action_sync("auto")
+    def on_sync_schedule_sync_now(self, message: SyncSchedule.SyncNow) -> None:
+        self.action_sync(message.reason)
 
-    @staticmethod
-    def _synced_within(name: str, accounts: list[dict[str, Any]], now: datetime, window: timedelta) -> bool:
-        for status in accounts:
-            if status.get("account") == name and status.get("last_sync"):
-                try:
-                    last = datetime.fromisoformat(status["last_sync"])
-                except ValueError:
-                    return False
-                return now - last < window
-        return False
-
-    def _auto_sync_tick(self) -> None:
-        if not self.daemon_running and not self.syncing:
-            self.action_sync("auto")
-        else:
-            self.refresh_states()  # keep the daemon indicator and the table fresh
+    def on_sync_schedule_reread(self) -> None:
+        self.refresh_states()  # the daemon syncs: keep its indicator and the table fresh
 
     def visible_states(self) -> list[CandidateState]:
         shown = FILTERS[self.filter_index][1]
@@ -710,12 +687,10 @@ class MainScreen(Screen[None]):
 
     def action_sync(self, reason: str = "manual") -> None:
         """Sync now. Only a sync the recruiter asked for reports its counts in the status bar."""
-        if self.syncing:
+        if not self.sync_schedule.request(reason):
             if reason == "manual":
                 self.notify("A sync is already running.", markup=False)
             return
-        self.syncing = True
-        self._sync_reason = reason
         self.status_bar.set_activity(progress="syncing...")
         self.run_sync()
 
@@ -740,10 +715,10 @@ class MainScreen(Screen[None]):
             self.status_bar.set_activity(progress=f"syncing {message.what}: {message.done}{of} messages")
 
     def on_main_screen_sync_finished(self, message: SyncFinished) -> None:
-        self.syncing = False
+        self.sync_schedule.finished()
         error = "; ".join(f"{name}: {one_line(exc)}" for name, exc in message.errors)
         self.status_bar.set_activity(progress="", error=error)
-        if self._sync_reason == "manual":
+        if self.sync_schedule.reason == "manual":
             self.status_bar.set_activity(note="; ".join(r.describe() for r in message.results))
         if error:
             self.notify(error, title="Sync failed", severity="error", markup=False)
@@ -758,7 +733,7 @@ class MainScreen(Screen[None]):
             return
         worker = event.worker
         if worker.group == "sync":
-            self.syncing = False
+            self.sync_schedule.finished()
         error = worker.error or Exception("unknown error")
         text = f"{worker.name or 'background task'} failed: {one_line(error)}"
         self.status_bar.set_activity(progress="", error=text)
@@ -846,30 +821,8 @@ class MainScreen(Screen[None]):
         self.start_countdown(outcome)
 
     def start_countdown(self, outcome: DraftOutcome) -> None:
-        seconds = self.iw.countdown
         what = "chaser" if outcome.draft.kind == "chaser" else "employer update"
-        pending = PendingSend(outcome, time.monotonic() + seconds, label=f"{what} to {', '.join(outcome.draft.to)}")
-        pending.timer = self.set_timer(seconds, lambda: self._countdown_over(pending), name="send-countdown")
-        self.pending.append(pending)
-        if self._ticker is None:
-            self._ticker = self.set_interval(0.25, self._tick, name="countdown-ticker")
-        self._tick()
-        self.refresh_bindings()
-
-    def _tick(self) -> None:
-        if not self.pending:
-            self._show_countdown("")
-            if self._ticker is not None:
-                self._ticker.stop()
-                self._ticker = None
-            return
-        latest = self.pending[-1]
-        more = f" (+{len(self.pending) - 1} more)" if len(self.pending) > 1 else ""
-        if latest.held is not None:
-            self._show_countdown(f"Sending {latest.label}{more}: held, {int(latest.held + 0.999)}s left")
-            return
-        left = max(0, int(latest.deadline - time.monotonic() + 0.999))
-        self._show_countdown(f"Sending {latest.label} in {left}s{more}  -  press u to undo")
+        self.countdown.start(outcome, self.iw.countdown, label=f"{what} to {', '.join(outcome.draft.to)}")
 
     def _show_countdown(self, text: str) -> None:
         """In the status bar, and on the draft screen too (a draft opened during a countdown)."""
@@ -877,66 +830,45 @@ class MainScreen(Screen[None]):
         if self._draft_screen is not None:
             self._draft_screen.show_countdown(text)
 
-    def _countdown_over(self, pending: PendingSend) -> None:
-        if pending not in self.pending:
-            return  # undone
-        self.pending.remove(pending)
-        self._tick()
-        self.refresh_bindings()
-        self.deliver(pending.outcome)
+    def on_send_countdown_due(self, message: SendCountdown.Due) -> None:
+        self.deliver(message.pending.outcome)
 
     def action_undo_send(self) -> None:
-        if not self.pending:
+        pending = self.countdown.undo()
+        if pending is None:
             self.notify("Nothing is waiting to be sent.", markup=False)
             return
-        pending = self.pending.pop()
-        if pending.timer is not None:
-            pending.timer.stop()
-        self._tick()
-        self.refresh_bindings()
         self.status_bar.set_activity(note=f"Undone: the {pending.label} was not sent.")
         self.notify(f"Undone: the {pending.label} was not sent.", markup=False)
 
     def ask_before_quitting(self) -> None:
         """``q`` while sends count down: hold them and ask: send now (then quit), cancel them
         (then quit), or keep waiting (the countdown goes on from where it was held)."""
-        if not self.pending or any(p.held is not None for p in self.pending):
+        countdown = self.countdown
+        if not countdown.hold():
             return  # nothing to ask, or the question is already open
-        moment = time.monotonic()
-        for pending in self.pending:
-            if pending.timer is not None:
-                pending.timer.stop()
-            pending.held = max(0.0, pending.deadline - moment)
-        self._tick()
-        what = f"The {self.pending[-1].label}" + (
-            f" (and {len(self.pending) - 1} more)" if len(self.pending) > 1 else ""
-        )
+        waiting = countdown.pending
+        what = f"The {waiting[-1].label}" + (f" (and {len(waiting) - 1} more)" if len(waiting) > 1 else "")
 
         def answered(answer: str | None) -> None:
-            sends, self.pending = self.pending, []
             if answer == "send":
+                sends = countdown.take_all()
                 self._quitting = len(sends)
                 self.status_bar.set_activity(note="Sending now; inbox-watch quits once it is sent.")
                 for pending in sends:
                     self.deliver(pending.outcome)
             elif answer == "cancel":
+                sends = countdown.take_all()
                 self.notify(f"Cancelled: the {', '.join(p.label for p in sends)} was not sent.", markup=False)
                 self.app.exit()
             else:  # keep waiting: each send goes on from where it was held
-                moment = time.monotonic()
-                for pending in sends:
-                    left = pending.held or 0.0
-                    pending.deadline, pending.held = moment + left, None
-                    pending.timer = self.set_timer(left, partial(self._countdown_over, pending), name="send-countdown")
-                self.pending = sends
-            self._tick()
-            self.refresh_bindings()
+                countdown.resume()
 
         self.app.push_screen(PendingSendDialog(what), answered)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "undo_send":
-            return bool(self.pending)
+            return self.countdown.waiting > 0
         return True
 
     @work(thread=True, group="outbox", name="sending", exit_on_error=False)
