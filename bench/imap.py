@@ -8,7 +8,11 @@ Loads 20,000 messages (Maildir files written straight into ``cur/``) and measure
 2. an idle incremental sync as a whole process (config loaded, provider built, one
    ``incremental_sync`` from a saved cursor) against a process that imports imapclient, logs in
    and out (target <= 2x);
-3. the peak RSS of the process doing the first full sync (target < 200 MB).
+3. the peak RSS of the process doing the first full sync (target < 200 MB);
+4. beside the header floor, issue 15's: the same header fields plus ``BODY.PEEK[TEXT]<0.4096>``
+   of every message (the least a classifier of the text reads), against the full sync that
+   reads every message whole (target <= 1.5x). The CLI's first sync here has no roster: in two
+   steps it reads no text at all (``python -m bench.scale`` measures a realistic roster).
 
 Each timing is the best of several runs (these shared machines vary a lot run to run).
 Options: ``--messages N``, ``--runs N``.
@@ -36,7 +40,10 @@ sys.path.insert(0, str(ROOT))
 
 from bench import compile_sources  # noqa: E402
 from inbox_watch.mime import FETCH_HEADERS  # noqa: E402
+from providers.imap.messages import HEADER_SECTION  # noqa: E402
 from providers.imap.messages import ITEMS as SYNC_ITEMS  # noqa: E402
+
+TEXT_FLOOR_ITEMS = f"(UID BODY.PEEK[{HEADER_SECTION}] BODY.PEEK[TEXT]<0.4096>)"
 from tests.providers.dovecot import PASSWORD, Dovecot  # noqa: E402
 
 PASSWORD_ENV = "INBOX_WATCH_BENCH_IMAP_PASSWORD"
@@ -247,20 +254,22 @@ def main(argv: list[str] | None = None) -> int:
         no_holidays.write_text(config.read_text() + '\n[policy]\nholidays = ""\n')
         cursor = work / "cursor.json"
 
-        floor_runs, sync_runs, rss, bodies_runs = [], [], [], []
+        floor_runs, sync_runs, rss, bodies_runs, text_runs = [], [], [], [], []
         protocol_floor(server, user, folders)  # warm Dovecot's header cache for both sides
         for _ in range(args.runs):
             seconds, fetched = protocol_floor(server, user, folders)
             floor_runs.append(seconds)
             # What the sync must read (header and first 16 KB of each message), nothing parsed.
             bodies_runs.append(protocol_floor(server, user, folders, SYNC_ITEMS)[0])
+            # Issue 15's floor: the header fields plus the least a classifier of the text reads.
+            text_runs.append(protocol_floor(server, user, folders, TEXT_FLOOR_ITEMS)[0])
             _, out = _python(FULL_SYNC, str(config), str(cursor))
             result = json.loads(out)
             sync_runs.append(result["sync"])
             rss.append(result["rss_mb"])
             assert result["messages"] == result["ids"] == args.messages == fetched, result
         floor, sync = min(floor_runs), min(sync_runs)  # best of: least disturbed by other load
-        bodies = min(bodies_runs)
+        bodies, text_floor = min(bodies_runs), min(text_runs)
 
         # The lead's CLI: `inbox-watch sync` (store, outbox and all) from a stored cursor.
         cli_config = work / "cli.toml"
@@ -299,6 +308,18 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"{'  info: same, of what the sync reads (bodies)':<46}{bodies:>10.2f} s{bodies / floor:>8.2f}x"
             "  nothing parsed"
+        )
+        print(
+            f"{'floor: headers + TEXT<0.4096> (issue 15)':<46}{text_floor:>10.2f} s{text_floor / floor:>8.2f}x"
+            "  of the header floor"
+        )
+        print(
+            f"{'  first full sync, every message whole':<46}{sync:>10.2f} s{sync / text_floor:>8.2f}x"
+            f"  <= 1.5x  {verdict(sync / text_floor <= 1.5)}  (of this floor)"
+        )
+        print(
+            f"{'  inbox-watch sync, first, no roster':<46}{cli_first:>10.2f} s{cli_first / text_floor:>8.2f}x"
+            "  two steps: no text read (see bench.scale)"
         )
         print(
             f"{'first full sync (ImapProvider.full_sync)':<46}{sync:>10.2f} s"

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 
@@ -129,6 +129,57 @@ class MailMessage:
 
 
 _MAIL_FIELDS = tuple(f.name for f in dataclasses.fields(MailMessage))
+
+
+def metadata_doc(message: MailMessage) -> dict[str, Any]:
+    """A message kept as threading metadata (``headers_only``, see ``engine.relevance.metadata``)
+    as the store keeps it: its ids, threading, date (seconds) and keyed addresses, no more."""
+    doc: dict[str, Any] = {"a": message.account, "i": message.id, "d": int(message.date.timestamp())}
+    for key, value in (
+        ("m", message.message_id),
+        ("r", message.in_reply_to),
+        ("t", message.thread_id),
+        ("o", message.folder),
+        ("x", message.original_message_id),
+    ):
+        if value:
+            doc[key] = value
+    if message.references:
+        doc["f"] = list(message.references)
+    doc["p"] = [message.from_addr, *message.to, *message.cc, *message.failed_recipients]
+    return doc
+
+
+def from_metadata_docs(docs: Iterable[Any]) -> list[MailMessage]:
+    """``from_metadata_doc`` of each; one damaged on disk (not a record of this shape) is left
+    out: it only helps judge relevance, and losing it loses no text."""
+    out = []
+    for doc in docs:
+        try:
+            out.append(from_metadata_doc(doc))
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError, OSError):
+            continue
+    return out
+
+
+def from_metadata_doc(doc: Mapping[str, Any]) -> MailMessage:
+    """The message ``metadata_doc`` kept (its addresses all as recipients after the sender:
+    relevance reads them alike)."""
+    people = list(doc.get("p") or ("",))
+    return MailMessage(
+        account=str(doc["a"]),
+        id=str(doc["i"]),
+        message_id=str(doc.get("m", "")),
+        date=datetime.fromtimestamp(int(doc.get("d", 0)), UTC),
+        from_addr=str(people[0]),
+        to=tuple(str(a) for a in people[1:]),
+        in_reply_to=str(doc.get("r", "")),
+        references=tuple(str(r) for r in doc.get("f", ())),
+        thread_id=str(doc.get("t", "")),
+        folder=str(doc.get("o", "")),
+        original_message_id=str(doc.get("x", "")),
+        headers_only=True,
+    )
 
 
 def _positional_maker(cls: type[Any]) -> Callable[..., Any]:

@@ -34,6 +34,8 @@ from inbox_watch.models import (
     Snooze,
     SyncBatch,
     Touch,
+    from_metadata_docs,
+    metadata_doc,
 )
 from inbox_watch.store_files import LOCK_TIMEOUT, SCHEMA_VERSION, StoreFiles, reads
 from inbox_watch.store_forget import ForgetKey, ForgetList, erase_mail, erase_outbox
@@ -122,9 +124,22 @@ class Store(StoreFiles):
             found = [MailMessage.from_dict(d) for d in raw.values() if d.get("from_addr", "") in wanted]
         return sorted((m for m in found if m.date > after), key=lambda m: m.date)
 
-    def message_count(self) -> int:
+    @reads("mail")
+    def metadata(self) -> list[MailMessage]:
         with self.reading() as db:
-            return len(db.table("messages"))
+            raw = db.table("metadata")._read_table()  # noqa: SLF001 - read-only, no per-document copies
+            with paused_gc():
+                return from_metadata_docs(raw.values())
+
+    def address_key(self) -> bytes:
+        key = self._forget_key.read(create=True)
+        assert key is not None  # made when missing
+        return key
+
+    def message_count(self) -> int:
+        """Every stored message of every account: whole, and kept as metadata."""
+        with self.reading() as db:
+            return len(db.table("messages")) + len(db.table("metadata"))
 
     @reads("state")
     def cursor(self, account: str) -> Cursor | None:
@@ -162,35 +177,47 @@ class Store(StoreFiles):
         return new, updated
 
     def _store_messages(self, db: TinyDB, batch: SyncBatch, classes: Mapping[str, Sequence[object]]) -> tuple[int, int]:
-        table = db.table("messages")
-        docs = {}
+        """Whole messages go to the ``messages`` table, mail kept as metadata (``headers_only``)
+        to the ``metadata`` table in its compact form; a message moves from one to the other
+        when it changes kind (a late candidate's older mail read whole)."""
+        docs: dict[int, dict[str, Any]] = {}
+        metadata: dict[int, dict[str, Any]] = {}
         for message in batch.messages:
+            doc_id = message_doc_id(message.account, message.id)
+            if message.headers_only and message.from_addr.startswith("#"):
+                metadata[doc_id] = metadata_doc(message)
+                continue
             doc = message.to_dict()
             if message.id in classes:
                 doc["class"] = list(classes[message.id])
-            docs[message_doc_id(message.account, message.id)] = doc
-        present = set(table._read_table().keys())  # noqa: SLF001 - doc ids only, no copies
-        if batch.full:
-            stale = [
-                int(i)
-                for i, d in table._read_table().items()  # noqa: SLF001
-                if d.get("account") == batch.account and int(i) not in docs
-            ]
-        else:
-            stale = [message_doc_id(batch.account, r) for r in batch.removed]
-        existing = [i for i in docs if str(i) in present]
-        to_remove = [i for i in {*stale, *existing} if str(i) in present]
-        if to_remove:
-            table.remove(doc_ids=to_remove)
+            docs[doc_id] = doc
+        existing: set[int] = set()
+        for name, account_key in (("messages", "account"), ("metadata", "a")):
+            table = db.table(name)
+            raw = table._read_table()  # noqa: SLF001 - doc ids only, no copies
+            present = set(raw.keys())
+            if batch.full:
+                keep = docs.keys() | metadata.keys()
+                stale = [int(i) for i, d in raw.items() if d.get(account_key) == batch.account and int(i) not in keep]
+            else:
+                stale = [message_doc_id(batch.account, r) for r in batch.removed]
+            again = [i for i in (*docs, *metadata) if str(i) in present]
+            existing.update(again)
+            to_remove = [i for i in {*stale, *again} if str(i) in present]
+            if to_remove:
+                table.remove(doc_ids=to_remove)
         if docs:
-            table.insert_multiple([Document(d, doc_id=i) for i, d in docs.items()])
+            db.table("messages").insert_multiple([Document(d, doc_id=i) for i, d in docs.items()])
+        if metadata:
+            db.table("metadata").insert_multiple([Document(d, doc_id=i) for i, d in metadata.items()])
+        docs = {**docs, **metadata}
         tags = {t for m in batch.messages for t in m.tags}
         if tags:
             known = {name_key(d["name"]) for d in db.table("candidates").all()}
             fresh = [Candidate(name=t, source="tag").to_dict() for t in sorted(tags) if name_key(t) not in known]
             if fresh:
                 db.table("candidates").insert_multiple(fresh)
-        return len(docs) - len(existing), len(existing)
+        return len(docs) - len(existing & docs.keys()), len(existing & docs.keys())
 
     @reads("state")
     def record_sync_error(self, account: str, error: str, *, at: datetime) -> None:

@@ -59,6 +59,8 @@ from inbox_watch.models import (
     SyncBatch,
     TeamActivity,
     Touch,
+    from_metadata_docs,
+    metadata_doc,
 )
 from inbox_watch.secrets import get_secret
 from inbox_watch.store_forget import ForgetList
@@ -649,7 +651,7 @@ class PgStore:
         return found
 
     def messages_and_classes(self) -> tuple[list[MailMessage], dict[tuple[str, str], Sequence[object]]]:
-        found = self._read_messages()
+        found = self._read_messages("WHERE m.from_addr NOT LIKE '#%%'")
         messages = [m for m, _ in found]
         classes = {(m.account, m.id): c for m, c in found if c is not None}
         return messages, classes
@@ -661,9 +663,24 @@ class PgStore:
         found = self._read_messages("WHERE m.from_addr = ANY(%s) AND m.date > %s", (wanted, after))
         return sorted((m for m, _ in found), key=lambda m: m.date)
 
+    def metadata(self) -> list[MailMessage]:
+        """This recruiter's mail kept as metadata: rows whose from_addr is a keyed hash
+        (``#...``), their doc in the compact form of ``models.metadata_doc``."""
+        with self.reading() as cur:
+            cur.execute("SELECT doc FROM messages WHERE recruiter = %s AND from_addr LIKE '#%%'", (self.me,))
+            rows = cur.fetchall()
+        with paused_gc():
+            return from_metadata_docs(_loads(doc) for (doc,) in rows)
+
+    def address_key(self) -> bytes:
+        with self.transaction() as cur:
+            key = self._forget_key(cur, create=True)
+        assert key is not None  # made when missing
+        return key
+
     def message_count(self) -> int:
         with self.reading() as cur:
-            cur.execute("SELECT count(*) FROM messages")
+            cur.execute("SELECT count(*) FROM messages")  # whole, and kept as metadata
             row = cur.fetchone()
             return int(row[0]) if row else 0
 
@@ -704,9 +721,13 @@ class PgStore:
             if batch.messages:
                 rows = []
                 for message in batch.messages:
-                    doc = message.to_dict()
-                    text = doc["text"]
-                    doc["text"] = ""
+                    if message.headers_only and message.from_addr.startswith("#"):
+                        doc = metadata_doc(message)  # kept as metadata: no subject, no text
+                        text = ""
+                    else:
+                        doc = message.to_dict()
+                        text = doc["text"]
+                        doc["text"] = ""
                     stored = classes.get(message.id)
                     rows.append(
                         (
@@ -1066,3 +1087,8 @@ def _password(config: Config) -> str | None:
     return None
 
 
+def _loads(doc: bytes) -> Any:
+    try:
+        return orjson.loads(doc)
+    except orjson.JSONDecodeError:
+        return None

@@ -125,11 +125,21 @@ class TextSelection:
         self._stored: list[MailMessage] | None = None
         self._roster: list[Candidate] | None = None
         self._judged = False  # the stored mark still describes the store
+        self._keyed: Callable[[str], str] | None = None
 
     def stored(self) -> list[MailMessage]:
+        """Every stored message of every account: whole, and kept as metadata."""
         if self._stored is None:
-            self._stored = self.store.messages()
+            self._stored = [*self.store.messages(), *self.store.metadata()]
         return self._stored
+
+    def keyed(self) -> Callable[[str], str]:
+        """The keyed hash addresses of mail kept as metadata are stored as."""
+        if self._keyed is None:
+            from inbox_watch.engine.relevance import address_hasher
+
+            self._keyed = address_hasher(self.store.address_key())
+        return self._keyed
 
     def roster(self) -> list[Candidate]:
         if self._roster is None:
@@ -141,7 +151,7 @@ class TextSelection:
 
         keys = {(m.account, m.id) for m in messages}
         context = [m for m in self.stored() if (m.account, m.id) not in keys]
-        return relevance([*context, *messages], self.roster(), self.recruiter)
+        return relevance([*context, *messages], self.roster(), self.recruiter, self.keyed())
 
     def __call__(self, messages: Sequence[MailMessage]) -> set[str]:
         """The provider ids of ``messages`` (read headers only) whose text to read."""
@@ -153,15 +163,17 @@ class TextSelection:
         """``batch`` as it is stored: whole messages that turn out to concern no one (a delivery
         report about someone else) reduced to their metadata, and stored messages that have
         come to concern someone read whole."""
-        from inbox_watch.engine.relevance import headers_only
+        from inbox_watch.engine.relevance import metadata
 
         if not batch.messages and not batch.full and self.marks.unchanged(batch.account, self.roster):
             self._judged = self._roster is None  # the store untouched since: its mark still holds
             return batch
         verdict = self.judge(batch.messages)
-        kept = tuple(
-            m if m.headers_only or (m.account, m.id) in verdict.related else headers_only(m) for m in batch.messages
-        )
+        keyed = self.keyed()
+        # Mail that concerns someone but whose text a deadline kept from being read stays as
+        # read (its text comes with a later pass); the rest of the mail that concerns no one
+        # is kept as threading metadata, whatever was read of it.
+        kept = tuple(m if (m.account, m.id) in verdict.related else metadata(m, keyed) for m in batch.messages)
         keys = {(m.account, m.id) for m in batch.messages}
         late = [
             m.id
@@ -175,10 +187,11 @@ class TextSelection:
         if late and not batch.full and read is not None:
             log.info("%s: reading %d message(s) that now concern someone", batch.account, len(late))
             found = {m.id: m for m in read(late, progress)}
-            wanted = set(late)
-            before = {m.id: m for m in self.stored() if m.account == batch.account and m.id in wanted}
-            # One that could not be read (expunged meanwhile) is not tried again on every pass.
-            kept += tuple(found.get(i) or replace(before[i], headers_only=False) for i in late)
+            kept += tuple(found[i] for i in late if i in found)
+            # One no longer in the mailbox (expunged meanwhile, or moved away) is dropped, so no
+            # later pass looks for it again.
+            gone = tuple(i for i in late if i not in found)
+            return replace(batch, messages=kept, removed=(*batch.removed, *gone))
         return replace(batch, messages=kept)
 
     def stored_pass(self, account: str) -> None:

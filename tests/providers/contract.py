@@ -352,7 +352,12 @@ def chaser_message(message_id: str, **changes: object) -> OutgoingMessage:
 
 
 def queue_chaser(store: Store, message: OutgoingMessage, now: datetime) -> Action:
-    """Put a chaser for Jane Doe (account "work") in the outbox, as the dashboard would."""
+    """Put a chaser for Jane Doe (account "work") in the outbox, as the dashboard would: for a
+    candidate it tracks (her mail is read whole, so the outbox sees her answers)."""
+    from inbox_watch.models import Candidate
+
+    if store.candidate("Jane Doe") is None:
+        store.upsert_candidates([Candidate(name="Jane Doe", emails=(CANDIDATE,))])
     return outbox.enqueue(
         store,
         kind=ActionKind.CHASER,

@@ -160,7 +160,7 @@ def test_unrelated_mail_is_read_headers_only_and_its_text_is_in_no_store_file(
         make_raw(
             subject="Weekly digest",
             message_id="<news@list.example>",
-            sender="news@list.example",
+            sender="bulletin@list.example",
             to=RECRUITER,
             body="UNRELATED-NEWSLETTER",
         )
@@ -192,8 +192,21 @@ def test_unrelated_mail_is_read_headers_only_and_its_text_is_in_no_store_file(
         assert marker.encode() not in kept, marker
     for marker in ("RELATED-SLOTS", "RELATED-PERSONAL-ADDRESS", "RELATED-EMPLOYER", "RELATED-TAGGED", "RELATED-BOUNCE"):
         assert marker.encode() in kept, marker
+    # Nor their subjects or addresses: threading metadata only, the addresses as keyed hashes.
+    for private in (b"Dinner on Friday", b"alex@else.example", b"Weekly digest", b"bulletin@list.example"):
+        assert private not in kept, private
+    stubs = {m.message_id: m for m in store.metadata()}
+    assert set(stubs) == {
+        "<friend@else.example>",
+        "<sam-friend@agency.example>",
+        "<news@list.example>",
+        "<b1@mx.agency.example>",
+    }
+    assert stubs["<sam-friend@agency.example>"].in_reply_to == "<friend@else.example>"
+    assert all(a.startswith("#") for m in stubs.values() for a in (m.from_addr, *m.to))
+    assert not {m.message_id for m in store.messages()} & set(stubs)
     # The text of the friend's thread and the newsletter was never even read from the server.
-    messages = {m.message_id: m for m in store.messages()}
+    messages = {m.message_id: m for m in [*store.messages(), *store.metadata()]}
     read = spy.text_uids()
 
     def text_read(message_id: str) -> bool:
@@ -258,7 +271,7 @@ def test_a_candidate_imported_later_gets_their_older_mail_in_one_targeted_fetch(
         )
     first = sync_account(store, harness.account, harness.provider, drain_outbox=False, recruiter=SAM)
     assert first.full and first.new == 5
-    assert b"Which suits you?" not in _store_bytes(store)
+    assert b"Which suits you?" not in _store_bytes(store) and late.encode() not in _store_bytes(store)
 
     store.upsert_candidates([Candidate(name="Lee Park", emails=(late,), employer="Contoso")])
     spy = FetchLog(harness)

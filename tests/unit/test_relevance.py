@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from inbox_watch.engine.relevance import headers_only, relevance
+from inbox_watch.engine.relevance import address_hasher, metadata, relevance
 from inbox_watch.models import Candidate
 from tests.builders import SAM, msg
 
@@ -54,17 +54,38 @@ def test_possible_delivery_reports_are_read_to_learn_whom_they_are_about() -> No
 
 
 def test_what_is_kept_of_mail_that_concerns_no_one() -> None:
+    keyed = address_hasher(b"k" * 32)
     report = msg(
         "2026-11-23 10:00",
         "mailer-daemon@mx.example",
-        SAM,
+        (SAM, "Alex@Else.example"),
         "Undelivered",
         text="could not be delivered",
+        headers=(("content-type", "multipart/report"),),
         failed=("alex@else.example",),
         original="<x@agency.example>",
         delivery_status="Action: failed",
         calendar="BEGIN:VCALENDAR",
     )
-    kept = headers_only(report)
-    assert kept.headers_only and kept.text == kept.calendar == kept.delivery_status == ""
-    assert kept.failed_recipients == ("alex@else.example",) and kept.original_message_id == "<x@agency.example>"
+    kept = metadata(report, keyed)
+    assert kept.headers_only and kept.text == kept.calendar == kept.delivery_status == kept.subject == ""
+    assert kept.headers == () and kept.from_name == ""
+    assert kept.message_id == report.message_id and kept.date == report.date
+    assert kept.original_message_id == "<x@agency.example>"
+    assert kept.to == (keyed(SAM), keyed("alex@else.example")) and kept.failed_recipients == (
+        keyed("alex@else.example"),
+    )
+    assert all(a.startswith("#") and "@" not in a and a == a.lower() for a in (kept.from_addr, *kept.to))
+    assert address_hasher(b"j" * 32)(SAM) != keyed(SAM)  # another store's key: other hashes
+    assert keyed(keyed(SAM)) == keyed(SAM)
+
+
+def test_mail_kept_as_metadata_comes_to_concern_a_candidate_added_later() -> None:
+    keyed = address_hasher(b"k" * 32)
+    slots = metadata(msg("2026-11-23 10:00", SAM, "lee@example.net", "Slots"), keyed)
+    answer = metadata(msg("2026-11-24 10:00", "lee.home@home.example", SAM, "Re: Slots", reply_to=slots), keyed)
+    other = metadata(msg("2026-11-24 11:00", "alex@else.example", SAM, "Dinner"), keyed)
+    lee = Candidate(name="Lee Park", emails=("Lee@Example.net",))
+    found = relevance([slots, answer, other], [JANE, lee], [SAM], keyed)
+    assert found.related == _keys(slots, answer)
+    assert relevance([slots, answer, other], [JANE], [SAM], keyed).related == set()

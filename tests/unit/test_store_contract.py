@@ -242,3 +242,34 @@ def test_the_saved_ranking_never_outlives_a_change(store: Any) -> None:
 
 def _fields(action: Any) -> dict[str, Any]:
     return {name: getattr(action, name) for name in action.__slots__}
+
+
+def test_mail_kept_as_metadata_is_apart_from_the_messages_and_moves_when_read_whole(store: Any) -> None:
+    """Mail that concerns no one is stored as metadata (keyed addresses, threading, no subject
+    or text): never among ``messages``, read back by ``metadata``; read whole later (a late
+    candidate), it moves; a full sync drops what the mailbox no longer has, of both kinds."""
+    from inbox_watch.engine.relevance import address_hasher, metadata
+
+    keyed = address_hasher(store.address_key())
+    assert store.address_key() == store.address_key()  # made once, then kept
+    slots = msg("2026-11-23 10:00", SAM, "jane@example.com", SLOTS)
+    other = msg("2026-11-23 11:00", "alex@else.example", SAM, "Dinner", "my new flat", reply_to=slots)
+    kept = metadata(other, keyed)
+    store.apply_sync(SyncBatch("work", (slots, kept), Cursor("work", "1")), at=NOW)
+    assert [m.message_id for m in store.messages()] == [slots.message_id]
+    assert store.message_count() == 2  # of both kinds
+    [back] = store.metadata()
+    assert back.headers_only and back.id == other.id and back.message_id == other.message_id
+    assert back.in_reply_to == slots.message_id and back.references == other.references
+    assert back.from_addr == keyed("alex@else.example") and SAM not in (back.from_addr, *back.to)
+    assert back.subject == back.text == "" and back.date == other.date
+    # Read whole later: it leaves the metadata.
+    new, updated = store.apply_sync(SyncBatch("work", (other,), Cursor("work", "2")), at=NOW)
+    assert (new, updated) == (0, 1)
+    assert {m.message_id for m in store.messages()} == {slots.message_id, other.message_id}
+    assert store.metadata() == []
+    # Kept as metadata again; then a full sync that finds only the slots drops it.
+    store.apply_sync(SyncBatch("work", (kept,), Cursor("work", "3")), at=NOW)
+    assert [m.id for m in store.messages()] == [slots.id] and [m.id for m in store.metadata()] == [other.id]
+    store.apply_sync(SyncBatch("work", (slots,), Cursor("work", "4"), full=True), at=NOW)
+    assert [m.id for m in store.messages()] == [slots.id] and store.metadata() == []
